@@ -1,0 +1,1 @@
+//! Names CSE gives to things: node VM names, vApp metadata keys, cluster-name rules.

@@ -1,0 +1,1 @@
+//! Typed vCD XML documents shared by the vCD client and the simulator.

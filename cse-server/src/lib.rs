@@ -1,0 +1,5 @@
+//! The CSE server: AMQP listeners, request handlers, cluster operations, the vCD
+//! REST client, the vCenter guest-operations client and the two CLIs.
+//!
+//! The server reaches vCD, vCenter and RabbitMQ only through their network
+//! surfaces; it never knows whether it talks to the real thing or a simulator.
