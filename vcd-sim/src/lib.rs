@@ -1,3 +1,12 @@
 //! Simulator of everything CSE talks to: vCD's REST API, vCD's API-extension
 //! routing over AMQP, and vCenter guest operations backed by a guest model that
 //! runs the bootstrap scripts against simulated Linux, kubeadm and kubectl.
+//!
+//! Module map:
+//! - `clock`: the time scale every simulated delay goes through.
+//! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
+//! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
+
+pub mod clock;
+pub mod ext;
+pub mod guest_api;
