@@ -565,3 +565,51 @@ fn lookups() {
         "amqp://guest:guest@amqp.vmware.com:5672/%2F"
     );
 }
+
+#[test]
+fn an_empty_optional_section_means_defaults() {
+    let text = format!(
+        "{}\ntimeouts:\n  # script: 60\n",
+        sample_config()
+            .split("# Deadlines")
+            .next()
+            .unwrap()
+            .trim_end()
+    );
+    let config = Config::from_yaml_str(&text, FILE).unwrap();
+    assert_eq!(config.timeouts, cse_core::config::Timeouts::default());
+    // A required section cannot be empty.
+    let found = messages(|doc| set(doc, "service", "null"));
+    assert_eq!(
+        found,
+        ["config file 'c.yaml' key 'service': value type should be 'mapping'"]
+    );
+}
+
+#[test]
+fn warnings_for_risky_but_valid_settings() {
+    let config = Config::from_yaml_str(&sample_config(), FILE).unwrap();
+    let warnings = config.warnings();
+    assert_eq!(
+        warnings,
+        [
+            "InsecureRequestWarning: Unverified HTTPS request is being made. Adding certificate verification is strongly advised.",
+            "vCenter 'vc1': TLS certificate verification is disabled (verify: false)",
+            "vCenter 'vc2': TLS certificate verification is disabled (verify: false)",
+        ]
+    );
+    let config = load_edited(|doc| {
+        set(section(doc, "vcd"), "verify", "true");
+        for vc in doc.get_mut("vcs").unwrap().as_sequence_mut().unwrap() {
+            set(vc.as_mapping_mut().unwrap(), "verify", "true");
+        }
+        set(doc, "timeouts", "{extension_reply: 12}");
+    })
+    .unwrap();
+    assert_eq!(
+        config.warnings(),
+        [
+            "timeouts.extension_reply (12 s) is not below vCD's default extensibility.timeout (10 s): raise extensibility.timeout on the vCD cells or synchronous requests may end in 504"
+        ]
+    );
+}
