@@ -34,6 +34,10 @@ use serde_yaml::Value;
 pub const CONFIG_ENV_VAR: &str = "CSE_CONFIG";
 /// Config path used when neither `-c` nor `CSE_CONFIG` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "config.yaml";
+/// Top-level sections that may be left out (new in CSE-RS).
+pub const OPTIONAL_SECTIONS: &[&str] = &["timeouts"];
+/// vCD's default `extensibility.timeout` in the 1.2.x era.
+pub const VCD_DEFAULT_EXTENSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Config {
     /// Parses and validates config text; `origin` names the file in messages.
@@ -46,7 +50,8 @@ impl Config {
 
     /// Reads `path`, checks its permissions, parses and validates it. Permission and
     /// content problems are reported together.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
         let file = path.display().to_string();
         let permission_problems = permissions::check_file(path).map_err(|e| io_error(path, e))?;
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
@@ -99,9 +104,6 @@ impl Config {
     }
 }
 
-/// vCD's default `extensibility.timeout` in the 1.2.x era.
-pub const VCD_DEFAULT_EXTENSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 fn io_error(path: &Path, source: std::io::Error) -> ConfigError {
     if source.kind() == std::io::ErrorKind::NotFound {
         ConfigError::NotFound {
@@ -139,9 +141,6 @@ fn drop_empty_optional_sections(document: &mut Value) {
         }
     }
 }
-
-/// Top-level sections that may be left out (new in CSE-RS).
-pub const OPTIONAL_SECTIONS: &[&str] = &["timeouts"];
 
 fn finish(
     document: Value,
