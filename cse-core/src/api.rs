@@ -1,2 +1,44 @@
 //! The CSE REST contract seen through vCD: `/api/cse/...` routes, request bodies,
 //! response documents and the validation rules with their error texts.
+//!
+//! Handlers use [`Request::parse`] on the forwarded method and path, parse and `validate()` the
+//! body type of the route ([`CreateClusterBody`], [`CreateNodesBody`], [`DeleteNodesBody`],
+//! [`SystemUpdateBody`]), answer with a response type of [`responses`], and turn failures into
+//! [`ApiError::status`] + [`ApiError::body`]. The decisions below are also kept in
+//! `cse-core/API-DECISIONS.md` (the same text, included here).
+//!
+#![doc = include_str!("../API-DECISIONS.md")]
+
+pub mod bodies;
+pub mod errors;
+pub mod responses;
+pub mod routes;
+
+pub use bodies::{
+    ClusterSpec, CreateClusterBody, CreateNodesBody, DeleteNodesBody, NodeDeletion, NodesSpec,
+    SystemAction, SystemUpdateBody, VmResources, parse_body, python_list_repr, python_str_repr,
+};
+pub use errors::{ApiError, MessageBody, OperationStage};
+pub use responses::{
+    Cluster, ClusterTaskReply, CreateClusterReply, KubeConfigReply, NodeInfo, NodeSummary,
+    ServiceStatus, SystemDetails, SystemInfo, TemplateEntry, exports_from_showmount,
+    vm_status_text,
+};
+pub use routes::{API_PREFIX, Request, SwaggerFormat};
+
+/// Name of vCD's provider org, whose members may update the service and see its details.
+pub const SYSTEM_ORG: &str = "System";
+
+/// Whether `org` is the provider org (compared case-insensitively; see decision 29).
+pub fn is_system_org(org: &str) -> bool {
+    org.eq_ignore_ascii_case(SYSTEM_ORG)
+}
+
+/// `Err(Unauthorized)` unless the caller is in the System org (`PUT /api/cse/system`).
+pub fn require_system_org(org: &str) -> Result<(), ApiError> {
+    if is_system_org(org) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}

@@ -113,6 +113,26 @@ impl NodeType {
     }
 }
 
+impl serde::Serialize for NodeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.api_name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NodeType::ALL
+            .into_iter()
+            .find(|t| t.api_name() == text)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown node type '{text}' (expected master, node or nfsd)"
+                ))
+            })
+    }
+}
+
 impl fmt::Display for NodeType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.api_name())

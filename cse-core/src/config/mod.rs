@@ -34,6 +34,10 @@ use serde_yaml::Value;
 pub const CONFIG_ENV_VAR: &str = "CSE_CONFIG";
 /// Config path used when neither `-c` nor `CSE_CONFIG` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "config.yaml";
+/// Top-level sections that may be left out (new in CSE-RS).
+pub const OPTIONAL_SECTIONS: &[&str] = &["timeouts"];
+/// vCD's default `extensibility.timeout` in the 1.2.x era.
+pub const VCD_DEFAULT_EXTENSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Config {
     /// Parses and validates config text; `origin` names the file in messages.
@@ -46,7 +50,8 @@ impl Config {
 
     /// Reads `path`, checks its permissions, parses and validates it. Permission and
     /// content problems are reported together.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
         let file = path.display().to_string();
         let permission_problems = permissions::check_file(path).map_err(|e| io_error(path, e))?;
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
@@ -68,6 +73,34 @@ impl Config {
     /// The configuration as `config.yaml` text, in `cse sample` layout.
     pub fn to_yaml(&self) -> String {
         sample::render(self)
+    }
+
+    /// Things that are allowed but risky, for `cse check`/`cse run` to print
+    /// (the first is the 1.2.x text for `vcd.verify: false`).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.vcd.verify {
+            warnings.push(
+                "InsecureRequestWarning: Unverified HTTPS request is being made. \
+                 Adding certificate verification is strongly advised."
+                    .to_owned(),
+            );
+        }
+        for vc in self.vcs.iter().filter(|vc| !vc.verify) {
+            warnings.push(format!(
+                "vCenter '{}': TLS certificate verification is disabled (verify: false)",
+                vc.name
+            ));
+        }
+        let reply = self.timeouts.extension_reply;
+        if reply.duration() >= VCD_DEFAULT_EXTENSION_TIMEOUT {
+            warnings.push(format!(
+                "timeouts.extension_reply ({reply}) is not below vCD's default \
+                 extensibility.timeout (10 s): raise extensibility.timeout on the vCD cells \
+                 or synchronous requests may end in 504"
+            ));
+        }
+        warnings
     }
 }
 
@@ -93,7 +126,20 @@ fn parse_yaml(text: &str, file: &str) -> Result<Value, ConfigError> {
     };
     let mut document: Value = serde_yaml::from_str(text).map_err(syntax)?;
     document.apply_merge().map_err(syntax)?;
+    drop_empty_optional_sections(&mut document);
     Ok(document)
+}
+
+/// An optional section written with no content (`timeouts:` with every key
+/// commented out) means "all defaults", not "wrong type".
+fn drop_empty_optional_sections(document: &mut Value) {
+    if let Some(root) = document.as_mapping_mut() {
+        for section in OPTIONAL_SECTIONS {
+            if root.get(*section).is_some_and(Value::is_null) {
+                root.remove(*section);
+            }
+        }
+    }
 }
 
 fn finish(

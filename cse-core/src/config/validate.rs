@@ -28,9 +28,33 @@ pub(crate) fn validate(doc: &Value, file: &str) -> Vec<ConfigProblem> {
             return problems;
         }
     };
-    check_mapping(root, &schema::root(), &at, &mut problems);
+    let fields = schema::root();
+    check_mapping(root, &fields, &at, &mut problems);
     check_cross_keys(root, &at, &mut problems);
+    // Group problems by section in file order; the sort is stable, so within a
+    // section structural problems stay ahead of cross-key ones.
+    problems.sort_by_key(|problem| section_rank(problem, &fields));
     problems
+}
+
+fn section_rank(problem: &ConfigProblem, fields: &[Field]) -> usize {
+    let at = match problem {
+        ConfigProblem::MissingKeys { at, .. }
+        | ConfigProblem::InvalidKeys { at, .. }
+        | ConfigProblem::WrongType { at, .. }
+        | ConfigProblem::InvalidValue { at, .. }
+        | ConfigProblem::DefaultTemplateNotListed { at, .. }
+        | ConfigProblem::DuplicateName { at, .. }
+        | ConfigProblem::Model { at, .. } => at,
+        ConfigProblem::Permission(_) => return 0,
+    };
+    match &at.section {
+        None => 0,
+        Some(section) => fields
+            .iter()
+            .position(|f| f.key == section)
+            .map_or(fields.len() + 1, |i| i + 1),
+    }
 }
 
 /// The type name of a YAML value.
