@@ -63,7 +63,7 @@ pub use sections::{
 };
 pub use session::{Org, OrgList, OrgRef, Session};
 pub use status::{VcdStatus, status_text};
-pub use task::{Task, TaskStatus};
+pub use task::{Task, TaskStatus, Tasks};
 pub use vapp::{VApp, VAppTemplate, Vm, VmChildren};
 pub use vdc::Vdc;
 
@@ -103,10 +103,17 @@ pub trait VcdDocument: ToXml + FromXmlOwned + Sized {
     /// a [`VcdXmlError::Parse`].
     fn from_xml(xml: &str) -> Result<Self, VcdXmlError> {
         let xml = xml.trim_start_matches('\u{feff}');
-        instant_xml::from_str(xml).map_err(|e| VcdXmlError::Parse {
+        let parsed = instant_xml::from_str(xml).map_err(|e| VcdXmlError::Parse {
             document: Self::ROOT,
             reason: describe(&e),
-        })
+        })?;
+        // instant-xml stops reading once the root's fields are complete and accepts a
+        // document whose end is missing; a truncated body must not become a value.
+        check_complete(xml).map_err(|reason| VcdXmlError::Parse {
+            document: Self::ROOT,
+            reason,
+        })?;
+        Ok(parsed)
     }
 
     /// Serialise the document (no XML declaration; namespaces declared on the root).
@@ -115,6 +122,40 @@ pub trait VcdDocument: ToXml + FromXmlOwned + Sized {
             document: Self::ROOT,
             reason: describe(&e),
         })
+    }
+}
+
+/// Checks that `xml` is one complete element: every start tag closed by a matching end tag
+/// and nothing but whitespace, comments or processing instructions after the root.
+fn check_complete(xml: &str) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut depth = 0usize;
+    let mut roots = 0usize;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        match event {
+            Event::Start(_) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                depth += 1;
+            }
+            Event::Empty(_) if depth == 0 => roots += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(text) if depth == 0 && !text.xml10_content().trim().is_empty() => {
+                return Err("text outside the root element".to_owned());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    match (depth, roots) {
+        (0, 1) => Ok(()),
+        (0, _) => Err("more than one root element".to_owned()),
+        (open, _) => Err(format!("document ends with {open} element(s) not closed")),
     }
 }
 
