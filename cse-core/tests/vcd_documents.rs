@@ -460,6 +460,33 @@ fn extension_documents() {
 }
 
 #[test]
+fn versions_and_error_bodies() {
+    let versions: SupportedVersions = parse("supported_versions.xml");
+    assert!(versions.supports("32.0"));
+    assert!(!versions.supports("33.0"));
+    assert_eq!(
+        versions.highest_common(&["29.0", "33.0", "31.0", "30.0"]),
+        Some("31.0")
+    );
+    assert_eq!(versions.highest_common(&["36.0"]), None);
+
+    let services: ExtensionServices = parse("extension_services.xml");
+    assert_eq!(
+        services.add_href().unwrap(),
+        format!("{B}/api/admin/extension/service")
+    );
+
+    assert_eq!(VcdErrorDocument::from_body(""), None);
+    assert_eq!(VcdErrorDocument::from_body("  \n"), None);
+    assert_eq!(
+        VcdErrorDocument::from_body("<html>proxy error</html>"),
+        None
+    );
+    let error = VcdErrorDocument::from_body(&fixture("error_forbidden.xml")).unwrap();
+    assert_eq!(error.major_code(), Some(403));
+}
+
+#[test]
 fn guest_customization_debug_hides_password() {
     let vm: Vm = parse("vm.xml");
     let debug = format!("{vm:?}");

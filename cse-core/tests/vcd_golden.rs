@@ -8,7 +8,6 @@ use std::fmt::Debug;
 use std::path::Path;
 
 use cse_core::vcd::canonical::canonical_string;
-use cse_core::vcd::extension::VmwExtension;
 use cse_core::vcd::*;
 
 fn fixture(name: &str) -> String {
@@ -91,6 +90,8 @@ golden_tests! {
     amqp_settings_test: AmqpSettingsTest = "amqp_settings_test.xml";
     vim_server_references: VimServerReferences = "vim_server_references.xml";
     vim_server: VimServer = "vim_server.xml";
+    extension_services: ExtensionServices = "extension_services.xml";
+    supported_versions: SupportedVersions = "supported_versions.xml";
 }
 
 /// Every fixture file is covered by a golden test above (no orphan fixtures).

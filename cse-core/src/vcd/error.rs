@@ -44,6 +44,16 @@ impl VcdErrorDocument {
         }
     }
 
+    /// The error document in a non-2xx response body: `None` for an empty body or a body
+    /// that is not a vCD `Error` (callers then report the HTTP status alone).
+    pub fn from_body(body: &str) -> Option<Self> {
+        use super::VcdDocument as _;
+        if body.trim().is_empty() {
+            return None;
+        }
+        Self::from_xml(body).ok()
+    }
+
     /// `majorErrorCode` as a number, when it is one.
     pub fn major_code(&self) -> Option<u16> {
         self.major_error_code.as_deref()?.trim().parse().ok()

@@ -41,6 +41,27 @@ impl VmwExtension {
     }
 }
 
+/// `vmext:ExtensionServices`: the services collection, with its `rel=add` link.
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "ExtensionServices", ns(VMEXT))]
+pub struct ExtensionServices {
+    /// Self href.
+    #[xml(attribute)]
+    pub href: Option<String>,
+    /// Media type.
+    #[xml(attribute, rename = "type")]
+    pub media_type: Option<String>,
+    /// Links.
+    pub links: Vec<Link>,
+}
+
+impl ExtensionServices {
+    /// Where a new service is posted.
+    pub fn add_href(&self) -> Result<&str, LinkError> {
+        self.link_href("add", Some(media::ADMIN_SERVICE))
+    }
+}
+
 /// `vmext:ApiFilter`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
 #[xml(rename = "ApiFilter", ns(VMEXT))]
@@ -281,6 +302,7 @@ impl VimServer {
 }
 
 impl_has_links!(
+    ExtensionServices,
     VmwExtension,
     ExtensionService,
     VimServerReferences,
@@ -289,6 +311,7 @@ impl_has_links!(
 
 super::vcd_document! {
     VmwExtension => "VMWExtension", media::ADMIN_VMW_EXTENSION;
+    ExtensionServices => "ExtensionServices", media::ADMIN_EXTENSION_SERVICES;
     ExtensionService => "Service", media::ADMIN_SERVICE;
     AmqpSettings => "AmqpSettings", media::ADMIN_AMQP_SETTINGS;
     AmqpSettingsTest => "AmqpSettingsTest", media::ADMIN_AMQP_SETTINGS_TEST;

@@ -8,7 +8,7 @@
 //! about sequence order in request bodies.
 //!
 //! Layout: [`ns`] and [`media`] hold the namespace and media-type constants; [`link`] the
-//! `Link` element and pyvcloud-style lookup; [`reference`] the href/name/type reference
+//! `Link` element and pyvcloud-style lookup; [`reference`](mod@reference) the href/name/type reference
 //! elements; [`ids`] href/URN → id helpers; [`status`] the entity status codes; one module
 //! per document family after that. [`canonical`] compares two XML texts semantically.
 //!
@@ -35,14 +35,15 @@ pub mod status;
 pub mod task;
 pub mod vapp;
 pub mod vdc;
+pub mod versions;
 
 pub use catalog::{
     AdminCatalog, Catalog, CatalogItem, CatalogItemRef, CatalogItems, Entity, PublishCatalogParams,
 };
 pub use error::VcdErrorDocument;
 pub use extension::{
-    AmqpSettings, AmqpSettingsTest, ApiFilter, ApiFilters, ExtensionService, VimServer,
-    VimServerReference, VimServerReferences, VmwExtension,
+    AmqpSettings, AmqpSettingsTest, ApiFilter, ApiFilters, ExtensionService, ExtensionServices,
+    VimServer, VimServerReference, VimServerReferences, VmwExtension,
 };
 pub use ids::{IdError, entity_id, entity_uuid, urn_uuid};
 pub use link::{HasLinks, Link, LinkError};
@@ -66,6 +67,7 @@ pub use status::{VcdStatus, status_text};
 pub use task::{Task, TaskStatus, Tasks};
 pub use vapp::{VApp, VAppTemplate, Vm, VmChildren};
 pub use vdc::Vdc;
+pub use versions::{SupportedVersions, VersionInfo};
 
 use instant_xml::{FromXmlOwned, ToXml};
 
