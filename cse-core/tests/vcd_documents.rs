@@ -487,6 +487,25 @@ fn versions_and_error_bodies() {
 }
 
 #[test]
+fn template_upload_targets() {
+    let uploading: VAppTemplate = parse("vapp_template_uploading.xml");
+    let files = uploading.files();
+    assert_eq!(files.len(), 2);
+    assert_eq!(
+        files[1].upload_href(),
+        Some(
+            format!("{B}/transfer/0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a/photon-disk1.vmdk").as_str()
+        )
+    );
+    assert_eq!(files[1].size, Some(314_572_800));
+    assert_eq!(uploading.first_task().unwrap().status, TaskStatus::Running);
+    let resolved: VAppTemplate = parse("vapp_template.xml");
+    assert!(resolved.files().is_empty());
+    assert_same_document(&Right::cse_native_deploy(), "right_cse.xml");
+    assert_eq!(Right::pks_deploy().category.as_deref(), Some("pksRight"));
+}
+
+#[test]
 fn guest_customization_debug_hides_password() {
     let vm: Vm = parse("vm.xml");
     let debug = format!("{vm:?}");

@@ -92,6 +92,10 @@ golden_tests! {
     vim_server: VimServer = "vim_server.xml";
     extension_services: ExtensionServices = "extension_services.xml";
     supported_versions: SupportedVersions = "supported_versions.xml";
+    vapp_template_uploading: VAppTemplate = "vapp_template_uploading.xml";
+    upload_vapp_template_params: UploadVAppTemplateParams = "upload_vapp_template_params.xml";
+    deploy_vapp_params: DeployVAppParams = "deploy_vapp_params.xml";
+    right_cse: Right = "right_cse.xml";
 }
 
 /// Every fixture file is covered by a golden test above (no orphan fixtures).

@@ -148,6 +148,63 @@ impl ExtensionService {
     }
 }
 
+/// `Right`: a right CSE 1.2.6+ registers for its service (`POST <service>/rights`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "Right", ns(VCLOUD))]
+pub struct Right {
+    /// Right name (vCD stores it as `{<service namespace>}:<name>`).
+    #[xml(attribute)]
+    pub name: String,
+    /// Href (answers).
+    #[xml(attribute)]
+    pub href: Option<String>,
+    /// URN (answers).
+    #[xml(attribute)]
+    pub id: Option<String>,
+    /// Media type.
+    #[xml(attribute, rename = "type")]
+    pub media_type: Option<String>,
+    /// Links.
+    pub links: Vec<Link>,
+    /// Description.
+    #[xml(rename = "Description")]
+    pub description: Option<String>,
+    /// Category.
+    #[xml(rename = "Category")]
+    pub category: Option<String>,
+    /// Bundle key.
+    #[xml(rename = "BundleKey")]
+    pub bundle_key: Option<String>,
+}
+
+impl Right {
+    /// `CSE NATIVE DEPLOY RIGHT` as CSE 1.2.6+ registers it.
+    pub fn cse_native_deploy() -> Self {
+        Right {
+            name: "CSE NATIVE DEPLOY RIGHT".to_owned(),
+            description: Some(
+                "Right necessary to deploy kubernetes cluster via vCD apis in CSE".to_owned(),
+            ),
+            category: Some("cseRight".to_owned()),
+            bundle_key: Some("cseBundleKey".to_owned()),
+            ..Right::default()
+        }
+    }
+
+    /// `PKS DEPLOY RIGHT` as CSE 1.2.6+ registers it.
+    pub fn pks_deploy() -> Self {
+        Right {
+            name: "PKS DEPLOY RIGHT".to_owned(),
+            description: Some(
+                "Right necessary to deploy kubernetes cluster via vSphere apis in PKS".to_owned(),
+            ),
+            category: Some("pksRight".to_owned()),
+            bundle_key: Some("pksBundleKey".to_owned()),
+            ..Right::default()
+        }
+    }
+}
+
 /// `vmext:AmqpSettings`. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Default, FromXml, ToXml)]
 #[xml(rename = "AmqpSettings", ns(VMEXT))]
@@ -302,6 +359,7 @@ impl VimServer {
 }
 
 impl_has_links!(
+    Right,
     ExtensionServices,
     VmwExtension,
     ExtensionService,
@@ -311,6 +369,7 @@ impl_has_links!(
 
 super::vcd_document! {
     VmwExtension => "VMWExtension", media::ADMIN_VMW_EXTENSION;
+    Right => "Right", media::ADMIN_RIGHT;
     ExtensionServices => "ExtensionServices", media::ADMIN_EXTENSION_SERVICES;
     ExtensionService => "Service", media::ADMIN_SERVICE;
     AmqpSettings => "AmqpSettings", media::ADMIN_AMQP_SETTINGS;

@@ -43,7 +43,7 @@ pub use catalog::{
 pub use error::VcdErrorDocument;
 pub use extension::{
     AmqpSettings, AmqpSettingsTest, ApiFilter, ApiFilters, ExtensionService, ExtensionServices,
-    VimServer, VimServerReference, VimServerReferences, VmwExtension,
+    Right, VimServer, VimServerReference, VimServerReferences, VmwExtension,
 };
 pub use ids::{IdError, entity_id, entity_uuid, urn_uuid};
 pub use link::{HasLinks, Link, LinkError};
@@ -52,9 +52,9 @@ pub use ovf::{
     CoresPerSocket, HardwareItem, OvfEnvironment, RasdConnection, RasdItem, VirtualHardwareSection,
 };
 pub use params::{
-    CaptureVAppParams, ComposeVAppParams, CustomizationSection, DeleteItem,
+    CaptureVAppParams, ComposeVAppParams, CustomizationSection, DeleteItem, DeployVAppParams,
     InstantiateVAppTemplateParams, InstantiationParams, RecomposeVAppParams, SourcedItem,
-    UndeployVAppParams, VmGeneralParams,
+    UndeployVAppParams, UploadVAppTemplateParams, VmGeneralParams,
 };
 pub use query::{QueryList, QueryRecord, QueryResultRecords};
 pub use reference::Reference;
@@ -65,7 +65,7 @@ pub use sections::{
 pub use session::{Org, OrgList, OrgRef, Session};
 pub use status::{VcdStatus, status_text};
 pub use task::{Task, TaskStatus, Tasks};
-pub use vapp::{VApp, VAppTemplate, Vm, VmChildren};
+pub use vapp::{TemplateFile, TemplateFiles, VApp, VAppTemplate, Vm, VmChildren};
 pub use vdc::Vdc;
 pub use versions::{SupportedVersions, VersionInfo};
 

@@ -285,7 +285,33 @@ impl UndeployVAppParams {
     }
 }
 
+/// `UploadVAppTemplateParams`: start an OVF upload into a catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "UploadVAppTemplateParams", ns(VCLOUD))]
+pub struct UploadVAppTemplateParams {
+    /// Catalog item / template name.
+    #[xml(attribute)]
+    pub name: String,
+    /// Description.
+    #[xml(rename = "Description")]
+    pub description: Option<String>,
+}
+
+/// `DeployVAppParams`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "DeployVAppParams", ns(VCLOUD))]
+pub struct DeployVAppParams {
+    /// Power on after deploying.
+    #[xml(attribute, rename = "powerOn")]
+    pub power_on: Option<bool>,
+    /// Force guest customisation.
+    #[xml(attribute, rename = "forceCustomization")]
+    pub force_customization: Option<bool>,
+}
+
 super::vcd_document! {
+    UploadVAppTemplateParams => "UploadVAppTemplateParams", media::UPLOAD_VAPP_TEMPLATE_PARAMS;
+    DeployVAppParams => "DeployVAppParams", media::DEPLOY_VAPP_PARAMS;
     ComposeVAppParams => "ComposeVAppParams", media::COMPOSE_VAPP_PARAMS;
     InstantiateVAppTemplateParams => "InstantiateVAppTemplateParams", media::INSTANTIATE_VAPP_TEMPLATE_PARAMS;
     RecomposeVAppParams => "RecomposeVAppParams", media::RECOMPOSE_VAPP_PARAMS;

@@ -293,6 +293,42 @@ impl VApp {
     }
 }
 
+/// `File` of a template being uploaded: one upload target per referenced OVF file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "File", ns(VCLOUD))]
+pub struct TemplateFile {
+    /// File name (`descriptor.ovf`, or the OVF `ovf:href`).
+    #[xml(attribute)]
+    pub name: String,
+    /// Size in bytes (`-1` for the descriptor before upload).
+    #[xml(attribute)]
+    pub size: Option<i64>,
+    /// Bytes received so far.
+    #[xml(attribute, rename = "bytesTransferred")]
+    pub bytes_transferred: Option<i64>,
+    /// `rel=upload:default` target.
+    pub links: Vec<Link>,
+}
+
+impl TemplateFile {
+    /// The upload URL (`rel=upload:default`, or the first link as pyvcloud takes it).
+    pub fn upload_href(&self) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|l| l.rel == "upload:default")
+            .or_else(|| self.links.first())
+            .map(|l| l.href.as_str())
+    }
+}
+
+/// `Files` of a template being uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
+#[xml(rename = "Files", ns(VCLOUD))]
+pub struct TemplateFiles {
+    /// The files.
+    pub files: Vec<TemplateFile>,
+}
+
 /// `VAppTemplate`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
 #[xml(
@@ -325,6 +361,8 @@ pub struct VAppTemplate {
     pub description: Option<String>,
     /// Running tasks (import / capture).
     pub tasks: Option<Tasks>,
+    /// Upload targets while an OVF upload is in progress.
+    pub files: Option<TemplateFiles>,
     /// Template VMs.
     pub children: Option<VmChildren>,
 }
@@ -333,6 +371,11 @@ impl VAppTemplate {
     /// The template VMs.
     pub fn vms(&self) -> &[Vm] {
         self.children.as_ref().map_or(&[], |c| c.vms.as_slice())
+    }
+
+    /// The files of an upload in progress (empty once resolved).
+    pub fn files(&self) -> &[TemplateFile] {
+        self.files.as_ref().map_or(&[], |f| f.files.as_slice())
     }
 
     /// The first embedded task; `None` means the template is resolved (spec §5.3: the Rust
