@@ -10,3 +10,7 @@
 pub mod clock;
 pub mod ext;
 pub mod guest_api;
+pub mod rest;
+pub mod serve;
+pub mod state;
+pub mod world;
