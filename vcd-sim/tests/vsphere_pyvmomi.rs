@@ -17,7 +17,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use vcd_sim::guest_api::ToolsRunningStatus;
+use vcd_sim::guest_api::{PowerState, ToolsRunningStatus};
+use vcd_sim::vsphere::values::MoRef;
+use vcd_sim::vsphere::{InjectedFault, VimFault};
 use vsphere_support::{FakeGuests, HttpsServer, ROOT_PASSWORD, VC_PASSWORD, VC_USER, vcenter};
 
 fn workspace_root() -> PathBuf {
@@ -247,4 +249,158 @@ async fn vsphere_guest_run_0_0_7_runs_the_probe_on_current_pyvmomi() {
     let (run, guest_calls) = run_vsphere_guest_run("pyvmomi9").await;
     assert_eq!(guest_calls, VGR_SEQUENCE);
     assert!(run.calls.iter().filter(|c| *c == "Fetch").count() >= 2);
+}
+
+/// Every fault of the catalogue, with the fields pyVmomi must expose.
+fn fault_catalogue() -> Vec<(VimFault, serde_json::Value)> {
+    use serde_json::json;
+    let vm = MoRef::vm("vm-9");
+    vec![
+        (VimFault::InvalidLogin, json!({})),
+        (
+            VimFault::NotAuthenticated {
+                object: MoRef::new("SessionManager", "SessionManager"),
+            },
+            json!({"object": "SessionManager", "privilegeId": "System.View"}),
+        ),
+        (
+            VimFault::ManagedObjectNotFound { obj: vm.clone() },
+            json!({"obj": "vm-9"}),
+        ),
+        (
+            VimFault::InvalidProperty {
+                name: "guest.bogus".into(),
+            },
+            json!({"name": "guest.bogus"}),
+        ),
+        (
+            VimFault::InvalidPowerState {
+                existing: PowerState::Suspended,
+            },
+            json!({"requestedState": "poweredOn", "existingState": "suspended"}),
+        ),
+        (VimFault::InvalidState, json!({})),
+        (VimFault::GuestOperationsUnavailable, json!({})),
+        (VimFault::InvalidGuestLogin, json!({})),
+        (VimFault::GuestPermissionDenied, json!({})),
+        (
+            VimFault::GuestProcessNotFound { pid: 4711 },
+            json!({"pid": 4711}),
+        ),
+        (
+            VimFault::FileNotFound {
+                file: "/tmp/a & b".into(),
+            },
+            json!({"file": "/tmp/a & b"}),
+        ),
+        (
+            VimFault::FileAlreadyExists {
+                file: "/tmp/x".into(),
+            },
+            json!({"file": "/tmp/x"}),
+        ),
+        (
+            VimFault::NotAFile {
+                file: "/tmp".into(),
+            },
+            json!({"file": "/tmp"}),
+        ),
+        (
+            VimFault::SystemError {
+                reason: "vix error codes = (3016, 0).".into(),
+            },
+            json!({"reason": "vix error codes = (3016, 0)."}),
+        ),
+        (
+            VimFault::InvalidArgument {
+                invalid_property: Some("guestFilePath".into()),
+            },
+            json!({"invalidProperty": "guestFilePath"}),
+        ),
+        (
+            VimFault::InvalidRequest {
+                reason: "bad <request>".into(),
+            },
+            json!({}),
+        ),
+        (
+            VimFault::MethodNotFound {
+                receiver: vm.clone(),
+                method: "Nope".into(),
+            },
+            json!({"receiver": "vm-9", "method": "Nope"}),
+        ),
+        (
+            VimFault::TaskInProgress {
+                task: MoRef::new("Task", "task-1"),
+            },
+            json!({"task": "task-1"}),
+        ),
+    ]
+}
+
+async fn faults_reach_pyvmomi_as_their_classes(venv: &str) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let guests = FakeGuests::with_ready_vm();
+    let sim = vcenter(guests);
+    let server = HttpsServer::start(sim.router()).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pyvmomi_faults.py");
+    let mut child = tokio::process::Command::new(python_for(venv))
+        .arg(script)
+        .args([
+            "127.0.0.1",
+            &server.addr.port().to_string(),
+            VC_USER,
+            VC_PASSWORD,
+            "vm-42",
+            ROOT_PASSWORD,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || {
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("pyVmomi answers within 60 s")
+            .expect("read")
+            .unwrap_or_default()
+    };
+    assert_eq!(next_line().await, "ready");
+    for (fault, fields) in fault_catalogue() {
+        sim.inject(
+            "ListProcessesInGuest",
+            Some(InjectedFault::Fault(fault.clone())),
+        );
+        let request = serde_json::json!({"type": fault.type_name(), "msg": fault.to_string(), "fields": fields});
+        stdin
+            .write_all(format!("{request}\n").as_bytes())
+            .await
+            .expect("write");
+        let answer = next_line().await;
+        assert!(
+            answer.starts_with(&format!("ok {} ", fault.type_name())),
+            "{venv}: {answer}"
+        );
+    }
+    stdin.write_all(b"\n").await.expect("write");
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exit")
+        .expect("status");
+    assert!(status.success());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_reaches_current_pyvmomi_as_its_class() {
+    faults_reach_pyvmomi_as_their_classes("pyvmomi9").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_reaches_pyvmomi_6_7_1_as_its_class() {
+    faults_reach_pyvmomi_as_their_classes("pyvmomi671").await;
 }
