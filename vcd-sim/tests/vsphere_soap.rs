@@ -1067,3 +1067,36 @@ async fn call_log_records_methods_in_order() {
         .await;
     assert_eq!(fx.sim.call_log(), ["Login", "CurrentTime"]);
 }
+
+#[tokio::test]
+async fn sessions_record_the_client_address_and_agent() {
+    let sim = vcenter(FakeGuests::with_ready_vm());
+    let peer: std::net::SocketAddr = "192.0.2.7:50123".parse().unwrap();
+    let app = sim
+        .router()
+        .layer(axum::extract::connect_info::MockConnectInfo(peer));
+    let request = Request::post("/sdk")
+        .header(header::HOST, HOST)
+        .header(header::USER_AGENT, "pyvmomi Python/3.11.7")
+        .body(Body::from(login(VC_USER, VC_PASSWORD)))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let body = String::from_utf8(collect(response.into_body()).await).unwrap();
+    assert!(body.contains("<ipAddress>192.0.2.7</ipAddress>"), "{body}");
+    assert!(
+        body.contains("<userAgent>pyvmomi Python/3.11.7</userAgent>"),
+        "{body}"
+    );
+
+    let app = sim.router();
+    let request = Request::post("/sdk")
+        .header("X-Forwarded-For", "198.51.100.4")
+        .body(Body::from(login(VC_USER, VC_PASSWORD)))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let body = String::from_utf8(collect(response.into_body()).await).unwrap();
+    assert!(
+        body.contains("<ipAddress>198.51.100.4</ipAddress>"),
+        "{body}"
+    );
+}

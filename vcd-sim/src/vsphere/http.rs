@@ -2,11 +2,13 @@
 //! `GET /sdk/vimServiceVersions.xml` and `PUT`/`GET /guestFile` (transfer
 //! bodies; the URL token is the credential, no cookie).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -71,18 +73,35 @@ fn transfer_base(inner: &Inner, uri: &Uri, headers: &HeaderMap) -> String {
     format!("https://{authority}")
 }
 
-async fn soap(
-    State(inner): State<Arc<Inner>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// The client's address: the peer when the server runs with
+/// `into_make_service_with_connect_info::<SocketAddr>()`, else `X-Forwarded-For`.
+async fn client_ip(parts: &mut Parts) -> String {
+    match ConnectInfo::<SocketAddr>::from_request_parts(parts, &()).await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => header_text(
+            &parts.headers,
+            header::HeaderName::from_static("x-forwarded-for"),
+        )
+        .unwrap_or_default(),
+    }
+}
+
+async fn soap(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, SOAP_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(error) => {
+            let fault = VimFault::InvalidRequest {
+                reason: format!("the request body could not be read: {error}"),
+            };
+            return soap_response(StatusCode::INTERNAL_SERVER_ERROR, fault.to_envelope(), None);
+        }
+    };
     let ctx = RequestContext {
-        cookie: header_text(&headers, header::COOKIE),
-        transfer_base: transfer_base(&inner, &uri, &headers),
-        client_ip: header_text(&headers, header::HeaderName::from_static("x-forwarded-for"))
-            .unwrap_or_default(),
-        user_agent: header_text(&headers, header::USER_AGENT).unwrap_or_default(),
+        cookie: header_text(&parts.headers, header::COOKIE),
+        transfer_base: transfer_base(&inner, &parts.uri, &parts.headers),
+        client_ip: client_ip(&mut parts).await,
+        user_agent: header_text(&parts.headers, header::USER_AGENT).unwrap_or_default(),
     };
     let reply = inner.handle_soap(&ctx, &body).await;
     let status = if reply.ok {
@@ -90,13 +109,12 @@ async fn soap(
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, XML_CONTENT_TYPE)],
-        reply.body,
-    )
-        .into_response();
-    if let Some(cookie) = reply.set_cookie
+    soap_response(status, reply.body, reply.set_cookie)
+}
+
+fn soap_response(status: StatusCode, body: String, set_cookie: Option<String>) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, XML_CONTENT_TYPE)], body).into_response();
+    if let Some(cookie) = set_cookie
         && let Ok(value) = cookie.parse()
     {
         response.headers_mut().insert(header::SET_COOKIE, value);

@@ -58,8 +58,10 @@ si = SmartConnect(host=HOST, port=PORT, user=USER, pwd=PASSWORD, sslContext=CONT
 content = si.RetrieveContent()
 step("connected to %s API %s" % (content.about.apiType, content.about.apiVersion),
      content.about.apiType == "VirtualCenter" and content.about.apiVersion == "6.7.1")
-step("current session is %s" % content.sessionManager.currentSession.userName,
-     content.sessionManager.currentSession.userName == USER)
+session = content.sessionManager.currentSession
+step("current session is %s from %s" % (session.userName, session.ipAddress),
+     session.userName == USER and session.ipAddress == "127.0.0.1"
+     and session.userAgent.startswith("pyvmomi"))
 
 view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
 vms = {vm.name: vm for vm in view.view}

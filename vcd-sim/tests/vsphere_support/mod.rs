@@ -435,7 +435,9 @@ impl HttpsServer {
         let server = axum_server::from_tcp_rustls(listener, config)
             .expect("TLS server")
             .handle(handle.clone());
-        tokio::spawn(server.serve(router.into_make_service()));
+        tokio::spawn(
+            server.serve(router.into_make_service_with_connect_info::<std::net::SocketAddr>()),
+        );
         let addr = handle.listening().await.expect("listening");
         HttpsServer { addr, handle }
     }
