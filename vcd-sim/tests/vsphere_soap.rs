@@ -859,13 +859,13 @@ async fn transfers_fail_cleanly_when_the_guest_changes_in_between() {
         .await;
     let url = returnval_text(&reply);
     fx.guests
-        .update("vm-42", |vm| vm.info.power_state = PowerState::PoweredOff);
+        .update("vm-42", |vm| vm.info.guest_operations_ready = false);
     assert_eq!(
         fx.http("PUT", &url, b"hi".to_vec()).await.0,
         StatusCode::SERVICE_UNAVAILABLE
     );
     fx.guests
-        .update("vm-42", |vm| vm.info.power_state = PowerState::PoweredOn);
+        .update("vm-42", |vm| vm.info.guest_operations_ready = true);
     assert_eq!(
         fx.http("PUT", &url, b"hi".to_vec()).await.0,
         StatusCode::OK,
@@ -881,6 +881,39 @@ async fn transfers_fail_cleanly_when_the_guest_changes_in_between() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    let download = regex::Regex::new(r"<url>([^<]*)</url>")
+        .unwrap()
+        .captures(&reply.body)
+        .unwrap()[1]
+        .replace("&amp;", "&");
+    fx.guests
+        .update("vm-42", |vm| vm.info.power_state = PowerState::PoweredOff);
+    assert_eq!(
+        fx.http("GET", &download, Vec::new()).await.0,
+        StatusCode::NOT_FOUND,
+        "power-off closes transfers"
+    );
+    fx.guests
+        .update("vm-42", |vm| vm.info.power_state = PowerState::PoweredOn);
+    assert_eq!(
+        fx.http("GET", &download, Vec::new()).await.0,
+        StatusCode::NOT_FOUND,
+        "and they stay closed"
+    );
+    fx.guests.update("vm-42", |vm| {
+        vm.files.insert("/tmp/c".into(), (b"c".to_vec(), 0o644));
+    });
+    let reply = fx
+        .guest_call(
+            "InitiateFileTransferFromGuest",
+            &format!(
+                "{}<guestFilePath>/tmp/c</guestFilePath>",
+                auth(ROOT_PASSWORD)
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(fx.sim.open_transfers(), 1);
     fx.sim.invalidate_transfers("vm-42");
     assert_eq!(fx.sim.open_transfers(), 0);
 }
@@ -987,6 +1020,29 @@ async fn search_index_finds_vms_by_ip_and_dns_name() {
             reply.body
         );
     }
+    let uuid = vcd_sim::vsphere::vm_uuid(&fx.sim.config().instance_uuid, "vm-42", "instance");
+    let params = format!(
+        "<uuid>{}</uuid><vmSearch>true</vmSearch><instanceUuid>true</instanceUuid>",
+        uuid.to_uppercase()
+    );
+    let reply = fx
+        .call("FindByUuid", ("SearchIndex", "SearchIndex"), &params)
+        .await;
+    assert!(
+        reply
+            .body
+            .contains(r#"<returnval type="VirtualMachine">vm-42</returnval>"#),
+        "{}",
+        reply.body
+    );
+    let params = format!("<uuid>{uuid}</uuid><vmSearch>true</vmSearch>");
+    let reply = fx
+        .call("FindByUuid", ("SearchIndex", "SearchIndex"), &params)
+        .await;
+    assert!(
+        !reply.body.contains("returnval"),
+        "the BIOS UUID differs from the instance UUID"
+    );
     let (method, params) = find("FindByIp", "ip", "10.9.9.9");
     let reply = fx
         .call(&method, ("SearchIndex", "SearchIndex"), &params)

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::guest_api::GuestFault;
+use crate::guest_api::{GuestFault, PowerState};
 
 use super::Inner;
 use super::dispatch::RequestContext;
@@ -165,6 +165,20 @@ fn map_fault(inner: &Inner, vm: &str, fault: GuestFault) -> VimFault {
     inner.guest_fault(vm, fault)
 }
 
+/// A VM that is gone or no longer powered on takes its transfer URLs with it
+/// (power-off, suspend, unregister); the ticket is closed and answers 404.
+fn closed_by_power_state(inner: &Inner, id: u64, vm: &str) -> Option<Response> {
+    let powered_on = inner
+        .guests
+        .vm_info(vm)
+        .is_some_and(|info| info.power_state == PowerState::PoweredOn);
+    if powered_on {
+        return None;
+    }
+    inner.transfers.invalidate_vm(vm);
+    Some(ticket_error(&TransferError::UnknownTicket(id)))
+}
+
 async fn upload(
     State(inner): State<Arc<Inner>>,
     RawQuery(query): RawQuery,
@@ -175,6 +189,9 @@ async fn upload(
         Err(error) => return ticket_error(&error),
     };
     if let Some(response) = injected(&inner, TRANSFER_PUT).await {
+        return response;
+    }
+    if let Some(response) = closed_by_power_state(&inner, id, &transfer.vm) {
         return response;
     }
     let TransferDirection::ToGuest {
@@ -216,6 +233,9 @@ async fn download(State(inner): State<Arc<Inner>>, RawQuery(query): RawQuery) ->
         Err(error) => return ticket_error(&error),
     };
     if let Some(response) = injected(&inner, TRANSFER_GET).await {
+        return response;
+    }
+    if let Some(response) = closed_by_power_state(&inner, id, &transfer.vm) {
         return response;
     }
     match inner
