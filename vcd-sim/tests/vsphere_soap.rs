@@ -481,6 +481,10 @@ async fn fetch_reads_data_objects_references_and_service_content() {
         .call("Fetch", ("VirtualMachine", "vm-42"), "<prop>runtime</prop>")
         .await;
     insta::assert_snapshot!("fetch_runtime", reply.body);
+    let reply = fx
+        .call("Fetch", ("VirtualMachine", "vm-42"), "<prop>summary</prop>")
+        .await;
+    insta::assert_snapshot!("fetch_summary", stable(&reply.body));
 }
 
 #[tokio::test]

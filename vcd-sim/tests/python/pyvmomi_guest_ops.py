@@ -76,6 +76,12 @@ while vm.guest.toolsRunningStatus != "guestToolsRunning":
 step("tools running, power %s, IP %s" % (vm.runtime.powerState, vm.guest.ipAddress),
      vm.runtime.powerState == "poweredOn" and vm.guest.guestOperationsReady)
 step("toolsStatus enum %s" % vm.guest.toolsStatus, vm.guest.toolsStatus == "toolsOk")
+summary = vm.summary
+step("summary: %s at %s, heartbeat %s" % (summary.config.name, summary.guest.ipAddress,
+                                           summary.quickStats.guestHeartbeatStatus),
+     summary.vm._moId == vm._moId and summary.runtime.powerState == "poweredOn"
+     and summary.guest.ipAddress == vm.guest.ipAddress
+     and summary.config.instanceUuid == vm.config.instanceUuid)
 found = content.searchIndex.FindByIp(None, vm.guest.ipAddress, True)
 step("FindByIp finds %s" % found, found is not None and found._moId == vm._moId)
 
