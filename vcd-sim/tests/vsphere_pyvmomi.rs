@@ -67,6 +67,7 @@ async fn run_client(venv: &str) -> ClientRun {
         "mstr-ab12",
         "PYVMOMI-GUEST-OPS-PASSED",
         guests,
+        &[],
     )
     .await
 }
@@ -77,6 +78,7 @@ async fn run_script(
     vm: &str,
     marker: &str,
     guests: Arc<FakeGuests>,
+    extra_args: &[&str],
 ) -> ClientRun {
     let python = python_for(venv);
     let sim = vcenter(guests.clone());
@@ -94,6 +96,7 @@ async fn run_script(
             vm,
             ROOT_PASSWORD,
         ])
+        .args(extra_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -182,6 +185,7 @@ async fn run_vsphere_guest_run(venv: &str) -> (ClientRun, Vec<String>) {
         "vm-42",
         "VGR-EXECUTE-SCRIPT-PASSED",
         guests,
+        &["4"],
     )
     .await;
     let guest_calls = run
@@ -403,4 +407,71 @@ async fn every_fault_reaches_current_pyvmomi_as_its_class() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_reaches_pyvmomi_6_7_1_as_its_class() {
     faults_reach_pyvmomi_as_their_classes("pyvmomi671").await;
+}
+
+/// vcsim's bug reproduced on demand: with exit code 0 left out of
+/// `ListProcessesInGuest`, vsphere-guest-run 0.0.7 polls its first `chmod`
+/// forever (it has no timeout). The test watches it poll, then stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vsphere_guest_run_polls_forever_when_exit_code_zero_is_omitted() {
+    let guests = FakeGuests::with_ready_vm();
+    let sim = vcenter(guests);
+    sim.set_omit_zero_exit_codes(true);
+    let server = HttpsServer::start(sim.router()).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/vgr_execute_script.py");
+    let mut child = tokio::process::Command::new(python_for("pyvmomi671"))
+        .arg(script)
+        .args([
+            "127.0.0.1",
+            &server.addr.port().to_string(),
+            VC_USER,
+            VC_PASSWORD,
+            "vm-42",
+            ROOT_PASSWORD,
+        ])
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let polls = || {
+        sim.call_log()
+            .iter()
+            .filter(|c| *c == "ListProcessesInGuest")
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while polls() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "vsphere-guest-run started polling"
+        );
+        assert!(
+            child.try_wait().expect("child state").is_none(),
+            "vsphere-guest-run gave up instead of hanging"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        child.try_wait().expect("child state").is_none(),
+        "still waiting for an exit code"
+    );
+    let guest_calls: Vec<String> = sim
+        .call_log()
+        .into_iter()
+        .filter(|c| c.contains("Guest"))
+        .collect();
+    assert_eq!(
+        &guest_calls[..3],
+        [
+            "InitiateFileTransferToGuest",
+            "StartProgramInGuest",
+            "ListProcessesInGuest"
+        ]
+    );
+    assert!(
+        guest_calls[2..].iter().all(|c| c == "ListProcessesInGuest"),
+        "stuck on the chmod: {guest_calls:?}"
+    );
+    child.kill().await.expect("kill");
+    server.stop().await;
 }

@@ -1,6 +1,8 @@
 """Runs CSE 1.2.x's guest-script path, unmodified vsphere-guest-run 0.0.7, against vcd-sim.
 
-Usage: python vgr_execute_script.py HOST PORT USER PASSWORD VM_MOREF GUEST_PASSWORD
+Usage: python vgr_execute_script.py HOST PORT USER PASSWORD VM_MOREF GUEST_PASSWORD [TOOL_READS]
+
+TOOL_READS, when given, is the number of tools-state reads expected before tools run.
 
 vsphere-guest-run never passes a port to SmartConnect (it always dials 443), so this
 script supplies the port with the documented last-resort shim; nothing else is changed.
@@ -18,6 +20,7 @@ START = time.time()
 from pyVim import connect
 
 HOST, PORT, USER, PASSWORD, MOREF, GUEST_PASSWORD = sys.argv[1:7]
+TOOL_READS = int(sys.argv[7]) if len(sys.argv) > 7 else None
 connect.SmartConnect = functools.partial(connect.SmartConnect, port=int(PORT))
 
 from pyVmomi import vim  # noqa: E402
@@ -43,7 +46,7 @@ vs.connect()
 vm = vs.get_vm_by_moid(MOREF)
 vs.wait_until_tools_ready(vm, sleep=0.1, callback=callback)
 check("tools ready after %d reads: %s" % (len(messages), messages),
-      len(messages) == 4 and messages[0].endswith("guestToolsNotRunning")
+      (TOOL_READS is None or len(messages) == TOOL_READS)
       and messages[-1].endswith("guestToolsRunning"))
 
 result = vs.execute_script_in_guest(vm, "root", GUEST_PASSWORD, PROBE,
