@@ -1160,3 +1160,140 @@ async fn sessions_record_the_client_address_and_agent() {
         "{body}"
     );
 }
+
+/// A guest model that implements only the required methods (no `stat_file`,
+/// no `write_file_with_attributes`) still supports both transfers through the
+/// trait's defaults.
+#[tokio::test]
+async fn trait_defaults_carry_transfers_for_minimal_guest_models() {
+    use vcd_sim::guest_api::{
+        GuestCredentials, GuestFault, GuestOps, GuestProcessInfo, GuestVmInfo, ProgramSpec,
+    };
+
+    /// Forwards the required methods to the fake, hiding its overrides.
+    struct Minimal(Arc<FakeGuests>);
+    impl GuestOps for Minimal {
+        fn list_vms(&self) -> Vec<GuestVmInfo> {
+            self.0.list_vms()
+        }
+        fn vm_info(&self, moref: &str) -> Option<GuestVmInfo> {
+            self.0.vm_info(moref)
+        }
+        fn check_access(&self, moref: &str, creds: &GuestCredentials) -> Result<(), GuestFault> {
+            self.0.check_access(moref, creds)
+        }
+        fn start_program<'a>(
+            &'a self,
+            moref: &'a str,
+            creds: &'a GuestCredentials,
+            spec: ProgramSpec,
+        ) -> futures::future::BoxFuture<'a, Result<i64, GuestFault>> {
+            self.0.start_program(moref, creds, spec)
+        }
+        fn list_processes(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            pids: Option<&[i64]>,
+        ) -> Result<Vec<GuestProcessInfo>, GuestFault> {
+            self.0.list_processes(moref, creds, pids)
+        }
+        fn terminate_process(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            pid: i64,
+        ) -> Result<(), GuestFault> {
+            self.0.terminate_process(moref, creds, pid)
+        }
+        fn write_file(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            path: &str,
+            data: &[u8],
+            overwrite: bool,
+        ) -> Result<(), GuestFault> {
+            self.0.write_file(moref, creds, path, data, overwrite)
+        }
+        fn read_file(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            path: &str,
+        ) -> Result<Vec<u8>, GuestFault> {
+            self.0.read_file(moref, creds, path)
+        }
+        fn delete_file(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            path: &str,
+        ) -> Result<(), GuestFault> {
+            self.0.delete_file(moref, creds, path)
+        }
+        fn make_directory(
+            &self,
+            moref: &str,
+            creds: &GuestCredentials,
+            path: &str,
+            create_parents: bool,
+        ) -> Result<(), GuestFault> {
+            self.0.make_directory(moref, creds, path, create_parents)
+        }
+    }
+
+    let guests = FakeGuests::with_ready_vm();
+    let mut config = VCenterConfig::new("vc1").with_user(VC_USER, VC_PASSWORD);
+    config.instance_uuid = "6a8f2d3e-5b1c-4f7a-9e2d-1c3b5a7f9e0d".into();
+    let sim = VCenterSim::new(config, Arc::new(Minimal(guests.clone())));
+    let app = sim.router();
+    let cookie = send(&app, None, login(VC_USER, VC_PASSWORD))
+        .await
+        .set_cookie
+        .unwrap();
+    let fx = Fixture {
+        guests,
+        sim,
+        app,
+        cookie,
+    };
+
+    let reply = fx
+        .guest_call(
+            "InitiateFileTransferToGuest",
+            &upload_params("/tmp/m", 3, false, "<fileAttributes></fileAttributes>"),
+        )
+        .await;
+    let url = returnval_text(&reply);
+    assert_eq!(
+        fx.http("PUT", &url, b"abc".to_vec()).await.0,
+        StatusCode::OK
+    );
+    let reply = fx
+        .guest_call(
+            "InitiateFileTransferToGuest",
+            &upload_params("/tmp", 3, true, "<fileAttributes></fileAttributes>"),
+        )
+        .await;
+    assert_eq!(fault_type(&reply), "NotAFile");
+    let reply = fx
+        .guest_call(
+            "InitiateFileTransferFromGuest",
+            &format!(
+                "{}<guestFilePath>/tmp/m</guestFilePath>",
+                auth(ROOT_PASSWORD)
+            ),
+        )
+        .await;
+    assert!(reply.body.contains("<size>3</size>"), "{}", reply.body);
+    let url = regex::Regex::new(r"<url>([^<]*)</url>")
+        .unwrap()
+        .captures(&reply.body)
+        .unwrap()[1]
+        .replace("&amp;", "&");
+    assert_eq!(
+        fx.http("GET", &url, Vec::new()).await,
+        (StatusCode::OK, b"abc".to_vec())
+    );
+}
