@@ -116,7 +116,7 @@ while True:
 process = processes[0]
 step("script exited with %d at %s" % (process.exitCode, process.endTime),
      process.exitCode == 0 and process.endTime is not None)
-step("arguments kept untrimmed: %r" % process.cmdLine, process.cmdLine.endswith('"' + args))
+step("command line %r" % process.cmdLine, process.cmdLine.rstrip().endswith(args.strip()))
 step("unknown pids are left out", pm.ListProcessesInGuest(vm, creds, [999999]) == [])
 step("all processes listed", len(pm.ListProcessesInGuest(vm, creds)) >= 2)
 
@@ -126,6 +126,10 @@ step("download info size %d, mode %o" % (info.size, info.attributes.permissions)
      and isinstance(info.attributes, vim.vm.guest.FileManager.PosixFileAttributes))
 status, body = http("GET", info.url)
 step("GET answers %d with the uploaded bytes" % status, status == 200 and body == SCRIPT)
+
+info = fm.InitiateFileTransferFromGuest(vm, creds, "/tmp/probe.out")
+status, body = http("GET", info.url)
+step("script output %r" % body, status == 200 and body == "café & <tags>\n".encode())
 
 fm.MakeDirectoryInGuest(vm, creds, "/tmp/a/b", True)
 step("made /tmp/a/b")

@@ -127,7 +127,8 @@ fn redirections(arguments: &str) -> Vec<(u8, String)> {
 }
 
 /// The few programs the double knows: `chmod u+rx FILE`, `rm -rf PREFIX*`,
-/// and scripts, which need the execute bit and print `ran PATH`.
+/// `echo`, and scripts, which need the execute bit and print the text of
+/// their `echo '…'` lines (every other line is ignored).
 /// Returns (stdout, stderr, exit code).
 fn run_program(vm: &mut FakeVm, spec: &ProgramSpec) -> (String, String, i32) {
     let words: Vec<&str> = spec
@@ -156,7 +157,15 @@ fn run_program(vm: &mut FakeVm, spec: &ProgramSpec) -> (String, String, i32) {
                 format!("bash: {path}: Permission denied\n"),
                 126,
             ),
-            _ => (format!("ran {path}\n"), String::new(), 0),
+            Some((script, _)) if script.starts_with(b"#!") => {
+                let stdout = String::from_utf8_lossy(script)
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("echo "))
+                    .map(|text| format!("{}\n", text.trim_matches('\'')))
+                    .collect();
+                (stdout, String::new(), 0)
+            }
+            _ => (String::new(), String::new(), 0),
         },
     }
 }
