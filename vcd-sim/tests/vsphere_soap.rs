@@ -428,12 +428,44 @@ async fn retrieve_properties_lists_vms_through_a_container_view() {
         .call("Fetch", ("ContainerView", &view), "<prop>view</prop>")
         .await;
     assert!(reply.body.contains(r#"<returnval type="VirtualMachine">vm-42</returnval><returnval type="VirtualMachine">vm-43</returnval>"#), "{}", reply.body);
+    let reply = fx
+        .call(
+            "Fetch",
+            ("ViewManager", "ViewManager"),
+            "<prop>viewList</prop>",
+        )
+        .await;
+    assert!(reply.body.contains(&format!(
+        r#"<returnval type="ContainerView">{view}</returnval>"#
+    )));
     let reply = fx.call("DestroyView", ("ContainerView", &view), "").await;
     assert_eq!(reply.status, StatusCode::OK);
     let reply = fx
         .call("Fetch", ("ContainerView", &view), "<prop>view</prop>")
         .await;
     assert_eq!(fault_type(&reply), "ManagedObjectNotFound");
+
+    // Views die with the session that made them.
+    let create = r#"<container type="Folder">group-d1</container><recursive>true</recursive>"#;
+    let view = returnval_text(
+        &fx.call(
+            "CreateContainerView",
+            ("ViewManager", "ViewManager"),
+            create,
+        )
+        .await,
+    );
+    fx.call("Logout", ("SessionManager", "SessionManager"), "")
+        .await;
+    let cookie = send(&fx.app, None, login(VC_USER, VC_PASSWORD))
+        .await
+        .set_cookie
+        .unwrap();
+    let fetch = envelope("Fetch", "ContainerView", &view, "<prop>view</prop>");
+    assert_eq!(
+        fault_type(&send(&fx.app, Some(&cookie), fetch).await),
+        "ManagedObjectNotFound"
+    );
 }
 
 #[tokio::test]

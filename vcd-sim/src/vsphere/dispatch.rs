@@ -180,6 +180,7 @@ impl Inner {
                 expect(ids::SESSION_MANAGER)?;
                 if let Some(session) = session {
                     self.sessions.remove(&session.key);
+                    self.views.destroy_session(&session.key);
                 }
             }
             "SessionIsActive" => {
@@ -208,6 +209,7 @@ impl Inner {
                     return Err(VimFault::ManagedObjectNotFound { obj: container });
                 }
                 let view = ContainerView {
+                    session: session.map(|s| s.key.clone()).unwrap_or_default(),
                     container,
                     types: params
                         .children_named("type")
