@@ -34,14 +34,14 @@ pub fn broker_required() -> bool {
 /// # Panics
 /// When no broker is available and `CI=true`: in CI a missing broker is a failure.
 pub async fn test_broker() -> Option<TestBroker> {
-    if let Ok(url) = std::env::var(TEST_AMQP_URL_VAR) {
-        if !url.trim().is_empty() {
-            return Some(TestBroker {
-                url,
-                #[cfg(feature = "testcontainers")]
-                _container: None,
-            });
-        }
+    if let Ok(url) = std::env::var(TEST_AMQP_URL_VAR)
+        && !url.trim().is_empty()
+    {
+        return Some(TestBroker {
+            url,
+            #[cfg(feature = "testcontainers")]
+            _container: None,
+        });
     }
     #[cfg(feature = "testcontainers")]
     {

@@ -1,0 +1,406 @@
+//! Request bodies of the `/api/cse` routes (as vcd-cli sends them: every key present, unused
+//! ones `null`; unknown keys tolerated) and their validation into typed specs carrying only
+//! what a handler needs.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::naming::{NodeType, validate_cluster_name};
+
+use super::errors::ApiError;
+
+/// Node count of a cluster create when the body leaves it `null` (vcd-cli's default).
+pub const DEFAULT_CLUSTER_NODE_COUNT: u32 = 2;
+/// Node count of a node create when the body leaves it `null` (vcd-cli's default).
+pub const DEFAULT_ADD_NODE_COUNT: u32 = 1;
+
+/// Parse a JSON request body. An empty (or whitespace-only, or literal `null`) body is
+/// [`ApiError::MissingBody`]; anything that is not JSON of the right shape is
+/// [`ApiError::InvalidBody`] (1.2.x silently treated non-JSON bodies as "no body").
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::InvalidBody(format!("body is not UTF-8: {e}")))?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed == "null" {
+        return Err(ApiError::MissingBody);
+    }
+    serde_json::from_str(trimmed).map_err(|e| ApiError::InvalidBody(e.to_string()))
+}
+
+/// Body of `POST /api/cse`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateClusterBody {
+    /// Cluster (vApp) name.
+    pub name: Option<String>,
+    /// Number of workers (may be 0; `null` → 2).
+    pub node_count: Option<i64>,
+    /// Org VDC name.
+    pub vdc: Option<String>,
+    /// vCPUs per VM (`null` → template's).
+    pub cpu: Option<i64>,
+    /// Memory per VM in MB (`null` → template's).
+    pub memory: Option<i64>,
+    /// Org VDC network name.
+    pub network: Option<String>,
+    /// Storage profile name.
+    pub storage_profile: Option<String>,
+    /// Public SSH key for root.
+    pub ssh_key: Option<String>,
+    /// Template name (`null` → default template).
+    pub template: Option<String>,
+    /// Also create an NFS node.
+    pub enable_nfs: Option<bool>,
+    /// Keep what a failed create built (1.2.6 flag; default false = roll back).
+    pub disable_rollback: Option<bool>,
+}
+
+/// A validated cluster create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSpec {
+    /// Cluster name (validated).
+    pub name: String,
+    /// Number of workers.
+    pub node_count: u32,
+    /// Org VDC name.
+    pub vdc: String,
+    /// Org VDC network name.
+    pub network: String,
+    /// Hardware override.
+    pub resources: VmResources,
+    /// Storage profile name.
+    pub storage_profile: Option<String>,
+    /// Public SSH key.
+    pub ssh_key: Option<String>,
+    /// Template name (`None` → default template).
+    pub template: Option<String>,
+    /// Also create an NFS node.
+    pub enable_nfs: bool,
+    /// Keep partial results on failure.
+    pub disable_rollback: bool,
+}
+
+/// Optional per-VM hardware overrides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VmResources {
+    /// vCPUs.
+    pub cpu: Option<u32>,
+    /// Memory in MB.
+    pub memory_mb: Option<u32>,
+}
+
+impl CreateClusterBody {
+    /// Parse the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        parse_body(body)
+    }
+
+    /// Check the body. Order of checks: name present, name valid, node count ≥ 0, vdc and
+    /// network present, cpu/memory positive.
+    pub fn validate(&self) -> Result<ClusterSpec, ApiError> {
+        let name = non_empty(&self.name).ok_or(ApiError::MissingField("name"))?;
+        validate_cluster_name(&name)?;
+        let node_count = match self.node_count {
+            None => DEFAULT_CLUSTER_NODE_COUNT,
+            Some(n) => u32::try_from(n).map_err(|_| ApiError::InvalidNodeCount(n))?,
+        };
+        Ok(ClusterSpec {
+            name,
+            node_count,
+            vdc: non_empty(&self.vdc).ok_or(ApiError::MissingField("vdc"))?,
+            network: non_empty(&self.network).ok_or(ApiError::MissingField("network"))?,
+            resources: resources(self.cpu, self.memory)?,
+            storage_profile: non_empty(&self.storage_profile),
+            ssh_key: non_empty(&self.ssh_key),
+            template: non_empty(&self.template),
+            enable_nfs: self.enable_nfs.unwrap_or(false),
+            disable_rollback: self.disable_rollback.unwrap_or(false),
+        })
+    }
+}
+
+/// Body of `POST /api/cse/{cluster}/node`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNodesBody {
+    /// Cluster name (optional; must equal the URL's when given).
+    pub name: Option<String>,
+    /// Number of VMs to add (`null` → 1; must be ≥ 1).
+    pub node_count: Option<i64>,
+    /// Org VDC name (informational; the cluster's VDC is used).
+    pub vdc: Option<String>,
+    /// vCPUs per VM.
+    pub cpu: Option<i64>,
+    /// Memory per VM in MB.
+    pub memory: Option<i64>,
+    /// Org VDC network name.
+    pub network: Option<String>,
+    /// Storage profile name.
+    pub storage_profile: Option<String>,
+    /// Public SSH key for root.
+    pub ssh_key: Option<String>,
+    /// Template name (`null` → default template).
+    pub template: Option<String>,
+    /// `node` (default) or `nfsd`.
+    pub node_type: Option<String>,
+    /// Keep what a failed add built.
+    pub disable_rollback: Option<bool>,
+}
+
+/// A validated node create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodesSpec {
+    /// Cluster name (from the URL).
+    pub cluster: String,
+    /// Number of VMs to add (≥ 1).
+    pub node_count: u32,
+    /// [`NodeType::Worker`] or [`NodeType::Nfs`].
+    pub node_type: NodeType,
+    /// Org VDC name from the body, if any.
+    pub vdc: Option<String>,
+    /// Org VDC network name.
+    pub network: String,
+    /// Hardware override.
+    pub resources: VmResources,
+    /// Storage profile name.
+    pub storage_profile: Option<String>,
+    /// Public SSH key.
+    pub ssh_key: Option<String>,
+    /// Template name (`None` → default template).
+    pub template: Option<String>,
+    /// Keep partial results on failure.
+    pub disable_rollback: bool,
+}
+
+impl CreateNodesBody {
+    /// Parse the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        parse_body(body)
+    }
+
+    /// Check the body against the URL's cluster. Order: cluster name match, node count ≥ 1,
+    /// node type, network present, cpu/memory positive.
+    pub fn validate(&self, url_cluster: &str) -> Result<NodesSpec, ApiError> {
+        check_cluster_match(&self.name, url_cluster)?;
+        let node_count = match self.node_count {
+            None => DEFAULT_ADD_NODE_COUNT,
+            Some(n) if n < 1 => return Err(ApiError::InvalidNodeCount(n)),
+            Some(n) => u32::try_from(n).map_err(|_| ApiError::InvalidNodeCount(n))?,
+        };
+        let node_type = match self.node_type.as_deref() {
+            None | Some("node") => NodeType::Worker,
+            Some("nfsd") => NodeType::Nfs,
+            Some(other) => return Err(ApiError::InvalidNodeType(other.to_owned())),
+        };
+        Ok(NodesSpec {
+            cluster: url_cluster.to_owned(),
+            node_count,
+            node_type,
+            vdc: non_empty(&self.vdc),
+            network: non_empty(&self.network).ok_or(ApiError::MissingField("network"))?,
+            resources: resources(self.cpu, self.memory)?,
+            storage_profile: non_empty(&self.storage_profile),
+            ssh_key: non_empty(&self.ssh_key),
+            template: non_empty(&self.template),
+            disable_rollback: self.disable_rollback.unwrap_or(false),
+        })
+    }
+}
+
+/// Body of `DELETE /api/cse/{cluster}/node`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNodesBody {
+    /// Cluster name (optional; must equal the URL's when given).
+    pub name: Option<String>,
+    /// Org VDC name (informational).
+    pub vdc: Option<String>,
+    /// VM names to delete.
+    pub nodes: Option<Vec<String>>,
+    /// Delete even if `kubectl delete node` fails.
+    pub force: Option<bool>,
+}
+
+/// A validated node delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeDeletion {
+    /// Cluster name (from the URL).
+    pub cluster: String,
+    /// VM names, duplicates removed, order kept.
+    pub nodes: Vec<String>,
+    /// Ignore Kubernetes errors.
+    pub force: bool,
+}
+
+impl DeleteNodesBody {
+    /// Parse the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        parse_body(body)
+    }
+
+    /// Check the body against the URL's cluster. Order: cluster name match, list non-empty
+    /// and without empty names, no master (name starting with `mstr`, as 1.2.x checked).
+    pub fn validate(&self, url_cluster: &str) -> Result<NodeDeletion, ApiError> {
+        check_cluster_match(&self.name, url_cluster)?;
+        let given = self.nodes.clone().unwrap_or_default();
+        if given.is_empty() || given.iter().any(|n| n.trim().is_empty()) {
+            return Err(ApiError::InvalidNodeList(given));
+        }
+        if let Some(master) = given
+            .iter()
+            .find(|n| NodeType::classify(n) == Some(NodeType::Master))
+        {
+            return Err(ApiError::CannotDeleteMaster(master.clone()));
+        }
+        let mut nodes: Vec<String> = Vec::with_capacity(given.len());
+        for node in given {
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+        Ok(NodeDeletion {
+            cluster: url_cluster.to_owned(),
+            nodes,
+            force: self.force.unwrap_or(false),
+        })
+    }
+}
+
+/// Body of `PUT /api/cse/system`: `{"enabled": bool}` or `{"stopped": ...}`.
+/// Key presence matters (`{"stopped": null}` is a stop request, as in 1.2.x).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemUpdateBody {
+    /// Present → enable (`true`) or disable (`false`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enabled: Option<Value>,
+    /// Present → graceful stop (any value except `false`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stopped: Option<Value>,
+}
+
+/// What a system update asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemAction {
+    /// `{"enabled": true}`.
+    Enable,
+    /// `{"enabled": false}`.
+    Disable,
+    /// `{"stopped": true}`.
+    Stop,
+}
+
+impl SystemUpdateBody {
+    /// `{"enabled": <enabled>}`.
+    pub fn set_enabled(enabled: bool) -> Self {
+        SystemUpdateBody {
+            enabled: Some(Value::Bool(enabled)),
+            stopped: None,
+        }
+    }
+
+    /// `{"stopped": true}`.
+    pub fn stop() -> Self {
+        SystemUpdateBody {
+            enabled: None,
+            stopped: Some(Value::Bool(true)),
+        }
+    }
+
+    /// Parse the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        parse_body(body)
+    }
+
+    /// The requested action. Neither key → `Unknown status` (1.2.x).
+    pub fn validate(&self) -> Result<SystemAction, ApiError> {
+        match (&self.enabled, &self.stopped) {
+            (Some(_), Some(_)) => Err(ApiError::ConflictingSystemUpdate),
+            (Some(Value::Bool(true)), None) => Ok(SystemAction::Enable),
+            (Some(Value::Bool(false)), None) => Ok(SystemAction::Disable),
+            (Some(other), None) => Err(ApiError::InvalidBody(format!(
+                "'enabled' must be true or false, got {other}"
+            ))),
+            (None, Some(Value::Bool(false))) => Err(ApiError::StopFalse),
+            (None, Some(_)) => Ok(SystemAction::Stop),
+            (None, None) => Err(ApiError::UnknownStatus),
+        }
+    }
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned)
+}
+
+fn check_cluster_match(body_name: &Option<String>, url_cluster: &str) -> Result<(), ApiError> {
+    match non_empty(body_name) {
+        Some(body) if body != url_cluster => Err(ApiError::ClusterNameMismatch {
+            body,
+            url: url_cluster.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn resources(cpu: Option<i64>, memory: Option<i64>) -> Result<VmResources, ApiError> {
+    let positive = |v: i64| u32::try_from(v).ok().filter(|v| *v > 0);
+    Ok(VmResources {
+        cpu: cpu
+            .map(|c| positive(c).ok_or(ApiError::InvalidCpu(c)))
+            .transpose()?,
+        memory_mb: memory
+            .map(|m| positive(m).ok_or(ApiError::InvalidMemory(m)))
+            .transpose()?,
+    })
+}
+
+/// Python's `repr(str)`: single quotes unless the text contains `'` and no `"`; backslash,
+/// the quote and control characters escaped.
+pub fn python_str_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..=0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `str(list_of_str)`: `[]`, `['a', 'b']`.
+pub fn python_list_repr(items: &[String]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| python_str_repr(s)).collect();
+    format!("[{}]", parts.join(", "))
+}

@@ -1,0 +1,238 @@
+//! The typed `config.yaml` model: the five sections of CSE 1.2.x (`amqp`, `vcd`,
+//! `vcs`, `service`, `broker`) with their original keys, plus the optional keys and
+//! sections added by CSE-RS. Field order is alphabetical so serialisation writes
+//! keys sorted, as the original `cse sample` did.
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+use super::timeouts::Timeouts;
+
+/// A whole, validated configuration file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Broker connection and the exchange/routing key vCD publishes to.
+    pub amqp: AmqpConfig,
+    /// vCD endpoint and system-administrator credentials.
+    pub vcd: VcdConfig,
+    /// vCenter service accounts, keyed by the name the vCenter is registered under in vCD.
+    pub vcs: Vec<VcenterConfig>,
+    /// Server behaviour.
+    pub service: ServiceConfig,
+    /// Where templates are built and which templates exist.
+    pub broker: BrokerConfig,
+    /// Deadlines for every wait (optional section, new in CSE-RS).
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// Section `amqp`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmqpConfig {
+    /// Exchange vCD publishes extension requests to (direct, durable).
+    pub exchange: String,
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker password.
+    pub password: Secret,
+    /// Broker port (5672, or 5671 with TLS).
+    pub port: u16,
+    /// vCD AMQP settings `AmqpPrefix` (used only when configuring vCD).
+    pub prefix: String,
+    /// Routing key of the extension; also the queue name.
+    pub routing_key: String,
+    /// TLS to the broker (`amqps`); also vCD's `AmqpUseSSL`.
+    pub ssl: bool,
+    /// vCD's `AmqpSslAcceptAll` setting.
+    pub ssl_accept_all: bool,
+    /// Broker user name.
+    pub username: String,
+    /// Broker virtual host.
+    pub vhost: String,
+}
+
+/// Section `vcd`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcdConfig {
+    /// API version of the system-administrator client, e.g. `29.0`.
+    pub api_version: String,
+    /// vCD host, with or without scheme (`https://` is added when absent).
+    pub host: String,
+    /// Wire logging of the sysadmin client (kept for compatibility).
+    pub log: bool,
+    /// System administrator password.
+    pub password: Secret,
+    /// vCD port; used when `host` names no port and it differs from the scheme's default.
+    pub port: u16,
+    /// System administrator user name (org `System`).
+    pub username: String,
+    /// Verify vCD's TLS certificate.
+    pub verify: bool,
+}
+
+/// One entry of the `vcs` list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcenterConfig {
+    /// Name under which the vCenter is registered in vCD.
+    pub name: String,
+    /// Password of the guest-operations service account.
+    pub password: Secret,
+    /// Service account with guest-operation privileges.
+    pub username: String,
+    /// Verify the vCenter's TLS certificate.
+    pub verify: bool,
+}
+
+/// Section `service`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Check the `{cse}:CSE NATIVE DEPLOY RIGHT` before deploying (1.2.6 key; default false).
+    #[serde(default)]
+    pub enforce_authorization: bool,
+    /// Number of AMQP consumers (competing on the one queue).
+    pub listeners: u32,
+    /// Most long-running operations this process runs at once (new; default 32).
+    #[serde(default = "default_max_operations")]
+    pub max_operations: u32,
+    /// Unacknowledged deliveries per listener (AMQP `basic_qos`; new; default 10).
+    #[serde(default = "default_prefetch")]
+    pub prefetch: u16,
+}
+
+/// Default of `service.max_operations`.
+pub const DEFAULT_MAX_OPERATIONS: u32 = 32;
+/// Default of `service.prefetch`.
+pub const DEFAULT_PREFETCH: u16 = 10;
+
+fn default_max_operations() -> u32 {
+    DEFAULT_MAX_OPERATIONS
+}
+
+fn default_prefetch() -> u16 {
+    DEFAULT_PREFETCH
+}
+
+/// Section `broker`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Published catalog holding the templates.
+    pub catalog: String,
+    /// Reserved, unused (kept for compatibility).
+    pub cse_msg_dir: String,
+    /// Template used when a request names none; must be listed in `templates`.
+    pub default_template: String,
+    /// IP allocation of the temporary vApp used to build templates.
+    pub ip_allocation_mode: IpAllocationMode,
+    /// Org network of the temporary vApp (needs internet access).
+    pub network: String,
+    /// Org that owns the catalog.
+    pub org: String,
+    /// Storage profile of the temporary vApp (`*` for the VDC default).
+    pub storage_profile: String,
+    /// The templates clusters can be created from.
+    pub templates: Vec<TemplateConfig>,
+    /// Broker type; only `default` exists.
+    #[serde(rename = "type")]
+    pub broker_type: BrokerType,
+    /// VDC in which templates are built.
+    pub vdc: String,
+}
+
+/// `broker.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerType {
+    /// The only broker CSE 1.2.5 implements.
+    Default,
+}
+
+/// `broker.ip_allocation_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpAllocationMode {
+    /// Addresses from the network's static pool.
+    Pool,
+    /// Addresses from DHCP.
+    Dhcp,
+}
+
+impl IpAllocationMode {
+    /// The spelling in config files (`pool`, `dhcp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pool => "pool",
+            Self::Dhcp => "dhcp",
+        }
+    }
+}
+
+/// One entry of `broker.templates`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// Root password of the template's guests (never shared with tenants).
+    pub admin_password: Secret,
+    /// Name of the captured template in the catalog.
+    pub catalog_item: String,
+    /// Delete `temp_vapp` once the template is captured.
+    pub cleanup: bool,
+    /// Virtual CPUs of each node.
+    pub cpu: u32,
+    /// Free text shown in `template list`.
+    pub description: String,
+    /// Memory of each node in MB.
+    pub mem: u32,
+    /// Unique template name.
+    pub name: String,
+    /// sha256 of the source OVA (64 hex characters).
+    pub sha256_ova: String,
+    /// URL of the source OVA.
+    pub source_ova: String,
+    /// Catalog item name of the uploaded OVA.
+    pub source_ova_name: String,
+    /// Name of the temporary vApp the template is built in.
+    pub temp_vapp: String,
+}
+
+impl Config {
+    /// The vCenter entry registered in vCD under `name`.
+    pub fn vcenter(&self, name: &str) -> Option<&VcenterConfig> {
+        self.vcs.iter().find(|vc| vc.name == name)
+    }
+
+    /// The template called `name`.
+    pub fn template(&self, name: &str) -> Option<&TemplateConfig> {
+        self.broker.template(name)
+    }
+
+    /// The default template (always present in a validated config).
+    pub fn default_template(&self) -> Option<&TemplateConfig> {
+        self.broker.default_template()
+    }
+}
+
+impl BrokerConfig {
+    /// The template called `name`.
+    pub fn template(&self, name: &str) -> Option<&TemplateConfig> {
+        self.templates.iter().find(|t| t.name == name)
+    }
+
+    /// The template named by `default_template`.
+    pub fn default_template(&self) -> Option<&TemplateConfig> {
+        self.template(&self.default_template)
+    }
+
+    /// The template named `name`, or the default one when `name` is `None`.
+    pub fn template_or_default(&self, name: Option<&str>) -> Option<&TemplateConfig> {
+        match name {
+            Some(name) => self.template(name),
+            None => self.default_template(),
+        }
+    }
+}

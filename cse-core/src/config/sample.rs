@@ -1,0 +1,149 @@
+//! `cse sample`: the sample configuration with the original 1.2.x values, and the
+//! renderer that writes any [`Config`] the way the original did (block-style YAML,
+//! keys sorted within each section, sections separated by a blank line), followed
+//! by the optional `timeouts` section with one comment per key.
+
+use serde::Serialize;
+use serde_yaml::{Mapping, Value};
+
+use super::model::{
+    AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS, DEFAULT_PREFETCH,
+    IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+};
+use super::secret::Secret;
+use super::timeouts::{TIMEOUT_FIELDS, Timeouts};
+
+/// The text `cse sample` prints.
+pub fn sample_config() -> String {
+    render(&sample_model())
+}
+
+/// The sample configuration as a typed value (what `sample_config()` renders).
+pub fn sample_model() -> Config {
+    Config {
+        amqp: AmqpConfig {
+            exchange: "vcdext".into(),
+            host: "amqp.vmware.com".into(),
+            password: Secret::new("guest"),
+            port: 5672,
+            prefix: "vcd".into(),
+            routing_key: "cse".into(),
+            ssl: false,
+            ssl_accept_all: false,
+            username: "guest".into(),
+            vhost: "/".into(),
+        },
+        vcd: VcdConfig {
+            api_version: "29.0".into(),
+            host: "vcd.vmware.com".into(),
+            log: true,
+            password: Secret::new("my_secret_password"),
+            port: 443,
+            username: "administrator".into(),
+            verify: false,
+        },
+        vcs: ["vc1", "vc2"]
+            .into_iter()
+            .map(|name| VcenterConfig {
+                name: name.into(),
+                password: Secret::new("my_secret_password"),
+                username: "cse_user@vsphere.local".into(),
+                verify: false,
+            })
+            .collect(),
+        service: ServiceConfig {
+            enforce_authorization: false,
+            listeners: 5,
+            max_operations: DEFAULT_MAX_OPERATIONS,
+            prefetch: DEFAULT_PREFETCH,
+        },
+        broker: BrokerConfig {
+            catalog: "cse".into(),
+            cse_msg_dir: "/tmp/cse".into(),
+            default_template: "photon-v2".into(),
+            ip_allocation_mode: IpAllocationMode::Pool,
+            network: "admin_network".into(),
+            org: "Admin".into(),
+            storage_profile: "*".into(),
+            templates: vec![photon_v2(), ubuntu_16_04()],
+            broker_type: BrokerType::Default,
+            vdc: "Catalog".into(),
+        },
+        timeouts: Timeouts::default(),
+    }
+}
+
+fn photon_v2() -> TemplateConfig {
+    TemplateConfig {
+        admin_password: Secret::new("guest_os_admin_password"),
+        catalog_item: "photon-custom-hw11-2.0-304b817-k8s".into(),
+        cleanup: true,
+        cpu: 2,
+        description: "PhotonOS v2\nDocker 17.06.0-4\nKubernetes 1.9.1\nweave 2.3.0".into(),
+        mem: 2048,
+        name: "photon-v2".into(),
+        sha256_ova: "cb51e4b6d899c3588f961e73282709a0d054bb421787e140a1d80c24d4fd89e1".into(),
+        source_ova:
+            "http://dl.bintray.com/vmware/photon/2.0/GA/ova/photon-custom-hw11-2.0-304b817.ova"
+                .into(),
+        source_ova_name: "photon-custom-hw11-2.0-304b817.ova".into(),
+        temp_vapp: "photon2-temp".into(),
+    }
+}
+
+fn ubuntu_16_04() -> TemplateConfig {
+    TemplateConfig {
+        admin_password: Secret::new("guest_os_admin_password"),
+        catalog_item: "ubuntu-16.04-server-cloudimg-amd64-k8s".into(),
+        cleanup: true,
+        cpu: 2,
+        description: "Ubuntu 16.04\nDocker 18.03.0~ce\nKubernetes 1.10.1\nweave 2.3.0".into(),
+        mem: 2048,
+        name: "ubuntu-16.04".into(),
+        sha256_ova: "3c1bec8e2770af5b9b0462e20b7b24633666feedff43c099a6fb1330fcc869a9".into(),
+        source_ova: "https://cloud-images.ubuntu.com/releases/xenial/release-20180418/\
+                     ubuntu-16.04-server-cloudimg-amd64.ova"
+            .into(),
+        source_ova_name: "ubuntu-16.04-server-cloudimg-amd64.ova".into(),
+        temp_vapp: "ubuntu1604-temp".into(),
+    }
+}
+
+/// Writes `config` as `config.yaml` text (passwords included: this is the file).
+pub fn render(config: &Config) -> String {
+    let sections = [
+        section("amqp", &config.amqp),
+        section("vcd", &config.vcd),
+        section("vcs", &config.vcs),
+        section("service", &config.service),
+        section("broker", &config.broker),
+        timeouts_section(&config.timeouts),
+    ];
+    let mut text = sections.join("\n");
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    text
+}
+
+fn section<T: Serialize>(name: &str, value: &T) -> String {
+    // Our model types serialise to plain YAML values; there is no input that can fail.
+    let value = serde_yaml::to_value(value).expect("config model serialises to YAML");
+    let mut map = Mapping::new();
+    map.insert(Value::String(name.to_owned()), value);
+    serde_yaml::to_string(&map).expect("a YAML mapping serialises")
+}
+
+fn timeouts_section(timeouts: &Timeouts) -> String {
+    let mut text = String::from(
+        "# Deadlines in seconds for every wait (optional; defaults shown)\ntimeouts:\n",
+    );
+    for ((key, value), field) in timeouts.entries().iter().zip(TIMEOUT_FIELDS) {
+        text.push_str(&format!(
+            "  # {}\n  {key}: {}\n",
+            field.doc,
+            value.to_yaml_number()
+        ));
+    }
+    text
+}
