@@ -11,15 +11,18 @@ use cse_bus::{
 struct Names {
     exchange: String,
     queue: String,
+    _lock: cse_bus::testing::BrokerLock,
 }
 
 async fn setup() -> Option<(RabbitBus, Names)> {
     let broker = cse_bus::testing::test_broker().await?;
+    let lock = cse_bus::testing::broker_lock_shared().expect("broker lock");
     let bus = RabbitBus::from_url(&broker.url).expect("valid broker URL");
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let names = Names {
         exchange: format!("cse-bus-test-{suffix}"),
         queue: format!("cse-bus-test-{suffix}"),
+        _lock: lock,
     };
     bus.declare_exchange(
         &names.exchange,
