@@ -2,7 +2,7 @@
 //! [`VcdXmlError`] naming the document and what was wrong — never a panic, never a silently
 //! wrong value.
 
-use cse_core::vcd::canonical::canonicalize;
+use cse_core::vcd::canonical::{canonicalize, equivalent};
 use cse_core::vcd::*;
 
 const V: &str = "http://www.vmware.com/vcloud/v1.5";
@@ -203,6 +203,8 @@ fn canonicaliser_ignores_prefixes_order_and_whitespace_but_not_namespaces() {
     let b =
         r#"<z:a xmlns:z="urn:x" xmlns:w="urn:y" w:p="2" q="1"><z:b><![CDATA[t&u]]></z:b></z:a>"#;
     assert_eq!(canonicalize(a).unwrap(), canonicalize(b).unwrap());
+    assert!(equivalent(a, b).unwrap());
+    assert!(equivalent(a, "<a></b>").is_err());
     let c = r#"<a xmlns="urn:other" q="1" xmlns:y="urn:y" y:p="2"><b>t&amp;u</b></a>"#;
     assert_ne!(canonicalize(a).unwrap(), canonicalize(c).unwrap());
     let d = r#"<a xmlns="urn:x" xmlns:y="urn:y" q="1" p="2"><b>t&amp;u</b></a>"#;
