@@ -244,7 +244,9 @@ pub trait GuestOps: Send + Sync {
     ) -> Result<Vec<u8>, GuestFault>;
     /// A file's metadata, checked like `read_file` (credentials, existence).
     /// The default derives it from `read_file`: plain files get owner 0,
-    /// mode 0644 and the current time; a guest model should override it.
+    /// mode 0644 and the current time, and whatever `read_file` refuses as
+    /// `IsADirectory`/`NotAFile` counts as a directory; a guest model should
+    /// override it.
     fn stat_file(
         &self,
         moref: &str,
@@ -254,7 +256,9 @@ pub trait GuestOps: Send + Sync {
         let now = Utc::now();
         let (kind, size, permissions) = match self.read_file(moref, creds, path) {
             Ok(data) => (GuestFileKind::File, data.len() as u64, 0o100_644),
-            Err(GuestFault::IsADirectory { .. }) => (GuestFileKind::Directory, 4096, 0o040_755),
+            Err(GuestFault::IsADirectory { .. } | GuestFault::NotAFile { .. }) => {
+                (GuestFileKind::Directory, 4096, 0o040_755)
+            }
             Err(fault) => return Err(fault),
         };
         Ok(GuestFileStat {

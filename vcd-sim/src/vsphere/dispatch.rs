@@ -8,7 +8,7 @@ use super::Inner;
 use super::faults::VimFault;
 use super::guest_ops::{TransferBase, moref_param, parse_bool, required_text};
 use super::injection::InjectedFault;
-use super::properties::user_session;
+use super::properties::{user_session, vm_uuid};
 use super::service_content::{ids, service_content};
 use super::sessions::{Session, session_key_from_cookie, set_cookie_value};
 use super::values::{MoRef, Value, write_declared};
@@ -180,6 +180,7 @@ impl Inner {
                 expect(ids::SESSION_MANAGER)?;
                 if let Some(session) = session {
                     self.sessions.remove(&session.key);
+                    self.views.destroy_session(&session.key);
                 }
             }
             "SessionIsActive" => {
@@ -208,6 +209,7 @@ impl Inner {
                     return Err(VimFault::ManagedObjectNotFound { obj: container });
                 }
                 let view = ContainerView {
+                    session: session.map(|s| s.key.clone()).unwrap_or_default(),
                     container,
                     types: params
                         .children_named("type")
@@ -241,6 +243,22 @@ impl Inner {
                 let found = self.guests.list_vms().into_iter().find(|vm| {
                     let field = if by_ip { &vm.ip_address } else { &vm.host_name };
                     vm_search && field.as_deref() == Some(wanted)
+                });
+                if let Some(vm) = found {
+                    write_declared(w, "returnval", &Value::MoRef(MoRef::vm(vm.moref)), false);
+                }
+            }
+            "FindByUuid" => {
+                expect(ids::SEARCH_INDEX)?;
+                let wanted = required_text(params, "uuid")?.to_ascii_lowercase();
+                let vm_search = parse_bool("vmSearch", required_text(params, "vmSearch")?)?;
+                let instance = match params.child_text("instanceUuid") {
+                    Some(text) => parse_bool("instanceUuid", text)?,
+                    None => false,
+                };
+                let kind = if instance { "instance" } else { "bios" };
+                let found = self.guests.list_vms().into_iter().find(|vm| {
+                    vm_search && vm_uuid(&self.config.instance_uuid, &vm.moref, kind) == wanted
                 });
                 if let Some(vm) = found {
                     write_declared(w, "returnval", &Value::MoRef(MoRef::vm(vm.moref)), false);

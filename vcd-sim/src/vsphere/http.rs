@@ -2,16 +2,18 @@
 //! `GET /sdk/vimServiceVersions.xml` and `PUT`/`GET /guestFile` (transfer
 //! bodies; the URL token is the credential, no cookie).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::guest_api::GuestFault;
+use crate::guest_api::{GuestFault, PowerState};
 
 use super::Inner;
 use super::dispatch::RequestContext;
@@ -71,18 +73,35 @@ fn transfer_base(inner: &Inner, uri: &Uri, headers: &HeaderMap) -> String {
     format!("https://{authority}")
 }
 
-async fn soap(
-    State(inner): State<Arc<Inner>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// The client's address: the peer when the server runs with
+/// `into_make_service_with_connect_info::<SocketAddr>()`, else `X-Forwarded-For`.
+async fn client_ip(parts: &mut Parts) -> String {
+    match ConnectInfo::<SocketAddr>::from_request_parts(parts, &()).await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => header_text(
+            &parts.headers,
+            header::HeaderName::from_static("x-forwarded-for"),
+        )
+        .unwrap_or_default(),
+    }
+}
+
+async fn soap(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, SOAP_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(error) => {
+            let fault = VimFault::InvalidRequest {
+                reason: format!("the request body could not be read: {error}"),
+            };
+            return soap_response(StatusCode::INTERNAL_SERVER_ERROR, fault.to_envelope(), None);
+        }
+    };
     let ctx = RequestContext {
-        cookie: header_text(&headers, header::COOKIE),
-        transfer_base: transfer_base(&inner, &uri, &headers),
-        client_ip: header_text(&headers, header::HeaderName::from_static("x-forwarded-for"))
-            .unwrap_or_default(),
-        user_agent: header_text(&headers, header::USER_AGENT).unwrap_or_default(),
+        cookie: header_text(&parts.headers, header::COOKIE),
+        transfer_base: transfer_base(&inner, &parts.uri, &parts.headers),
+        client_ip: client_ip(&mut parts).await,
+        user_agent: header_text(&parts.headers, header::USER_AGENT).unwrap_or_default(),
     };
     let reply = inner.handle_soap(&ctx, &body).await;
     let status = if reply.ok {
@@ -90,13 +109,12 @@ async fn soap(
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, XML_CONTENT_TYPE)],
-        reply.body,
-    )
-        .into_response();
-    if let Some(cookie) = reply.set_cookie
+    soap_response(status, reply.body, reply.set_cookie)
+}
+
+fn soap_response(status: StatusCode, body: String, set_cookie: Option<String>) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, XML_CONTENT_TYPE)], body).into_response();
+    if let Some(cookie) = set_cookie
         && let Ok(value) = cookie.parse()
     {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -147,6 +165,20 @@ fn map_fault(inner: &Inner, vm: &str, fault: GuestFault) -> VimFault {
     inner.guest_fault(vm, fault)
 }
 
+/// A VM that is gone or no longer powered on takes its transfer URLs with it
+/// (power-off, suspend, unregister); the ticket is closed and answers 404.
+fn closed_by_power_state(inner: &Inner, id: u64, vm: &str) -> Option<Response> {
+    let powered_on = inner
+        .guests
+        .vm_info(vm)
+        .is_some_and(|info| info.power_state == PowerState::PoweredOn);
+    if powered_on {
+        return None;
+    }
+    inner.transfers.invalidate_vm(vm);
+    Some(ticket_error(&TransferError::UnknownTicket(id)))
+}
+
 async fn upload(
     State(inner): State<Arc<Inner>>,
     RawQuery(query): RawQuery,
@@ -157,6 +189,9 @@ async fn upload(
         Err(error) => return ticket_error(&error),
     };
     if let Some(response) = injected(&inner, TRANSFER_PUT).await {
+        return response;
+    }
+    if let Some(response) = closed_by_power_state(&inner, id, &transfer.vm) {
         return response;
     }
     let TransferDirection::ToGuest {
@@ -198,6 +233,9 @@ async fn download(State(inner): State<Arc<Inner>>, RawQuery(query): RawQuery) ->
         Err(error) => return ticket_error(&error),
     };
     if let Some(response) = injected(&inner, TRANSFER_GET).await {
+        return response;
+    }
+    if let Some(response) = closed_by_power_state(&inner, id, &transfer.vm) {
         return response;
     }
     match inner

@@ -3,14 +3,21 @@
 //! file transfers (`/guestFile`), backed by the guest model through
 //! [`GuestOps`](crate::guest_api::GuestOps).
 //!
-//! ```no_run
-//! # use std::sync::Arc;
-//! # use vcd_sim::vsphere::{VCenterConfig, VCenterSim};
-//! # fn guests() -> Arc<dyn vcd_sim::guest_api::GuestOps> { unimplemented!() }
-//! let config = VCenterConfig::new("vc1").with_user("administrator@vsphere.local", "secret");
-//! let vcenter = VCenterSim::new(config, guests());
-//! let app: axum::Router = vcenter.router(); // mount on the --vcenter-bind listener
 //! ```
+//! use std::sync::Arc;
+//! use vcd_sim::guest_api::GuestOps;
+//! use vcd_sim::vsphere::{VCenterConfig, VCenterSim};
+//!
+//! /// The vCenter listener's routes (`serve` mounts them on `--vcenter-bind`).
+//! fn vcenter_routes(guests: Arc<dyn GuestOps>) -> axum::Router {
+//!     let config = VCenterConfig::new("vc1").with_user("administrator@vsphere.local", "secret");
+//!     VCenterSim::new(config, guests).router()
+//! }
+//! ```
+//!
+//! Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`
+//! so sessions record the client address. Transfer URLs point at the host and
+//! port the SOAP request named (`Host`), unless `public_base_url` is set.
 //!
 //! Module map: `xml_tree` (request parsing), `xml_out` and `values` (response
 //! writing), `faults`, `sessions`, `service_content`, `properties` (what each

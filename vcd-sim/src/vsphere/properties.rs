@@ -141,6 +141,7 @@ fn vm_property(inner: &Inner, info: &GuestVmInfo, name: &str) -> Option<Option<V
         "guest" => Value::Data(guest_info(info)),
         "runtime" => Value::Data(runtime_info(info)),
         "config" => Value::Data(config_info(inner, info)),
+        "summary" => Value::Data(summary(inner, info)),
         "guestHeartbeatStatus" => enum_value(
             "ManagedEntityStatus",
             if tools_up(info) { "green" } else { "gray" },
@@ -275,6 +276,67 @@ pub fn config_info(inner: &Inner, info: &GuestVmInfo) -> DataObject {
         .field("defaultPowerOps", None)
         .field("hardware", None)
         .field("extraConfig", None)
+}
+
+/// `VirtualMachineSummary`: what inventory listings (`vm.summary.guest.ipAddress`) read.
+pub fn summary(inner: &Inner, info: &GuestVmInfo) -> DataObject {
+    let up = tools_up(info);
+    let guest = DataObject::new("VirtualMachineGuestSummary")
+        .field("guestId", up.then(|| Value::string("otherLinux64Guest")))
+        .field(
+            "guestFullName",
+            up.then(|| Value::string("Other Linux (64-bit)")),
+        )
+        .field(
+            "toolsStatus",
+            enum_value(
+                "VirtualMachineToolsStatus",
+                if up { "toolsOk" } else { "toolsNotRunning" },
+            ),
+        )
+        .field("toolsVersionStatus", Value::string("guestToolsUnmanaged"))
+        .field("toolsVersionStatus2", Value::string("guestToolsUnmanaged"))
+        .field(
+            "toolsRunningStatus",
+            Value::string(info.tools_running_status.as_vim()),
+        )
+        .field("hostName", info.host_name.clone().map(Value::String))
+        .field("ipAddress", info.ip_address.clone().map(Value::String));
+    let config = DataObject::new("VirtualMachineConfigSummary")
+        .field("name", Value::string(&info.name))
+        .field("template", Value::Bool(false))
+        .field(
+            "vmPathName",
+            Value::string(format!("[datastore1] {0}/{0}.vmx", info.name)),
+        )
+        .field(
+            "uuid",
+            Value::string(vm_uuid(&inner.config.instance_uuid, &info.moref, "bios")),
+        )
+        .field(
+            "instanceUuid",
+            Value::string(vm_uuid(
+                &inner.config.instance_uuid,
+                &info.moref,
+                "instance",
+            )),
+        )
+        .field("guestId", Value::string("otherLinux64Guest"))
+        .field("guestFullName", Value::string("Other Linux (64-bit)"));
+    let heartbeat = if up { "green" } else { "gray" };
+    let quick_stats = DataObject::new("VirtualMachineQuickStats").field(
+        "guestHeartbeatStatus",
+        enum_value("ManagedEntityStatus", heartbeat),
+    );
+    DataObject::new("VirtualMachineSummary")
+        .field("vm", Value::MoRef(MoRef::vm(&info.moref)))
+        .field("runtime", Value::Data(runtime_info(info)))
+        .field("guest", Value::Data(guest))
+        .field("config", Value::Data(config))
+        .field("storage", None)
+        .field("quickStats", Value::Data(quick_stats))
+        .field("overallStatus", enum_value("ManagedEntityStatus", "green"))
+        .field("customValue", None)
 }
 
 /// A VM's BIOS or instance UUID: stable for a (vCenter, moref) pair.

@@ -22,6 +22,7 @@ fn all_properties(kind: &str) -> &'static [&'static str] {
             "name",
             "overallStatus",
             "runtime",
+            "summary",
         ],
         "GuestOperationsManager" => &["authManager", "fileManager", "processManager"],
         "SessionManager" => &["currentSession", "defaultLocale", "messageLocale"],

@@ -11,6 +11,8 @@ use super::values::MoRef;
 /// One container view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerView {
+    /// Key of the session that created it (views die with their session).
+    pub session: String,
     pub container: MoRef,
     /// Managed types the view holds (empty: every type).
     pub types: Vec<String>,
@@ -51,6 +53,11 @@ impl ViewStore {
 
     pub fn destroy(&self, id: &str) -> bool {
         self.views.lock().remove(id).is_some()
+    }
+
+    /// Destroys every view a session created (at logout).
+    pub fn destroy_session(&self, session: &str) {
+        self.views.lock().retain(|_, view| view.session != session);
     }
 
     pub fn ids(&self) -> Vec<String> {

@@ -58,8 +58,10 @@ si = SmartConnect(host=HOST, port=PORT, user=USER, pwd=PASSWORD, sslContext=CONT
 content = si.RetrieveContent()
 step("connected to %s API %s" % (content.about.apiType, content.about.apiVersion),
      content.about.apiType == "VirtualCenter" and content.about.apiVersion == "6.7.1")
-step("current session is %s" % content.sessionManager.currentSession.userName,
-     content.sessionManager.currentSession.userName == USER)
+session = content.sessionManager.currentSession
+step("current session is %s from %s" % (session.userName, session.ipAddress),
+     session.userName == USER and session.ipAddress == "127.0.0.1"
+     and session.userAgent.startswith("pyvmomi"))
 
 view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
 vms = {vm.name: vm for vm in view.view}
@@ -74,6 +76,12 @@ while vm.guest.toolsRunningStatus != "guestToolsRunning":
 step("tools running, power %s, IP %s" % (vm.runtime.powerState, vm.guest.ipAddress),
      vm.runtime.powerState == "poweredOn" and vm.guest.guestOperationsReady)
 step("toolsStatus enum %s" % vm.guest.toolsStatus, vm.guest.toolsStatus == "toolsOk")
+summary = vm.summary
+step("summary: %s at %s, heartbeat %s" % (summary.config.name, summary.guest.ipAddress,
+                                           summary.quickStats.guestHeartbeatStatus),
+     summary.vm._moId == vm._moId and summary.runtime.powerState == "poweredOn"
+     and summary.guest.ipAddress == vm.guest.ipAddress
+     and summary.config.instanceUuid == vm.config.instanceUuid)
 found = content.searchIndex.FindByIp(None, vm.guest.ipAddress, True)
 step("FindByIp finds %s" % found, found is not None and found._moId == vm._moId)
 
@@ -108,7 +116,7 @@ while True:
 process = processes[0]
 step("script exited with %d at %s" % (process.exitCode, process.endTime),
      process.exitCode == 0 and process.endTime is not None)
-step("arguments kept untrimmed: %r" % process.cmdLine, process.cmdLine.endswith('"' + args))
+step("command line %r" % process.cmdLine, process.cmdLine.rstrip().endswith(args.strip()))
 step("unknown pids are left out", pm.ListProcessesInGuest(vm, creds, [999999]) == [])
 step("all processes listed", len(pm.ListProcessesInGuest(vm, creds)) >= 2)
 
@@ -118,6 +126,10 @@ step("download info size %d, mode %o" % (info.size, info.attributes.permissions)
      and isinstance(info.attributes, vim.vm.guest.FileManager.PosixFileAttributes))
 status, body = http("GET", info.url)
 step("GET answers %d with the uploaded bytes" % status, status == 200 and body == SCRIPT)
+
+info = fm.InitiateFileTransferFromGuest(vm, creds, "/tmp/probe.out")
+status, body = http("GET", info.url)
+step("script output %r" % body, status == 200 and body == "café & <tags>\n".encode())
 
 fm.MakeDirectoryInGuest(vm, creds, "/tmp/a/b", True)
 step("made /tmp/a/b")

@@ -33,6 +33,8 @@ pub struct FakeVm {
     pub exit_codes: BTreeMap<String, i32>,
     /// Programs that never finish.
     pub hanging: BTreeSet<String>,
+    /// State reads left before VMware Tools come up (0: leave the state alone).
+    pub tools_up_after_reads: usize,
 }
 
 /// VMs keyed by moref.
@@ -61,7 +63,10 @@ impl FakeGuests {
                 host_name: Some(name.into()),
             },
             root_password: ROOT_PASSWORD.into(),
-            files: BTreeMap::from([("/bin/chmod".to_owned(), (b"\x7fELF".to_vec(), 0o755))]),
+            files: ["/bin/chmod", "/bin/rm", "/bin/echo"]
+                .into_iter()
+                .map(|p| (p.to_owned(), (b"\x7fELF".to_vec(), 0o755)))
+                .collect(),
             dirs: ["/", "/bin", "/tmp", "/root"]
                 .into_iter()
                 .map(str::to_owned)
@@ -70,6 +75,7 @@ impl FakeGuests {
             next_pid: 4711,
             exit_codes: BTreeMap::new(),
             hanging: BTreeSet::new(),
+            tools_up_after_reads: 0,
         };
         self.vms.lock().insert(moref.into(), vm);
     }
@@ -107,6 +113,63 @@ impl FakeGuests {
     }
 }
 
+/// `> file` and `2> file` in a program's arguments (fd, target).
+fn redirections(arguments: &str) -> Vec<(u8, String)> {
+    let tokens: Vec<&str> = arguments.split_whitespace().collect();
+    tokens
+        .windows(2)
+        .filter_map(|pair| match pair[0] {
+            ">" => Some((1, pair[1].to_owned())),
+            "2>" => Some((2, pair[1].to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The few programs the double knows: `chmod u+rx FILE`, `rm -rf PREFIX*`,
+/// `echo`, and scripts, which need the execute bit and print the text of
+/// their `echo '…'` lines (every other line is ignored).
+/// Returns (stdout, stderr, exit code).
+fn run_program(vm: &mut FakeVm, spec: &ProgramSpec) -> (String, String, i32) {
+    let words: Vec<&str> = spec
+        .arguments
+        .split_whitespace()
+        .take_while(|w| !w.starts_with('>') && !w.starts_with("2>"))
+        .collect();
+    match spec.program_path.as_str() {
+        "/bin/chmod" => {
+            if let Some((_, mode)) = words.last().and_then(|f| vm.files.get_mut(*f)) {
+                *mode |= 0o500;
+            }
+            (String::new(), String::new(), 0)
+        }
+        "/bin/rm" => {
+            for pattern in words.iter().filter(|w| !w.starts_with('-')) {
+                let prefix = pattern.trim_end_matches('*');
+                vm.files.retain(|path, _| !path.starts_with(prefix));
+            }
+            (String::new(), String::new(), 0)
+        }
+        "/bin/echo" => (format!("{}\n", words.join(" ")), String::new(), 0),
+        path => match vm.files.get(path) {
+            Some((_, mode)) if mode & 0o100 == 0 => (
+                String::new(),
+                format!("bash: {path}: Permission denied\n"),
+                126,
+            ),
+            Some((script, _)) if script.starts_with(b"#!") => {
+                let stdout = String::from_utf8_lossy(script)
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("echo "))
+                    .map(|text| format!("{}\n", text.trim_matches('\'')))
+                    .collect();
+                (stdout, String::new(), 0)
+            }
+            _ => (String::new(), String::new(), 0),
+        },
+    }
+}
+
 fn parent(path: &str) -> String {
     match path.rfind('/') {
         Some(0) | None => "/".into(),
@@ -120,7 +183,17 @@ impl GuestOps for FakeGuests {
     }
 
     fn vm_info(&self, moref: &str) -> Option<GuestVmInfo> {
-        self.vms.lock().get(moref).map(|vm| vm.info.clone())
+        let mut vms = self.vms.lock();
+        let vm = vms.get_mut(moref)?;
+        let info = vm.info.clone();
+        if vm.tools_up_after_reads > 0 {
+            vm.tools_up_after_reads -= 1;
+            if vm.tools_up_after_reads == 0 {
+                vm.info.tools_running_status = ToolsRunningStatus::Running;
+                vm.info.guest_operations_ready = true;
+            }
+        }
+        Some(info)
     }
 
     fn check_access(&self, moref: &str, creds: &GuestCredentials) -> Result<(), GuestFault> {
@@ -144,7 +217,16 @@ impl GuestOps for FakeGuests {
                 vm.next_pid += 1;
                 let now = Utc::now();
                 let hanging = vm.hanging.contains(&spec.program_path);
-                let exit_code = vm.exit_codes.get(&spec.program_path).copied().unwrap_or(0);
+                let (stdout, stderr, exit_code) = run_program(vm, &spec);
+                let exit_code = vm
+                    .exit_codes
+                    .get(&spec.program_path)
+                    .copied()
+                    .unwrap_or(exit_code);
+                for (fd, target) in redirections(&spec.arguments) {
+                    let text = if fd == 2 { &stderr } else { &stdout };
+                    vm.files.insert(target, (text.clone().into_bytes(), 0o644));
+                }
                 vm.processes.push(GuestProcessInfo {
                     pid,
                     name: spec
@@ -362,7 +444,9 @@ impl HttpsServer {
         let server = axum_server::from_tcp_rustls(listener, config)
             .expect("TLS server")
             .handle(handle.clone());
-        tokio::spawn(server.serve(router.into_make_service()));
+        tokio::spawn(
+            server.serve(router.into_make_service_with_connect_info::<std::net::SocketAddr>()),
+        );
         let addr = handle.listening().await.expect("listening");
         HttpsServer { addr, handle }
     }
