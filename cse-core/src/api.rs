@@ -13,6 +13,7 @@ pub mod bodies;
 pub mod errors;
 pub mod responses;
 pub mod routes;
+pub mod tasks;
 
 pub use bodies::{
     ClusterSpec, CreateClusterBody, CreateNodesBody, DeleteNodesBody, NodeDeletion, NodesSpec,
@@ -25,6 +26,9 @@ pub use responses::{
     vm_status_text,
 };
 pub use routes::{API_PREFIX, Request, SwaggerFormat};
+pub use tasks::{TaskMessage, TaskOperation};
+
+use crate::ext::{ExtReply, ExtRequest};
 
 /// Name of vCD's provider org, whose members may update the service and see its details.
 pub const SYSTEM_ORG: &str = "System";
@@ -41,4 +45,28 @@ pub fn require_system_org(org: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Unauthorized)
     }
+}
+
+impl Request {
+    /// Route a forwarded request (its `method` and `requestUri`).
+    pub fn from_ext(request: &ExtRequest) -> Result<Request, ApiError> {
+        Request::parse(&request.method, &request.request_uri)
+    }
+}
+
+impl ApiError {
+    /// The extension reply carrying this error (`{"message": ...}` with its status).
+    pub fn reply_to(&self, request: &ExtRequest) -> ExtReply {
+        ExtReply::new(request, self.status(), self.to_json())
+    }
+}
+
+/// The extension reply of a successful request: `value` as JSON with the given status.
+pub fn reply_json<T: serde::Serialize>(
+    request: &ExtRequest,
+    status: u16,
+    value: &T,
+) -> Result<ExtReply, ApiError> {
+    ExtReply::json(request, status, value)
+        .map_err(|e| ApiError::Internal(format!("Couldn't serialise the reply: {e}")))
 }

@@ -225,14 +225,24 @@ pub fn generate_unused_node_name<R: Rng + ?Sized, S: BuildHasher>(
     existing: &HashSet<String, S>,
     rng: &mut R,
 ) -> Result<String, NamingError> {
+    generate_node_name_unless(node_type, |name| existing.contains(name), rng)
+}
+
+/// Like [`generate_unused_node_name`], with any "is this name taken?" predicate (for callers
+/// holding the VM names in another collection).
+pub fn generate_node_name_unless<R: Rng + ?Sized>(
+    node_type: NodeType,
+    is_taken: impl Fn(&str) -> bool,
+    rng: &mut R,
+) -> Result<String, NamingError> {
     for _ in 0..RANDOM_ATTEMPTS {
         let candidate = generate_node_name(node_type, rng);
-        if !existing.contains(&candidate) {
+        if !is_taken(&candidate) {
             return Ok(candidate);
         }
     }
     all_node_names(node_type)
-        .find(|candidate| !existing.contains(candidate))
+        .find(|candidate| !is_taken(candidate))
         .ok_or(NamingError::NamesExhausted { node_type })
 }
 
@@ -458,12 +468,18 @@ mod tests {
     }
 
     #[test]
+    fn name_space_has_every_suffix_once() {
+        let names: Vec<String> = all_node_names(NodeType::Nfs).collect();
+        assert_eq!(names.len(), 36usize.pow(4));
+        assert_eq!(names[0], "nfsd-aaaa");
+        assert_eq!(names[names.len() - 1], "nfsd-9999");
+    }
+
+    #[test]
     fn unused_name_falls_back_to_scanning_and_reports_exhaustion() {
-        let mut all: HashSet<String> = all_node_names(NodeType::Nfs).collect();
-        assert_eq!(all.len(), 36usize.pow(4));
         let mut rng = StdRng::seed_from_u64(0);
         assert_eq!(
-            generate_unused_node_name(NodeType::Nfs, &all, &mut rng),
+            generate_node_name_unless(NodeType::Nfs, |_| true, &mut rng),
             Err(NamingError::NamesExhausted {
                 node_type: NodeType::Nfs
             })
@@ -475,9 +491,8 @@ mod tests {
             .to_string(),
             "no unused nfsd name is left: all nfsd-xxxx names are taken"
         );
-        all.remove("nfsd-q7z0");
         assert_eq!(
-            generate_unused_node_name(NodeType::Nfs, &all, &mut rng).unwrap(),
+            generate_node_name_unless(NodeType::Nfs, |n| n != "nfsd-q7z0", &mut rng).unwrap(),
             "nfsd-q7z0"
         );
     }

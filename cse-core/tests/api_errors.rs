@@ -318,3 +318,26 @@ fn messages_with_quotes_and_newlines_stay_valid_json() {
     let parsed: serde_json::Value = serde_json::from_str(&error.to_json()).unwrap();
     assert_eq!(parsed["message"], "line1\n\"quoted\" \\ tab\t");
 }
+
+#[test]
+fn error_replies_through_the_envelope() {
+    use cse_core::api::{Request, reply_json};
+    use cse_core::ext::{ExtReply, ExtRequestBuilder};
+    let request = ExtRequestBuilder::new("id-1", "DELETE", "/api/cse")
+        .header("Accept", "application/*+json;version=29.0")
+        .build();
+    let error = Request::from_ext(&request).unwrap_err();
+    let reply = error.reply_to(&request);
+    assert_eq!(reply.status_code, 405);
+    assert_eq!(reply.id, "id-1");
+    assert_eq!(reply.content_type, "application/*+json;version=29.0");
+    assert_eq!(
+        reply.body_text(),
+        r#"{"message":"Method DELETE is not allowed on /api/cse (allowed: GET, POST)"}"#
+    );
+    let parsed = ExtReply::from_json(reply.to_json().as_bytes()).unwrap();
+    assert_eq!(parsed, reply);
+    let ok = reply_json(&request, 200, &MessageBody::updated()).unwrap();
+    assert_eq!(ok.body_text(), r#"{"message":"Updated"}"#);
+    assert_eq!(ok.status_code, 200);
+}
