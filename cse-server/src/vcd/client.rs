@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_core::config::{Config, Secret};
+use cse_core::vcd::VcdDocument;
 use parking_lot::RwLock;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
@@ -151,8 +152,9 @@ impl VcdConnector {
     /// session cannot be renewed: a later 401 is returned as [`VcdError::Unauthorized`].
     pub async fn rehydrate(&self, token: Secret, version: ApiVersion) -> Result<Client, VcdError> {
         let url = self.settings.api_url("session");
-        let response = send_once(
+        let response = send_retrying(
             &self.http,
+            self.settings.retry,
             &Method::GET,
             &url,
             &version,
@@ -236,6 +238,14 @@ impl Answer {
             .map_err(|e| VcdError::parse(&self.url, e))
     }
 
+    /// The body as the typed document `T` (from `cse_core::vcd`).
+    pub fn parse<T: VcdDocument>(&self) -> Result<T, VcdError> {
+        T::from_xml(&self.body).map_err(|source| VcdError::Document {
+            url: self.url.clone(),
+            source,
+        })
+    }
+
     /// The body as an XML element; an error when it is empty.
     pub fn document(&self) -> Result<Element, VcdError> {
         self.element()?.ok_or_else(|| VcdError::Parse {
@@ -279,6 +289,23 @@ impl Client {
     /// `GET href` → the parsed document.
     pub async fn get(&self, href: &str) -> Result<Element, VcdError> {
         self.request(Method::GET, href, None).await?.document()
+    }
+
+    /// `GET href` → the typed document `T`.
+    pub async fn get_doc<T: VcdDocument>(&self, href: &str) -> Result<T, VcdError> {
+        self.get_answer(href).await?.parse()
+    }
+
+    /// `POST href` with the typed document `doc` (its media type as `Content-Type`).
+    pub async fn post_doc<T: VcdDocument>(&self, href: &str, doc: &T) -> Result<Answer, VcdError> {
+        let body = to_xml(href, doc)?;
+        self.post(href, T::MEDIA_TYPE, &body).await
+    }
+
+    /// `PUT href` with the typed document `doc`.
+    pub async fn put_doc<T: VcdDocument>(&self, href: &str, doc: &T) -> Result<Answer, VcdError> {
+        let body = to_xml(href, doc)?;
+        self.put(href, T::MEDIA_TYPE, &body).await
     }
 
     /// `GET href` → the raw answer.
@@ -391,17 +418,15 @@ impl Client {
         href: &str,
         body: Option<(&str, &str)>,
     ) -> Result<Answer, VcdError> {
-        let retry = self.inner.settings.retry;
-        let mut attempt = 0;
         let mut renewed = false;
         loop {
-            attempt += 1;
             let (token, generation) = {
                 let auth = self.inner.auth.read();
                 (auth.token.clone(), auth.generation)
             };
-            let sent = send_once(
+            let response = send_retrying(
                 &self.inner.http,
+                self.inner.settings.retry,
                 &method,
                 href,
                 &self.inner.version,
@@ -409,32 +434,13 @@ impl Client {
                 None,
                 body,
             )
-            .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(error) => {
-                    let failure = match &error {
-                        VcdError::Transport { source, .. } => TransportFailure::of(source),
-                        _ => TransportFailure::Local,
-                    };
-                    if transport_is_retryable(&method, failure) && retry.allows_another(attempt) {
-                        tracing::debug!(%method, url = href, attempt, "vCD request failed; retrying: {error}");
-                        tokio::time::sleep(retry.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(error);
-                }
-            };
-            let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && !renewed && self.inner.credentials.is_some() {
+            .await?;
+            if response.status() == StatusCode::UNAUTHORIZED
+                && !renewed
+                && self.inner.credentials.is_some()
+            {
                 renewed = true;
-                attempt -= 1;
                 self.renew(generation).await?;
-                continue;
-            }
-            if status_is_retryable(&method, status.as_u16()) && retry.allows_another(attempt) {
-                tracing::debug!(%method, url = href, attempt, status = status.as_u16(), "vCD answered a transient error; retrying");
-                tokio::time::sleep(retry.backoff(attempt)).await;
                 continue;
             }
             return read_answer(method, href, response).await;
@@ -466,6 +472,13 @@ impl Client {
     }
 }
 
+fn to_xml<T: VcdDocument>(href: &str, doc: &T) -> Result<String, VcdError> {
+    doc.to_xml().map_err(|source| VcdError::Document {
+        url: href.to_owned(),
+        source,
+    })
+}
+
 async fn login(
     http: &reqwest::Client,
     settings: &VcdSettings,
@@ -473,21 +486,18 @@ async fn login(
     credentials: &Credentials,
 ) -> Result<(Secret, SessionInfo), VcdError> {
     let url = settings.api_url("sessions");
-    let mut attempt = 0;
-    let response = loop {
-        attempt += 1;
-        let basic = credentials.basic_authorization();
-        match send_once(http, &Method::POST, &url, version, None, Some(&basic), None).await {
-            Ok(response) => break response,
-            Err(VcdError::Transport { source, .. })
-                if TransportFailure::of(&source) == TransportFailure::Connect
-                    && settings.retry.allows_another(attempt) =>
-            {
-                tokio::time::sleep(settings.retry.backoff(attempt)).await;
-            }
-            Err(error) => return Err(error),
-        }
-    };
+    let basic = credentials.basic_authorization();
+    let response = send_retrying(
+        http,
+        settings.retry,
+        &Method::POST,
+        &url,
+        version,
+        None,
+        Some(&basic),
+        None,
+    )
+    .await?;
     if response.status() == StatusCode::UNAUTHORIZED {
         let body = response.text().await.unwrap_or_default();
         let message = VcdErrorDocument::parse(&body)
@@ -510,6 +520,54 @@ async fn login(
     let token = token.ok_or_else(|| VcdError::MissingToken { url: url.clone() })?;
     let session = SessionInfo::parse(&url, &answer.body)?;
     Ok((token, session))
+}
+
+/// Sends a request, retrying transport failures and transient statuses as the
+/// policy allows for its method. Returns the last response, whatever its status.
+#[allow(clippy::too_many_arguments)]
+async fn send_retrying(
+    http: &reqwest::Client,
+    retry: RetryPolicy,
+    method: &Method,
+    url: &str,
+    version: &ApiVersion,
+    token: Option<&Secret>,
+    authorization: Option<&Secret>,
+    body: Option<(&str, &str)>,
+) -> Result<reqwest::Response, VcdError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match send_once(http, method, url, version, token, authorization, body).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                if status_is_retryable(method, status) && retry.allows_another(attempt) {
+                    tracing::debug!(%method, url, attempt, status, "vCD answered a transient error; retrying");
+                    tokio::time::sleep(retry.backoff(attempt)).await;
+                    continue;
+                }
+                return Ok(response);
+            }
+            Err(VcdError::Transport {
+                source,
+                method: m,
+                url: u,
+            }) => {
+                let failure = TransportFailure::of(&source);
+                if transport_is_retryable(method, failure) && retry.allows_another(attempt) {
+                    tracing::debug!(%method, url, attempt, "vCD request failed; retrying: {source}");
+                    tokio::time::sleep(retry.backoff(attempt)).await;
+                    continue;
+                }
+                return Err(VcdError::Transport {
+                    method: m,
+                    url: u,
+                    source,
+                });
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 async fn send_once(

@@ -113,6 +113,16 @@ pub enum VcdError {
         /// What was wrong.
         reason: String,
     },
+    /// An answer is not the typed document the caller asked for, or a request
+    /// document cannot be written.
+    #[error("{url}: {source}")]
+    Document {
+        /// Request URL.
+        url: String,
+        /// The document error.
+        #[source]
+        source: cse_core::vcd::VcdXmlError,
+    },
     /// A document lacks a link the caller needs.
     #[error("{document} has no link rel='{rel}'{}", link_type_text(.media_type))]
     MissingLink {
