@@ -12,7 +12,8 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::endpoint::VcenterEndpoint;
 use super::error::VsphereError;
-use super::soap::{self, FaultKind, MoRef, Params, SoapOutcome};
+use super::requests;
+use super::soap::{self, FaultKind, MoRef, SoapOutcome};
 use crate::vcd::http::{HttpTimeouts, TlsOptions, build_http_client};
 use crate::vcd::retry::{RetryPolicy, TransportFailure};
 use crate::vcd::xml::Element;
@@ -54,13 +55,6 @@ impl GuestCredentials {
         } else {
             format!("/home/{}", self.username)
         }
-    }
-
-    fn params(&self) -> Params {
-        Params::new()
-            .boolean("interactiveSession", false)
-            .text("username", &self.username)
-            .text("password", self.password.expose())
     }
 }
 
@@ -237,9 +231,8 @@ impl VcenterSession {
     pub async fn service_content(&self) -> Result<&ServiceContent, VsphereError> {
         self.content
             .get_or_try_init(|| async {
-                let this = MoRef::new("ServiceInstance", "ServiceInstance");
                 let response = self
-                    .post("RetrieveServiceContent", &this, Params::new(), None, true)
+                    .send_request(requests::retrieve_service_content(), None)
                     .await?;
                 self.parse_service_content(&response)
             })
@@ -276,11 +269,12 @@ impl VcenterSession {
             return Ok(());
         }
         let content = self.service_content().await?.clone();
-        let params = Params::new()
-            .text("userName", &self.username)
-            .text("password", self.password.expose());
-        let body = soap::envelope("Login", &content.session_manager, params);
-        let response = self.send("Login", body, None, false).await?;
+        let request = requests::login(
+            &content.session_manager,
+            &self.username,
+            self.password.expose(),
+        );
+        let response = self.send("Login", request.envelope(), None, false).await?;
         let cookie = response
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
@@ -299,17 +293,13 @@ impl VcenterSession {
         Ok(())
     }
 
-    /// Calls `method` on `this` with the session cookie, logging in first when needed
-    /// and once more on `NotAuthenticated`. `idempotent` calls are retried after
+    /// Sends `request` with the session cookie, logging in first when needed and
+    /// once more on `NotAuthenticated`. Idempotent requests are retried after
     /// transport failures.
-    pub async fn call(
-        &self,
-        method: &str,
-        this: &MoRef,
-        params: Params,
-        idempotent: bool,
-    ) -> Result<Element, VsphereError> {
-        let params = params.into_xml();
+    pub async fn execute(&self, request: requests::Request) -> Result<Element, VsphereError> {
+        let method = request.method;
+        let idempotent = request.idempotent;
+        let body = request.envelope();
         let mut relogged = false;
         loop {
             let (cookie, generation) = {
@@ -320,11 +310,14 @@ impl VcenterSession {
                 self.login(generation).await?;
                 continue;
             };
-            let rebuilt = Params::new().raw(&params);
-            match self
-                .post(method, this, rebuilt, Some(&cookie), idempotent)
+            let outcome = match self
+                .send(method, body.clone(), Some(&cookie), idempotent)
                 .await
             {
+                Ok(response) => self.read_outcome(method, response).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
                 Err(error)
                     if error.fault_kind() == Some(FaultKind::NotAuthenticated) && !relogged =>
                 {
@@ -337,16 +330,16 @@ impl VcenterSession {
         }
     }
 
-    async fn post(
+    async fn send_request(
         &self,
-        method: &str,
-        this: &MoRef,
-        params: Params,
+        request: requests::Request,
         cookie: Option<&Secret>,
-        idempotent: bool,
     ) -> Result<Element, VsphereError> {
-        let body = soap::envelope(method, this, params);
-        let response = self.send(method, body, cookie, idempotent).await?;
+        let method = request.method;
+        let idempotent = request.idempotent;
+        let response = self
+            .send(method, request.envelope(), cookie, idempotent)
+            .await?;
         self.read_outcome(method, response).await
     }
 
@@ -451,52 +444,17 @@ impl VcenterSession {
             return Ok(());
         };
         let content = self.service_content().await?.clone();
-        self.post(
-            "Logout",
-            &content.session_manager,
-            Params::new(),
-            Some(&cookie),
-            false,
-        )
-        .await
-        .map(drop)
+        self.send_request(requests::logout(&content.session_manager), Some(&cookie))
+            .await
+            .map(drop)
     }
 
     /// Reads power state, tools status, guest-operations readiness and IP of `vm`
     /// (`RetrievePropertiesEx` with dotted paths).
     pub async fn vm_state(&self, vm: &str) -> Result<VmGuestState, VsphereError> {
         let content = self.service_content().await?.clone();
-        let prop_set = [
-            "runtime.powerState",
-            "guest.toolsRunningStatus",
-            "guest.guestOperationsReady",
-            "guest.ipAddress",
-        ]
-        .iter()
-        .fold(
-            Params::new()
-                .text("type", "VirtualMachine")
-                .boolean("all", false),
-            |p, path| p.text("pathSet", path),
-        );
-        let object_set = Params::new()
-            .moref("obj", &MoRef::vm(vm))
-            .boolean("skip", false);
-        let spec =
-            Params::new()
-                .object("propSet", None, prop_set)
-                .object("objectSet", None, object_set);
-        let params =
-            Params::new()
-                .object("specSet", None, spec)
-                .object("options", None, Params::new());
         let response = self
-            .call(
-                "RetrievePropertiesEx",
-                &content.property_collector,
-                params,
-                true,
-            )
+            .execute(requests::retrieve_vm_state(&content.property_collector, vm))
             .await?;
         let mut state = VmGuestState::default();
         let objects = soap::returnvals(&response).flat_map(|r| r.children_named("objects"));
@@ -518,29 +476,15 @@ impl VcenterSession {
         Ok(state)
     }
 
-    fn guest_params(vm: &str, credentials: &GuestCredentials) -> Params {
-        Params::new().moref("vm", &MoRef::vm(vm)).object(
-            "auth",
-            Some("NamePasswordAuthentication"),
-            credentials.params(),
-        )
-    }
-
     /// `GuestAuthManager.ValidateCredentialsInGuest`.
     pub async fn validate_credentials(
         &self,
         vm: &str,
         credentials: &GuestCredentials,
     ) -> Result<(), VsphereError> {
-        let this = MoRef::new("GuestAuthManager", AUTH_MANAGER);
-        self.call(
-            "ValidateCredentialsInGuest",
-            &this,
-            Self::guest_params(vm, credentials),
-            true,
-        )
-        .await
-        .map(drop)
+        self.execute(requests::validate_credentials(vm, credentials))
+            .await
+            .map(drop)
     }
 
     /// `StartProgramInGuest` → pid.
@@ -550,17 +494,8 @@ impl VcenterSession {
         credentials: &GuestCredentials,
         spec: &ProgramSpec,
     ) -> Result<i64, VsphereError> {
-        let this = MoRef::new("GuestProcessManager", PROCESS_MANAGER);
-        let spec_params = spec.env.iter().fold(
-            Params::new()
-                .text("programPath", &spec.program_path)
-                .text("arguments", &spec.arguments)
-                .opt_text("workingDirectory", spec.working_directory.as_deref()),
-            |p, var| p.text("envVariables", var),
-        );
-        let params = Self::guest_params(vm, credentials).object("spec", None, spec_params);
         let response = self
-            .call("StartProgramInGuest", &this, params, false)
+            .execute(requests::start_program(vm, credentials, spec))
             .await?;
         let text = soap::returnvals(&response)
             .next()
@@ -581,14 +516,8 @@ impl VcenterSession {
         credentials: &GuestCredentials,
         pids: &[i64],
     ) -> Result<Vec<GuestProcess>, VsphereError> {
-        let this = MoRef::new("GuestProcessManager", PROCESS_MANAGER);
-        let params = pids
-            .iter()
-            .fold(Self::guest_params(vm, credentials), |p, pid| {
-                p.number("pids", *pid)
-            });
         let response = self
-            .call("ListProcessesInGuest", &this, params, true)
+            .execute(requests::list_processes(vm, credentials, pids))
             .await?;
         soap::returnvals(&response)
             .map(|r| {
@@ -615,9 +544,7 @@ impl VcenterSession {
         credentials: &GuestCredentials,
         pid: i64,
     ) -> Result<(), VsphereError> {
-        let this = MoRef::new("GuestProcessManager", PROCESS_MANAGER);
-        let params = Self::guest_params(vm, credentials).number("pid", pid);
-        self.call("TerminateProcessInGuest", &this, params, false)
+        self.execute(requests::terminate_process(vm, credentials, pid))
             .await
             .map(drop)
     }
@@ -632,20 +559,10 @@ impl VcenterSession {
         permissions: u32,
         overwrite: bool,
     ) -> Result<(), VsphereError> {
-        let this = MoRef::new("GuestFileManager", FILE_MANAGER);
-        let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
-        let params = Self::guest_params(vm, credentials)
-            .text("guestFilePath", guest_path)
-            .object(
-                "fileAttributes",
-                Some("GuestPosixFileAttributes"),
-                Params::new().number("permissions", i64::from(permissions)),
-            )
-            .number("fileSize", size)
-            .boolean("overwrite", overwrite);
-        let response = self
-            .call("InitiateFileTransferToGuest", &this, params, false)
-            .await?;
+        let size = u64::try_from(content.len()).unwrap_or(u64::MAX);
+        let request =
+            requests::initiate_upload(vm, credentials, guest_path, size, permissions, overwrite);
+        let response = self.execute(request).await?;
         let raw = soap::returnvals(&response)
             .next()
             .map(|r| r.text.trim().to_owned())
@@ -676,10 +593,8 @@ impl VcenterSession {
         credentials: &GuestCredentials,
         guest_path: &str,
     ) -> Result<FileTransferInfo, VsphereError> {
-        let this = MoRef::new("GuestFileManager", FILE_MANAGER);
-        let params = Self::guest_params(vm, credentials).text("guestFilePath", guest_path);
         let response = self
-            .call("InitiateFileTransferFromGuest", &this, params, true)
+            .execute(requests::initiate_download(vm, credentials, guest_path))
             .await?;
         let value = soap::returnvals(&response).next().ok_or_else(|| {
             self.parse_error("InitiateFileTransferFromGuest", "no returnval".into())
@@ -742,9 +657,7 @@ impl VcenterSession {
         credentials: &GuestCredentials,
         guest_path: &str,
     ) -> Result<(), VsphereError> {
-        let this = MoRef::new("GuestFileManager", FILE_MANAGER);
-        let params = Self::guest_params(vm, credentials).text("filePath", guest_path);
-        self.call("DeleteFileInGuest", &this, params, true)
+        self.execute(requests::delete_file(vm, credentials, guest_path))
             .await
             .map(drop)
     }
@@ -757,13 +670,14 @@ impl VcenterSession {
         guest_path: &str,
         create_parents: bool,
     ) -> Result<(), VsphereError> {
-        let this = MoRef::new("GuestFileManager", FILE_MANAGER);
-        let params = Self::guest_params(vm, credentials)
-            .text("directoryPath", guest_path)
-            .boolean("createParentDirectories", create_parents);
-        self.call("MakeDirectoryInGuest", &this, params, false)
-            .await
-            .map(drop)
+        self.execute(requests::make_directory(
+            vm,
+            credentials,
+            guest_path,
+            create_parents,
+        ))
+        .await
+        .map(drop)
     }
 }
 
@@ -832,7 +746,7 @@ mod tests {
         let credentials = GuestCredentials::root(Secret::new("s3cret!"));
         assert!(!format!("{credentials:?}").contains("s3cret"));
         assert_eq!(credentials.home(), "/root");
-        let xml = VcenterSession::guest_params("vm-1", &credentials).into_xml();
+        let xml = super::super::requests::validate_credentials("vm-1", &credentials).envelope();
         assert!(xml.contains(
             "<auth xsi:type=\"NamePasswordAuthentication\"><interactiveSession>false</interactiveSession><username>root</username><password>s3cret!</password></auth>"
         ), "{xml}");

@@ -8,6 +8,7 @@
 //! - `pool`: [`VcenterPool`], sessions by vCenter name.
 //! - `client`: [`VcenterSession`] and the vim25 calls.
 //! - `guest`: `wait_for_tools`, `wait_until_ready`, `run_program`, `run_script`.
+//! - `requests`: every request as a pure value (golden files).
 //! - `soap`: envelopes, responses, typed faults.
 //! - `endpoint`: SOAP and transfer URLs.
 //! - `error`: [`VsphereError`].
@@ -17,6 +18,7 @@ pub mod endpoint;
 pub mod error;
 pub mod guest;
 pub mod pool;
+pub mod requests;
 pub mod soap;
 
 pub use client::{

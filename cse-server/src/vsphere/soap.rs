@@ -111,12 +111,6 @@ impl Params {
         self
     }
 
-    /// Appends already-built parameter XML.
-    pub(crate) fn raw(mut self, xml: &str) -> Self {
-        self.xml.push_str(xml);
-        self
-    }
-
     /// The XML built so far.
     pub fn into_xml(self) -> String {
         self.xml
