@@ -12,6 +12,9 @@ use cse_server::vcd::{
     ApiVersion, Client, Credentials, Filter, Query, QueryFormat, RetryPolicy, TaskInfo, TaskStatus,
     TlsOptions, VcdConnector, VcdError, VcdSettings, version_from_accept,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use vcd_sim::serve::{SimBuilder, SimHandle};
 
 struct Harness {
@@ -86,7 +89,11 @@ async fn sysadmin_login_gives_a_system_session_with_admin_links() {
             .unwrap()
             .ends_with("/api/admin/extension")
     );
-    assert!(!admin.token().expose().is_empty());
+    let token = admin.token();
+    assert!(!token.expose().is_empty());
+    let shown = format!("{admin:?}");
+    assert!(!shown.contains(token.expose()), "{shown}");
+    assert!(!shown.contains(&h.sim.info().sysadmin.password), "{shown}");
     h.sim.shutdown().await;
 }
 
@@ -365,4 +372,84 @@ async fn connection_failures_are_retried_then_reported() {
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A route added to the simulator that answers 503 with an `Error` document
+/// for its first `failures` requests, then a finished `Task`.
+fn flaky_route(failures: usize, hits: Arc<AtomicUsize>) -> axum::Router {
+    use axum::http::StatusCode;
+    let handler = move || {
+        let hits = hits.clone();
+        async move {
+            let n = hits.fetch_add(1, Ordering::SeqCst);
+            if n < failures {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="503" minorErrorCode="SERVICE_UNAVAILABLE" message="try later"/>"#.to_owned(),
+                )
+            } else {
+                (
+                    StatusCode::OK,
+                    r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="h" status="success"/>"#.to_owned(),
+                )
+            }
+        }
+    };
+    axum::Router::new().route("/flaky", axum::routing::any(handler))
+}
+
+#[tokio::test]
+async fn transient_statuses_are_retried_for_idempotent_requests_only() {
+    cse_bus::tls::install_crypto_provider();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let sim = SimBuilder::new()
+        .https(true)
+        .extra_routes(flaky_route(2, hits.clone()))
+        .start()
+        .await
+        .unwrap();
+    let mut settings = settings(&sim, trusted(&sim));
+    settings.retry = RetryPolicy::immediate(3);
+    let connector = VcdConnector::new(settings).unwrap();
+    let admin = connector
+        .login(Credentials {
+            user: "alice".into(),
+            org: "acme".into(),
+            password: Secret::new("alice-pw"),
+        })
+        .await
+        .unwrap();
+    let url = format!("{}/flaky", sim.base_url);
+    let task = admin.get(&url).await.unwrap();
+    assert_eq!(task.attr("status"), Some("success"));
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "two retries");
+
+    hits.store(0, Ordering::SeqCst);
+    let err = admin
+        .post(&url, "application/vnd.vmware.vcloud.task+xml", "<Task/>")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err}");
+    assert_eq!(err.minor_error_code(), Some("SERVICE_UNAVAILABLE"));
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST is not repeated");
+
+    hits.store(0, Ordering::SeqCst);
+    admin.delete(&url).await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "DELETE is idempotent");
+    hits.store(0, Ordering::SeqCst);
+    admin.put(&url, "text/xml", "<x/>").await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "PUT is idempotent");
+
+    hits.store(0, Ordering::SeqCst);
+    let mut once = self::settings(&sim, trusted(&sim));
+    once.retry = RetryPolicy::immediate(2);
+    let impatient = VcdConnector::new(once)
+        .unwrap()
+        .rehydrate(admin.token(), ApiVersion::parse("29.0").unwrap())
+        .await
+        .unwrap();
+    let err = impatient.get(&url).await.unwrap_err();
+    assert_eq!(err.status(), Some(503), "attempts exhausted: {err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    sim.shutdown().await;
 }

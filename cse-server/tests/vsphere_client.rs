@@ -168,6 +168,39 @@ async fn scripts_run_with_outputs_and_leave_no_files_behind_on_one_session() {
 }
 
 #[tokio::test]
+async fn the_pool_dials_the_vcenter_url_vcd_registered() {
+    let h = start().await;
+    let pem = h.sim.cert_pem.as_ref().unwrap();
+    let mut settings = cse_server::vcd::VcdSettings::new(
+        &format!("{}/api", h.sim.base_url),
+        cse_server::vcd::ApiVersion::parse("29.0").unwrap(),
+    )
+    .unwrap();
+    settings.tls = cse_server::vcd::TlsOptions::trusting(vec![
+        reqwest::Certificate::from_pem(pem.as_bytes()).unwrap(),
+    ]);
+    let info = h.sim.info();
+    let admin = cse_server::vcd::VcdConnector::new(settings)
+        .unwrap()
+        .login(cse_server::vcd::Credentials {
+            user: info.sysadmin.user,
+            org: "System".into(),
+            password: Secret::new(info.sysadmin.password),
+        })
+        .await
+        .unwrap();
+    let registered = admin.vim_server("vc1").await.unwrap();
+    let port = url::Url::parse(&registered.url).unwrap().port();
+    assert!(port.is_some_and(|p| p != 443), "{}", registered.url);
+
+    let pool = VcenterPool::new(vec![h.account(VC_PASSWORD, true)], h.settings(true));
+    let session = pool.session(&registered.name, &registered.url).unwrap();
+    assert_eq!(session.endpoint().sdk_url.port(), port);
+    assert!(session.vm_state(VM).await.unwrap().is_ready());
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_expired_session_is_renewed_once() {
     let h = start_with(|c| c.session_idle_timeout = Duration::from_millis(150)).await;
     let session = h.session();
@@ -176,6 +209,11 @@ async fn an_expired_session_is_renewed_once() {
     let state = session.vm_state(VM).await.unwrap();
     assert!(state.is_ready());
     assert_eq!(session.login_count(), 2);
+    let shown = format!("{session:?}");
+    assert!(
+        !shown.contains(VC_PASSWORD) && !shown.contains("vmware_soap_session=\""),
+        "{shown}"
+    );
     h.sim.shutdown().await;
 }
 
