@@ -194,9 +194,42 @@ async fn the_pool_dials_the_vcenter_url_vcd_registered() {
     assert!(port.is_some_and(|p| p != 443), "{}", registered.url);
 
     let pool = VcenterPool::new(vec![h.account(VC_PASSWORD, true)], h.settings(true));
-    let session = pool.session(&registered.name, &registered.url).unwrap();
-    assert_eq!(session.endpoint().sdk_url.port(), port);
-    assert!(session.vm_state(VM).await.unwrap().is_ready());
+    let placement = cse_server::vcd::VmPlacement {
+        vcenter: "vc1".into(),
+        moref: VM.into(),
+    };
+    let target = pool.target_for_placement(&admin, &placement).await.unwrap();
+    assert_eq!(target.session.endpoint().sdk_url.port(), port);
+    assert_eq!(
+        pool.cached_url("vc1").as_deref(),
+        Some(registered.url.as_str())
+    );
+    assert!(
+        target
+            .session
+            .vm_state(&target.vm)
+            .await
+            .unwrap()
+            .is_ready()
+    );
+    let again = pool.target_for_placement(&admin, &placement).await.unwrap();
+    assert!(Arc::ptr_eq(&target.session, &again.session));
+
+    let unknown = cse_server::vcd::VmPlacement {
+        vcenter: "vc9".into(),
+        moref: VM.into(),
+    };
+    let err = pool
+        .target_for_placement(&admin, &unknown)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no vCenter named 'vc9'"), "{err}");
+    let org_href = admin.session().org_href().unwrap().to_owned();
+    let err = pool.target_for_vm(&admin, &org_href).await.unwrap_err();
+    assert!(
+        matches!(err, cse_server::vsphere::LocateError::NoPlacement { .. }),
+        "{err}"
+    );
     h.sim.shutdown().await;
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Module map:
 //! - `pool`: [`VcenterPool`], sessions by vCenter name.
+//! - `locate`: from a vCD VM to its vCenter session and moref.
 //! - `client`: [`VcenterSession`] and the vim25 calls.
 //! - `guest`: `wait_for_tools`, `wait_until_ready`, `run_program`, `run_script`.
 //! - `requests`: every request as a pure value (golden files).
@@ -17,6 +18,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod guest;
+pub mod locate;
 pub mod pool;
 pub mod requests;
 pub mod soap;
@@ -28,5 +30,6 @@ pub use client::{
 pub use endpoint::VcenterEndpoint;
 pub use error::VsphereError;
 pub use guest::{PollSettings, ScriptOutput};
+pub use locate::{GuestTarget, LocateError};
 pub use pool::VcenterPool;
 pub use soap::{FaultKind, MoRef, SoapFault};

@@ -20,6 +20,8 @@ pub struct VcenterPool {
     accounts: Vec<VcenterConfig>,
     settings: VcenterSettings,
     sessions: Mutex<HashMap<String, Arc<VcenterSession>>>,
+    /// vCenter URLs read from vCD, by name.
+    urls: Mutex<HashMap<String, String>>,
 }
 
 impl VcenterPool {
@@ -29,6 +31,7 @@ impl VcenterPool {
             accounts,
             settings,
             sessions: Mutex::new(HashMap::new()),
+            urls: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,6 +73,21 @@ impl VcenterPool {
         )?);
         sessions.insert(name.to_owned(), session.clone());
         Ok(session)
+    }
+
+    /// The vCenter URL remembered for `name`.
+    pub fn cached_url(&self, name: &str) -> Option<String> {
+        self.urls.lock().get(name).cloned()
+    }
+
+    /// Remembers the URL vCD registers for vCenter `name`.
+    pub fn remember_url(&self, name: &str, url: &str) {
+        self.urls.lock().insert(name.to_owned(), url.to_owned());
+    }
+
+    /// Forgets every remembered URL (after a vCenter was re-registered).
+    pub fn forget_urls(&self) {
+        self.urls.lock().clear();
     }
 
     /// The session already open for `name`, if any.
