@@ -157,6 +157,14 @@ pub enum VcdError {
         /// How long the client waited.
         waited: Duration,
     },
+    /// No vCenter of this name is registered in vCD.
+    #[error("no vCenter named '{name}' is registered in vCD ({url})")]
+    UnknownVcenter {
+        /// The name looked for.
+        name: String,
+        /// The registrations list read.
+        url: String,
+    },
     /// A paged query did not end within the page limit.
     #[error("query {url} returned more than {max_pages} pages; stopped reading")]
     TooManyPages {
@@ -199,6 +207,15 @@ impl VcdError {
             Self::Api { message, .. } => Some(message),
             Self::TaskFailed { error, .. } => error.as_ref().map(|e| e.message.as_str()),
             _ => None,
+        }
+    }
+
+    /// True when asking again later may succeed: no answer, or 500/502/503/504.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            _ => false,
         }
     }
 

@@ -183,7 +183,15 @@ where
                 waited: now - started,
             });
         }
-        let current = fetch(last.href.clone()).await?;
+        let current = match fetch(last.href.clone()).await {
+            Ok(current) => current,
+            // vCD restarting or a proxy hiccup: keep polling until the deadline.
+            Err(error) if error.is_transient() && Instant::now() < deadline => {
+                tracing::warn!(task = %last.href, "polling a vCD task failed; retrying: {error}");
+                last.clone()
+            }
+            Err(error) => return Err(error),
+        };
         if !current.status.is_terminal() {
             let pause = poll_interval.min(deadline.saturating_duration_since(Instant::now()));
             tokio::time::sleep(pause).await;
@@ -301,6 +309,50 @@ mod tests {
             .unwrap_err();
             assert!(matches!(err, VcdError::TaskFailed { .. }), "{err}");
         }
+    }
+
+    #[tokio::test]
+    async fn transient_poll_failures_are_polled_through_but_others_end_the_wait() {
+        let mut polls = 0;
+        let result = wait_until_done(
+            task("running"),
+            Duration::ZERO,
+            Instant::now() + Duration::from_secs(5),
+            |_| {
+                polls += 1;
+                let answer = match polls {
+                    1 => Err(VcdError::Api {
+                        method: "GET".into(),
+                        url: "u".into(),
+                        status: 503,
+                        minor_error_code: None,
+                        message: String::new(),
+                        request_id: None,
+                    }),
+                    _ => Ok(task("success")),
+                };
+                async move { answer }
+            },
+        )
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(polls, 2);
+
+        let err = wait_until_done(
+            task("running"),
+            Duration::ZERO,
+            Instant::now() + Duration::from_secs(5),
+            |_| async {
+                Err(VcdError::Unauthorized {
+                    method: "GET".into(),
+                    url: "u".into(),
+                    minor_error_code: None,
+                })
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, VcdError::Unauthorized { .. }));
     }
 
     #[tokio::test(start_paused = true)]

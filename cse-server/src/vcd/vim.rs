@@ -80,13 +80,9 @@ impl Client {
             .children
             .iter()
             .find(|c| c.name == "VimServerReference" && c.attr("name") == Some(name))
-            .ok_or_else(|| VcdError::Api {
-                method: "GET".into(),
+            .ok_or_else(|| VcdError::UnknownVcenter {
+                name: name.to_owned(),
                 url: refs_href.clone(),
-                status: 404,
-                minor_error_code: Some("RESOURCE_NOT_FOUND".into()),
-                message: format!("no vCenter named '{name}' is registered in vCD"),
-                request_id: None,
             })?;
         let href = reference.attr("href").ok_or_else(|| VcdError::Parse {
             url: refs_href.clone(),

@@ -420,12 +420,9 @@ impl VcenterSession {
                     fault,
                 })
             }
-            Err(reason) if status == StatusCode::INTERNAL_SERVER_ERROR => Err(VsphereError::Http {
-                operation: format!("{method} ({reason})"),
-                vcenter: self.name.clone(),
-                status: 500,
-            }),
-            Err(reason) => Err(self.parse_error(method, reason)),
+            Err(reason) => {
+                Err(self.parse_error(method, format!("HTTP {} with {reason}", status.as_u16())))
+            }
         }
     }
 
