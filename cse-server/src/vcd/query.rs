@@ -340,6 +340,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// What vCD does with `filterEncoded=true` (spec §4.4): decode the parameter,
+        /// split the terms, decode each value once more; the value must come back.
+        #[test]
+        fn encoded_filter_values_decode_back(value in "[ -~\u{e9}]{0,30}") {
+            let root = Url::parse("https://vcd/api").unwrap();
+            let url = Query::new("vApp", QueryFormat::Records)
+                .filter(Filter::eq("name", &value))
+                .url(&root, &v("29.0"));
+            let filter = url
+                .query_pairs()
+                .find(|(k, _)| k == "filter")
+                .map(|(_, f)| f.into_owned())
+                .unwrap();
+            let raw = filter.strip_prefix("name==").unwrap();
+            proptest::prop_assert!(!raw.contains(';') && !raw.contains(','));
+            let decoded: String = url::form_urlencoded::parse(format!("v={raw}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            proptest::prop_assert_eq!(decoded, value);
+        }
+    }
+
     #[test]
     fn page_size_is_clamped_and_emitted() {
         let root = Url::parse("http://h:8080/api/").unwrap();

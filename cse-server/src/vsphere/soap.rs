@@ -358,6 +358,21 @@ mod tests {
         assert_eq!(fault.kind(), FaultKind::Other);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parameter_text_survives_the_round_trip(text in "[ -~\t\n\u{e9}\u{4e2d}]{0,60}") {
+            let body = envelope("X", &MoRef::vm("vm-1"), Params::new().text("arguments", &text));
+            let parsed = xml::parse(&body).unwrap();
+            let method = &parsed.child("Body").unwrap().children[0];
+            proptest::prop_assert_eq!(method.child_text("arguments"), Some(text.as_str()));
+        }
+
+        #[test]
+        fn arbitrary_answers_never_panic(body in ".{0,300}") {
+            let _ = parse_response("X", &body);
+        }
+    }
+
     #[test]
     fn responses_are_checked_by_name() {
         let body = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
