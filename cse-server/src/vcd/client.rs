@@ -666,6 +666,35 @@ mod tests {
     }
 
     #[test]
+    fn settings_from_the_sample_config() {
+        let mut config = cse_core::config::sample_model();
+        config.vcd.host = "vcd.example.com".into();
+        config.vcd.port = 8443;
+        config.vcd.verify = false;
+        config.timeouts = config.timeouts.scaled_down(1000);
+        let settings = VcdSettings::from_config(&config).unwrap();
+        assert_eq!(
+            settings.api_url("session"),
+            "https://vcd.example.com:8443/api/session"
+        );
+        assert_eq!(settings.default_version.as_str(), config.vcd.api_version);
+        assert!(!settings.tls.verify);
+        assert_eq!(settings.task_timeout, config.timeouts.vcd_task.duration());
+        assert_eq!(
+            settings.task_poll_interval,
+            config.timeouts.vcd_task_poll_interval.duration()
+        );
+        assert_eq!(
+            settings.http.connect,
+            config.timeouts.http_connect.duration()
+        );
+
+        config.vcd.api_version = "latest".into();
+        let err = VcdSettings::from_config(&config).unwrap_err();
+        assert!(err.to_string().contains("api_version 'latest'"), "{err}");
+    }
+
+    #[test]
     fn answers_parse_their_body() {
         let answer = Answer {
             status: 200,

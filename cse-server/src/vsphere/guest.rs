@@ -25,6 +25,11 @@ pub struct PollSettings {
 }
 
 impl PollSettings {
+    /// From the config: pauses grow up to `timeouts.guest_ops_poll_interval`.
+    pub fn from_config(timeouts: &cse_core::config::Timeouts) -> Self {
+        Self::up_to(timeouts.guest_ops_poll_interval.duration())
+    }
+
     /// `initial` = min(200 ms, `max`), doubling up to `max`.
     pub fn up_to(max: Duration) -> Self {
         Self {

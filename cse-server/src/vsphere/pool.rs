@@ -136,6 +136,18 @@ mod tests {
     }
 
     #[test]
+    fn the_config_gives_accounts_and_poll_cadence() {
+        cse_bus::tls::install_crypto_provider();
+        let config = cse_core::config::sample_model();
+        let pool = VcenterPool::from_config(&config);
+        let name = &config.vcs[0].name;
+        assert!(pool.session(name, "https://10.0.0.5:8989").is_ok());
+        let poll = crate::vsphere::PollSettings::from_config(&config.timeouts);
+        assert_eq!(poll.max, config.timeouts.guest_ops_poll_interval.duration());
+        assert!(poll.initial <= poll.max);
+    }
+
+    #[test]
     fn unknown_vcenters_and_bad_urls_are_errors() {
         let pool = pool();
         let err = pool.session("vc9", "https://h").unwrap_err();
