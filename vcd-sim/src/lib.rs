@@ -6,7 +6,9 @@
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
+//! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts).
 
 pub mod clock;
 pub mod ext;
+pub mod guest;
 pub mod guest_api;
