@@ -118,7 +118,9 @@ pub enum GuestFault {
     InvalidPowerState,
     #[error("The guest operations agent could not be contacted.")]
     GuestOperationsUnavailable,
-    #[error("Failed to authenticate with the guest operating system using the supplied credentials.")]
+    #[error(
+        "Failed to authenticate with the guest operating system using the supplied credentials."
+    )]
     InvalidGuestLogin,
     #[error("File {path} was not found")]
     FileNotFound { path: String },
@@ -241,7 +243,10 @@ impl fmt::Debug for Customization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Customization")
             .field("computer_name", &self.computer_name)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "***"),
+            )
             .field("script", &self.script.as_ref().map(|s| s.len()))
             .finish()
     }

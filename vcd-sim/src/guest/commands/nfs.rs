@@ -66,7 +66,7 @@ pub fn showmount(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     }
 }
 
-pub fn exportfs(ctx: &mut Ctx, _args: &[String], io: &Io) -> CmdResult {
+pub fn exportfs(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     if ctx.uid != 0 {
         return err_exit(
             ctx,
@@ -76,6 +76,10 @@ pub fn exportfs(ctx: &mut Ctx, _args: &[String], io: &Io) -> CmdResult {
         );
     }
     let list = ctx.vm(|vm, _| exports(vm))?;
+    let flags: String = args.iter().filter_map(|a| a.strip_prefix('-')).collect();
+    if !flags.is_empty() && !flags.contains('v') {
+        return Ok(0);
+    }
     for (path, clients) in list {
         ctx.out(
             io,
