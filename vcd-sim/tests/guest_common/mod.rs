@@ -619,3 +619,32 @@ pub async fn check_cluster_state(cluster: &Cluster) {
     assert_eq!(show.exit_code, 0, "{show:?}");
     assert_eq!(show.stdout, "Export list for 10.0.0.13:\n/home *\n");
 }
+
+/// A powered-on VM straight from a base OVA, root password `password`.
+pub fn base_vm(world: &GuestWorld, moref: &str, template: &str, ip: &str, password: &str) {
+    let disk = world.import_disk(ova_hint(template));
+    world.create_vm(moref, moref, disk).unwrap();
+    world.set_ip_address(moref, Some(ip.into())).unwrap();
+    world
+        .power_on(
+            moref,
+            Some(Customization {
+                computer_name: moref.into(),
+                admin_password: Some(password.into()),
+                script: None,
+            }),
+        )
+        .unwrap();
+}
+
+/// Runs a script as root through the full guest-ops flow and returns it.
+pub async fn sh(world: &GuestWorld, moref: &str, password: &str, body: &str) -> ScriptRun {
+    execute_script(
+        world,
+        moref,
+        password,
+        &format!("#!/usr/bin/env bash\n{body}\n"),
+    )
+    .await
+    .unwrap()
+}

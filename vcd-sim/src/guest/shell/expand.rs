@@ -24,6 +24,35 @@ struct Seg {
     quoted: bool,
     /// Result of an unquoted expansion: subject to field splitting.
     split: bool,
+    /// Ends the current field before this segment (`"$@"`).
+    field_break: bool,
+}
+
+impl Seg {
+    fn new(text: String, quoted: bool, split: bool) -> Self {
+        Seg {
+            text,
+            quoted,
+            split,
+            field_break: false,
+        }
+    }
+}
+
+/// Whether pieces are exactly `"$@"`.
+fn is_quoted_all_positional(inner: &[WordPieceWithSource]) -> bool {
+    matches!(
+        inner,
+        [WordPieceWithSource {
+            piece: WordPiece::ParameterExpansion(ParameterExpr::Parameter {
+                parameter: Parameter::Special(SpecialParameter::AllPositionalParameters {
+                    concatenate: false
+                }),
+                indirect: false,
+            }),
+            ..
+        }]
+    )
 }
 
 /// Expands a word into fields (splitting and globbing), as for command arguments.
@@ -36,7 +65,18 @@ pub async fn fields(ctx: &mut Ctx, word: &str, io: &Io) -> Result<Vec<String>, C
 /// assignments, redirection targets and `case` subjects.
 pub async fn single(ctx: &mut Ctx, word: &str, io: &Io) -> Result<String, Control> {
     let segs = segments(ctx, word, io).await?;
-    Ok(segs.into_iter().map(|s| s.text).collect())
+    Ok(joined(segs))
+}
+
+fn joined(segs: Vec<Seg>) -> String {
+    let mut out = String::new();
+    for seg in segs {
+        if seg.field_break {
+            out.push(' ');
+        }
+        out.push_str(&seg.text);
+    }
+    out
 }
 
 /// Expands a here-document body (parameters, substitutions; quotes stay).
@@ -79,19 +119,33 @@ fn expand_pieces<'a>(
                     text,
                     quoted,
                     split: false,
+                    field_break: false,
                 }),
                 WordPiece::SingleQuotedText(text) => segs.push(Seg {
                     text,
                     quoted: true,
                     split: false,
+                    field_break: false,
                 }),
                 WordPiece::AnsiCQuotedText(text) => segs.push(Seg {
                     text: ansi_c_unescape(&text),
                     quoted: true,
                     split: false,
+                    field_break: false,
                 }),
                 WordPiece::DoubleQuotedSequence(inner)
                 | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                    if is_quoted_all_positional(&inner) {
+                        for (index, value) in ctx.positional.clone().into_iter().enumerate() {
+                            segs.push(Seg {
+                                text: value,
+                                quoted: true,
+                                split: false,
+                                field_break: index > 0,
+                            });
+                        }
+                        continue;
+                    }
                     let before = segs.len();
                     expand_pieces(ctx, inner, true, io, segs).await?;
                     if segs.len() == before {
@@ -99,6 +153,7 @@ fn expand_pieces<'a>(
                             text: String::new(),
                             quoted: true,
                             split: false,
+                            field_break: false,
                         });
                     }
                 }
@@ -122,6 +177,7 @@ fn expand_pieces<'a>(
                         text,
                         quoted: true,
                         split: false,
+                        field_break: false,
                     });
                 }
                 WordPiece::EscapeSequence(escape) => {
@@ -137,6 +193,7 @@ fn expand_pieces<'a>(
                         text,
                         quoted: true,
                         split: false,
+                        field_break: false,
                     });
                 }
                 WordPiece::ParameterExpansion(expr) => {
@@ -145,6 +202,7 @@ fn expand_pieces<'a>(
                         text: value,
                         quoted,
                         split: !quoted,
+                        field_break: false,
                     });
                 }
                 WordPiece::CommandSubstitution(source)
@@ -154,6 +212,7 @@ fn expand_pieces<'a>(
                         text: output,
                         quoted,
                         split: !quoted,
+                        field_break: false,
                     });
                 }
                 WordPiece::ArithmeticExpression(expr) => {
@@ -166,6 +225,7 @@ fn expand_pieces<'a>(
                         text: value.to_string(),
                         quoted,
                         split: !quoted,
+                        field_break: false,
                     });
                 }
             }
@@ -483,6 +543,9 @@ fn build_fields(ctx: &Ctx, segs: Vec<Seg>) -> Vec<String> {
     let mut current = Field::default();
     let ifs = ctx.var("IFS").unwrap_or(" \t\n").to_owned();
     for seg in segs {
+        if seg.field_break && current.started {
+            fields.push(std::mem::take(&mut current));
+        }
         if seg.split {
             for c in seg.text.chars() {
                 if ifs.contains(c) {
