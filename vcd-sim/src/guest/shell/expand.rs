@@ -28,16 +28,6 @@ struct Seg {
     field_break: bool,
 }
 
-impl Seg {
-    fn new(text: String, quoted: bool, split: bool) -> Self {
-        Seg {
-            text,
-            quoted,
-            split,
-            field_break: false,
-        }
-    }
-}
 
 /// Whether pieces are exactly `"$@"`.
 fn is_quoted_all_positional(inner: &[WordPieceWithSource]) -> bool {
