@@ -98,6 +98,7 @@ pub fn base_disk(os: OsFamily, now: DateTime<Utc>) -> Disk {
         let _ = fs.mkdir(&super::fs::parent_of(path), true, Actor::ROOT, 0o755, now);
         let _ = fs.write(path, content, Actor::ROOT, 0o644, now);
     }
+    let _ = fs.write("/dev/null", bytes::Bytes::new(), Actor::ROOT, 0o666, now);
     if os == OsFamily::Ubuntu {
         for dir in [
             "/etc/apt/sources.list.d",

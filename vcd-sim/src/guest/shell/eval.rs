@@ -604,6 +604,10 @@ pub async fn apply_redirects(
                         };
                         let path_text = expand::single(ctx, &word.value, io_ref(&io)).await?;
                         let path = ctx.path(&path_text);
+                        if path == "/dev/null" {
+                            io.stdin = Bytes::new();
+                            continue;
+                        }
                         let actor = ctx.actor();
                         match ctx.vm(|vm, _| vm.disk.fs.read(&path, actor))? {
                             Ok(data) => io.stdin = data,

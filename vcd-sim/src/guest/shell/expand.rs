@@ -28,7 +28,6 @@ struct Seg {
     field_break: bool,
 }
 
-
 /// Whether pieces are exactly `"$@"`.
 fn is_quoted_all_positional(inner: &[WordPieceWithSource]) -> bool {
     matches!(
