@@ -6,8 +6,7 @@ mod guest_common;
 use std::time::Duration;
 
 use guest_common::{
-    Cluster, OwnScripts, ScriptSource as _, base_vm, bootstrap_cluster, execute_script,
-    node_script, sh, world,
+    Cluster, OwnScripts, base_vm, bootstrap_cluster, execute_script, node_script, sh, world,
 };
 use vcd_sim::guest_api::GuestLifecycle as _;
 
