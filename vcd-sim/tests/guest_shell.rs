@@ -264,3 +264,36 @@ async fn environment_is_complete_when_given() {
     .unwrap();
     assert_eq!(run.stdout, "/root root /bin/bash\n");
 }
+
+#[tokio::test]
+async fn the_cse_script_flow_leaves_no_files_behind() {
+    let world = vm();
+    let before = world.disk_of("vm-1").unwrap().fs.children("/tmp");
+    let run = execute_script(
+        &world,
+        "vm-1",
+        PW,
+        "#!/usr/bin/env bash\necho out; echo err >&2; exit 3\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (run.exit_code, run.stdout.as_str(), run.stderr.as_str()),
+        (3, "out\n", "err\n")
+    );
+    assert_eq!(world.disk_of("vm-1").unwrap().fs.children("/tmp"), before);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn single_quoted_text_round_trips_through_echo_and_base64(text in "[ -~]{0,40}") {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let world = runtime.block_on(async { vm() });
+        let quoted = format!("'{}'", text.replace('\'', "'\\''"));
+        let script = format!("printf '%s' {quoted} | base64 | base64 -d\necho\necho x{quoted}");
+        let (code, stdout, stderr) = runtime.block_on(world.run_as_root("vm-1", &script)).unwrap();
+        proptest::prop_assert_eq!(code, 0, "{}", stderr);
+        proptest::prop_assert_eq!(stdout, format!("{text}\nx{text}\n"));
+    }
+}

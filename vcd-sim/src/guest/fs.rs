@@ -557,6 +557,17 @@ mod tests {
         fs
     }
 
+    proptest::proptest! {
+        #[test]
+        fn normalize_is_idempotent_and_absolute(cwd in "(/[a-z.]{0,4}){0,4}", path in "[a-z./]{0,20}") {
+            let once = normalize(&cwd, &path);
+            proptest::prop_assert!(once.starts_with('/'));
+            proptest::prop_assert!(!once.contains("//"));
+            proptest::prop_assert_eq!(normalize("/", &once), once.clone());
+            proptest::prop_assert_eq!(normalize(&cwd, &once), once);
+        }
+    }
+
     #[test]
     fn normalize_resolves_relative_parts() {
         assert_eq!(normalize("/root", "weave.yml"), "/root/weave.yml");

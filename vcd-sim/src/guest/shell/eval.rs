@@ -187,6 +187,12 @@ async fn loop_tick(ctx: &Ctx, iterations: &mut u32) -> Result<(), Control> {
         if ctx.cancel.is_cancelled() {
             return Err(Control::Killed);
         }
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Nothing can ever wake this loop up without a runtime: stop it
+            // rather than spin a thread forever.
+            tracing::warn!(moref = %ctx.moref, pid = ctx.pid, "endless shell loop without a runtime; process stopped");
+            return Err(Control::Killed);
+        }
         tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => return Err(Control::Killed),
