@@ -149,7 +149,7 @@ impl El {
             Some("UTF-8"),
             Some("yes"),
         )));
-        let _ = w.get_mut().push(b'\n');
+        w.get_mut().push(b'\n');
         let _ = self.write(&mut w);
         String::from_utf8(w.into_inner()).unwrap_or_default()
     }
@@ -200,7 +200,7 @@ impl Dom {
                 Event::Start(s) | Event::Empty(s) if root.is_some() && stack.is_empty() => {
                     return Err(XmlError(format!(
                         "a second root element <{}>",
-                        s.name().as_ref().to_string()
+                        s.name().as_ref()
                     )));
                 }
                 Event::Start(s) => stack.push(Self::from_start(&s)?),
