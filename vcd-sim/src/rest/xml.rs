@@ -360,6 +360,16 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_and_attribute_round_trips(text in "\\PC{0,40}", attr in "\\PC{0,40}") {
+            let doc = El::root("A").attr("v", attr.clone()).leaf("T", text.clone()).to_document();
+            let dom = Dom::parse(&doc).unwrap();
+            proptest::prop_assert_eq!(dom.attr("v"), Some(attr.as_str()));
+            proptest::prop_assert_eq!(&dom.child("T").unwrap().text, &text);
+        }
+    }
+
     #[test]
     fn reader_rejects_garbage() {
         assert!(Dom::parse("not xml").is_err());
