@@ -33,6 +33,49 @@ pub enum ServeError {
     Certificate(String),
     #[error("cannot start the TLS listener: {0}")]
     Tls(std::io::Error),
+    #[error("invalid AMQP URL: {0}")]
+    AmqpUrl(String),
+}
+
+/// Applies an `amqp://user:pass@host:port/vhost` URL to the world's AMQP
+/// settings (what `/api/admin/extension/settings/amqp` shows).
+pub fn apply_amqp_url(world: &mut World, amqp_url: &str) -> Result<(), ServeError> {
+    let u = url::Url::parse(amqp_url).map_err(|e| ServeError::AmqpUrl(format!("{e}")))?;
+    let tls = match u.scheme() {
+        "amqp" => false,
+        "amqps" => true,
+        other => {
+            return Err(ServeError::AmqpUrl(format!(
+                "scheme {other} is not amqp or amqps"
+            )));
+        }
+    };
+    let host = u
+        .host_str()
+        .ok_or_else(|| ServeError::AmqpUrl("no host".into()))?;
+    let a = &mut world.amqp;
+    a.host = host.to_string();
+    a.port = u.port().unwrap_or(if tls { 5671 } else { 5672 });
+    a.use_ssl = tls;
+    if !u.username().is_empty() {
+        a.username = percent_encoding::percent_decode_str(u.username())
+            .decode_utf8_lossy()
+            .into_owned();
+    }
+    if let Some(p) = u.password() {
+        a.password = percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned();
+    }
+    let vhost = u.path().trim_start_matches('/');
+    a.vhost = if vhost.is_empty() {
+        "/".into()
+    } else {
+        percent_encoding::percent_decode_str(vhost)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    Ok(())
 }
 
 /// Builds and starts a simulator.
@@ -149,7 +192,11 @@ impl SimBuilder {
             import_linger: self.import_linger,
             strict_tasks: self.strict_tasks,
         };
-        let sim = Sim::new(&self.world, guests, config);
+        let mut world = self.world.clone();
+        if let Some(u) = &self.amqp_url {
+            apply_amqp_url(&mut world, u)?;
+        }
+        let sim = Sim::new(&world, guests, config);
         let (cert_pem, tls) = if self.tls {
             let ck = rcgen::generate_simple_self_signed(vec![
                 "localhost".to_string(),
@@ -229,7 +276,7 @@ impl SimBuilder {
             vcenter_url,
             cert_pem,
             sim,
-            world: self.world,
+            world,
             amqp_url: self.amqp_url,
             listeners,
         })
@@ -415,5 +462,30 @@ impl SimHandle {
             }
             let _ = l.task.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amqp_urls_become_vcd_settings() {
+        let mut w = World::default_world();
+        apply_amqp_url(&mut w, "amqp://cse:s%40cret@broker.local:5673/%2f").unwrap();
+        assert_eq!(
+            (w.amqp.host.as_str(), w.amqp.port, w.amqp.username.as_str()),
+            ("broker.local", 5673, "cse")
+        );
+        assert_eq!(w.amqp.password, "s@cret");
+        assert_eq!(w.amqp.vhost, "/");
+        assert!(!w.amqp.use_ssl);
+        apply_amqp_url(&mut w, "amqps://h/vh").unwrap();
+        assert_eq!(
+            (w.amqp.port, w.amqp.vhost.as_str(), w.amqp.use_ssl),
+            (5671, "vh", true)
+        );
+        assert!(apply_amqp_url(&mut w, "http://h").is_err());
+        assert!(apply_amqp_url(&mut w, "not a url").is_err());
     }
 }

@@ -323,3 +323,60 @@ async fn sessions_versions_and_errors() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn cloudapi_sessions_give_bearer_tokens() {
+    let sim = start().await;
+    let base = sim.base().to_string();
+    let post = |path: &str, user: &str, pw: &str| {
+        sim.http
+            .post(format!("{base}{path}"))
+            .basic_auth(user, Some(pw))
+            .header("Accept", "application/json;version=32.0")
+            .send()
+    };
+    let r = post("/cloudapi/1.0.0/sessions", "alice@acme", "alice-pw")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = r.headers()["X-VMWARE-VCLOUD-ACCESS-TOKEN"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(json["org"]["name"], "acme");
+    // the token rehydrates as Bearer on /api
+    let r = sim
+        .http
+        .get(format!("{base}/api/session"))
+        .bearer_auth(&token)
+        .header("Accept", ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("user=\"alice\""));
+    // provider users use the provider endpoint; errors are JSON
+    let r = post(
+        "/cloudapi/1.0.0/sessions",
+        "administrator@System",
+        "vmware-sim-admin",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let err: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(err["minorErrorCode"], "UNAUTHORIZED");
+    let r = post(
+        "/cloudapi/1.0.0/sessions/provider",
+        "administrator@System",
+        "vmware-sim-admin",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post("/cloudapi/1.0.0/sessions", "alice@acme", "bad")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

@@ -136,6 +136,7 @@ async fn every_document_type() {
         .unwrap()
         .to_string();
     snap_get(&alice, "vm", &vm_href).await;
+    snap_get(&alice, "vapp_owner", &format!("{vapp_href}/owner")).await;
     snap_get(
         &alice,
         "rasd_cpu",

@@ -94,6 +94,8 @@ async fn plain_http_with_separate_vcenter_listener_and_sigterm() {
         "127.0.0.1:0",
         "--time-scale",
         "0",
+        "--amqp-url",
+        "amqp://guest:guest@127.0.0.1:5699/%2f",
         "--info-file",
         info_path.to_str().unwrap(),
     ]);
@@ -148,6 +150,22 @@ async fn plain_http_with_separate_vcenter_listener_and_sigterm() {
     assert!(
         server.contains(&format!("<vmext:Url>{vc_url}</vmext:Url>")),
         "{server}"
+    );
+    // vCD's AMQP settings follow --amqp-url
+    assert_eq!(info["amqp_url"], "amqp://guest:guest@127.0.0.1:5699/%2f");
+    let amqp = http
+        .get(format!("{base}/api/admin/extension/settings/amqp"))
+        .header("Accept", "application/*+xml;version=32.0")
+        .header("x-vcloud-authorization", &token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        amqp.contains("<vmext:AmqpPort>5699</vmext:AmqpPort>"),
+        "{amqp}"
     );
     // the vCenter listener is really there
     assert!(std::net::TcpStream::connect(vc_url.trim_start_matches("http://")).is_ok());

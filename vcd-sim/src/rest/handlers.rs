@@ -23,6 +23,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/versions", get(versions))
         .route("/api/sessions", post(login))
         .route("/api/session", get(get_session).delete(logout))
+        .route(
+            "/cloudapi/1.0.0/sessions",
+            post(|ctx: Ctx, h: HeaderMap| async move { cloudapi_login(ctx, h, false) }),
+        )
+        .route(
+            "/cloudapi/1.0.0/sessions/provider",
+            post(|ctx: Ctx, h: HeaderMap| async move { cloudapi_login(ctx, h, true) }),
+        )
+        .route("/api/vApp/{id}/owner", get(get_vapp_owner))
         .route("/api/org", get(org_list))
         .route("/api/org/", get(org_list))
         .route("/api/org/{id}", get(get_org))
@@ -226,6 +235,61 @@ async fn login(ctx: Ctx, headers: HeaderMap) -> ApiResult {
         resp.headers_mut().insert("x-vcloud-authorization", v);
     }
     Ok(resp)
+}
+
+fn cloudapi_error(status: StatusCode, minor: &str, message: &str) -> axum::response::Response {
+    let body = serde_json::json!({"minorErrorCode": minor, "message": message, "stackTrace": null});
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response_ok()
+}
+
+/// `POST /cloudapi/1.0.0/sessions[/provider]` (pyvcloud 23 at API ≥ 33):
+/// Basic auth in, `X-VMWARE-VCLOUD-ACCESS-TOKEN` out; the token also works as
+/// `Authorization: Bearer` on `/api`. The provider endpoint is for the System
+/// org only, the tenant endpoint for every other org.
+fn cloudapi_login(ctx: Ctx, headers: HeaderMap, provider: bool) -> axum::response::Response {
+    let Some((user, org, password)) = basic_credentials(&headers) else {
+        return cloudapi_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Basic credentials of the form user@org:password are required.",
+        );
+    };
+    if org.eq_ignore_ascii_case("system") != provider {
+        let hint = if provider {
+            "Use /cloudapi/1.0.0/sessions for tenant orgs."
+        } else {
+            "Provider users log in at /cloudapi/1.0.0/sessions/provider."
+        };
+        return cloudapi_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", hint);
+    }
+    let (token, caller) = match ctx.sim().login(&org, &user, &password) {
+        Ok(x) => x,
+        Err(e) => return cloudapi_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", &e.to_string()),
+    };
+    let body = serde_json::json!({
+        "id": format!("urn:vcloud:session:{}", uuid::Uuid::new_v4()),
+        "site": {"name": "vcd-sim", "id": "urn:vcloud:site:vcd-sim"},
+        "user": {"name": caller.user_name, "id": EntityRef::User(caller.user).urn()},
+        "org": {"name": caller.org_name, "id": EntityRef::Org(caller.org).urn()},
+        "location": format!("{}@vcd-sim", caller.org),
+        "roles": [caller.role_name],
+        "sessionIdleTimeoutMinutes": 30,
+    });
+    let mut resp = (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response_ok();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&token) {
+        resp.headers_mut().insert("X-VMWARE-VCLOUD-ACCESS-TOKEN", v);
+    }
+    resp
 }
 
 async fn get_session(ctx: Ctx) -> ApiResult {
@@ -640,6 +704,28 @@ async fn transfer_put(
 }
 
 // ----- vApps and VMs -----
+
+async fn get_vapp_owner(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let e = vapp_entity(&id).map_err(|e| ctx.err(e))?;
+    let g = ctx.sim().read();
+    let a = match e {
+        EntityRef::VApp(v) => g.vapps.get(&v).filter(|a| caller.can_see_org(a.org)),
+        _ => None,
+    }
+    .ok_or_else(|| ctx.fail(SimError::no_access(&e)))?;
+    let doc = super::xml::El::root("Owner")
+        .attr("href", format!("{}{}/owner", ctx.base, e.path()))
+        .attr("type", mt::OWNER)
+        .link("up", format!("{}{}", ctx.base, e.path()), Some(mt::VAPP))
+        .child(docs::reference(
+            "User",
+            &ctx.base,
+            EntityRef::User(a.owner),
+            &g.user_name(a.owner),
+        ));
+    ctx.ok(mt::OWNER, doc)
+}
 
 async fn get_vapp(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;

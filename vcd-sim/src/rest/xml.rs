@@ -149,7 +149,7 @@ impl El {
             Some("UTF-8"),
             Some("yes"),
         )));
-        let _ = w.get_mut().push(b'\n');
+        w.get_mut().push(b'\n');
         let _ = self.write(&mut w);
         String::from_utf8(w.into_inner()).unwrap_or_default()
     }
@@ -200,7 +200,7 @@ impl Dom {
                 Event::Start(s) | Event::Empty(s) if root.is_some() && stack.is_empty() => {
                     return Err(XmlError(format!(
                         "a second root element <{}>",
-                        s.name().as_ref().to_string()
+                        s.name().as_ref()
                     )));
                 }
                 Event::Start(s) => stack.push(Self::from_start(&s)?),
@@ -358,6 +358,16 @@ mod tests {
             dom.child("TypedValue").unwrap().attr("type"),
             Some("MetadataStringValue")
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_and_attribute_round_trips(text in "\\PC{0,40}", attr in "\\PC{0,40}") {
+            let doc = El::root("A").attr("v", attr.clone()).leaf("T", text.clone()).to_document();
+            let dom = Dom::parse(&doc).unwrap();
+            proptest::prop_assert_eq!(dom.attr("v"), Some(attr.as_str()));
+            proptest::prop_assert_eq!(&dom.child("T").unwrap().text, &text);
+        }
     }
 
     #[test]

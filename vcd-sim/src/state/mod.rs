@@ -800,3 +800,73 @@ pub struct TaskSummary {
 pub(crate) fn seeded_uuid(inner: &mut Inner) -> Uuid {
     inner.new_id()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::guests::RecordingGuests;
+
+    fn sim(seed: u64) -> Arc<Sim> {
+        let mut w = World::default_world();
+        w.seed = seed;
+        Sim::new(&w, Arc::new(RecordingGuests::new()), SimConfig::default())
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_world() {
+        let (a, b, c) = (sim(1), sim(1), sim(2));
+        let ids = |s: &Sim| s.read().orgs.keys().copied().collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+        assert_ne!(ids(&a), ids(&c));
+        let (ta, _) = a.login("acme", "alice", "alice-pw").unwrap();
+        let (tb, _) = b.login("acme", "alice", "alice-pw").unwrap();
+        assert_eq!(ta, tb, "tokens follow the seed too");
+        let names = |s: &Sim| {
+            s.read()
+                .users
+                .values()
+                .map(|u| u.full_name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), names(&b));
+    }
+
+    #[test]
+    fn pool_addresses_are_handed_out_and_returned() {
+        let s = sim(3);
+        let mut g = s.inner.write();
+        let net = *g.networks.keys().next().unwrap();
+        let first = g.allocate_ip(net).unwrap();
+        let second = g.allocate_ip(net).unwrap();
+        assert_ne!(first, second);
+        g.release_ip(Some(net), Some(first));
+        assert_eq!(
+            g.allocate_ip(net).unwrap(),
+            first,
+            "the lowest free address comes back"
+        );
+        // exhaust the pool: a clear error, not a panic
+        let err = (0..1000).find_map(|_| g.allocate_ip(net).err()).unwrap();
+        assert!(
+            err.to_string().contains("No IP addresses available"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_logins_are_unauthorized() {
+        let s = sim(4);
+        assert!(matches!(
+            s.login("acme", "alice", "nope"),
+            Err(SimError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            s.login("nowhere", "alice", "alice-pw"),
+            Err(SimError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            s.session("not-a-token"),
+            Err(SimError::Unauthorized(_))
+        ));
+    }
+}

@@ -67,7 +67,7 @@ cli_env = dict(env, HOME=home)
 
 
 def run(*args):
-    p = subprocess.run([vcd] + list(args), env=cli_env, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([vcd] + list(args), env=cli_env, cwd=home, capture_output=True, text=True, timeout=120)
     out = p.stdout + p.stderr
     print("$ vcd %s\n%s" % (" ".join(a if a != env["TENANT_PASSWORD"] else "***" for a in args), out))
     check(p.returncode == 0, "vcd %s exited %d" % (args[0], p.returncode))
