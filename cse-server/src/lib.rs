@@ -3,3 +3,5 @@
 //!
 //! The server reaches vCD, vCenter and RabbitMQ only through their network
 //! surfaces; it never knows whether it talks to the real thing or a simulator.
+
+pub mod tenant;
