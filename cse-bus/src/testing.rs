@@ -34,14 +34,14 @@ pub fn broker_required() -> bool {
 /// # Panics
 /// When no broker is available and `CI=true`: in CI a missing broker is a failure.
 pub async fn test_broker() -> Option<TestBroker> {
-    if let Ok(url) = std::env::var(TEST_AMQP_URL_VAR) {
-        if !url.trim().is_empty() {
-            return Some(TestBroker {
-                url,
-                #[cfg(feature = "testcontainers")]
-                _container: None,
-            });
-        }
+    if let Ok(url) = std::env::var(TEST_AMQP_URL_VAR)
+        && !url.trim().is_empty()
+    {
+        return Some(TestBroker {
+            url,
+            #[cfg(feature = "testcontainers")]
+            _container: None,
+        });
     }
     #[cfg(feature = "testcontainers")]
     {
@@ -71,4 +71,37 @@ pub async fn test_broker() -> Option<TestBroker> {
     }
     eprintln!("skipping broker test: {reason}");
     None
+}
+
+/// A lock on the shared test broker, held for the duration of a test.
+///
+/// Tests that stop or restart the broker take it exclusively
+/// ([`broker_lock_exclusive`]); other broker tests take it shared
+/// ([`broker_lock_shared`]) so they never run while the broker is being
+/// restarted, even when test binaries run in parallel (e.g. under nextest).
+pub struct BrokerLock {
+    _file: std::fs::File,
+}
+
+fn broker_lock_file() -> std::io::Result<std::fs::File> {
+    let path = std::env::temp_dir().join("cse-rs-test-broker.lock");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
+/// Takes the broker lock shared (blocks while a disruptive test runs).
+pub fn broker_lock_shared() -> std::io::Result<BrokerLock> {
+    let file = broker_lock_file()?;
+    file.lock_shared()?;
+    Ok(BrokerLock { _file: file })
+}
+
+/// Takes the broker lock exclusively (for tests that stop or restart the broker).
+pub fn broker_lock_exclusive() -> std::io::Result<BrokerLock> {
+    let file = broker_lock_file()?;
+    file.lock()?;
+    Ok(BrokerLock { _file: file })
 }

@@ -4,4 +4,6 @@
 //! The server reaches vCD, vCenter and RabbitMQ only through their network
 //! surfaces; it never knows whether it talks to the real thing or a simulator.
 
+pub mod amqp;
+pub mod service;
 pub mod tenant;

@@ -24,7 +24,11 @@ impl Clock {
     /// Simulated delays take `scale` times their nominal duration. Negative or
     /// non-finite scales are treated as 0.
     pub fn scaled(scale: f64) -> Self {
-        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 0.0 };
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            0.0
+        };
         Clock { scale }
     }
 
@@ -68,12 +72,18 @@ mod tests {
 
     #[test]
     fn instant_clock_skips_delays() {
-        assert_eq!(Clock::instant().real(Duration::from_secs(60)), Duration::ZERO);
+        assert_eq!(
+            Clock::instant().real(Duration::from_secs(60)),
+            Duration::ZERO
+        );
     }
 
     #[test]
     fn scaled_clock_multiplies() {
-        assert_eq!(Clock::scaled(0.5).real(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(
+            Clock::scaled(0.5).real(Duration::from_secs(10)),
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -3,7 +3,18 @@
 //! published on the bus to the service's exchange and routing key, and the
 //! correlated reply is turned back into the HTTP response.
 //!
-//! This file holds the types the REST layer uses to hand a request over.
+//! This file holds the types the REST layer uses to hand a request over;
+//! [`filters`] matches paths against registered API filters, [`router`] does
+//! the AMQP round trip ([`ExtensionRouter`]), [`responses`] builds vCD's own
+//! answers (504 on time-out, 500 when the message cannot be sent, the
+//! fall-through when no enabled extension matches).
+
+pub mod filters;
+pub mod responses;
+pub mod router;
+
+pub use filters::{ApiFilter, FilterError, RegisteredExtension, find_extension};
+pub use router::{ExtensionRouter, RouterOptions};
 
 use bytes::Bytes;
 

@@ -108,6 +108,40 @@ pub struct GuestProcessInfo {
     pub exit_code: Option<i32>,
 }
 
+/// What kind of filesystem object a guest path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestFileKind {
+    File,
+    Directory,
+    Symlink,
+}
+
+/// A guest file's metadata (`InitiateFileTransferFromGuest` returns it as
+/// `GuestPosixFileAttributes` with the size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestFileStat {
+    pub kind: GuestFileKind,
+    pub size: u64,
+    pub owner_id: u32,
+    pub group_id: u32,
+    /// `st_mode`, file type bits included (0o100644 for a plain file).
+    pub permissions: u32,
+    pub modification_time: DateTime<Utc>,
+    pub access_time: DateTime<Utc>,
+}
+
+/// `GuestPosixFileAttributes` given to `InitiateFileTransferToGuest`; unset
+/// fields take the guest's defaults (owner of the authenticated user, 0644).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuestFileAttributes {
+    pub owner_id: Option<u32>,
+    pub group_id: Option<u32>,
+    /// Mode bits (`0o700`); file type bits are ignored.
+    pub permissions: Option<u32>,
+    pub modification_time: Option<DateTime<Utc>>,
+    pub access_time: Option<DateTime<Utc>>,
+}
+
 /// Faults a guest operation can raise; the SOAP layer turns each into the
 /// vim25 fault of the same name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,7 +152,9 @@ pub enum GuestFault {
     InvalidPowerState,
     #[error("The guest operations agent could not be contacted.")]
     GuestOperationsUnavailable,
-    #[error("Failed to authenticate with the guest operating system using the supplied credentials.")]
+    #[error(
+        "Failed to authenticate with the guest operating system using the supplied credentials."
+    )]
     InvalidGuestLogin,
     #[error("File {path} was not found")]
     FileNotFound { path: String },
@@ -206,6 +242,50 @@ pub trait GuestOps: Send + Sync {
         creds: &GuestCredentials,
         path: &str,
     ) -> Result<Vec<u8>, GuestFault>;
+    /// A file's metadata, checked like `read_file` (credentials, existence).
+    /// The default derives it from `read_file`: plain files get owner 0,
+    /// mode 0644 and the current time, and whatever `read_file` refuses as
+    /// `IsADirectory`/`NotAFile` counts as a directory; a guest model should
+    /// override it.
+    fn stat_file(
+        &self,
+        moref: &str,
+        creds: &GuestCredentials,
+        path: &str,
+    ) -> Result<GuestFileStat, GuestFault> {
+        let now = Utc::now();
+        let (kind, size, permissions) = match self.read_file(moref, creds, path) {
+            Ok(data) => (GuestFileKind::File, data.len() as u64, 0o100_644),
+            Err(GuestFault::IsADirectory { .. } | GuestFault::NotAFile { .. }) => {
+                (GuestFileKind::Directory, 4096, 0o040_755)
+            }
+            Err(fault) => return Err(fault),
+        };
+        Ok(GuestFileStat {
+            kind,
+            size,
+            owner_id: 0,
+            group_id: 0,
+            permissions,
+            modification_time: now,
+            access_time: now,
+        })
+    }
+    /// Writes a file with the attributes given at `InitiateFileTransferToGuest`
+    /// (the PUT). The default ignores the attributes and calls `write_file`;
+    /// a guest model should override it to honour `permissions` and owners.
+    fn write_file_with_attributes(
+        &self,
+        moref: &str,
+        creds: &GuestCredentials,
+        path: &str,
+        data: &[u8],
+        overwrite: bool,
+        attributes: &GuestFileAttributes,
+    ) -> Result<(), GuestFault> {
+        let _ = attributes;
+        self.write_file(moref, creds, path, data, overwrite)
+    }
     fn delete_file(
         &self,
         moref: &str,
@@ -241,7 +321,10 @@ impl fmt::Debug for Customization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Customization")
             .field("computer_name", &self.computer_name)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "***"),
+            )
             .field("script", &self.script.as_ref().map(|s| s.len()))
             .finish()
     }

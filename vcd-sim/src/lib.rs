@@ -6,7 +6,14 @@
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
+//! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
+//! - `state`, `rest`, `world`, `serve`: vCD's object model, its REST API, the world file, `vcd-sim serve`.
 
 pub mod clock;
 pub mod ext;
 pub mod guest_api;
+pub mod rest;
+pub mod serve;
+pub mod state;
+pub mod vsphere;
+pub mod world;

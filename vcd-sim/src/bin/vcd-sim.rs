@@ -1,6 +1,126 @@
-//! `vcd-sim`: the standalone simulator.
+//! `vcd-sim`: the standalone simulator. `vcd-sim serve` runs vCD's REST API
+//! (HTTPS with a self-signed certificate by default) over a world file or the
+//! built-in world, prints URLs and credentials as JSON, and stops cleanly on
+//! SIGINT/SIGTERM.
 
-fn main() {
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use vcd_sim::clock::Clock;
+use vcd_sim::serve::SimBuilder;
+use vcd_sim::world::World;
+
+#[derive(Parser)]
+#[command(
+    name = "vcd-sim",
+    version,
+    about = "Simulator of vCloud Director, its API extensions and vCenter guest operations"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the simulated vCD (and vCenter) until interrupted.
+    Serve(ServeArgs),
+}
+
+#[derive(Parser)]
+struct ServeArgs {
+    /// Address of the vCD API listener.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    bind: SocketAddr,
+    /// Address of the simulated vCenter's own listener (vCD's vimServer URL shows it).
+    #[arg(long)]
+    vcenter_bind: Option<SocketAddr>,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
+    plain_http: bool,
+    /// Route extension requests through this RabbitMQ (in memory without it).
+    #[arg(long)]
+    amqp_url: Option<String>,
+    /// World file (YAML); a default world is built in.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Time scale of simulated durations (1 = realistic, 0 = instant).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Write URLs and credentials as JSON to this file.
+    #[arg(long)]
+    info_file: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     cse_bus::tls::install_crypto_provider();
-    println!("vcd-sim {}", env!("CARGO_PKG_VERSION"));
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let world = match &args.world {
+        Some(p) => World::from_file(p)?,
+        None => World::default_world(),
+    };
+    let clock = Clock::scaled(args.time_scale);
+    let linger = if clock.is_instant() {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(2)
+    };
+    let mut b = SimBuilder::new()
+        .world(world)
+        .clock(clock)
+        .bind(args.bind)
+        .https(!args.plain_http)
+        .import_linger(linger);
+    if let Some(v) = args.vcenter_bind {
+        b = b.vcenter_bind(v);
+    }
+    if let Some(u) = &args.amqp_url {
+        b = b.amqp_url(u.clone());
+    }
+    let handle = b.start().await?;
+    let info = serde_json::to_string_pretty(&handle.info())?;
+    if let Some(f) = &args.info_file {
+        std::fs::write(f, &info)
+            .map_err(|e| anyhow::anyhow!("cannot write info file {}: {e}", f.display()))?;
+    }
+    println!("{info}");
+    wait_for_signal().await;
+    eprintln!("vcd-sim: stopping");
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,0 +1,183 @@
+//! Messages as they travel on the bus: body, AMQP basic properties, headers,
+//! and the reply rule vCD extensions follow (exchange from the
+//! `replyToExchange` header, routing key from `reply_to`, `correlation_id` copied).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use crate::bus::Bus;
+use crate::error::BusError;
+
+/// Header vCD puts on extension requests naming the exchange to reply to.
+pub const REPLY_TO_EXCHANGE_HEADER: &str = "replyToExchange";
+
+/// A header value. AMQP has more types; these are the ones vCD and CSE use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl HeaderValue {
+    /// The value as text, if it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            HeaderValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for HeaderValue {
+    fn from(s: &str) -> Self {
+        HeaderValue::Str(s.to_owned())
+    }
+}
+
+impl From<String> for HeaderValue {
+    fn from(s: String) -> Self {
+        HeaderValue::Str(s)
+    }
+}
+
+impl From<i64> for HeaderValue {
+    fn from(v: i64) -> Self {
+        HeaderValue::Int(v)
+    }
+}
+
+impl From<bool> for HeaderValue {
+    fn from(v: bool) -> Self {
+        HeaderValue::Bool(v)
+    }
+}
+
+/// The AMQP basic properties a message carries (the subset vCD and CSE use).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties {
+    pub content_type: Option<String>,
+    pub correlation_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub message_id: Option<String>,
+    pub app_id: Option<String>,
+    /// 1 = transient, 2 = persistent.
+    pub delivery_mode: Option<u8>,
+    pub priority: Option<u8>,
+    pub headers: BTreeMap<String, HeaderValue>,
+}
+
+impl Properties {
+    /// The string value of a header, if present and a string.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(HeaderValue::as_str)
+    }
+}
+
+/// A message: a body and its properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    pub body: Bytes,
+    pub properties: Properties,
+}
+
+impl Message {
+    /// A message with the given body and no properties.
+    pub fn new(body: impl Into<Bytes>) -> Self {
+        Message {
+            body: body.into(),
+            properties: Properties::default(),
+        }
+    }
+
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.properties.correlation_id = Some(id.into());
+        self
+    }
+
+    pub fn with_reply_to(mut self, queue: impl Into<String>) -> Self {
+        self.properties.reply_to = Some(queue.into());
+        self
+    }
+
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.properties.content_type = Some(content_type.into());
+        self
+    }
+
+    pub fn with_delivery_mode(mut self, mode: u8) -> Self {
+        self.properties.delivery_mode = Some(mode);
+        self
+    }
+
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<HeaderValue>) -> Self {
+        self.properties.headers.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// Where the reply to `request` goes: (exchange, routing key). The exchange is
+/// the `replyToExchange` header (the default exchange `""` when absent, which
+/// routes straight to the queue named `reply_to`).
+pub fn reply_address(request: &Properties) -> Result<(String, String), BusError> {
+    let routing_key = request
+        .reply_to
+        .clone()
+        .filter(|r| !r.is_empty())
+        .ok_or(BusError::NoReplyTo)?;
+    let exchange = request
+        .header_str(REPLY_TO_EXCHANGE_HEADER)
+        .unwrap_or_default()
+        .to_owned();
+    Ok((exchange, routing_key))
+}
+
+/// Publishes `body` as the reply to `request`, the way vCD expects it: to the
+/// `replyToExchange` header's exchange with routing key `reply_to`, carrying
+/// the request's `correlation_id` and nothing else.
+pub async fn reply(bus: &dyn Bus, request: &Properties, body: Bytes) -> Result<(), BusError> {
+    let (exchange, routing_key) = reply_address(request)?;
+    let mut message = Message::new(body);
+    message.properties.correlation_id = request.correlation_id.clone();
+    bus.publish(&exchange, &routing_key, message).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_address_uses_header_and_reply_to() {
+        let props = Message::new("x")
+            .with_reply_to("vcd.replyQueue.1")
+            .with_header(REPLY_TO_EXCHANGE_HEADER, "vcd.replyExchange")
+            .properties;
+        assert_eq!(
+            reply_address(&props).unwrap(),
+            (
+                "vcd.replyExchange".to_owned(),
+                "vcd.replyQueue.1".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn reply_address_defaults_to_the_default_exchange() {
+        let props = Message::new("x").with_reply_to("q").properties;
+        assert_eq!(
+            reply_address(&props).unwrap(),
+            (String::new(), "q".to_owned())
+        );
+    }
+
+    #[test]
+    fn reply_address_needs_reply_to() {
+        assert_eq!(
+            reply_address(&Properties::default()),
+            Err(BusError::NoReplyTo)
+        );
+        let props = Message::new("x").with_reply_to("").properties;
+        assert_eq!(reply_address(&props), Err(BusError::NoReplyTo));
+    }
+}

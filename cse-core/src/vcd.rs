@@ -1,1 +1,0 @@
-//! Typed vCD XML documents shared by the vCD client and the simulator.

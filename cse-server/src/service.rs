@@ -1,0 +1,86 @@
+//! The request handler behind the listeners: routes a forwarded request with
+//! `cse_core::api::Request` and answers it. This build answers
+//! `GET /api/cse/system`; the cluster, node and template operations are
+//! wired in by their own modules.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cse_core::api::{ApiError, Request, SystemInfo, reply_json};
+use cse_core::ext::{ExtReply, ExtRequest};
+
+use crate::amqp::Handler;
+
+/// Routes extension requests to their handlers.
+#[derive(Clone, Default)]
+pub struct Service {
+    operations: Option<Arc<dyn Handler>>,
+}
+
+impl Service {
+    /// A service answering the system endpoint only.
+    pub fn new() -> Self {
+        Service { operations: None }
+    }
+
+    /// A service that hands every route except the system info to `operations`.
+    pub fn with_operations(operations: Arc<dyn Handler>) -> Self {
+        Service {
+            operations: Some(operations),
+        }
+    }
+}
+
+/// `GET /api/cse/system` as a tenant sees it.
+pub fn system_info(request: &ExtRequest) -> ExtReply {
+    reply_json(request, 200, &SystemInfo::base(cse_core::CSE_VERSION))
+        .unwrap_or_else(|e| e.reply_to(request))
+}
+
+#[async_trait]
+impl Handler for Service {
+    async fn handle(&self, request: ExtRequest) -> ExtReply {
+        match Request::from_ext(&request) {
+            Ok(Request::SystemInfo) => system_info(&request),
+            Ok(route) => match &self.operations {
+                Some(operations) => operations.handle(request).await,
+                None => ApiError::Internal(format!(
+                    "The operation {route:?} is not available in this server build."
+                ))
+                .reply_to(&request),
+            },
+            Err(e) => e.reply_to(&request),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cse_core::ext::ExtRequestBuilder;
+
+    fn get(path: &str) -> ExtRequest {
+        ExtRequestBuilder::new("id-1", "GET", path)
+            .header("Accept", "application/*+json;version=29.0")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn system_info_is_the_tenant_document() {
+        let reply = Service::new().handle(get("/api/cse/system")).await;
+        assert_eq!(reply.status_code, 200);
+        assert_eq!(reply.id, "id-1");
+        assert_eq!(reply.content_type, "application/*+json;version=29.0");
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        insta::assert_json_snapshot!("system_info_tenant", body, {".version" => "[version]"});
+        assert_eq!(body["version"], cse_core::CSE_VERSION);
+    }
+
+    #[tokio::test]
+    async fn unknown_route_is_an_error_reply() {
+        let reply = Service::new().handle(get("/api/cse/a/b/c/d")).await;
+        assert!(reply.status_code >= 400, "{}", reply.status_code);
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert!(body["message"].is_string());
+    }
+}

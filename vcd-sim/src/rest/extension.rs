@@ -1,0 +1,176 @@
+//! Request plumbing around every route: the request-id header, the API
+//! version check (406), and vCD's API-extension routing — a path fully
+//! matching an enabled extension's API filter goes to the extension (after
+//! authentication), not to vCD's own handlers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState, SUPPORTED_VERSIONS, accept_version, request_token};
+use crate::ext::{ForwardedRequest, SecurityContext};
+use crate::state::EntityRef;
+
+/// Largest request body forwarded to an extension.
+const MAX_FORWARD_BODY: usize = 16 * 1024 * 1024;
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut resp = handle(state, req, next).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("X-VMWARE-VCLOUD-REQUEST-ID", v);
+    }
+    resp
+}
+
+async fn handle(state: AppState, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/api/") && path != "/api/versions" {
+        let accept = req
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if let Some(v) = accept_version(accept)
+            && !SUPPORTED_VERSIONS.contains(&v.as_str())
+        {
+            return ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "NOT_ACCEPTABLE",
+                format!(
+                    "The request has invalid accept header: Invalid API version requested: {v}"
+                ),
+            )
+            .into_response();
+        }
+        if state.sim.has_enabled_services()
+            && let Some(target) = state.sim.route_extension(&path)
+        {
+            return forward(state, target, req).await;
+        }
+    }
+    next.run(req).await
+}
+
+async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Request) -> Response {
+    let caller = match request_token(req.headers()).and_then(|t| state.sim.session(&t).ok()) {
+        Some(c) => c,
+        None => return ApiError::unauthorized().into_response(),
+    };
+    let Some(forwarder) = state.forwarder.clone() else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            format!(
+                "Cannot send message to service with id: {}. Check your service configuration.",
+                target.id
+            ),
+        )
+        .into_response();
+    };
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_FORWARD_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::bad_request(format!("cannot read request body: {e}")).into_response();
+        }
+    };
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (header_case(k.as_str()), v.to_string()))
+        })
+        .collect();
+    let forwarded = ForwardedRequest {
+        method: parts.method.to_string(),
+        request_uri: parts.uri.path().to_string(),
+        query_string: parts.uri.query().map(str::to_string),
+        headers,
+        body,
+        security: SecurityContext {
+            user_urn: EntityRef::User(caller.user).urn(),
+            user_name: caller.user_name.clone(),
+            org_urn: EntityRef::Org(caller.org).urn(),
+            org_name: caller.org_name.clone(),
+            rights: caller.rights.clone(),
+        },
+        remote_addr: None,
+    };
+    let reply = forwarder.forward(target, forwarded).await;
+    let mut resp = Response::new(Body::from(reply.body));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (k, v) in reply.headers {
+        if k.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().insert(name, value);
+        }
+    }
+    resp
+}
+
+/// HTTP/1 header names arrive lower-cased; CSE 1.x reads `Accept` and
+/// `x-vcloud-authorization` by exact key, so restore the usual spelling.
+fn header_case(name: &str) -> String {
+    match name {
+        "x-vcloud-authorization" => name.to_string(),
+        _ => name
+            .split('-')
+            .map(|p| {
+                let mut c = p.chars();
+                match c.next() {
+                    Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+/// No route and no extension: vCD's own 404 (406 for a JSON Accept, as
+/// vCD answers when no extension took the request).
+pub async fn fallback(req: Request) -> Response {
+    let accept = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("json") && req.uri().path().starts_with("/api/") {
+        return ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "The request has invalid accept header.",
+        )
+        .into_response();
+    }
+    ApiError::not_found(format!(
+        "The requested resource {} was not found.",
+        req.uri().path()
+    ))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_case;
+
+    #[test]
+    fn header_names_get_their_usual_case() {
+        assert_eq!(header_case("accept"), "Accept");
+        assert_eq!(header_case("content-type"), "Content-Type");
+        assert_eq!(
+            header_case("x-vcloud-authorization"),
+            "x-vcloud-authorization"
+        );
+    }
+}

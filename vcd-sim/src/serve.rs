@@ -1,0 +1,419 @@
+//! Starting the simulator: [`SimBuilder`] assembles the state, the vCD REST
+//! router and (optionally) a separate vCenter listener, serves them over
+//! HTTPS with a self-signed certificate or plain HTTP, and returns a
+//! [`SimHandle`] with the URLs, the certificate and the state for inspection.
+//! `vcd-sim serve` is a thin CLI over this.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::guest_api::GuestLifecycle;
+use crate::rest::{AppState, ExtensionForwarder};
+use crate::state::guests::RecordingGuests;
+use crate::state::{Sim, SimConfig};
+use crate::world::{RoleName, World};
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot make the self-signed certificate: {0}")]
+    Certificate(String),
+    #[error("cannot start the TLS listener: {0}")]
+    Tls(std::io::Error),
+}
+
+/// Builds and starts a simulator.
+pub struct SimBuilder {
+    world: World,
+    clock: Clock,
+    guests: Option<Arc<dyn GuestLifecycle>>,
+    forwarder: Option<Arc<dyn ExtensionForwarder>>,
+    bind: SocketAddr,
+    tls: bool,
+    public_url: Option<String>,
+    extra_routes: Option<Router>,
+    vcenter_routes: Option<Router>,
+    vcenter_bind: Option<SocketAddr>,
+    import_linger: Duration,
+    strict_tasks: bool,
+    amqp_url: Option<String>,
+}
+
+impl Default for SimBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SimBuilder {
+    /// Default world, instant clock, recording guests, plain HTTP on an ephemeral loopback port.
+    pub fn new() -> Self {
+        SimBuilder {
+            world: World::default_world(),
+            clock: Clock::instant(),
+            guests: None,
+            forwarder: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            public_url: None,
+            extra_routes: None,
+            vcenter_routes: None,
+            vcenter_bind: None,
+            import_linger: Duration::ZERO,
+            strict_tasks: false,
+            amqp_url: None,
+        }
+    }
+    pub fn world(mut self, world: World) -> Self {
+        self.world = world;
+        self
+    }
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+    pub fn guests(mut self, guests: Arc<dyn GuestLifecycle>) -> Self {
+        self.guests = Some(guests);
+        self
+    }
+    pub fn extension_forwarder(mut self, f: Arc<dyn ExtensionForwarder>) -> Self {
+        self.forwarder = Some(f);
+        self
+    }
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// HTTPS with a self-signed certificate (default: plain HTTP).
+    pub fn https(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+    /// Fixed public base URL for hrefs (default: the request's Host).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+    /// Routes merged into the vCD listener (e.g. fault injection).
+    pub fn extra_routes(mut self, r: Router) -> Self {
+        self.extra_routes = Some(r);
+        self
+    }
+    /// The vCenter SOAP router (`/sdk`, file transfers). Served on the
+    /// `vcenter_bind` listener if set, else on the vCD listener.
+    pub fn vcenter_routes(mut self, r: Router) -> Self {
+        self.vcenter_routes = Some(r);
+        self
+    }
+    pub fn vcenter_bind(mut self, addr: SocketAddr) -> Self {
+        self.vcenter_bind = Some(addr);
+        self
+    }
+    /// How long the template import task stays running after the last byte.
+    pub fn import_linger(mut self, d: Duration) -> Self {
+        self.import_linger = d;
+        self
+    }
+    pub fn strict_tasks(mut self, on: bool) -> Self {
+        self.strict_tasks = on;
+        self
+    }
+    /// The broker extension requests go through (reported in the info; the
+    /// routing itself is the forwarder's).
+    pub fn amqp_url(mut self, url: impl Into<String>) -> Self {
+        self.amqp_url = Some(url.into());
+        self
+    }
+
+    /// Binds, spawns the listeners and returns once they accept connections.
+    pub async fn start(self) -> Result<SimHandle, ServeError> {
+        let guests: Arc<dyn GuestLifecycle> = self
+            .guests
+            .clone()
+            .unwrap_or_else(|| Arc::new(RecordingGuests::new()));
+        let config = SimConfig {
+            clock: self.clock,
+            import_linger: self.import_linger,
+            strict_tasks: self.strict_tasks,
+        };
+        let sim = Sim::new(&self.world, guests, config);
+        let (cert_pem, tls) = if self.tls {
+            let ck = rcgen::generate_simple_self_signed(vec![
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+            ])
+            .map_err(|e| ServeError::Certificate(e.to_string()))?;
+            let cert = ck.cert.pem();
+            let key = ck.signing_key.serialize_pem();
+            let cfg = RustlsConfig::from_pem(cert.clone().into_bytes(), key.into_bytes())
+                .await
+                .map_err(ServeError::Tls)?;
+            (Some(cert), Some(cfg))
+        } else {
+            (None, None)
+        };
+        let scheme = if self.tls { "https" } else { "http" };
+        let listener =
+            std::net::TcpListener::bind(self.bind).map_err(|source| ServeError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let base_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{}", display_addr(addr)));
+        let state = AppState {
+            sim: Arc::clone(&sim),
+            scheme,
+            public_url: self.public_url.clone(),
+            forwarder: self.forwarder.clone(),
+        };
+        let mut app = crate::rest::router(state);
+        if let Some(extra) = self.extra_routes {
+            app = app.merge(extra);
+        }
+        let mut listeners = Vec::new();
+        let vcenter_url = match self.vcenter_bind {
+            Some(vaddr) => {
+                let vl = std::net::TcpListener::bind(vaddr).map_err(|source| ServeError::Bind {
+                    addr: vaddr,
+                    source,
+                })?;
+                let real = vl.local_addr().map_err(|source| ServeError::Bind {
+                    addr: vaddr,
+                    source,
+                })?;
+                let router = self.vcenter_routes.unwrap_or_default();
+                listeners.push(spawn(vl, router, tls.clone())?);
+                format!("{scheme}://{}", display_addr(real))
+            }
+            None => {
+                if let Some(v) = self.vcenter_routes {
+                    app = app.merge(v);
+                }
+                format!("{scheme}://{}", display_addr(addr))
+            }
+        };
+        // vCD shows the URL the vCenter really listens on, port included.
+        let names: Vec<String> = self
+            .world
+            .vcenters
+            .iter()
+            .filter(|v| v.url.is_none())
+            .map(|v| v.name.clone())
+            .collect();
+        for name in names {
+            sim.set_vcenter_url(&name, &vcenter_url);
+        }
+        listeners.push(spawn(listener, app, tls)?);
+        Ok(SimHandle {
+            base_url,
+            addr,
+            vcenter_url,
+            cert_pem,
+            sim,
+            world: self.world,
+            amqp_url: self.amqp_url,
+            listeners,
+        })
+    }
+}
+
+fn display_addr(addr: SocketAddr) -> String {
+    addr.to_string()
+}
+
+enum Stopper {
+    Tls(axum_server::Handle<SocketAddr>),
+    Plain(oneshot::Sender<()>),
+}
+
+struct Listener {
+    stop: Stopper,
+    task: JoinHandle<()>,
+}
+
+fn spawn(
+    listener: std::net::TcpListener,
+    router: Router,
+    tls: Option<RustlsConfig>,
+) -> Result<Listener, ServeError> {
+    listener.set_nonblocking(true).map_err(ServeError::Tls)?;
+    match tls {
+        Some(cfg) => {
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(listener, cfg)
+                .map_err(ServeError::Tls)?
+                .handle(handle.clone());
+            let task = tokio::spawn(async move {
+                if let Err(e) = server.serve(router.into_make_service()).await {
+                    tracing::error!("vcd-sim listener stopped: {e}");
+                }
+            });
+            Ok(Listener {
+                stop: Stopper::Tls(handle),
+                task,
+            })
+        }
+        None => {
+            let l = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Tls)?;
+            let (tx, rx) = oneshot::channel();
+            let task = tokio::spawn(async move {
+                let r = axum::serve(l, router).with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                });
+                if let Err(e) = r.await {
+                    tracing::error!("vcd-sim listener stopped: {e}");
+                }
+            });
+            Ok(Listener {
+                stop: Stopper::Plain(tx),
+                task,
+            })
+        }
+    }
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    /// `scheme://host:port` of the vCD API (the API root is `{base_url}/api`).
+    pub base_url: String,
+    pub addr: SocketAddr,
+    /// The URL vCD shows for its vCenter(s).
+    pub vcenter_url: String,
+    /// The self-signed certificate (HTTPS only), for clients to trust.
+    pub cert_pem: Option<String>,
+    sim: Arc<Sim>,
+    world: World,
+    amqp_url: Option<String>,
+    listeners: Vec<Listener>,
+}
+
+/// Credentials of one account in the info file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub org: String,
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TenantInfo {
+    pub org: String,
+    pub user: String,
+    pub password: String,
+    pub vdc: String,
+    pub network: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VcenterInfo {
+    pub name: String,
+    pub url: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// What `--info-file` holds and `serve` prints.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SimInfo {
+    pub vcd_url: String,
+    pub vcenters: Vec<VcenterInfo>,
+    pub sysadmin: AccountInfo,
+    pub tenants: Vec<TenantInfo>,
+    pub amqp_url: Option<String>,
+}
+
+impl SimHandle {
+    /// The simulated vCD's state (inspection).
+    pub fn state(&self) -> &Arc<Sim> {
+        &self.sim
+    }
+
+    /// URLs and credentials of this instance.
+    pub fn info(&self) -> SimInfo {
+        let sys = &self.world.system_users[0];
+        let vcs = self
+            .sim
+            .read()
+            .vcenters
+            .values()
+            .map(|v| (v.name.clone(), v.url.clone()))
+            .collect::<Vec<_>>();
+        SimInfo {
+            vcd_url: self.base_url.clone(),
+            vcenters: self
+                .world
+                .vcenters
+                .iter()
+                .map(|v| VcenterInfo {
+                    name: v.name.clone(),
+                    url: vcs
+                        .iter()
+                        .find(|(n, _)| *n == v.name)
+                        .map(|(_, u)| u.clone())
+                        .unwrap_or_default(),
+                    user: v.username.clone(),
+                    password: v.password.clone(),
+                })
+                .collect(),
+            sysadmin: AccountInfo {
+                org: "System".into(),
+                user: sys.name.clone(),
+                password: sys.password.clone(),
+            },
+            tenants: self
+                .world
+                .orgs
+                .iter()
+                .flat_map(|o| {
+                    let vdc = o.vdcs.first();
+                    o.users
+                        .iter()
+                        .filter(|u| u.role != RoleName::SystemAdministrator)
+                        .map(move |u| TenantInfo {
+                            org: o.name.clone(),
+                            user: u.name.clone(),
+                            password: u.password.clone(),
+                            vdc: vdc.map(|v| v.name.clone()).unwrap_or_default(),
+                            network: vdc
+                                .and_then(|v| v.networks.first())
+                                .map(|n| n.name.clone())
+                                .unwrap_or_default(),
+                        })
+                })
+                .collect(),
+            amqp_url: self.amqp_url.clone(),
+        }
+    }
+
+    /// Stops every listener and waits for them.
+    pub async fn shutdown(self) {
+        for l in self.listeners {
+            match l.stop {
+                Stopper::Tls(h) => h.graceful_shutdown(Some(Duration::from_secs(1))),
+                Stopper::Plain(tx) => {
+                    let _ = tx.send(());
+                }
+            }
+            let _ = l.task.await;
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! System-administrator state: extension services and their API filters,
+//! service rights, roles, AMQP settings and vCenter registrations, and the
+//! lookup that decides whether a request path belongs to an extension.
+
+use super::*;
+use crate::ext::ExtensionTarget;
+
+/// `vmext:Service` as a client writes it.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceInput {
+    pub name: String,
+    pub namespace: String,
+    pub vendor: Option<String>,
+    pub enabled: bool,
+    pub exchange: String,
+    pub routing_key: String,
+    pub priority: Option<i32>,
+    pub authorization_enabled: Option<bool>,
+    pub description: Option<String>,
+    pub filters: Vec<String>,
+}
+
+fn require_sysadmin(caller: &Caller) -> SimResult<()> {
+    if caller.is_sysadmin() {
+        Ok(())
+    } else {
+        Err(SimError::Forbidden(
+            "Either you need some or all of the following rights [General: Administrator Control] to perform operations or the target entity is invalid.".into(),
+        ))
+    }
+}
+
+/// Compiles an API filter pattern anchored at both ends (Java `matches`).
+pub fn compile_filter(pattern: &str) -> SimResult<regex::Regex> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        SimError::BadRequest(format!("Invalid API filter URL pattern \"{pattern}\": {e}"))
+    })
+}
+
+impl Sim {
+    /// Registers an extension service.
+    pub fn create_service(
+        &self,
+        caller: &Caller,
+        input: ServiceInput,
+    ) -> SimResult<ExtensionService> {
+        require_sysadmin(caller)?;
+        if input.name.trim().is_empty() || input.namespace.trim().is_empty() {
+            return Err(SimError::BadRequest(
+                "An extension service needs a name and a namespace.".into(),
+            ));
+        }
+        let mut g = self.inner.write();
+        if g.services
+            .values()
+            .any(|s| s.name == input.name && s.namespace == input.namespace)
+        {
+            return Err(SimError::DuplicateName(format!(
+                "An extension service with name \"{}\" and namespace \"{}\" already exists.",
+                input.name, input.namespace
+            )));
+        }
+        let mut filters = Vec::new();
+        for p in &input.filters {
+            let regex = compile_filter(p)?;
+            filters.push(ApiFilter {
+                id: g.new_id(),
+                pattern: p.clone(),
+                regex: Some(regex),
+            });
+        }
+        let id = g.new_id();
+        let s = ExtensionService {
+            id,
+            name: input.name,
+            namespace: input.namespace,
+            vendor: input.vendor.unwrap_or_default(),
+            enabled: input.enabled,
+            exchange: input.exchange,
+            routing_key: input.routing_key,
+            priority: input.priority.unwrap_or(0),
+            authorization_enabled: input.authorization_enabled.unwrap_or(false),
+            description: input.description.unwrap_or_default(),
+            filters,
+        };
+        g.services.insert(id, s.clone());
+        Ok(s)
+    }
+
+    pub fn service(&self, caller: &Caller, id: Id) -> SimResult<ExtensionService> {
+        require_sysadmin(caller)?;
+        self.inner
+            .read()
+            .services
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| SimError::no_access(&EntityRef::Service(id)))
+    }
+
+    pub fn services(&self, caller: &Caller) -> SimResult<Vec<ExtensionService>> {
+        require_sysadmin(caller)?;
+        Ok(self.inner.read().services.values().cloned().collect())
+    }
+
+    /// `PUT <service>`: name, namespace, enabled, routing key, exchange (filters kept).
+    pub fn update_service(
+        &self,
+        caller: &Caller,
+        id: Id,
+        input: ServiceInput,
+    ) -> SimResult<ExtensionService> {
+        require_sysadmin(caller)?;
+        let mut g = self.inner.write();
+        let s = g
+            .services
+            .get_mut(&id)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Service(id)))?;
+        if !input.name.is_empty() {
+            s.name = input.name;
+        }
+        if !input.namespace.is_empty() {
+            s.namespace = input.namespace;
+        }
+        s.enabled = input.enabled;
+        if !input.routing_key.is_empty() {
+            s.routing_key = input.routing_key;
+        }
+        if !input.exchange.is_empty() {
+            s.exchange = input.exchange;
+        }
+        if let Some(d) = input.description {
+            s.description = d;
+        }
+        if let Some(p) = input.priority {
+            s.priority = p;
+        }
+        if let Some(a) = input.authorization_enabled {
+            s.authorization_enabled = a;
+        }
+        Ok(s.clone())
+    }
+
+    /// `DELETE <service>`: the service must be disabled first.
+    pub fn delete_service(&self, caller: &Caller, id: Id) -> SimResult<()> {
+        require_sysadmin(caller)?;
+        let mut g = self.inner.write();
+        let s = g
+            .services
+            .get(&id)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Service(id)))?;
+        if s.enabled {
+            return Err(SimError::BadRequest(format!(
+                "The extension service \"{}\" is enabled: disable it before deleting it.",
+                s.name
+            )));
+        }
+        g.services.remove(&id);
+        g.rights.retain(|_, r| r.service != Some(id));
+        Ok(())
+    }
+
+    /// `POST <service>/apifilters`.
+    pub fn add_api_filter(
+        &self,
+        caller: &Caller,
+        service: Id,
+        pattern: &str,
+    ) -> SimResult<ApiFilter> {
+        require_sysadmin(caller)?;
+        let regex = compile_filter(pattern)?;
+        let mut g = self.inner.write();
+        let fid = g.new_id();
+        let s = g
+            .services
+            .get_mut(&service)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Service(service)))?;
+        let f = ApiFilter {
+            id: fid,
+            pattern: pattern.to_string(),
+            regex: Some(regex),
+        };
+        s.filters.push(f.clone());
+        Ok(f)
+    }
+
+    /// `DELETE /api/admin/extension/service/apifilter/{id}`.
+    pub fn delete_api_filter(&self, caller: &Caller, filter: Id) -> SimResult<()> {
+        require_sysadmin(caller)?;
+        let mut g = self.inner.write();
+        for s in g.services.values_mut() {
+            let before = s.filters.len();
+            s.filters.retain(|f| f.id != filter);
+            if s.filters.len() != before {
+                return Ok(());
+            }
+        }
+        Err(SimError::no_access(&EntityRef::ApiFilter(filter)))
+    }
+
+    /// An API filter and its service.
+    pub fn api_filter(&self, caller: &Caller, filter: Id) -> SimResult<(Id, ApiFilter)> {
+        require_sysadmin(caller)?;
+        let g = self.inner.read();
+        g.services
+            .values()
+            .find_map(|s| {
+                s.filters
+                    .iter()
+                    .find(|f| f.id == filter)
+                    .map(|f| (s.id, f.clone()))
+            })
+            .ok_or_else(|| SimError::no_access(&EntityRef::ApiFilter(filter)))
+    }
+
+    /// The enabled service whose API filters fully match `path`, if any.
+    pub fn route_extension(&self, path: &str) -> Option<ExtensionTarget> {
+        let g = self.inner.read();
+        g.services
+            .values()
+            .filter(|s| s.enabled)
+            .find(|s| {
+                s.filters
+                    .iter()
+                    .any(|f| f.regex.as_ref().is_some_and(|r| r.is_match(path)))
+            })
+            .map(|s| ExtensionTarget {
+                name: s.name.clone(),
+                namespace: s.namespace.clone(),
+                exchange: s.exchange.clone(),
+                routing_key: s.routing_key.clone(),
+                enabled: s.enabled,
+                id: EntityRef::Service(s.id).urn(),
+            })
+    }
+
+    /// Whether any service is registered at all (cheap pre-check per request).
+    pub fn has_enabled_services(&self) -> bool {
+        self.inner.read().services.values().any(|s| s.enabled)
+    }
+
+    /// Rights registered by a service.
+    pub fn service_rights(&self, caller: &Caller, service: Id) -> SimResult<Vec<Right>> {
+        require_sysadmin(caller)?;
+        let g = self.inner.read();
+        if !g.services.contains_key(&service) {
+            return Err(SimError::no_access(&EntityRef::Service(service)));
+        }
+        Ok(g.rights
+            .values()
+            .filter(|r| r.service == Some(service))
+            .map(|r| Right {
+                id: r.id,
+                name: r.name.clone(),
+                category: r.category.clone(),
+                description: r.description.clone(),
+                bundle_key: r.bundle_key.clone(),
+                service: r.service,
+            })
+            .collect())
+    }
+
+    /// `POST <service>/rights`: stored as `{namespace}:name`; a duplicate is
+    /// 400 with vCD's exact text (CSE string-matches it).
+    pub fn add_service_right(
+        &self,
+        caller: &Caller,
+        service: Id,
+        name: &str,
+        description: &str,
+        category: &str,
+        bundle_key: &str,
+    ) -> SimResult<Right> {
+        require_sysadmin(caller)?;
+        let mut g = self.inner.write();
+        let ns = g
+            .services
+            .get(&service)
+            .map(|s| s.namespace.clone())
+            .ok_or_else(|| SimError::no_access(&EntityRef::Service(service)))?;
+        let full = format!("{{{ns}}}:{name}");
+        if g.rights.values().any(|r| r.name == full) {
+            return Err(SimError::BadRequest(format!(
+                "Right with name \"{full}\" already exists"
+            )));
+        }
+        let id = g.new_id();
+        let r = Right {
+            id,
+            name: full,
+            category: category.into(),
+            description: description.into(),
+            bundle_key: bundle_key.into(),
+            service: Some(service),
+        };
+        let copy = Right {
+            id,
+            name: r.name.clone(),
+            category: r.category.clone(),
+            description: r.description.clone(),
+            bundle_key: r.bundle_key.clone(),
+            service: r.service,
+        };
+        g.rights.insert(id, r);
+        Ok(copy)
+    }
+
+    /// `PUT /api/admin/role/{id}`: replaces the role's rights (by right name).
+    pub fn set_role_rights(&self, caller: &Caller, role: Id, rights: Vec<String>) -> SimResult<()> {
+        let mut g = self.inner.write();
+        let org = g
+            .roles
+            .get(&role)
+            .map(|r| r.org)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Role(role)))?;
+        if !(caller.is_sysadmin() || (caller.is_org_admin() && caller.org == org)) {
+            return Err(SimError::no_access(&EntityRef::Role(role)));
+        }
+        for r in &rights {
+            if !g.rights.values().any(|x| &x.name == r) {
+                return Err(SimError::BadRequest(format!(
+                    "Right \"{r}\" does not exist."
+                )));
+            }
+        }
+        if let Some(r) = g.roles.get_mut(&role) {
+            r.rights = rights.into_iter().collect();
+        }
+        Ok(())
+    }
+
+    pub fn amqp_settings(&self, caller: &Caller) -> SimResult<AmqpSettings> {
+        require_sysadmin(caller)?;
+        Ok(self.inner.read().amqp.clone())
+    }
+
+    /// `PUT .../settings/amqp`: a missing password keeps the old one.
+    pub fn set_amqp_settings(
+        &self,
+        caller: &Caller,
+        mut s: AmqpSettings,
+    ) -> SimResult<AmqpSettings> {
+        require_sysadmin(caller)?;
+        let mut g = self.inner.write();
+        if s.password.is_empty() {
+            s.password = g.amqp.password.clone();
+        }
+        g.amqp = s;
+        Ok(g.amqp.clone())
+    }
+
+    pub fn vcenters(&self, caller: &Caller) -> SimResult<Vec<VimServer>> {
+        require_sysadmin(caller)?;
+        Ok(self.inner.read().vcenters.values().cloned().collect())
+    }
+
+    pub fn require_sysadmin(&self, caller: &Caller) -> SimResult<()> {
+        require_sysadmin(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compile_filter;
+
+    #[test]
+    fn filters_match_the_whole_path() {
+        let f = compile_filter("/api/cse/.*").unwrap();
+        assert!(f.is_match("/api/cse/c1/info"));
+        assert!(!f.is_match("/x/api/cse/c1"));
+        assert!(!compile_filter("/api/cse").unwrap().is_match("/api/cse/"));
+        assert!(compile_filter("(").is_err());
+    }
+}

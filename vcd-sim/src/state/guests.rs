@@ -1,0 +1,223 @@
+//! A [`GuestLifecycle`] that records every call and keeps a little state
+//! (power, IP, root password), for tests of the vCD side without the guest
+//! model. The real guest model replaces it.
+
+use std::collections::BTreeMap;
+
+use parking_lot::Mutex;
+
+use crate::guest_api::{Customization, DiskId, GuestFault, GuestLifecycle, PowerState};
+
+/// One recorded call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestCall {
+    ImportDisk {
+        os_hint: String,
+        disk: DiskId,
+    },
+    SnapshotDisk {
+        moref: String,
+        disk: DiskId,
+    },
+    CreateVm {
+        moref: String,
+        name: String,
+        disk: DiskId,
+    },
+    SetIp {
+        moref: String,
+        ip: Option<String>,
+    },
+    PowerOn {
+        moref: String,
+        computer_name: Option<String>,
+        customized: bool,
+    },
+    PowerOff {
+        moref: String,
+    },
+    Shutdown {
+        moref: String,
+    },
+    Suspend {
+        moref: String,
+    },
+    Destroy {
+        moref: String,
+    },
+}
+
+/// A recorded guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedVm {
+    pub name: String,
+    pub disk: DiskId,
+    pub power: PowerState,
+    pub ip: Option<String>,
+    pub host_name: Option<String>,
+    pub root_password: Option<String>,
+}
+
+#[derive(Default)]
+struct Recorded {
+    calls: Vec<GuestCall>,
+    vms: BTreeMap<String, RecordedVm>,
+    next_disk: u64,
+}
+
+/// Records guest lifecycle calls.
+#[derive(Default)]
+pub struct RecordingGuests {
+    inner: Mutex<Recorded>,
+}
+
+impl RecordingGuests {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn calls(&self) -> Vec<GuestCall> {
+        self.inner.lock().calls.clone()
+    }
+
+    pub fn vm(&self, moref: &str) -> Option<RecordedVm> {
+        self.inner.lock().vms.get(moref).cloned()
+    }
+
+    pub fn vm_count(&self) -> usize {
+        self.inner.lock().vms.len()
+    }
+}
+
+fn missing(moref: &str) -> GuestFault {
+    GuestFault::ManagedObjectNotFound {
+        moref: moref.to_string(),
+    }
+}
+
+impl GuestLifecycle for RecordingGuests {
+    fn import_disk(&self, os_hint: &str) -> DiskId {
+        let mut g = self.inner.lock();
+        g.next_disk += 1;
+        let disk = DiskId(g.next_disk);
+        g.calls.push(GuestCall::ImportDisk {
+            os_hint: os_hint.into(),
+            disk,
+        });
+        disk
+    }
+
+    fn snapshot_disk(&self, moref: &str) -> Result<DiskId, GuestFault> {
+        let mut g = self.inner.lock();
+        if !g.vms.contains_key(moref) {
+            return Err(missing(moref));
+        }
+        g.next_disk += 1;
+        let disk = DiskId(g.next_disk);
+        g.calls.push(GuestCall::SnapshotDisk {
+            moref: moref.into(),
+            disk,
+        });
+        Ok(disk)
+    }
+
+    fn create_vm(&self, moref: &str, name: &str, disk: DiskId) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        if g.vms.contains_key(moref) {
+            return Err(GuestFault::InvalidArgument {
+                name: format!("moref {moref} exists"),
+            });
+        }
+        g.calls.push(GuestCall::CreateVm {
+            moref: moref.into(),
+            name: name.into(),
+            disk,
+        });
+        g.vms.insert(
+            moref.into(),
+            RecordedVm {
+                name: name.into(),
+                disk,
+                power: PowerState::PoweredOff,
+                ip: None,
+                host_name: None,
+                root_password: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn set_ip_address(&self, moref: &str, ip: Option<String>) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        g.vms.get_mut(moref).ok_or_else(|| missing(moref))?.ip = ip.clone();
+        g.calls.push(GuestCall::SetIp {
+            moref: moref.into(),
+            ip,
+        });
+        Ok(())
+    }
+
+    fn power_on(
+        &self,
+        moref: &str,
+        customization: Option<Customization>,
+    ) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        let vm = g.vms.get_mut(moref).ok_or_else(|| missing(moref))?;
+        vm.power = PowerState::PoweredOn;
+        let customized = customization.is_some();
+        let computer_name = customization.as_ref().map(|c| c.computer_name.clone());
+        if let Some(c) = customization {
+            vm.host_name = Some(c.computer_name);
+            if c.admin_password.is_some() {
+                vm.root_password = c.admin_password;
+            }
+        }
+        g.calls.push(GuestCall::PowerOn {
+            moref: moref.into(),
+            computer_name,
+            customized,
+        });
+        Ok(())
+    }
+
+    fn power_off(&self, moref: &str) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        g.vms.get_mut(moref).ok_or_else(|| missing(moref))?.power = PowerState::PoweredOff;
+        g.calls.push(GuestCall::PowerOff {
+            moref: moref.into(),
+        });
+        Ok(())
+    }
+
+    fn shutdown(&self, moref: &str) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        let vm = g.vms.get_mut(moref).ok_or_else(|| missing(moref))?;
+        if vm.power != PowerState::PoweredOn {
+            return Err(GuestFault::InvalidPowerState);
+        }
+        vm.power = PowerState::PoweredOff;
+        g.calls.push(GuestCall::Shutdown {
+            moref: moref.into(),
+        });
+        Ok(())
+    }
+
+    fn suspend(&self, moref: &str) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        g.vms.get_mut(moref).ok_or_else(|| missing(moref))?.power = PowerState::Suspended;
+        g.calls.push(GuestCall::Suspend {
+            moref: moref.into(),
+        });
+        Ok(())
+    }
+
+    fn destroy(&self, moref: &str) -> Result<(), GuestFault> {
+        let mut g = self.inner.lock();
+        g.vms.remove(moref).ok_or_else(|| missing(moref))?;
+        g.calls.push(GuestCall::Destroy {
+            moref: moref.into(),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! Tasks: every long operation creates one that moves queued → running →
+//! success/error on the simulator's clock (all at once on an instant clock,
+//! before the response is sent). Extensions create and update their own tasks
+//! through an org's tasks list (spec §8.3).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::*;
+
+/// What starts a task.
+pub(crate) struct TaskSpec {
+    pub org: Id,
+    pub user: Id,
+    pub operation: String,
+    pub operation_name: &'static str,
+    pub owner: EntityRef,
+    pub owner_name: String,
+}
+
+/// The effect a task applies when its simulated duration has passed.
+pub(crate) type Work = Box<dyn FnOnce(&Sim) -> SimResult<()> + Send + 'static>;
+
+/// A created task and what it still has to do.
+pub(crate) struct PendingTask {
+    pub id: Id,
+    pub work: Work,
+    pub duration: Duration,
+}
+
+/// A task as an extension writes it (POST to a tasks list, PUT to the task).
+#[derive(Debug, Clone, Default)]
+pub struct TaskInput {
+    pub status: Option<TaskStatus>,
+    pub operation: Option<String>,
+    pub operation_name: Option<String>,
+    pub service_namespace: Option<String>,
+    pub name: Option<String>,
+    /// Owner (href, name, type) written verbatim.
+    pub owner: Option<(String, String, String)>,
+    pub user: Option<(String, String)>,
+    pub error: Option<ErrorInfo>,
+    pub details: Option<String>,
+    pub progress: Option<u32>,
+}
+
+impl Inner {
+    pub(crate) fn new_task(&mut self, spec: TaskSpec, instant: bool) -> Id {
+        let id = self.new_id();
+        let now = Utc::now();
+        let user_name = self.user_name(spec.user);
+        self.tasks.insert(
+            id,
+            Task {
+                id,
+                org: spec.org,
+                name: "task".into(),
+                operation: spec.operation,
+                operation_name: spec.operation_name.into(),
+                service_namespace: "com.vmware.vcloud".into(),
+                status: if instant {
+                    TaskStatus::Running
+                } else {
+                    TaskStatus::Queued
+                },
+                owner: TaskOwner::Entity {
+                    entity: spec.owner,
+                    name: spec.owner_name,
+                },
+                user_ref: EntityRef::User(spec.user).urn(),
+                user_name,
+                start: now,
+                end: None,
+                expiry: now + chrono::Duration::days(90),
+                error: None,
+                progress: None,
+                details: String::new(),
+                cancel_requested: false,
+                external: false,
+            },
+        );
+        self.task_order.push(id);
+        id
+    }
+
+    /// Whether a running task is working on this entity.
+    pub fn is_busy(&self, entity: EntityRef) -> bool {
+        self.tasks.values().any(|t| {
+            !t.status.is_terminal()
+                && matches!(&t.owner, TaskOwner::Entity { entity: e, .. } if *e == entity)
+        })
+    }
+
+    /// Running tasks of an entity (its `Tasks` element).
+    pub fn running_tasks(&self, entity: EntityRef) -> Vec<Task> {
+        self.task_order
+            .iter()
+            .filter_map(|id| self.tasks.get(id))
+            .filter(|t| {
+                !t.status.is_terminal()
+                    && matches!(&t.owner, TaskOwner::Entity { entity: e, .. } if *e == entity)
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn finish_task(&mut self, id: Id, result: SimResult<()>) {
+        if let Some(t) = self.tasks.get_mut(&id) {
+            match result {
+                Ok(()) => {
+                    t.status = TaskStatus::Success;
+                    t.progress = Some(100);
+                }
+                Err(e) => {
+                    t.status = TaskStatus::Error;
+                    t.error = Some(e.to_info());
+                }
+            }
+            t.end = Some(Utc::now());
+        }
+    }
+
+    pub(crate) fn ensure_not_busy(&self, entity: EntityRef, name: &str) -> SimResult<()> {
+        if self.is_busy(entity) {
+            return Err(SimError::Busy(format!(
+                "The requested operation could not be executed since {} \"{name}\" is busy.",
+                match entity {
+                    EntityRef::VApp(_) => "vApp",
+                    EntityRef::Vm(_) => "VM",
+                    _ => "entity",
+                }
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Sim {
+    /// Runs a task's work: inline on an instant clock, else on the runtime
+    /// after the task's simulated duration.
+    pub(crate) fn run_task(self: &Arc<Self>, pending: PendingTask) {
+        let clock = self.config.clock;
+        if clock.is_instant() || tokio::runtime::Handle::try_current().is_err() {
+            let result = (pending.work)(self);
+            self.inner.write().finish_task(pending.id, result);
+            return;
+        }
+        let sim = Arc::clone(self);
+        tokio::spawn(async move {
+            clock.sleep(Duration::from_millis(500)).await;
+            if let Some(t) = sim.inner.write().tasks.get_mut(&pending.id) {
+                t.status = TaskStatus::Running;
+            }
+            clock.sleep(pending.duration).await;
+            let result = (pending.work)(&sim);
+            sim.inner.write().finish_task(pending.id, result);
+        });
+    }
+
+    /// `GET /api/task/{id}`: tasks of the caller's org (or any, for system administrators).
+    pub fn task(&self, caller: &Caller, id: Id) -> SimResult<Task> {
+        let g = self.inner.read();
+        match g.tasks.get(&id) {
+            Some(t) if caller.can_see_org(t.org) => Ok(t.clone()),
+            _ => Err(SimError::no_access(&EntityRef::Task(id))),
+        }
+    }
+
+    /// Tasks of an org, newest last.
+    pub fn org_tasks(&self, caller: &Caller, org: Id) -> SimResult<Vec<Task>> {
+        let g = self.inner.read();
+        if !caller.can_see_org(org) || !g.orgs.contains_key(&org) {
+            return Err(SimError::no_access(&EntityRef::Org(org)));
+        }
+        Ok(g.task_order
+            .iter()
+            .filter_map(|i| g.tasks.get(i))
+            .filter(|t| t.org == org)
+            .cloned()
+            .collect())
+    }
+
+    /// `POST /api/tasksList/{org}`: an extension (system administrator) creates a task.
+    pub fn create_external_task(
+        &self,
+        caller: &Caller,
+        org: Id,
+        input: TaskInput,
+    ) -> SimResult<Task> {
+        if !caller.is_sysadmin() {
+            return Err(SimError::Forbidden(
+                "Either you need some or all of the following rights [TASK_UPDATE] to perform operations [TASK_CREATE] or the target entity is invalid.".into(),
+            ));
+        }
+        let ns = input.service_namespace.clone().unwrap_or_default();
+        if ns.trim().is_empty() || ns.starts_with("com.vmware.vcloud") {
+            return Err(SimError::BadRequest(format!(
+                "Task service namespace '{ns}' is not allowed: it must be set and must not start with com.vmware.vcloud"
+            )));
+        }
+        let mut g = self.inner.write();
+        if !g.orgs.contains_key(&org) {
+            return Err(SimError::no_access(&EntityRef::Org(org)));
+        }
+        let id = g.new_id();
+        let now = Utc::now();
+        let (owner_href, owner_name, owner_type) = input.owner.clone().unwrap_or_default();
+        let (user_ref, mut user_name) = input
+            .user
+            .clone()
+            .unwrap_or_else(|| (EntityRef::User(caller.user).urn(), caller.user_name.clone()));
+        if user_name.is_empty()
+            && let Some(u) = uuid_of(&user_ref)
+        {
+            user_name = g.user_name(u);
+        }
+        let status = input.status.unwrap_or(TaskStatus::Running);
+        let task = Task {
+            id,
+            org,
+            name: input.name.clone().unwrap_or_else(|| "task".into()),
+            operation: input.operation.clone().unwrap_or_default(),
+            operation_name: input.operation_name.clone().unwrap_or_default(),
+            service_namespace: ns,
+            status,
+            owner: TaskOwner::Raw {
+                href: owner_href,
+                name: owner_name,
+                media_type: owner_type,
+            },
+            user_ref,
+            user_name,
+            start: now,
+            end: status.is_terminal().then_some(now),
+            expiry: now + chrono::Duration::days(90),
+            error: if status == TaskStatus::Error {
+                Some(error_or_default(input.error))
+            } else {
+                None
+            },
+            progress: input.progress,
+            details: input.details.unwrap_or_default(),
+            cancel_requested: false,
+            external: true,
+        };
+        g.tasks.insert(id, task.clone());
+        g.task_order.push(id);
+        Ok(task)
+    }
+
+    /// `PUT /api/task/{id}`: the extension updates its task.
+    pub fn update_task(&self, caller: &Caller, id: Id, input: TaskInput) -> SimResult<Task> {
+        if !caller.is_sysadmin() {
+            return Err(SimError::Forbidden(
+                "Either you need some or all of the following rights [TASK_UPDATE] to perform operations [TASK_UPDATE] or the target entity is invalid.".into(),
+            ));
+        }
+        let strict = self.config.strict_tasks;
+        let mut g = self.inner.write();
+        let t = g
+            .tasks
+            .get_mut(&id)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Task(id)))?;
+        if strict && t.status.is_terminal() {
+            return Err(SimError::BadRequest(format!(
+                "Task {id} has already finished ({}).",
+                t.status.as_str()
+            )));
+        }
+        if let Some(s) = input.status {
+            t.status = s;
+            if s.is_terminal() {
+                t.end = Some(Utc::now());
+            }
+            if s == TaskStatus::Error {
+                t.error = Some(error_or_default(input.error.clone()));
+            } else {
+                t.error = None;
+            }
+        }
+        if let Some(op) = input.operation {
+            t.operation = op;
+        }
+        if let Some(op) = input.operation_name {
+            t.operation_name = op;
+        }
+        if let Some(d) = input.details {
+            t.details = d;
+        }
+        if let Some(p) = input.progress {
+            t.progress = Some(p);
+        }
+        if let Some((href, name, ty)) = input.owner {
+            t.owner = TaskOwner::Raw {
+                href,
+                name,
+                media_type: ty,
+            };
+        }
+        Ok(t.clone())
+    }
+
+    /// `POST /api/task/{id}/action/cancel`.
+    pub fn cancel_task(&self, caller: &Caller, id: Id) -> SimResult<()> {
+        let mut g = self.inner.write();
+        match g.tasks.get_mut(&id) {
+            Some(t) if caller.can_see_org(t.org) => {
+                t.cancel_requested = true;
+                Ok(())
+            }
+            _ => Err(SimError::no_access(&EntityRef::Task(id))),
+        }
+    }
+}
+
+fn error_or_default(e: Option<ErrorInfo>) -> ErrorInfo {
+    e.unwrap_or(ErrorInfo {
+        major: 500,
+        minor: "INTERNAL_SERVER_ERROR".into(),
+        message: "The task failed.".into(),
+        stack_trace: String::new(),
+    })
+}
