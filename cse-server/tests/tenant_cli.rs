@@ -753,6 +753,19 @@ fn http_errors_have_clear_texts() {
             TenantError::from_reply(Endpoint::Vcd, url, 404, ""),
         ),
         (
+            "404 vcd on /api/cse",
+            TenantError::from_reply(
+                Endpoint::Cse,
+                url,
+                404,
+                &vcd_error(
+                    404,
+                    "RESOURCE_NOT_FOUND",
+                    "Resource not found: /api/cse/c1/config",
+                ),
+            ),
+        ),
+        (
             "404 cse",
             TenantError::from_reply(
                 Endpoint::Cse,
@@ -792,6 +805,15 @@ fn http_errors_have_clear_texts() {
             ),
         ),
         (
+            "406 on a vCD URL",
+            TenantError::from_reply(
+                Endpoint::Login,
+                "https://vcd.example.com/api/sessions",
+                406,
+                &vcd_error(406, "NOT_ACCEPTABLE", "Invalid API version requested: 99.0"),
+            ),
+        ),
+        (
             "500 cse message",
             TenantError::from_reply(
                 Endpoint::Cse,
@@ -813,9 +835,13 @@ fn http_errors_have_clear_texts() {
     assert!(matches!(cases[0].1, TenantError::LoginRejected));
     assert!(matches!(cases[1].1, TenantError::SessionExpired));
     assert!(matches!(cases[2].1, TenantError::SystemAdminRequired));
-    assert!(matches!(cases[6].1, TenantError::GatewayTimeout { .. }));
-    assert!(matches!(cases[8].1, TenantError::CseNotRegistered(_)));
-    assert!(matches!(cases[9].1, TenantError::Api { status: 500, .. }));
+    assert!(matches!(cases[7].1, TenantError::GatewayTimeout { .. }));
+    assert!(matches!(
+        cases[9].1,
+        TenantError::CseNotRegistered { status: 406, .. }
+    ));
+    assert!(matches!(cases[10].1, TenantError::NotAcceptable(_)));
+    assert!(matches!(cases[11].1, TenantError::Api { status: 500, .. }));
 }
 
 // ---------------------------------------------------------------- profile

@@ -85,12 +85,24 @@ pub enum TenantError {
         /// vCD's `Error@message`, or a generic text.
         message: String,
     },
-    /// `/api/cse` was answered by vCD itself with a non-JSON 406: no extension is registered.
+    /// `/api/cse` was answered by vCD itself (a non-JSON 406, or 404): no extension is
+    /// registered for it.
     #[error(
-        "CSE is not available on this vCloud Director: the request to /api/cse was answered by vCD itself (HTTP 406){}. The Container Service Extension is probably not registered; ask the System Administrator to run 'cse install'.",
+        "CSE is not available on this vCloud Director: the request to /api/cse was answered by vCD itself (HTTP {status}){}. The Container Service Extension is probably not registered; ask the System Administrator to run 'cse install'.",
+        detail_suffix(.detail)
+    )]
+    CseNotRegistered {
+        /// 406 or 404.
+        status: u16,
+        /// vCD's message, if any.
+        detail: Option<String>,
+    },
+    /// vCD answered 406 to one of its own URLs: it does not speak the requested API version.
+    #[error(
+        "vCD refused the request (HTTP 406){}. Log in again without -V/--version, or with a version vCD offers.",
         detail_suffix(.0)
     )]
-    CseNotRegistered(Option<String>),
+    NotAcceptable(Option<String>),
     /// CSE answered with an error and a `{"message": ...}` body.
     #[error("{message}")]
     Api {
@@ -197,6 +209,11 @@ impl TenantError {
             },
             (401, Endpoint::Vcd) => TenantError::SessionExpired,
             (403, _) if json_message.is_none() => TenantError::Forbidden(vcd_message),
+            (404 | 406, Endpoint::Cse) if json_message.is_none() => TenantError::CseNotRegistered {
+                status,
+                detail: vcd_message,
+            },
+            (406, _) if json_message.is_none() => TenantError::NotAcceptable(vcd_message),
             (404, _) if json_message.is_none() => TenantError::NotFound {
                 url: url.to_owned(),
                 detail: vcd_message,
@@ -207,9 +224,6 @@ impl TenantError {
                     .map(|m| m.trim_end_matches('.').to_owned())
                     .unwrap_or_else(|| "vCD answered 504 Gateway Timeout".to_owned()),
             },
-            (406, Endpoint::Cse) if json_message.is_none() => {
-                TenantError::CseNotRegistered(vcd_message)
-            }
             _ => match json_message {
                 Some(message) => TenantError::Api { status, message },
                 None => TenantError::UnexpectedReply {
