@@ -1,5 +1,6 @@
 //! `vcd-cse` against the vCD simulator: real login/session/org documents, vCD's extension
-//! routing of `/api/cse` (to an in-test CSE stand-in through the simulator's forwarder hook),
+//! routing of `/api/cse` (to an in-test CSE stand-in through the simulator's forwarder hook,
+//! and once the whole way: simulator → AMQP (in-memory broker) → the CSE server's listeners),
 //! tasks created and finished in the simulator and followed with `--wait`, and vCD's own
 //! answers when no extension is registered or the extension does not reply in time.
 
@@ -356,4 +357,98 @@ async fn vcd_answers_for_a_missing_or_silent_extension() {
     let (code, _, err) = bare.run(&["cluster", "config", "c1"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("probably not registered"), "{err}");
+}
+
+/// The simulator's AMQP round trip as its extension forwarder.
+struct AmqpForwarder(Arc<vcd_sim::ext::ExtensionRouter>);
+
+impl ExtensionForwarder for AmqpForwarder {
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse> {
+        let router = self.0.clone();
+        Box::pin(async move { router.forward(&target, req).await })
+    }
+}
+
+#[tokio::test]
+async fn system_info_goes_through_amqp_to_the_cse_server() {
+    use cse_server::amqp::{ListenerConfig, ListenerPool, ReplyJournal};
+
+    tenant::install_tls();
+    let broker = cse_bus::memory::MemoryBroker::new();
+    let mut listener_config = ListenerConfig::new("cse-ext", "cse");
+    listener_config.listeners = 2;
+    let pool = ListenerPool::start(
+        Arc::new(broker.connect()),
+        listener_config,
+        Arc::new(cse_server::service::Service::new()),
+        ReplyJournal::in_memory(16),
+    );
+    assert!(pool.wait_connected(Duration::from_secs(10)).await);
+    let router = Arc::new(vcd_sim::ext::ExtensionRouter::new(
+        Arc::new(broker.connect()),
+        Duration::from_secs(10),
+    ));
+    let sim = SimBuilder::new()
+        .extension_forwarder(Arc::new(AmqpForwarder(router)))
+        .start()
+        .await
+        .expect("simulator starts");
+    let state = sim.state().clone();
+    let (_, admin) = state
+        .login("System", "administrator", "vmware-sim-admin")
+        .unwrap();
+    state
+        .create_service(
+            &admin,
+            ServiceInput {
+                name: "cse".into(),
+                namespace: "cse".into(),
+                vendor: None,
+                enabled: true,
+                exchange: "cse-ext".into(),
+                routing_key: "cse".into(),
+                priority: None,
+                authorization_enabled: None,
+                description: None,
+                filters: vec![
+                    "/api/cse".into(),
+                    "/api/cse/.*".into(),
+                    "/api/cse/.*/.*".into(),
+                ],
+            },
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let world = World {
+        settings: Settings {
+            profile_path: dir.path().join("profile.yaml"),
+            poll_interval: Duration::from_millis(5),
+        },
+        sim,
+        log: Arc::new(Mutex::new(CseLog::default())),
+        _dir: dir,
+    };
+    world.login_alice().await;
+    let (code, out, err) = world.run(&["system", "info"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "property     value\n\
+             -----------  ------------------------------------------------------\n\
+             description  Container Service Extension for VMware vCloud Director\n\
+             product      CSE\n\
+             version      {}\n",
+            cse_core::CSE_VERSION
+        )
+    );
+    let (code, out, _) = world.run(&["system", "info", "--json"]).await;
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["product"], "CSE");
+    pool.stop(Duration::from_secs(5)).await;
 }
