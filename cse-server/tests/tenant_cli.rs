@@ -942,3 +942,55 @@ fn profile_location_follows_the_environment() {
     );
     assert_eq!(default_path(env(&[])), None);
 }
+
+// ---------------------------------------------------------------- the binary
+
+fn binary(args: &[&str], home: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vcd-cse"))
+        .args(args)
+        .env("VCD_CSE_HOME", home)
+        .env_remove("VCD_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("vcd-cse runs")
+}
+
+#[test]
+fn the_binary_runs_commands_and_reports_exit_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let out = binary(&["version"], home.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "CSE, Container Service Extension for VMware vCloud Director, version {}\n",
+            cse_core::CSE_VERSION
+        )
+    );
+    let out = binary(&["cluster", "list"], home.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: Not logged in. Log in first with 'vcd-cse login HOST ORG USER'.\n"
+    );
+    let out = binary(&["--json", "cluster", "list"], home.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\n    \"error\": \"Not logged in. Log in first with 'vcd-cse login HOST ORG USER'.\"\n}\n"
+    );
+    // A declined (here: unanswerable) confirmation sends nothing and fails.
+    let out = binary(&["cluster", "delete", "c1"], home.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).ends_with("Error: Aborted!\n"));
+    let out = binary(&["cluster", "create", "c1"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+    let out = binary(&["--help"], home.path());
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in [
+        "login", "logout", "cluster", "node", "template", "system", "version",
+    ] {
+        assert!(help.contains(command), "{help}");
+    }
+}

@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Default `--nodes` of `cluster create` (vcd-cli's).
 pub const DEFAULT_CLUSTER_NODES: u32 = 2;
+/// Help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
 /// Default `--nodes` of `node create` (vcd-cli's).
 pub const DEFAULT_ADDED_NODES: u32 = 1;
 
@@ -22,14 +24,14 @@ pub const DEFAULT_ADDED_NODES: u32 = 1;
 )]
 pub struct Cli {
     /// Print results as JSON.
-    #[arg(short = 'j', long = "json", global = true)]
+    #[arg(short = 'j', long = "json", global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Follow the vCD task of create/delete commands until it ends (progress on stderr);
     /// exit non-zero if the task fails.
-    #[arg(long, global = true, overrides_with = "no_wait")]
+    #[arg(long, global = true, overrides_with = "no_wait", help_heading = GLOBAL)]
     pub wait: bool,
     /// Do not follow the task, print its reference and return (the default).
-    #[arg(long, global = true, overrides_with = "wait")]
+    #[arg(long, global = true, overrides_with = "wait", help_heading = GLOBAL)]
     pub no_wait: bool,
     /// The command.
     #[command(subcommand)]
