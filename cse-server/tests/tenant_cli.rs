@@ -994,3 +994,60 @@ fn the_binary_runs_commands_and_reports_exit_codes() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+// ---------------------------------------------------------------- properties
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        // Printable text incl. quotes, colons and non-ASCII; YAML must keep it intact.
+        "[ -~äß€]{0,24}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn any_profile_round_trips_through_the_file(
+            host in text(), org in text(), user in text(), token in "[0-9a-f]{1,40}",
+            api in "[0-9]{2}\\.0", verify in any::<bool>(), warn in any::<bool>(), vdc in text(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = ProfileStore::new(dir.path().join("profile.yaml"));
+            let profile = Profile {
+                host, org, user, token: Secret::new(token), api_version: api, verify,
+                disable_warnings: warn, vdc: vdc.clone(), vdc_href: vdc, org_href: String::new(),
+            };
+            store.save(&profile).unwrap();
+            prop_assert_eq!(store.load().unwrap(), Some(profile));
+        }
+
+        #[test]
+        fn tables_keep_their_shape_for_any_single_line_cells(
+            rows in proptest::collection::vec(proptest::collection::vec("[ -~]{0,12}", 3), 0..6),
+        ) {
+            let text = render::table(&["a", "bb", "ccc"], &rows);
+            let lines: Vec<&str> = text.lines().collect();
+            prop_assert_eq!(lines.len(), rows.len() + 2);
+            prop_assert!(lines.iter().all(|l| l.trim_end() == *l));
+            // The underline is one dash run per column, two spaces apart.
+            let runs: Vec<&str> = lines[1].split("  ").collect();
+            prop_assert_eq!(runs.len(), 3);
+            prop_assert!(runs.iter().all(|r| !r.is_empty() && r.chars().all(|c| c == '-')));
+            for (cells, line) in rows.iter().zip(&lines[2..]) {
+                for cell in cells {
+                    prop_assert!(line.contains(cell.trim()), "{:?} not in {:?}", cell, line);
+                }
+            }
+        }
+
+        #[test]
+        fn rendered_text_never_carries_control_characters(cell in any::<String>()) {
+            let text = render::table(&["x"], &[vec![cell]]);
+            prop_assert!(text.chars().all(|c| c == '\n' || !c.is_control()));
+        }
+    }
+}

@@ -452,3 +452,60 @@ async fn system_info_goes_through_amqp_to_the_cse_server() {
     assert_eq!(json["product"], "CSE");
     pool.stop(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn tls_is_verified_unless_disabled_with_i() {
+    tenant::install_tls();
+    let sim = SimBuilder::new()
+        .https(true)
+        .start()
+        .await
+        .expect("simulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let world = World {
+        settings: Settings {
+            profile_path: dir.path().join("profile.yaml"),
+            poll_interval: Duration::from_millis(5),
+        },
+        sim,
+        log: Arc::new(Mutex::new(CseLog::default())),
+        _dir: dir,
+    };
+    let base = world.base();
+    assert!(base.starts_with("https://"), "{base}");
+    // The simulator's certificate is self-signed: refused by default.
+    let (code, _, err) = world
+        .run(&["login", &base, "acme", "alice", "-p", "alice-pw"])
+        .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(&format!("Error: Cannot reach {base}/api/versions: "))
+            && err.ends_with("(the server's TLS certificate is not trusted; log in with -i/--no-verify-ssl-certs to skip the check)\n"),
+        "{err}"
+    );
+    // -i: accepted, with vcd-cli's warning on stderr (here and on every later command).
+    let (code, out, err) = world
+        .run(&["login", &base, "acme", "alice", "-p", "alice-pw", "-i"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "alice logged in, org: 'acme', vdc: 'vdc1'\n");
+    assert_eq!(
+        err,
+        format!("{}\n", cse_server::tenant::commands::INSECURE_WARNING)
+    );
+    let (code, _, err) = world.run(&["logout"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        err,
+        format!("{}\n", cse_server::tenant::commands::INSECURE_WARNING)
+    );
+    // -w silences the warning.
+    let (code, _, err) = world
+        .run(&[
+            "login", &base, "acme", "alice", "-p", "alice-pw", "-i", "-w",
+        ])
+        .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, _, err) = world.run(&["logout"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+}
