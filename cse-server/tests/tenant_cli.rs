@@ -823,6 +823,19 @@ fn http_errors_have_clear_texts() {
             ),
         ),
         (
+            "500 from vCD itself",
+            TenantError::from_reply(
+                Endpoint::Cse,
+                url,
+                500,
+                &vcd_error(
+                    500,
+                    "INTERNAL_SERVER_ERROR",
+                    "Cannot send message to service with id: urn:vcloud:service:7f3e. Check your service configuration.",
+                ),
+            ),
+        ),
+        (
             "502 html",
             TenantError::from_reply(Endpoint::Cse, url, 502, "<html>Bad gateway</html>"),
         ),

@@ -867,3 +867,43 @@ async fn errors_from_vcd_and_cse_are_explained() {
     let texts = texts.replace(&stub.base, "http://VCD");
     insta::assert_snapshot!("flow_error_texts", texts);
 }
+
+#[tokio::test]
+async fn create_needs_a_vdc_when_the_login_has_none() {
+    use cse_server::tenant::profile::ProfileStore;
+    let stub = Stub::start().await;
+    stub.login().await;
+    let store = ProfileStore::new(stub.profile_path());
+    let mut profile = store.load().unwrap().unwrap();
+    profile.vdc.clear();
+    profile.vdc_href.clear();
+    store.save(&profile).unwrap();
+    let out = stub
+        .run(&["cluster", "create", "mycluster", "-n", "intranet"])
+        .await;
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "Error: No virtual datacenter selected: pass --vdc NAME (or log in again with --vdc NAME).\n"
+    );
+    assert!(stub.seen().is_empty(), "nothing sent");
+    // Node operations send `vdc: null` instead (the server uses the cluster's VDC).
+    let out = stub
+        .run(&["node", "delete", "mycluster", "node-a", "-y"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let body: Value = serde_json::from_str(&stub.last().body).unwrap();
+    assert_eq!(body["vdc"], Value::Null);
+    let out = stub
+        .run(&[
+            "cluster",
+            "create",
+            "mycluster",
+            "-n",
+            "intranet",
+            "--vdc",
+            "vdc2",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+}

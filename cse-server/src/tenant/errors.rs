@@ -111,6 +111,15 @@ pub enum TenantError {
         /// CSE's message text.
         message: String,
     },
+    /// vCD itself refused the request with an `Error` document (e.g. 500 `Cannot send message
+    /// to service ...` when it cannot reach CSE's AMQP exchange).
+    #[error("vCD answered HTTP {status}: {message}")]
+    Vcd {
+        /// HTTP status.
+        status: u16,
+        /// vCD's `Error@message`.
+        message: String,
+    },
     /// A reply that is neither what was expected nor a known error shape.
     #[error("Unexpected reply from {url} (HTTP {status}): {detail}")]
     UnexpectedReply {
@@ -224,12 +233,13 @@ impl TenantError {
                     .map(|m| m.trim_end_matches('.').to_owned())
                     .unwrap_or_else(|| "vCD answered 504 Gateway Timeout".to_owned()),
             },
-            _ => match json_message {
-                Some(message) => TenantError::Api { status, message },
-                None => TenantError::UnexpectedReply {
+            _ => match (json_message, vcd_message) {
+                (Some(message), _) => TenantError::Api { status, message },
+                (None, Some(message)) => TenantError::Vcd { status, message },
+                (None, None) => TenantError::UnexpectedReply {
                     url: url.to_owned(),
                     status,
-                    detail: vcd_message.unwrap_or_else(|| excerpt(body)),
+                    detail: excerpt(body),
                 },
             },
         }
