@@ -7,3 +7,5 @@
 pub mod amqp;
 pub mod service;
 pub mod tenant;
+pub mod vcd;
+pub mod vsphere;
