@@ -6,5 +6,6 @@
 
 pub mod amqp;
 pub mod service;
+pub mod tenant;
 pub mod vcd;
 pub mod vsphere;

@@ -1,0 +1,216 @@
+//! The stored login of `vcd-cse`: host, organization, user, session token, API version, TLS
+//! choice and the VDC in use, kept in one YAML file readable only by its owner (mode 0600,
+//! directory 0700). The token is a [`Secret`]: it is never printed.
+//!
+//! Location: `$VCD_CSE_HOME/profile.yaml`, else `~/.vcd-cse/profile.yaml`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cse_core::config::Secret;
+use serde::{Deserialize, Serialize};
+
+use super::errors::TenantError;
+
+/// Environment variable naming the directory of the profile file.
+pub const HOME_ENV: &str = "VCD_CSE_HOME";
+/// File name inside that directory.
+pub const PROFILE_FILE: &str = "profile.yaml";
+/// Directory under the user's home when [`HOME_ENV`] is not set.
+pub const DEFAULT_DIR: &str = ".vcd-cse";
+
+/// A stored login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Base URL of vCD (`https://host[:port]`, no path).
+    pub host: String,
+    /// Organization logged in to.
+    pub org: String,
+    /// User name.
+    pub user: String,
+    /// `x-vcloud-authorization` session token (empty after logout).
+    pub token: Secret,
+    /// API version used for every request (`31.0`).
+    pub api_version: String,
+    /// Verify the server's TLS certificate.
+    pub verify: bool,
+    /// Do not warn about unverified TLS.
+    #[serde(default)]
+    pub disable_warnings: bool,
+    /// Name of the VDC in use (empty when the org has none).
+    #[serde(default)]
+    pub vdc: String,
+    /// Href of the VDC in use.
+    #[serde(default)]
+    pub vdc_href: String,
+    /// Href of the logged-in organization.
+    #[serde(default)]
+    pub org_href: String,
+}
+
+impl Profile {
+    /// Whether the profile holds a usable token.
+    pub fn is_logged_in(&self) -> bool {
+        !self.token.is_empty()
+    }
+}
+
+/// The profile file path from the environment: `$VCD_CSE_HOME/profile.yaml` or
+/// `~/.vcd-cse/profile.yaml` (`None` when neither variable gives a directory).
+pub fn default_path(env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    if let Some(dir) = env(HOME_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join(PROFILE_FILE));
+    }
+    env("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|home| PathBuf::from(home).join(DEFAULT_DIR).join(PROFILE_FILE))
+}
+
+/// Reads and writes the profile file at one path.
+#[derive(Debug, Clone)]
+pub struct ProfileStore {
+    path: PathBuf,
+}
+
+impl ProfileStore {
+    /// A store for the file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> ProfileStore {
+        ProfileStore { path: path.into() }
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored profile, `None` when there is no file.
+    pub fn load(&self) -> Result<Option<Profile>, TenantError> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.read_error(e.to_string())),
+        };
+        serde_yaml::from_str(&text)
+            .map(Some)
+            .map_err(|e| self.read_error(e.to_string()))
+    }
+
+    /// The stored profile if it holds a token, else [`TenantError::NotLoggedIn`].
+    pub fn require_login(&self) -> Result<Profile, TenantError> {
+        match self.load()? {
+            Some(profile) if profile.is_logged_in() => Ok(profile),
+            _ => Err(TenantError::NotLoggedIn),
+        }
+    }
+
+    /// Write the profile: the directory is created with mode 0700, the file is written to a
+    /// temporary file with mode 0600 and renamed over the old one.
+    pub fn save(&self, profile: &Profile) -> Result<(), TenantError> {
+        let text = serde_yaml::to_string(profile).map_err(|e| self.write_error(e.to_string()))?;
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.exists() {
+            create_private_dir(dir).map_err(|e| self.write_error(e.to_string()))?;
+        }
+        let temp = dir.join(format!(".{PROFILE_FILE}.{}.tmp", std::process::id()));
+        let result =
+            write_private_file(&temp, text.as_bytes()).and_then(|()| fs::rename(&temp, &self.path));
+        if let Err(e) = result {
+            let _ = fs::remove_file(&temp);
+            return Err(self.write_error(e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Forget the token (logout, failed login); other settings stay. `false` when there was
+    /// no profile.
+    pub fn clear_token(&self) -> Result<bool, TenantError> {
+        match self.load()? {
+            Some(mut profile) => {
+                profile.token = Secret::default();
+                self.save(&profile)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// A warning text when the file can be read or written by group or others.
+    pub fn permission_warning(&self) -> Option<String> {
+        let mode = file_mode(&self.path)?;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "Warning: the profile file '{}' is accessible by other users (mode {:o}); it holds a session token. Run: chmod 600 '{}'",
+                self.path.display(),
+                mode & 0o777,
+                self.path.display()
+            )
+        })
+    }
+
+    fn read_error(&self, cause: String) -> TenantError {
+        TenantError::ProfileRead {
+            path: self.path.clone(),
+            cause,
+        }
+    }
+
+    fn write_error(&self, cause: String) -> TenantError {
+        TenantError::ProfileWrite {
+            path: self.path.clone(),
+            cause,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // A leftover temp file keeps its old mode; force 0600 either way.
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(unix)]
+fn file_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &Path) -> Option<u32> {
+    None
+}
