@@ -3,6 +3,7 @@
 //! runs the bootstrap scripts against simulated Linux, kubeadm and kubectl.
 //!
 //! Module map:
+//! - `assembly`: the whole simulator put together (vCD + vCenter + guests + extension routing).
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
@@ -10,6 +11,7 @@
 //! - `state`, `rest`, `world`, `serve`: vCD's object model, its REST API, the world file, `vcd-sim serve`.
 //! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts).
 
+pub mod assembly;
 pub mod clock;
 pub mod ext;
 pub mod guest;
