@@ -6,6 +6,10 @@
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
+//! - `world`: the world file (orgs, users, VDCs, networks, catalogs, vCenters) and the built-in world.
+//! - `state`: the simulated vCD's entities and rules (access, tasks, IP pools, metadata, queries).
+//! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over.
+//! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener) behind `vcd-sim serve`.
 
 pub mod clock;
 pub mod ext;

@@ -412,6 +412,9 @@ async fn vdc_action(
                 }
             }
         }
+        "uploadVAppTemplate" | "captureVApp" => Err(ctx.err(ApiError::bad_request(format!(
+            "{action} into a VDC is not supported by the simulator; use the catalog's {action} action."
+        )))),
         _ => Err(ctx.err(ApiError::not_found(format!("No VDC action \"{action}\".")))),
     }
 }

@@ -40,6 +40,33 @@ pub trait ExtensionForwarder: Send + Sync {
     ) -> BoxFuture<'static, ForwardedResponse>;
 }
 
+/// An [`ExtensionForwarder`] made from a closure, e.g. over the AMQP
+/// extension router:
+/// `FnForwarder::new(move |t, r| { let x = router.clone(); Box::pin(async move { x.forward(&t, r).await }) })`.
+pub struct FnForwarder<F>(F);
+
+impl<F> FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    pub fn new(f: F) -> Self {
+        FnForwarder(f)
+    }
+}
+
+impl<F> ExtensionForwarder for FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse> {
+        (self.0)(target, req)
+    }
+}
+
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
 pub struct AppState {
