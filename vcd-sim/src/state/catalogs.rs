@@ -259,7 +259,9 @@ impl Sim {
             .chain(ovf.files.iter().map(|f| f.0.clone()))
             .collect::<Vec<_>>()
             .join(" ");
-        let t = g.templates.get_mut(&template).expect("checked above");
+        let Some(t) = g.templates.get_mut(&template) else {
+            return Err(SimError::no_access(&EntityRef::Template(template)));
+        };
         t.ovf_uploaded = true;
         t.pending_vms = ovf.vms.clone();
         t.network_names = if ovf.networks.is_empty() {
@@ -353,7 +355,12 @@ impl Sim {
     fn finish_import(self: &Arc<Self>, template: Id) -> SimResult<()> {
         let (vms, os_hint) = {
             let g = self.inner.read();
-            let t = &g.templates[&template];
+            let gone = || {
+                SimError::BadRequest(format!(
+                    "The vApp template {template} was deleted during its upload."
+                ))
+            };
+            let t = g.templates.get(&template).ok_or_else(gone)?;
             if t.status == 8 {
                 return Ok(());
             }
@@ -363,7 +370,11 @@ impl Sim {
         let task_id = {
             let mut g = self.inner.write();
             let (org, vdc) = {
-                let t = &g.templates[&template];
+                let t = g.templates.get(&template).ok_or_else(|| {
+                    SimError::BadRequest(format!(
+                        "The vApp template {template} was deleted during its upload."
+                    ))
+                })?;
                 (t.org, t.vdc)
             };
             let profile = g
@@ -428,7 +439,14 @@ impl Sim {
                 );
                 ids.push(id);
             }
-            let t = g.templates.get_mut(&template).expect("template exists");
+            let Some(t) = g.templates.get_mut(&template) else {
+                for id in ids {
+                    g.vms.remove(&id);
+                }
+                return Err(SimError::BadRequest(format!(
+                    "The vApp template {template} was deleted during its upload."
+                )));
+            };
             t.vms = ids;
             t.status = 8;
             t.files.clear();
