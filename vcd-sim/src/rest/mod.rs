@@ -263,11 +263,15 @@ impl Ctx {
     }
 }
 
+/// Largest request body accepted: pyvcloud uploads OVA files in 10 MiB chunks.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
 /// Builds the router of `/api`, `/transfer` and `/cloudapi`.
 pub fn router(state: AppState) -> axum::Router {
     let r = handlers::routes();
     let r = admin::routes(r);
     r.fallback(extension::fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extension::middleware,
