@@ -8,8 +8,11 @@
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
 //! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
-//! - `state`, `rest`, `world`, `serve`: vCD's object model, its REST API, the world file, `vcd-sim serve`.
 //! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts).
+//! - `world`: the world file (orgs, users, VDCs, networks, catalogs, vCenters) and the built-in world.
+//! - `state`: the simulated vCD's entities and rules (access, tasks, IP pools, metadata, queries).
+//! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over.
+//! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener) behind `vcd-sim serve`.
 
 pub mod assembly;
 pub mod clock;

@@ -310,7 +310,10 @@ fn spawn(
                 .map_err(ServeError::Tls)?
                 .handle(handle.clone());
             let task = tokio::spawn(async move {
-                if let Err(e) = server.serve(router.into_make_service()).await {
+                if let Err(e) = server
+                    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+                    .await
+                {
                     tracing::error!("vcd-sim listener stopped: {e}");
                 }
             });
@@ -323,7 +326,11 @@ fn spawn(
             let l = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Tls)?;
             let (tx, rx) = oneshot::channel();
             let task = tokio::spawn(async move {
-                let r = axum::serve(l, router).with_graceful_shutdown(async move {
+                let r = axum::serve(
+                    l,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async move {
                     let _ = rx.await;
                 });
                 if let Err(e) = r.await {

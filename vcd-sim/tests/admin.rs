@@ -134,6 +134,12 @@ async fn extension_registration_and_routing() {
         assert_eq!(req.security.org_name, "acme");
         assert_eq!(req.security.user_name, "alice");
         assert!(req.security.user_urn.starts_with("urn:vcloud:user:"));
+        assert!(
+            req.remote_addr
+                .as_deref()
+                .unwrap()
+                .starts_with("127.0.0.1:")
+        );
     }
     // unauthenticated: 401, not forwarded
     let n = rec.seen.lock().len();

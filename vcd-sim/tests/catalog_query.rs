@@ -395,3 +395,105 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn media_upload_into_a_catalog() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let org = alice.doc(&alice.org_href()).await;
+    let cat_href = named_link(&org, CATALOG, "cse");
+    let cat = alice.doc(&cat_href).await;
+    let upload = Session::link(&cat, "add", Some("application/vnd.vmware.vcloud.media+xml"));
+    let iso: Vec<u8> = (0..3000u32).map(|i| (i % 7) as u8).collect();
+    let r = alice
+        .post(
+            &upload,
+            "application/vnd.vmware.vcloud.media+xml",
+            format!(r#"<Media xmlns="http://www.vmware.com/vcloud/v1.5" name="tools.iso" size="{}" imageType="iso"><Description>tools</Description></Media>"#, iso.len()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let item = r.dom();
+    let media_href = item
+        .child("Entity")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        item.child("Entity").unwrap().attr("type"),
+        Some("application/vnd.vmware.vcloud.media+xml")
+    );
+    let media = alice.doc(&media_href).await;
+    assert_eq!(media.attr("status"), Some("0"));
+    let file_href = media
+        .child("Files")
+        .unwrap()
+        .child("File")
+        .unwrap()
+        .child("Link")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    for (i, chunk) in iso.chunks(1024).enumerate() {
+        let first = i * 1024;
+        let r = alice
+            .http
+            .put(&file_href)
+            .header("x-vcloud-authorization", &alice.token)
+            .header(
+                "Content-Range",
+                format!("bytes {}-{}/{}", first, first + chunk.len() - 1, iso.len()),
+            )
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let media = alice.doc(&media_href).await;
+    assert_eq!(media.attr("status"), Some("1"));
+    assert!(media.child("Files").is_none());
+    let items = alice
+        .doc("/api/query?type=catalogItem&format=records&filter=catalogName==cse")
+        .await;
+    let rec = items.child("CatalogItemRecord").unwrap();
+    assert_eq!(
+        (rec.attr("entityType"), rec.attr("status")),
+        (Some("media"), Some("RESOLVED"))
+    );
+    let cats = alice
+        .doc("/api/query?type=catalog&format=records&filter=name==cse")
+        .await;
+    assert_eq!(
+        cats.child("CatalogRecord").unwrap().attr("numberOfMedia"),
+        Some("1")
+    );
+    // a bad image type and a duplicate name are refused
+    let bad = alice
+        .post(
+            &upload,
+            "application/vnd.vmware.vcloud.media+xml",
+            r#"<Media name="x" size="10" imageType="dvd"/>"#,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let dup = alice
+        .post(
+            &upload,
+            "application/vnd.vmware.vcloud.media+xml",
+            r#"<Media name="tools.iso" size="10" imageType="iso"/>"#,
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::BAD_REQUEST);
+    // deleting the item deletes the media
+    let r = alice
+        .delete(&format!(
+            "{}?force=False&recursive=False",
+            item.attr("href").unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(alice.get(&media_href).await.status, StatusCode::FORBIDDEN);
+}

@@ -449,6 +449,20 @@ echo key &gt;&gt; /root/.ssh/authorized_keys</CustomizationScript><ComputerName>
 }
 
 #[tokio::test]
+async fn ten_mib_chunks_as_pyvcloud_sends_them() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let org = alice.doc(&alice.org_href()).await;
+    let cat_href = named_link(&org, CATALOG, "cse");
+    let disk = vec![0x5au8; 12 * 1024 * 1024];
+    let item = upload_ova(&alice, &cat_href, "big", &make_ova(&disk), 10 * 1024 * 1024).await;
+    let tpl = alice
+        .doc(item.child("Entity").unwrap().attr("href").unwrap())
+        .await;
+    assert_eq!(tpl.attr("status"), Some("8"));
+}
+
+#[tokio::test]
 async fn chunk_repeats_are_idempotent_and_zero_file_ovf_is_refused() {
     let sim = start().await;
     let alice = sim.alice().await;
@@ -500,4 +514,61 @@ async fn chunk_repeats_are_idempotent_and_zero_file_ovf_is_refused() {
         .await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST);
     assert!(dup.text.contains("DUPLICATE_NAME"));
+
+    // the same descriptor with its file: repeated chunks count once
+    let r = alice.put(&desc, "text/xml", ovf_descriptor(10)).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let tpl = alice.doc(&tpl_href).await;
+    let file = tpl
+        .child("Files")
+        .unwrap()
+        .all("File")
+        .nth(1)
+        .unwrap()
+        .clone();
+    let href = file
+        .child("Link")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    let put = |range: &'static str, body: Vec<u8>| {
+        alice
+            .http
+            .put(&href)
+            .header("x-vcloud-authorization", &alice.token)
+            .header("Content-Range", range)
+            .body(body)
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            put("bytes 0-4/10", vec![1; 5]).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let tpl = alice.doc(&tpl_href).await;
+    let file = tpl
+        .child("Files")
+        .unwrap()
+        .all("File")
+        .nth(1)
+        .unwrap()
+        .clone();
+    assert_eq!(file.attr("bytesTransferred"), Some("5"));
+    assert_eq!(tpl.attr("status"), Some("0"));
+    // a range that does not match the body, or the wrong total, is refused
+    assert_eq!(
+        put("bytes 5-9/10", vec![1; 3]).await.unwrap().status(),
+        StatusCode::RANGE_NOT_SATISFIABLE
+    );
+    assert_eq!(
+        put("bytes 5-9/11", vec![1; 5]).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        put("bytes 5-9/10", vec![1; 5]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(alice.doc(&tpl_href).await.attr("status"), Some("8"));
 }

@@ -304,4 +304,19 @@ async fn every_document_type() {
     snap("error_delete_running", &r.text);
     let r = sim.carol().await.get(&vapp_href).await;
     snap("error_forbidden", &r.text);
+
+    // a media image waiting for its bytes
+    let r = alice
+        .post(
+            &format!("{cat_href}/action/upload"),
+            "application/vnd.vmware.vcloud.media+xml",
+            r#"<Media name="tools.iso" size="2048" imageType="iso"/>"#,
+        )
+        .await;
+    snap_get(
+        &alice,
+        "media_uploading",
+        r.dom().child("Entity").unwrap().attr("href").unwrap(),
+    )
+    .await;
 }

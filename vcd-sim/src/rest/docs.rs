@@ -495,11 +495,11 @@ pub fn catalog(
 pub fn catalog_item(g: &Inner, base: &str, i: &CatalogItem) -> El {
     let e = EntityRef::CatalogItem(i.id);
     let h = href(base, e);
-    let tname = g
-        .templates
-        .get(&i.template)
-        .map(|t| t.name.clone())
-        .unwrap_or_default();
+    let tname = match i.entity {
+        ItemEntity::Template(t) => g.templates.get(&t).map(|t| t.name.clone()),
+        ItemEntity::Media(m) => g.media.get(&m).map(|m| m.name.clone()),
+    }
+    .unwrap_or_default();
     metadata_link(
         entity_root("CatalogItem", base, e, &i.name)
             .attr("size", "0")
@@ -514,12 +514,7 @@ pub fn catalog_item(g: &Inner, base: &str, i: &CatalogItem) -> El {
         e,
     )
     .leaf("Description", &i.description)
-    .child(reference(
-        "Entity",
-        base,
-        EntityRef::Template(i.template),
-        &tname,
-    ))
+    .child(reference("Entity", base, i.entity_ref(), &tname))
     .leaf("DateCreated", ts(i.created))
     .leaf("VersionNumber", "1")
 }
@@ -683,6 +678,40 @@ fn power_links(
         }
     }
     el
+}
+
+/// The `Media` document: while uploading it lists its upload file.
+pub fn media(g: &Inner, base: &str, m: &Media) -> El {
+    let e = EntityRef::Media(m.id);
+    let h = href(base, e);
+    let mut el = entity_root("Media", base, e, &m.name)
+        .attr("imageType", &m.image_type)
+        .attr("size", m.file.size.to_string())
+        .attr("status", m.status.to_string())
+        .link("up", href(base, EntityRef::Vdc(m.vdc)), Some(mt::VDC))
+        .link(
+            "catalogItem",
+            href(base, EntityRef::CatalogItem(m.catalog_item)),
+            Some(mt::CATALOG_ITEM),
+        )
+        .link("remove", &h, None)
+        .leaf("Description", &m.description);
+    if m.status == 0 {
+        el = el.child(
+            El::new("Files").child(
+                El::new("File")
+                    .attr("name", &m.file.name)
+                    .attr("size", m.file.size.to_string())
+                    .attr("bytesTransferred", m.file.received.to_string())
+                    .link(
+                        "upload:default",
+                        format!("{base}/transfer/{}/{}", m.transfer, m.file.name),
+                        None,
+                    ),
+            ),
+        );
+    }
+    el.child(owner_el(g, base, m.owner))
 }
 
 /// A RASD item for cpu or memory (§6.7).

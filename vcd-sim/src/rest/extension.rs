@@ -70,6 +70,10 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
         )
         .into_response();
     };
+    let remote_addr = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.to_string());
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_FORWARD_BODY).await {
         Ok(b) => b,
@@ -99,7 +103,7 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
             org_name: caller.org_name.clone(),
             rights: caller.rights.clone(),
         },
-        remote_addr: None,
+        remote_addr,
     };
     let reply = forwarder.forward(target, forwarded).await;
     let mut resp = Response::new(Body::from(reply.body));

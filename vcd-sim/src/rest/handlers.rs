@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
             get(get_catalog_item).delete(delete_catalog_item),
         )
         .route("/api/vAppTemplate/{id}", get(get_template))
+        .route("/api/media/{id}", get(get_media))
         .route("/transfer/{transfer}/{file}", put(transfer_put))
         .route("/api/vApp/{id}", get(get_vapp).delete(delete_vapp))
         .route("/api/vApp/{id}/power/action/{op}", post(power_action))
@@ -412,6 +413,9 @@ async fn vdc_action(
                 }
             }
         }
+        "uploadVAppTemplate" | "captureVApp" => Err(ctx.err(ApiError::bad_request(format!(
+            "{action} into a VDC is not supported by the simulator; use the catalog's {action} action."
+        )))),
         _ => Err(ctx.err(ApiError::not_found(format!("No VDC action \"{action}\".")))),
     }
 }
@@ -519,6 +523,32 @@ async fn catalog_action(
     let cat = id_of(&id)?;
     let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
     match action.as_str() {
+        "upload" if dom.name == "Media" => {
+            let name = dom.attr("name").unwrap_or_default().to_string();
+            let description = dom
+                .child_text("Description")
+                .unwrap_or_default()
+                .to_string();
+            let size: i64 = dom
+                .attr("size")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| ctx.err(ApiError::bad_request("Media needs a numeric size.")))?;
+            let image_type = dom.attr("imageType").unwrap_or("iso").to_string();
+            let item = ctx
+                .sim()
+                .start_media_upload(&caller, cat, &name, &description, &image_type, size)
+                .map_err(|e| ctx.fail(e))?;
+            let g = ctx.sim().read();
+            let i = g
+                .items
+                .get(&item)
+                .ok_or_else(|| ctx.fail(SimError::Internal("item vanished".into())))?;
+            Ok(ctx.xml(
+                StatusCode::CREATED,
+                mt::CATALOG_ITEM,
+                docs::catalog_item(&g, &ctx.base, i),
+            ))
+        }
         "upload" => {
             if dom.name != "UploadVAppTemplateParams" {
                 return Err(ctx.err(ApiError::bad_request(format!(
@@ -631,6 +661,23 @@ async fn get_template(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     }
 }
 
+async fn get_media(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let id = id_of(&id)?;
+    let g = ctx.sim().read();
+    let visible = g.media.get(&id).filter(|m| {
+        caller.can_see_org(m.org)
+            || g.items
+                .get(&m.catalog_item)
+                .and_then(|i| g.catalogs.get(&i.catalog))
+                .is_some_and(|c| g.catalog_visible(&caller, c))
+    });
+    match visible {
+        Some(m) => ctx.ok(mt::MEDIA, docs::media(&g, &ctx.base, m)),
+        None => Err(ctx.fail(SimError::no_access(&EntityRef::Media(id)))),
+    }
+}
+
 /// `Content-Range: bytes first-last/total`.
 fn content_range(headers: &HeaderMap) -> Result<Option<(u64, u64, Option<u64>)>, ApiError> {
     let Some(v) = headers.get(axum::http::header::CONTENT_RANGE) else {
@@ -676,6 +723,27 @@ async fn transfer_put(
             let ovf = parse::ovf(&dom).map_err(|e| ctx.err(e))?;
             ctx.sim()
                 .upload_descriptor(template, ovf)
+                .map_err(|e| ctx.fail(e))?;
+        }
+        TransferTarget::Media { media } => {
+            let (first, last, total) = match content_range(&headers).map_err(|e| ctx.err(e))? {
+                Some(r) => r,
+                None if body.is_empty() => {
+                    return Err(ctx.err(ApiError::bad_request(
+                        "An empty upload without Content-Range.",
+                    )));
+                }
+                None => (0, body.len() as u64 - 1, Some(body.len() as u64)),
+            };
+            if last + 1 - first != body.len() as u64 {
+                return Err(ctx.err(ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "BAD_REQUEST",
+                    "Content-Range does not match the body length.",
+                )));
+            }
+            ctx.sim()
+                .upload_media_chunk(media, first, last, total)
                 .map_err(|e| ctx.fail(e))?;
         }
         TransferTarget::File { template, name } => {

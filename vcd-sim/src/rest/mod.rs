@@ -40,6 +40,33 @@ pub trait ExtensionForwarder: Send + Sync {
     ) -> BoxFuture<'static, ForwardedResponse>;
 }
 
+/// An [`ExtensionForwarder`] made from a closure, e.g. over the AMQP
+/// extension router:
+/// `FnForwarder::new(move |t, r| { let x = router.clone(); Box::pin(async move { x.forward(&t, r).await }) })`.
+pub struct FnForwarder<F>(F);
+
+impl<F> FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    pub fn new(f: F) -> Self {
+        FnForwarder(f)
+    }
+}
+
+impl<F> ExtensionForwarder for FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse> {
+        (self.0)(target, req)
+    }
+}
+
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
 pub struct AppState {
@@ -236,11 +263,15 @@ impl Ctx {
     }
 }
 
+/// Largest request body accepted: pyvcloud uploads OVA files in 10 MiB chunks.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
 /// Builds the router of `/api`, `/transfer` and `/cloudapi`.
 pub fn router(state: AppState) -> axum::Router {
     let r = handlers::routes();
     let r = admin::routes(r);
     r.fallback(extension::fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extension::middleware,

@@ -348,6 +348,12 @@ impl Sim {
         Ok(g.amqp.clone())
     }
 
+    /// The AMQP settings as last written (for the extension routing's broker
+    /// connection; no access check).
+    pub fn current_amqp_settings(&self) -> AmqpSettings {
+        self.inner.read().amqp.clone()
+    }
+
     pub fn vcenters(&self, caller: &Caller) -> SimResult<Vec<VimServer>> {
         require_sysadmin(caller)?;
         Ok(self.inner.read().vcenters.values().cloned().collect())

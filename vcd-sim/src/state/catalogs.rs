@@ -16,6 +16,7 @@ use super::*;
 pub enum TransferTarget {
     Descriptor { template: Id },
     File { template: Id, name: String },
+    Media { media: Id },
 }
 
 impl Sim {
@@ -202,7 +203,7 @@ impl Sim {
                 catalog: cat,
                 name: name.into(),
                 description: description.into(),
-                template: tid,
+                entity: ItemEntity::Template(tid),
                 created: now,
             },
         );
@@ -216,6 +217,13 @@ impl Sim {
     /// What a `/transfer/{uuid}/{name}` URL points at.
     pub fn transfer_target(&self, transfer: Uuid, file: &str) -> Option<TransferTarget> {
         let g = self.inner.read();
+        if let Some(m) = g
+            .media
+            .values()
+            .find(|m| m.transfer == transfer && m.file.name == file)
+        {
+            return Some(TransferTarget::Media { media: m.id });
+        }
         let t = g.templates.values().find(|t| t.transfer == transfer)?;
         let f = t.files.iter().find(|f| f.name == file)?;
         Some(if f.is_descriptor {
@@ -259,7 +267,9 @@ impl Sim {
             .chain(ovf.files.iter().map(|f| f.0.clone()))
             .collect::<Vec<_>>()
             .join(" ");
-        let t = g.templates.get_mut(&template).expect("checked above");
+        let Some(t) = g.templates.get_mut(&template) else {
+            return Err(SimError::no_access(&EntityRef::Template(template)));
+        };
         t.ovf_uploaded = true;
         t.pending_vms = ovf.vms.clone();
         t.network_names = if ovf.networks.is_empty() {
@@ -353,7 +363,12 @@ impl Sim {
     fn finish_import(self: &Arc<Self>, template: Id) -> SimResult<()> {
         let (vms, os_hint) = {
             let g = self.inner.read();
-            let t = &g.templates[&template];
+            let gone = || {
+                SimError::BadRequest(format!(
+                    "The vApp template {template} was deleted during its upload."
+                ))
+            };
+            let t = g.templates.get(&template).ok_or_else(gone)?;
             if t.status == 8 {
                 return Ok(());
             }
@@ -363,7 +378,11 @@ impl Sim {
         let task_id = {
             let mut g = self.inner.write();
             let (org, vdc) = {
-                let t = &g.templates[&template];
+                let t = g.templates.get(&template).ok_or_else(|| {
+                    SimError::BadRequest(format!(
+                        "The vApp template {template} was deleted during its upload."
+                    ))
+                })?;
                 (t.org, t.vdc)
             };
             let profile = g
@@ -428,7 +447,14 @@ impl Sim {
                 );
                 ids.push(id);
             }
-            let t = g.templates.get_mut(&template).expect("template exists");
+            let Some(t) = g.templates.get_mut(&template) else {
+                for id in ids {
+                    g.vms.remove(&id);
+                }
+                return Err(SimError::BadRequest(format!(
+                    "The vApp template {template} was deleted during its upload."
+                )));
+            };
             t.vms = ids;
             t.status = 8;
             t.files.clear();
@@ -473,7 +499,11 @@ impl Sim {
                 c.items.retain(|x| *x != item);
                 c.version += 1;
             }
-            if let Some(t) = g.templates.remove(&i.template) {
+            if let ItemEntity::Media(m) = i.entity {
+                g.media.remove(&m);
+                g.metadata.remove(&EntityRef::Media(m));
+            }
+            if let Some(t) = i.template().and_then(|t| g.templates.remove(&t)) {
                 for vm in t.vms {
                     g.vms.remove(&vm);
                     g.metadata.remove(&EntityRef::TemplateVm(vm));
@@ -531,7 +561,7 @@ impl Sim {
         let now = Utc::now();
         let item = match target_item {
             Some(ti) => {
-                let old = g.items.get(&ti).map(|i| i.template);
+                let old = g.items.get(&ti).and_then(|i| i.template());
                 if let Some(old) = old
                     && let Some(t) = g.templates.remove(&old)
                 {
@@ -540,7 +570,7 @@ impl Sim {
                     }
                 }
                 if let Some(i) = g.items.get_mut(&ti) {
-                    i.template = tid;
+                    i.entity = ItemEntity::Template(tid);
                     i.name = name.into();
                     i.description = description.into();
                 }
@@ -555,7 +585,7 @@ impl Sim {
                         catalog: cat,
                         name: name.into(),
                         description: description.into(),
-                        template: tid,
+                        entity: ItemEntity::Template(tid),
                         created: now,
                     },
                 );
@@ -649,6 +679,137 @@ impl Sim {
             duration: Duration::from_secs(20),
         });
         Ok((tid, task))
+    }
+}
+
+impl Sim {
+    /// `POST /api/catalog/{id}/action/upload` with a `Media`: a catalog item
+    /// holding a media image waiting for its bytes. Returns the item id.
+    pub fn start_media_upload(
+        &self,
+        caller: &Caller,
+        cat: Id,
+        name: &str,
+        description: &str,
+        image_type: &str,
+        size: i64,
+    ) -> SimResult<Id> {
+        let mut g = self.inner.write();
+        let org = match g.catalogs.get(&cat) {
+            Some(c) if caller.can_see_org(c.org) => c.org,
+            _ => return Err(SimError::no_access(&EntityRef::Catalog(cat))),
+        };
+        self.require_catalog_admin(caller, org)?;
+        if name.trim().is_empty() {
+            return Err(SimError::BadRequest(
+                "The media name must not be empty.".into(),
+            ));
+        }
+        if size <= 0 {
+            return Err(SimError::BadRequest(format!(
+                "The media size {size} must be positive."
+            )));
+        }
+        let image_type = match image_type.to_ascii_lowercase().as_str() {
+            "iso" => "iso",
+            "floppy" => "floppy",
+            other => {
+                return Err(SimError::BadRequest(format!(
+                    "Unknown media image type \"{other}\" (iso or floppy)."
+                )));
+            }
+        };
+        if g.catalogs[&cat]
+            .items
+            .iter()
+            .filter_map(|i| g.items.get(i))
+            .any(|i| i.name == name)
+        {
+            return Err(SimError::DuplicateName(format!(
+                "Catalog Item with name \"{name}\" already exists in this catalog."
+            )));
+        }
+        let vdc = g
+            .vdcs
+            .values()
+            .find(|v| v.org == org)
+            .map(|v| v.id)
+            .ok_or_else(|| {
+                SimError::BadRequest(
+                    "The catalog's organization has no VDC to hold the media.".into(),
+                )
+            })?;
+        let mid = g.new_id();
+        let iid = g.new_id();
+        let transfer = seeded_uuid(&mut g);
+        let now = Utc::now();
+        g.media.insert(
+            mid,
+            Media {
+                id: mid,
+                org,
+                vdc,
+                catalog_item: iid,
+                name: name.into(),
+                description: description.into(),
+                image_type: image_type.into(),
+                status: 0,
+                transfer,
+                file: UploadFile {
+                    name: "file".into(),
+                    size,
+                    received: 0,
+                    ranges: Default::default(),
+                    is_descriptor: false,
+                },
+                owner: caller.user,
+                created: now,
+            },
+        );
+        g.items.insert(
+            iid,
+            CatalogItem {
+                id: iid,
+                catalog: cat,
+                name: name.into(),
+                description: description.into(),
+                entity: ItemEntity::Media(mid),
+                created: now,
+            },
+        );
+        if let Some(c) = g.catalogs.get_mut(&cat) {
+            c.items.push(iid);
+            c.version += 1;
+        }
+        Ok(iid)
+    }
+
+    /// A chunk of a media image; the media resolves when complete.
+    pub fn upload_media_chunk(
+        &self,
+        media: Id,
+        first: u64,
+        last: u64,
+        total: Option<u64>,
+    ) -> SimResult<()> {
+        let mut g = self.inner.write();
+        let m = g
+            .media
+            .get_mut(&media)
+            .ok_or_else(|| SimError::no_access(&EntityRef::Media(media)))?;
+        let size = m.file.size as u64;
+        if total.is_some_and(|t| t != size) || last < first || last >= size {
+            return Err(SimError::BadRequest(format!(
+                "Invalid byte range {first}-{last} for a media of {size} bytes."
+            )));
+        }
+        if m.file.ranges.insert((first, last)) {
+            m.file.received = merged_len(&m.file.ranges);
+        }
+        if m.file.received >= size {
+            m.status = 1;
+        }
+        Ok(())
     }
 }
 

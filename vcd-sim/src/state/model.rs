@@ -33,6 +33,7 @@ pub enum EntityRef {
     Service(Id),
     ApiFilter(Id),
     VimServer(Id),
+    Media(Id),
 }
 
 impl EntityRef {
@@ -54,7 +55,8 @@ impl EntityRef {
             | EntityRef::Right(i)
             | EntityRef::Service(i)
             | EntityRef::ApiFilter(i)
-            | EntityRef::VimServer(i) => i,
+            | EntityRef::VimServer(i)
+            | EntityRef::Media(i) => i,
         }
     }
 
@@ -77,6 +79,7 @@ impl EntityRef {
             EntityRef::Service(_) => "service",
             EntityRef::ApiFilter(_) => "apifilter",
             EntityRef::VimServer(_) => "vimserver",
+            EntityRef::Media(_) => "media",
         };
         format!("urn:vcloud:{kind}:{}", self.id())
     }
@@ -102,6 +105,7 @@ impl EntityRef {
             EntityRef::Service(_) => format!("/api/admin/extension/service/{id}"),
             EntityRef::ApiFilter(_) => format!("/api/admin/extension/service/apifilter/{id}"),
             EntityRef::VimServer(_) => format!("/api/admin/extension/vimServer/{id}"),
+            EntityRef::Media(_) => format!("/api/media/{id}"),
         }
     }
 
@@ -124,6 +128,7 @@ impl EntityRef {
             EntityRef::Service(_) => "application/vnd.vmware.admin.service+xml",
             EntityRef::ApiFilter(_) => "application/vnd.vmware.admin.apiFilter+xml",
             EntityRef::VimServer(_) => "application/vnd.vmware.admin.vmwvirtualcenter+xml",
+            EntityRef::Media(_) => "application/vnd.vmware.vcloud.media+xml",
         }
     }
 }
@@ -222,12 +227,52 @@ pub struct Catalog {
     pub items: Vec<Id>,
 }
 
+/// What a catalog item holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemEntity {
+    Template(Id),
+    Media(Id),
+}
+
 pub struct CatalogItem {
     pub id: Id,
     pub catalog: Id,
     pub name: String,
     pub description: String,
-    pub template: Id,
+    pub entity: ItemEntity,
+    pub created: DateTime<Utc>,
+}
+
+impl CatalogItem {
+    pub fn template(&self) -> Option<Id> {
+        match self.entity {
+            ItemEntity::Template(t) => Some(t),
+            ItemEntity::Media(_) => None,
+        }
+    }
+
+    pub fn entity_ref(&self) -> EntityRef {
+        match self.entity {
+            ItemEntity::Template(t) => EntityRef::Template(t),
+            ItemEntity::Media(m) => EntityRef::Media(m),
+        }
+    }
+}
+
+/// An ISO/floppy image uploaded into a catalog.
+pub struct Media {
+    pub id: Id,
+    pub org: Id,
+    pub vdc: Id,
+    pub catalog_item: Id,
+    pub name: String,
+    pub description: String,
+    pub image_type: String,
+    /// 0 while uploading, 1 when resolved.
+    pub status: i32,
+    pub transfer: Uuid,
+    pub file: UploadFile,
+    pub owner: Id,
     pub created: DateTime<Utc>,
 }
 

@@ -181,7 +181,17 @@ impl Sim {
                     .filter(|c| in_scope(c.org) || (!admin && c.published))
                 {
                     let e = EntityRef::Catalog(c.id);
-                    let templates = c.items.len();
+                    let kinds: Vec<ItemEntity> = c
+                        .items
+                        .iter()
+                        .filter_map(|i| g.items.get(i))
+                        .map(|i| i.entity)
+                        .collect();
+                    let templates = kinds
+                        .iter()
+                        .filter(|k| matches!(k, ItemEntity::Template(_)))
+                        .count();
+                    let media = kinds.len() - templates;
                     out.push(Record {
                         element: if admin {
                             "AdminCatalogRecord"
@@ -199,7 +209,7 @@ impl Sim {
                             ("orgName", t(g.org_name(c.org))),
                             ("org", Attr::Ref(EntityRef::Org(c.org))),
                             ("numberOfVAppTemplates", t(templates)),
-                            ("numberOfMedia", t(0)),
+                            ("numberOfMedia", t(media)),
                             ("createdOn", date(c.created)),
                         ],
                         metadata: meta(e),
@@ -214,7 +224,11 @@ impl Sim {
                     if !(in_scope(c.org) || (!admin && c.published)) {
                         continue;
                     }
-                    let tpl = g.templates.get(&i.template);
+                    let tpl = i.template().and_then(|t| g.templates.get(&t));
+                    let media = match i.entity {
+                        ItemEntity::Media(m) => g.media.get(&m),
+                        ItemEntity::Template(_) => None,
+                    };
                     let e = EntityRef::CatalogItem(i.id);
                     out.push(Record {
                         element: if admin {
@@ -227,31 +241,55 @@ impl Sim {
                         attrs: vec![
                             ("catalogName", t(&c.name)),
                             ("catalog", Attr::Ref(EntityRef::Catalog(c.id))),
-                            ("entity", Attr::Ref(EntityRef::Template(i.template))),
+                            ("entity", Attr::Ref(i.entity_ref())),
                             (
                                 "entityName",
-                                t(tpl.map(|t| t.name.clone()).unwrap_or_default()),
+                                t(tpl
+                                    .map(|t| t.name.clone())
+                                    .or(media.map(|m| m.name.clone()))
+                                    .unwrap_or_default()),
                             ),
-                            ("entityType", t("vapptemplate")),
                             (
-                                "status",
-                                t(if tpl.is_some_and(|t| t.status == 8) {
-                                    "RESOLVED"
+                                "entityType",
+                                t(if media.is_some() {
+                                    "media"
                                 } else {
-                                    "UNRESOLVED"
+                                    "vapptemplate"
                                 }),
                             ),
                             (
+                                "status",
+                                t(
+                                    if tpl.is_some_and(|t| t.status == 8)
+                                        || media.is_some_and(|m| m.status == 1)
+                                    {
+                                        "RESOLVED"
+                                    } else {
+                                        "UNRESOLVED"
+                                    },
+                                ),
+                            ),
+                            (
                                 "storageKB",
-                                t(tpl.map(|t| template_storage_kb(&g, t)).unwrap_or(0)),
+                                t(tpl
+                                    .map(|t| template_storage_kb(&g, t))
+                                    .or(media.map(|m| m.file.size.max(0) as u64 / 1024))
+                                    .unwrap_or(0)),
                             ),
                             (
                                 "vdc",
-                                Attr::Ref(EntityRef::Vdc(tpl.map(|t| t.vdc).unwrap_or_default())),
+                                Attr::Ref(EntityRef::Vdc(
+                                    tpl.map(|t| t.vdc)
+                                        .or(media.map(|m| m.vdc))
+                                        .unwrap_or_default(),
+                                )),
                             ),
                             (
                                 "vdcName",
-                                t(tpl.map(|t| g.vdc_name(t.vdc)).unwrap_or_default()),
+                                t(tpl
+                                    .map(|t| g.vdc_name(t.vdc))
+                                    .or(media.map(|m| g.vdc_name(m.vdc)))
+                                    .unwrap_or_default()),
                             ),
                             ("isPublished", t(c.published)),
                             ("ownerName", t(g.user_name(c.owner))),
