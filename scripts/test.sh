@@ -13,10 +13,14 @@ source scripts/broker.sh
 ensure_broker
 export CSE_TEST_AMQP_URL
 
-# Python clients (pyvcloud, vcd-cli, pyVmomi) used as third-party test clients.
-if [ -x scripts/python-clients.sh ]; then
-    scripts/python-clients.sh
-fi
+# Test fixtures prepared once, before tests run in parallel:
+# - third-party Python clients run against the simulator (pyvcloud + vcd-cli, pyVmomi 9.x and 6.7.1);
+# - the original CSE 1.2.5 bootstrap scripts the guest model must run unchanged.
+for prepare in scripts/python-clients.sh scripts/python-vsphere-clients.sh scripts/fetch-original-scripts.sh; do
+    if [ -x "$prepare" ]; then
+        "$prepare"
+    fi
+done
 
 export PROPTEST_CASES="${PROPTEST_CASES:-64}"
 cargo test --workspace --all-targets --no-fail-fast

@@ -6,3 +6,5 @@
 
 pub mod amqp;
 pub mod service;
+pub mod vcd;
+pub mod vsphere;
