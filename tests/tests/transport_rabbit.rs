@@ -69,7 +69,7 @@ async fn a_slow_handler_produces_vcds_504_over_rabbitmq() {
     };
     let _lock = cse_bus::testing::broker_lock_shared().unwrap();
     let (exchange, key) = unique_names("slow");
-    let handler = Recorder::new(Duration::from_secs(2));
+    let handler = Recorder::new(Duration::from_millis(1500));
     let server_bus = Arc::new(RabbitBus::from_url(&broker.url).unwrap());
     let pool = start_server(
         server_bus.clone(),

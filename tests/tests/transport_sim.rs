@@ -22,8 +22,8 @@ async fn through_the_simulator(
     key: &str,
 ) {
     // The server answers system info itself; every other route goes to a
-    // handler that takes 2 s, longer than the simulator's 1 s timeout.
-    let slow = Recorder::new(Duration::from_secs(2));
+    // handler that takes 1.5 s, longer than the simulator's 1 s timeout.
+    let slow = Recorder::new(Duration::from_millis(1500));
     let handler: Arc<dyn Handler> = Arc::new(Service::with_operations(slow.clone()));
     let pool = start_server(
         server_bus,

@@ -368,3 +368,152 @@ async fn deleting_a_queue_ends_its_consumers() {
     assert!(!broker.has_exchange("vcdext"));
     bus.delete_queue("cse").await.unwrap();
 }
+
+#[derive(Debug, Clone)]
+enum Op {
+    Publish,
+    /// Take one delivery on consumer `i % consumers` (if one is ready).
+    Take(usize),
+    /// Settle the oldest held delivery: ack, requeue or drop.
+    Ack,
+    Requeue,
+    Reject,
+    /// Drop consumer `i` (its unacked messages go back) and open a new one.
+    Replace(usize),
+    /// Lose the whole connection (every consumer) and reconnect.
+    LoseConnection,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => Just(Op::Publish),
+        4 => (0usize..3).prop_map(Op::Take),
+        3 => Just(Op::Ack),
+        1 => Just(Op::Requeue),
+        1 => Just(Op::Reject),
+        1 => (0usize..3).prop_map(Op::Replace),
+        1 => Just(Op::LoseConnection),
+    ]
+}
+
+async fn try_next(consumer: &mut Box<dyn Consumer>) -> Option<Delivery> {
+    tokio::time::timeout(Duration::from_millis(1), consumer.next())
+        .await
+        .ok()
+        .flatten()
+}
+
+proptest::proptest! {
+    /// Whatever consumers do, no message is lost or acknowledged twice, a
+    /// message rejected without requeue is gone, and a message handed out
+    /// before comes back flagged `redelivered`.
+    #[test]
+    fn messages_are_conserved_and_redelivery_is_flagged(ops in proptest::collection::vec(op(), 1..80)) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let broker = MemoryBroker::new();
+            let publisher = broker.connect();
+            let server = setup(&broker).await;
+            let opts = ConsumeOptions { prefetch: 2, ..Default::default() };
+            let mut consumers = Vec::new();
+            for _ in 0..3 {
+                consumers.push(server.consume("cse", opts.clone()).await.unwrap());
+            }
+            let mut published = 0u32;
+            let mut held: std::collections::VecDeque<Delivery> = Default::default();
+            let mut seen = std::collections::HashSet::new();
+            let mut acked = std::collections::HashMap::<String, u32>::new();
+            let mut rejected = std::collections::HashSet::new();
+            // A message handed out before carries the flag. (The converse does
+            // not hold: a message prefetched into a consumer's buffer and never
+            // taken is also redelivered, as with RabbitMQ.)
+            let check = |d: &Delivery, seen: &mut std::collections::HashSet<String>| {
+                let body = String::from_utf8(d.message.body.to_vec()).unwrap();
+                if seen.contains(&body) {
+                    assert!(d.redelivered, "redelivered flag of {body}");
+                }
+                seen.insert(body);
+            };
+            for op in ops {
+                match op {
+                    Op::Publish => {
+                        publisher
+                            .publish("vcdext", "cse", Message::new(format!("m{published}")))
+                            .await
+                            .unwrap();
+                        published += 1;
+                    }
+                    Op::Take(i) => {
+                        let n = consumers.len();
+                        if let Some(d) = try_next(&mut consumers[i % n]).await {
+                            check(&d, &mut seen);
+                            held.push_back(d);
+                        }
+                    }
+                    Op::Ack | Op::Requeue | Op::Reject => {
+                        if let Some(d) = held.pop_front() {
+                            let body = String::from_utf8(d.message.body.to_vec()).unwrap();
+                            let result = match op {
+                                Op::Ack => d.ack().await,
+                                Op::Requeue => d.nack(true).await,
+                                _ => d.nack(false).await,
+                            };
+                            // Settling fails only when its channel was closed
+                            // (the message went back to the queue then).
+                            if result.is_ok() {
+                                match op {
+                                    Op::Ack => *acked.entry(body).or_default() += 1,
+                                    Op::Reject => { rejected.insert(body); }
+                                    _ => {}
+                                }
+                            } else {
+                                assert!(matches!(result, Err(BusError::ChannelClosed(_))));
+                            }
+                        }
+                    }
+                    Op::Replace(i) => {
+                        let n = consumers.len();
+                        consumers[i % n] = server.consume("cse", opts.clone()).await.unwrap();
+                    }
+                    Op::LoseConnection => {
+                        server.close();
+                        consumers.clear();
+                        for _ in 0..3 {
+                            consumers.push(server.consume("cse", opts.clone()).await.unwrap());
+                        }
+                    }
+                }
+            }
+            // Drain: whatever is held is abandoned (its channels close); a
+            // fresh consumer gets everything not yet acked or rejected.
+            held.clear();
+            consumers.clear();
+            let mut drain = server
+                .consume("cse", ConsumeOptions::default())
+                .await
+                .unwrap();
+            while let Some(d) = try_next(&mut drain).await {
+                check(&d, &mut seen);
+                let body = String::from_utf8(d.message.body.to_vec()).unwrap();
+                d.ack().await.unwrap();
+                *acked.entry(body).or_default() += 1;
+            }
+            for i in 0..published {
+                let body = format!("m{i}");
+                let times = acked.get(&body).copied().unwrap_or(0);
+                if rejected.contains(&body) {
+                    assert_eq!(times, 0, "{body} was rejected");
+                } else {
+                    assert_eq!(times, 1, "{body} acknowledged exactly once");
+                }
+            }
+            assert_eq!(broker.ready_count("cse"), Some(0));
+            assert_eq!(broker.unacked_count("cse"), 0);
+        });
+    }
+}
