@@ -1,7 +1,8 @@
-//! `vcd-sim`: the standalone simulator. `vcd-sim serve` runs vCD's REST API
-//! (HTTPS with a self-signed certificate by default) over a world file or the
-//! built-in world, prints URLs and credentials as JSON, and stops cleanly on
-//! SIGINT/SIGTERM.
+//! `vcd-sim`: the standalone simulator. `vcd-sim serve` runs vCD's REST API,
+//! its API-extension routing (over RabbitMQ with `--amqp-url`, else in memory)
+//! and the simulated vCenter over the guest model (HTTPS with a self-signed
+//! certificate by default), over a world file or the built-in world, prints
+//! URLs and credentials as JSON, and stops cleanly on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vcd_sim::clock::Clock;
-use vcd_sim::serve::SimBuilder;
+use vcd_sim::assembly::{BusChoice, FullSimBuilder};
 use vcd_sim::world::World;
 
 #[derive(Parser)]
@@ -52,6 +53,9 @@ struct ServeArgs {
     /// Write URLs and credentials as JSON to this file.
     #[arg(long)]
     info_file: Option<PathBuf>,
+    /// vCD's extensibility timeout in seconds (how long vCD waits for an extension's reply).
+    #[arg(long, default_value_t = 10.0)]
+    extension_timeout: f64,
 }
 
 #[tokio::main]
@@ -78,19 +82,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         Duration::from_secs(2)
     };
-    let mut b = SimBuilder::new()
+    if !(args.extension_timeout.is_finite() && args.extension_timeout > 0.0) {
+        anyhow::bail!(
+            "--extension-timeout must be a positive number of seconds, got {}",
+            args.extension_timeout
+        );
+    }
+    let mut b = FullSimBuilder::new()
         .world(world)
         .clock(clock)
         .bind(args.bind)
         .https(!args.plain_http)
-        .import_linger(linger);
+        .extension_timeout(Duration::from_secs_f64(args.extension_timeout))
+        .customize(move |sim| sim.import_linger(linger));
     if let Some(v) = args.vcenter_bind {
         b = b.vcenter_bind(v);
     }
     if let Some(u) = &args.amqp_url {
-        b = b.amqp_url(u.clone());
+        b = b.bus(BusChoice::Rabbit(u.clone()));
     }
-    let handle = b.start().await?;
+    let full = b.start().await?;
+    let handle = &full.handle;
     let info = serde_json::to_string_pretty(&handle.info())?;
     if let Some(f) = &args.info_file {
         std::fs::write(f, &info)
@@ -99,7 +111,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("{info}");
     wait_for_signal().await;
     eprintln!("vcd-sim: stopping");
-    handle.shutdown().await;
+    full.shutdown().await;
     Ok(())
 }
 
