@@ -5,6 +5,7 @@
 //! surfaces; it never knows whether it talks to the real thing or a simulator.
 
 pub mod amqp;
+pub mod cli;
 pub mod service;
 pub mod tenant;
 pub mod vcd;
