@@ -506,6 +506,37 @@ fn template_upload_targets() {
 }
 
 #[test]
+fn standalone_sections() {
+    let nics: NetworkConnectionSection = parse("network_connection_section.xml");
+    let primary = nics.primary().unwrap();
+    assert_eq!((primary.network.as_str(), primary.index), ("net1", 1));
+    assert_eq!(primary.ip_address.as_deref(), Some("10.0.0.13"));
+
+    let hw: VirtualHardwareSection = parse("virtual_hardware_section.xml");
+    assert_eq!(
+        hw.primary_ip(),
+        None,
+        "first NIC item has no address (pyvcloud semantics)"
+    );
+    assert_eq!(hw.cpu_count(), Some(1));
+    assert_eq!(hw.memory_mb(), None);
+
+    let guest: GuestCustomizationSection = parse("guest_customization_section.xml");
+    assert_eq!(guest.admin_password.as_deref(), Some("chosen&<secret>"));
+    assert!(
+        guest
+            .customization_script
+            .as_deref()
+            .unwrap()
+            .contains("echo pre > /tmp/phase")
+    );
+
+    let networks: NetworkConfigSection = parse("network_config_section.xml");
+    assert_eq!(networks.configs.len(), 2);
+    assert_eq!(networks.configs[1].configuration.parent_network, None);
+}
+
+#[test]
 fn guest_customization_debug_hides_password() {
     let vm: Vm = parse("vm.xml");
     let debug = format!("{vm:?}");

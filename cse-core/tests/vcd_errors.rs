@@ -2,7 +2,7 @@
 //! [`VcdXmlError`] naming the document and what was wrong — never a panic, never a silently
 //! wrong value.
 
-use cse_core::vcd::canonical::canonicalize;
+use cse_core::vcd::canonical::{canonicalize, equivalent};
 use cse_core::vcd::*;
 
 const V: &str = "http://www.vmware.com/vcloud/v1.5";
@@ -203,6 +203,8 @@ fn canonicaliser_ignores_prefixes_order_and_whitespace_but_not_namespaces() {
     let b =
         r#"<z:a xmlns:z="urn:x" xmlns:w="urn:y" w:p="2" q="1"><z:b><![CDATA[t&u]]></z:b></z:a>"#;
     assert_eq!(canonicalize(a).unwrap(), canonicalize(b).unwrap());
+    assert!(equivalent(a, b).unwrap());
+    assert!(equivalent(a, "<a></b>").is_err());
     let c = r#"<a xmlns="urn:other" q="1" xmlns:y="urn:y" y:p="2"><b>t&amp;u</b></a>"#;
     assert_ne!(canonicalize(a).unwrap(), canonicalize(c).unwrap());
     let d = r#"<a xmlns="urn:x" xmlns:y="urn:y" q="1" p="2"><b>t&amp;u</b></a>"#;
@@ -217,4 +219,46 @@ fn canonicaliser_ignores_prefixes_order_and_whitespace_but_not_namespaces() {
         canonicalize(e).unwrap(),
         "extra element matters"
     );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vapp_fixture() -> &'static str {
+        include_str!("fixtures/xml/vapp.xml")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics any parser.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = VApp::from_xml(&text);
+            let _ = Task::from_xml(&text);
+            let _ = QueryResultRecords::from_xml(&text);
+            let _ = canonicalize(&text);
+        }
+
+        /// A real document with a span replaced by XML-significant junk never panics; when it
+        /// still parses, it re-serialises to a parseable document.
+        #[test]
+        fn mutated_documents_never_panic(
+            start in 0usize..8000,
+            len in 0usize..40,
+            junk in "[<>&\"'/=a-z: ]{0,8}",
+        ) {
+            let doc = vapp_fixture();
+            let start = (0..=start.min(doc.len())).rev().find(|i| doc.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + len).min(doc.len());
+            let end = (end..=doc.len()).find(|i| doc.is_char_boundary(*i)).unwrap_or(doc.len());
+            let mutated = format!("{}{}{}", &doc[..start], junk, &doc[end..]);
+            if let Ok(vapp) = VApp::from_xml(&mutated) {
+                let xml = vapp.to_xml().map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(VApp::from_xml(&xml).ok(), Some(vapp));
+            }
+            let _ = canonicalize(&mutated);
+        }
+    }
 }

@@ -96,6 +96,10 @@ golden_tests! {
     upload_vapp_template_params: UploadVAppTemplateParams = "upload_vapp_template_params.xml";
     deploy_vapp_params: DeployVAppParams = "deploy_vapp_params.xml";
     right_cse: Right = "right_cse.xml";
+    network_connection_section: NetworkConnectionSection = "network_connection_section.xml";
+    guest_customization_section: GuestCustomizationSection = "guest_customization_section.xml";
+    network_config_section: NetworkConfigSection = "network_config_section.xml";
+    virtual_hardware_section: VirtualHardwareSection = "virtual_hardware_section.xml";
 }
 
 /// Every fixture file is covered by a golden test above (no orphan fixtures).

@@ -665,6 +665,20 @@ proptest! {
     }
 
     #[test]
+    fn entity_ids_never_panic_and_round_trip(value in "\\PC{0,60}", bytes in any::<[u8; 16]>()) {
+        let _ = cse_core::vcd::ids::entity_uuid(&value);
+        let uuid = uuid::Uuid::from_bytes(bytes);
+        for href in [
+            cse_core::vcd::ids::vapp_href("https://h/api", &uuid),
+            cse_core::vcd::ids::vm_href("https://h/api/", &uuid),
+            cse_core::vcd::ids::vdc_href("https://h/api", &uuid),
+            cse_core::vcd::ids::urn("vapp", &uuid),
+        ] {
+            prop_assert_eq!(cse_core::vcd::ids::entity_uuid(&href).unwrap(), uuid);
+        }
+    }
+
+    #[test]
     fn catalog_item_round_trips(
         (href, id, name, media_type, links, description) in (text(), opt_text(), text(), opt_text(), links(), opt_text()),
         entity in entity(),

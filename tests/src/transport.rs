@@ -265,3 +265,77 @@ pub async fn start_server(
     );
     pool
 }
+
+/// The vCD simulator's REST API (plain HTTP) with the router as its extension forwarder.
+pub async fn start_vcd_sim(router: ExtensionRouter) -> vcd_sim::serve::SimHandle {
+    cse_bus::tls::install_crypto_provider();
+    vcd_sim::serve::SimBuilder::new()
+        .https(false)
+        .extension_forwarder(Arc::new(router))
+        .start()
+        .await
+        .expect("the simulator starts")
+}
+
+/// Logs in (`POST /api/sessions`) and returns the `x-vcloud-authorization` token.
+pub async fn vcd_login(base_url: &str, org: &str, user: &str, password: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{base_url}/api/sessions"))
+        .basic_auth(format!("{user}@{org}"), Some(password))
+        .header("Accept", "application/*+xml;version=29.0")
+        .send()
+        .await
+        .expect("login request");
+    assert_eq!(resp.status(), 200, "login of {user}@{org}");
+    resp.headers()["x-vcloud-authorization"]
+        .to_str()
+        .expect("token text")
+        .to_owned()
+}
+
+/// Registers the `cse` extension service the way `cse install` does.
+pub async fn register_cse(base_url: &str, exchange: &str, routing_key: &str) {
+    let token = vcd_login(base_url, "System", "administrator", "vmware-sim-admin").await;
+    let service = format!(
+        r#"<vmext:Service xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" name="cse">
+  <vmext:Namespace>cse</vmext:Namespace>
+  <vmext:Enabled>true</vmext:Enabled>
+  <vmext:RoutingKey>{routing_key}</vmext:RoutingKey>
+  <vmext:Exchange>{exchange}</vmext:Exchange>
+  <vmext:ApiFilters>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse</vmext:UrlPattern></vmext:ApiFilter>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse/.*/.*</vmext:UrlPattern></vmext:ApiFilter>
+  </vmext:ApiFilters>
+</vmext:Service>"#
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("{base_url}/api/admin/extension/service"))
+        .header("Accept", "application/*+xml;version=29.0")
+        .header("Content-Type", "application/vnd.vmware.admin.service+xml")
+        .header("x-vcloud-authorization", token)
+        .body(service)
+        .send()
+        .await
+        .expect("register the extension");
+    assert_eq!(resp.status(), 201, "extension registered");
+}
+
+/// A tenant client logged in to the simulator as alice@acme, with vcd-cli's headers.
+pub async fn sim_tenant(base_url: &str) -> reqwest::Client {
+    let token = vcd_login(base_url, "acme", "alice", "alice-pw").await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "Accept",
+        reqwest::header::HeaderValue::from_static("application/*+json;version=29.0"),
+    );
+    headers.insert(
+        "x-vcloud-authorization",
+        reqwest::header::HeaderValue::from_str(&token).expect("token header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}

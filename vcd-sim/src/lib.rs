@@ -8,9 +8,11 @@
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
 //! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
 //! - `state`, `rest`, `world`, `serve`: vCD's object model, its REST API, the world file, `vcd-sim serve`.
+//! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts).
 
 pub mod clock;
 pub mod ext;
+pub mod guest;
 pub mod guest_api;
 pub mod rest;
 pub mod serve;

@@ -182,3 +182,10 @@ pub fn render(nodes: &[CanonicalNode]) -> String {
 pub fn canonical_string(xml: &str) -> Result<String, CanonicalError> {
     canonicalize(xml).map(|nodes| render(&nodes))
 }
+
+/// Whether two XML texts are the same document under the canonical rules (namespaces, names,
+/// sorted attributes, trimmed text and element order compared; prefixes, attribute order,
+/// `xmlns` declarations, comments and insignificant whitespace ignored).
+pub fn equivalent(a: &str, b: &str) -> Result<bool, CanonicalError> {
+    Ok(canonicalize(a)? == canonicalize(b)?)
+}

@@ -29,16 +29,20 @@ pub fn entity_uuid(value: &str) -> Result<Uuid, IdError> {
     let no_query = value.split(['?', '#']).next().unwrap_or_default();
     let trimmed = no_query.trim_end_matches('/');
     let last = trimmed.rsplit(['/', ':']).next().unwrap_or_default();
-    let candidate = match last.len() {
-        0..36 => last,
-        len => &last[len - 36..],
+    let no_uuid = || IdError::NoUuid {
+        value: value.to_owned(),
     };
-    Uuid::parse_str(candidate)
-        .ok()
-        .filter(|_| candidate.len() == last.len() || last[..last.len() - 36].ends_with(['-', '_']))
-        .ok_or_else(|| IdError::NoUuid {
-            value: value.to_owned(),
-        })
+    // The UUID is the whole last segment or its last 36 bytes after a `-`/`_` separator
+    // (`vapp-<uuid>`); `get` keeps non-ASCII input from splitting a character.
+    let split = last.len().saturating_sub(36);
+    let (prefix, candidate) = match (last.get(..split), last.get(split..)) {
+        (Some(prefix), Some(candidate)) => (prefix, candidate),
+        _ => return Err(no_uuid()),
+    };
+    if candidate.len() != 36 || !(prefix.is_empty() || prefix.ends_with(['-', '_'])) {
+        return Err(no_uuid());
+    }
+    Uuid::try_parse(candidate).map_err(|_| no_uuid())
 }
 
 /// [`entity_uuid`] as the lower-case hyphenated string vCD uses in hrefs.

@@ -100,6 +100,8 @@ struct Shared {
     counters: Counters,
     stop: CancellationToken,
     connected_tx: watch::Sender<u32>,
+    /// Every request task, whatever connection it came from.
+    all_tasks: TaskTracker,
 }
 
 /// Running listeners. Stop them with [`ListenerPool::stop`].
@@ -125,6 +127,7 @@ impl ListenerPool {
             counters: Counters::default(),
             stop: CancellationToken::new(),
             connected_tx,
+            all_tasks: TaskTracker::new(),
         });
         let tasks = (0..shared.config.listeners.max(1))
             .map(|n| tokio::spawn(run_listener(shared.clone(), n)))
@@ -159,7 +162,13 @@ impl ListenerPool {
     /// running after `grace` are abandoned; the broker redelivers them.
     pub async fn stop(self, grace: Duration) {
         self.shared.stop.cancel();
-        let all = futures::future::join_all(self.tasks);
+        let shared = self.shared.clone();
+        let all = async move {
+            futures::future::join_all(self.tasks).await;
+            // Requests of connections lost earlier finish too.
+            shared.all_tasks.close();
+            shared.all_tasks.wait().await;
+        };
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::warn!("requests still running after the stop grace period; abandoning them");
         }
@@ -234,7 +243,9 @@ async fn run_listener(shared: Arc<Shared>, n: u32) {
                         delivery = consumer.next() => match delivery {
                             Some(d) => {
                                 let s = shared.clone();
-                                tracker.spawn(async move { process(&s, d).await });
+                                tracker.spawn(shared.all_tasks.track_future(async move {
+                                    process(&s, d).await;
+                                }));
                             }
                             None => break false,
                         },
@@ -247,12 +258,19 @@ async fn run_listener(shared: Arc<Shared>, n: u32) {
                 // In-flight requests settle on this consumer's channel: keep it
                 // open until they are done.
                 tracker.close();
-                tracker.wait().await;
-                drop(consumer);
                 if stopped {
+                    tracker.wait().await;
+                    drop(consumer);
                     tracing::info!(listener = n, "stopped");
                     return;
                 }
+                // Connection lost: reconnect at once; the old consumer lives
+                // on until its requests are done (their copies may come back
+                // on the new connection and wait for them in the journal).
+                tokio::spawn(async move {
+                    tracker.wait().await;
+                    drop(consumer);
+                });
                 tracing::warn!(listener = n, "lost the broker connection; reconnecting");
             }
             Err(e) => {

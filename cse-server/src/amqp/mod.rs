@@ -28,3 +28,50 @@ pub fn connection_options(amqp: &cse_core::config::AmqpConfig) -> cse_bus::Conne
     options.connection_name = Some(format!("cse {}", cse_core::CSE_VERSION));
     options
 }
+
+/// Starts the listener pool `cse run` needs: a RabbitMQ connection from the
+/// config's `amqp` section, `service.listeners` consumers with
+/// `service.prefetch`, the exchange checked passively (`cse install` creates
+/// it), and a reply journal in `state_dir` (in memory when `None`: then
+/// redeliveries are de-duplicated only within this process).
+pub fn start_from_config(
+    config: &cse_core::config::Config,
+    handler: std::sync::Arc<dyn Handler>,
+    state_dir: Option<&std::path::Path>,
+) -> Result<ListenerPool, JournalError> {
+    let journal = match state_dir {
+        Some(dir) => ReplyJournal::open(dir, journal::DEFAULT_CAPACITY)?,
+        None => ReplyJournal::in_memory(journal::DEFAULT_CAPACITY),
+    };
+    let bus = std::sync::Arc::new(cse_bus::RabbitBus::new(connection_options(&config.amqp)));
+    Ok(ListenerPool::start(
+        bus,
+        ListenerConfig::from_config(config),
+        handler,
+        journal,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_and_listener_settings_come_from_the_config() {
+        let mut config = cse_core::config::sample_model();
+        config.amqp.password = cse_core::config::Secret::new("s3cr3t-broker-pw");
+        let options = connection_options(&config.amqp);
+        assert_eq!(options.host, config.amqp.host);
+        assert_eq!(options.port, config.amqp.port);
+        assert_eq!(options.vhost, config.amqp.vhost);
+        assert_eq!(options.tls, config.amqp.ssl);
+        assert_eq!(options.password, config.amqp.password.expose());
+        assert!(!format!("{options:?}").contains(config.amqp.password.expose()));
+        let listeners = ListenerConfig::from_config(&config);
+        assert_eq!(listeners.exchange, config.amqp.exchange);
+        assert_eq!(listeners.routing_key, config.amqp.routing_key);
+        assert_eq!(listeners.listeners, config.service.listeners);
+        assert_eq!(listeners.prefetch, config.service.prefetch);
+        assert!(listeners.passive_exchange);
+    }
+}

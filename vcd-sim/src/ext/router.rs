@@ -82,10 +82,23 @@ struct Shared {
     link: watch::Sender<Link>,
 }
 
-/// vCD's API-extension routing over a [`Bus`].
+/// vCD's API-extension routing over a [`Bus`]. Clones share one reply queue.
+#[derive(Clone)]
 pub struct ExtensionRouter {
     shared: Arc<Shared>,
-    listener: OnceLock<tokio::task::JoinHandle<()>>,
+    listener: Arc<ListenerTask>,
+}
+
+/// The reply-queue task, started on first use and stopped with the last clone.
+#[derive(Default)]
+struct ListenerTask(OnceLock<tokio::task::JoinHandle<()>>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.get() {
+            handle.abort();
+        }
+    }
 }
 
 impl ExtensionRouter {
@@ -104,7 +117,7 @@ impl ExtensionRouter {
                 pending: Arc::new(Mutex::new(HashMap::new())),
                 link,
             }),
-            listener: OnceLock::new(),
+            listener: Arc::new(ListenerTask::default()),
         }
     }
 
@@ -130,6 +143,7 @@ impl ExtensionRouter {
             return not_routed_response(&req);
         }
         self.listener
+            .0
             .get_or_init(|| tokio::spawn(listen(self.shared.clone())));
         let timeout = self.shared.options.timeout;
         let deadline = tokio::time::Instant::now() + timeout;
@@ -208,11 +222,15 @@ impl ExtensionRouter {
     }
 }
 
-impl Drop for ExtensionRouter {
-    fn drop(&mut self) {
-        if let Some(handle) = self.listener.get() {
-            handle.abort();
-        }
+/// The simulator's REST layer hands matching requests over through this.
+impl crate::rest::ExtensionForwarder for ExtensionRouter {
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> futures::future::BoxFuture<'static, ForwardedResponse> {
+        let router = self.clone();
+        Box::pin(async move { ExtensionRouter::forward(&router, &target, req).await })
     }
 }
 

@@ -15,7 +15,8 @@ const KEY: &str = "cse";
 const REPLY_EXCHANGE: &str = "vcd.replyExchange";
 const REPLY_QUEUE: &str = "vcd.replyQueue.test";
 
-/// Counts executions per request id; sleeps `delay`; panics on `/panic`.
+/// Counts executions per request id; sleeps `delay` (except on `/fast`);
+/// panics on `/panic`.
 #[derive(Default)]
 struct Recorder {
     delay: Duration,
@@ -46,7 +47,9 @@ impl Handler for Recorder {
             .unwrap()
             .entry(request.id.clone())
             .or_default() += 1;
-        tokio::time::sleep(self.delay).await;
+        if request.request_uri != "/fast" {
+            tokio::time::sleep(self.delay).await;
+        }
         if request.request_uri == "/panic" {
             panic!("handler bug");
         }
@@ -455,4 +458,36 @@ async fn a_restarted_server_answers_a_handled_request_from_its_state_dir() {
     assert_eq!(first.runs("kept"), 1);
     assert_eq!(second.runs("kept"), 0);
     pool.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_listener_reconnects_at_once_while_a_request_still_runs() {
+    let broker = MemoryBroker::new();
+    let mut vcd = Vcd::new(&broker).await;
+    let handler = Recorder::slow(Duration::from_secs(20));
+    let pool = start(
+        &broker,
+        handler.clone(),
+        config(1, 4),
+        ReplyJournal::in_memory(16),
+    )
+    .await;
+    vcd.send("long", "/x").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    broker.drop_connections();
+    // Back well before the running request ends, serving new requests.
+    assert!(pool.wait_connected(Duration::from_secs(2)).await);
+    vcd.send("other", "/fast").await;
+    let (first, _) = vcd.reply().await;
+    assert_eq!(handler.runs("long"), 1);
+    // `other` is answered even though `long` still runs (20 s handler).
+    assert_eq!(first, "corr-other");
+    let (second, _) = vcd.reply().await;
+    assert_eq!(second, "corr-long");
+    assert_eq!(
+        handler.runs("long"),
+        1,
+        "the redelivered copy waited for the first run"
+    );
+    pool.stop(Duration::from_secs(30)).await;
 }

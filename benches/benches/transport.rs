@@ -1,0 +1,360 @@
+//! The extension round trip (simulated vCD → RabbitMQ → CSE listener pool →
+//! reply → vCD) next to a raw lapin request/reply round trip on the same
+//! broker in the same run, and the ratio of the two means.
+//!
+//! Needs a broker: `CSE_TEST_AMQP_URL` (default
+//! `amqp://guest:guest@127.0.0.1:5672/%2f`). Without one the benchmark says
+//! so and measures nothing.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use cse_bus::{Bus, ExchangeOptions, RabbitBus};
+use cse_server::amqp::{ListenerConfig, ListenerPool, ReplyJournal};
+use cse_server::service::Service;
+use futures_lite::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use vcd_sim::ext::{ExtensionRouter, ExtensionTarget, ForwardedRequest, SecurityContext};
+
+fn broker_url() -> String {
+    std::env::var(cse_bus::testing::TEST_AMQP_URL_VAR)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// Total time and iterations measured per benchmark, for the ratio.
+#[derive(Default)]
+struct Tally {
+    extension: (Duration, u64),
+    raw: (Duration, u64),
+}
+
+fn system_request() -> ForwardedRequest {
+    ForwardedRequest {
+        method: "GET".into(),
+        request_uri: "/api/cse/system".into(),
+        query_string: None,
+        headers: vec![
+            ("Accept".into(), "application/*+json;version=29.0".into()),
+            ("x-vcloud-authorization".into(), "bench-token".into()),
+        ],
+        body: bytes::Bytes::new(),
+        security: SecurityContext::default(),
+        remote_addr: None,
+    }
+}
+
+struct Extension {
+    router: ExtensionRouter,
+    target: ExtensionTarget,
+    pool: ListenerPool,
+    admin: Arc<RabbitBus>,
+}
+
+async fn extension_setup(url: &str) -> Result<Extension, String> {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (exchange, key) = (format!("cse-bench-{suffix}"), format!("cse-bench-{suffix}"));
+    let admin = Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?);
+    admin
+        .declare_exchange(&exchange, ExchangeOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let pool = ListenerPool::start(
+        Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?),
+        ListenerConfig {
+            passive_exchange: true,
+            ..ListenerConfig::new(exchange.clone(), key.clone())
+        },
+        Arc::new(Service::new()),
+        ReplyJournal::in_memory(4096),
+    );
+    if !pool.wait_connected(Duration::from_secs(10)).await {
+        return Err("the listeners did not attach".into());
+    }
+    let router = ExtensionRouter::new(
+        Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?) as Arc<dyn Bus>,
+        Duration::from_secs(10),
+    );
+    let target = ExtensionTarget {
+        name: "cse".into(),
+        namespace: "cse".into(),
+        exchange,
+        routing_key: key,
+        enabled: true,
+        id: "urn:vcloud:service:bench".into(),
+    };
+    // Warm up (reply queue subscription, connections).
+    let resp = router.forward(&target, system_request()).await;
+    if resp.status != 200 {
+        return Err(format!("warm-up request answered {}", resp.status));
+    }
+    Ok(Extension {
+        router,
+        target,
+        pool,
+        admin,
+    })
+}
+
+/// A raw lapin request/reply pair: a responder (own connection) consuming one
+/// queue, acknowledging and publishing to the reply queue, and a requester
+/// waiting for each reply: the floor under any extension round trip.
+struct Raw {
+    connection: Connection,
+    channel: lapin::Channel,
+    replies: lapin::Consumer,
+    request_queue: String,
+    reply_queue: String,
+    responder: tokio::task::JoinHandle<()>,
+}
+
+async fn raw_setup(url: &str) -> Result<Raw, lapin::Error> {
+    let connection = Connection::connect_with_runtime(
+        url,
+        ConnectionProperties::default(),
+        async_rs::Runtime::tokio_current(),
+    )
+    .await?;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let request_queue = format!("cse-bench-raw-req-{suffix}");
+    let reply_queue = format!("cse-bench-raw-reply-{suffix}");
+    let channel = connection.create_channel().await?;
+    for q in [&request_queue, &reply_queue] {
+        channel
+            .queue_declare(
+                q.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    // The responder has a connection of its own, as the CSE server does.
+    let responder_connection = Connection::connect_with_runtime(
+        url,
+        ConnectionProperties::default(),
+        async_rs::Runtime::tokio_current(),
+    )
+    .await?;
+    let responder_channel = responder_connection.create_channel().await?;
+    let mut requests = responder_channel
+        .basic_consume(
+            request_queue.as_str().into(),
+            "raw-responder".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let responder = tokio::spawn(async move {
+        while let Some(Ok(d)) = requests.next().await {
+            let reply_to = d
+                .properties
+                .reply_to()
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            let props = BasicProperties::default()
+                .with_correlation_id(d.properties.correlation_id().clone().unwrap_or_default());
+            let published = responder_channel
+                .basic_publish(
+                    "".into(),
+                    reply_to.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &d.data,
+                    props,
+                )
+                .await;
+            if published.is_err() {
+                break;
+            }
+            let _ = d.ack(BasicAckOptions::default()).await;
+        }
+        let _ = responder_connection.close(200, "done".into()).await;
+    });
+    let replies = channel
+        .basic_consume(
+            reply_queue.as_str().into(),
+            "raw-requester".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(Raw {
+        connection,
+        channel,
+        replies,
+        request_queue,
+        reply_queue,
+        responder,
+    })
+}
+
+impl Raw {
+    async fn round_trip(&mut self, payload: &[u8]) {
+        let correlation = uuid::Uuid::new_v4().to_string();
+        self.channel
+            .basic_publish(
+                "".into(),
+                self.request_queue.as_str().into(),
+                BasicPublishOptions::default(),
+                payload,
+                BasicProperties::default()
+                    .with_reply_to(self.reply_queue.as_str().into())
+                    .with_correlation_id(correlation.as_str().into()),
+            )
+            .await
+            .expect("publish the request");
+        loop {
+            let d = self
+                .replies
+                .next()
+                .await
+                .expect("reply stream open")
+                .expect("a reply");
+            if d.properties.correlation_id().as_ref().map(|c| c.as_str())
+                == Some(correlation.as_str())
+            {
+                break;
+            }
+        }
+    }
+}
+
+fn transport(c: &mut Criterion) {
+    cse_bus::tls::install_crypto_provider();
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime"),
+    );
+    let url = broker_url();
+    let extension = match rt.block_on(extension_setup(&url)) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("transport benchmark skipped: no usable broker at {url}: {e}");
+            return;
+        }
+    };
+    let raw = match rt.block_on(raw_setup(&url)) {
+        Ok(r) => Arc::new(tokio::sync::Mutex::new(r)),
+        Err(e) => {
+            eprintln!("transport benchmark skipped: raw lapin setup failed: {e}");
+            return;
+        }
+    };
+    // The raw payload is the size of the extension's request envelope.
+    let payload = vec![b'x'; 600];
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let extension = Arc::new(extension);
+
+    let mut group = c.benchmark_group("transport");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(5));
+    {
+        let (ext, tally, rt) = (extension.clone(), tally.clone(), rt.clone());
+        group.bench_function("extension_round_trip_system_info", move |b| {
+            let (ext, tally) = (ext.clone(), tally.clone());
+            b.to_async(&*rt).iter_custom(move |iters| {
+                let (ext, tally) = (ext.clone(), tally.clone());
+                async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let resp = ext.router.forward(&ext.target, system_request()).await;
+                        assert_eq!(resp.status, 200);
+                    }
+                    let elapsed = start.elapsed();
+                    let mut t = tally.lock().unwrap();
+                    t.extension.0 += elapsed;
+                    t.extension.1 += iters;
+                    elapsed
+                }
+            });
+        });
+    }
+    {
+        let (raw, tally, payload, rt) = (raw.clone(), tally.clone(), payload.clone(), rt.clone());
+        group.bench_function("raw_lapin_round_trip", move |b| {
+            let (raw, tally, payload) = (raw.clone(), tally.clone(), payload.clone());
+            b.to_async(&*rt).iter_custom(move |iters| {
+                let (raw, tally, payload) = (raw.clone(), tally.clone(), payload.clone());
+                async move {
+                    let mut raw = raw.lock().await;
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        raw.round_trip(&payload).await;
+                    }
+                    let elapsed = start.elapsed();
+                    let mut t = tally.lock().unwrap();
+                    t.raw.0 += elapsed;
+                    t.raw.1 += iters;
+                    elapsed
+                }
+            });
+        });
+    }
+    group.finish();
+
+    let t = tally.lock().unwrap();
+    if t.extension.1 > 0 && t.raw.1 > 0 {
+        let ext_mean = t.extension.0.as_secs_f64() / t.extension.1 as f64;
+        let raw_mean = t.raw.0.as_secs_f64() / t.raw.1 as f64;
+        println!(
+            "transport: extension round trip mean {:.1} µs over {} requests; raw lapin round trip mean {:.1} µs over {}; ratio {:.2}",
+            ext_mean * 1e6,
+            t.extension.1,
+            raw_mean * 1e6,
+            t.raw.1,
+            ext_mean / raw_mean
+        );
+    }
+    drop(t);
+
+    rt.block_on(async {
+        let raw = raw.lock().await;
+        raw.responder.abort();
+        let _ = raw
+            .channel
+            .queue_delete(
+                raw.request_queue.as_str().into(),
+                QueueDeleteOptions::default(),
+            )
+            .await;
+        let _ = raw
+            .channel
+            .queue_delete(
+                raw.reply_queue.as_str().into(),
+                QueueDeleteOptions::default(),
+            )
+            .await;
+        let _ = raw.connection.close(200, "done".into()).await;
+    });
+    if let Ok(ext) = Arc::try_unwrap(extension) {
+        rt.block_on(async {
+            let Extension {
+                router,
+                target,
+                pool,
+                admin,
+            } = ext;
+            drop(router);
+            pool.stop(Duration::from_secs(5)).await;
+            let _ = admin.delete_queue(&target.routing_key).await;
+            let _ = admin.delete_exchange(&target.exchange).await;
+            admin.close().await;
+        });
+    }
+}
+
+criterion_group!(benches, transport);
+criterion_main!(benches);

@@ -1,0 +1,160 @@
+//! Kubernetes cluster state shared between VMs: each cluster lives on its
+//! master VM (bootstrap tokens with expiry, registered nodes and roles,
+//! applied resources such as the pod network), so `kubeadm join` on a worker
+//! looks its master up by IP and `kubectl get nodes` on the master shows the
+//! workers.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt as _;
+use rand::rngs::StdRng;
+
+/// A bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BootstrapToken {
+    pub id: String,
+    pub secret: String,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for BootstrapToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapToken")
+            .field("id", &self.id)
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+impl BootstrapToken {
+    pub fn text(&self) -> String {
+        format!("{}.{}", self.id, self.secret)
+    }
+}
+
+/// Role of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    Master,
+    Worker,
+}
+
+/// A registered node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub name: String,
+    /// VM the kubelet runs on.
+    pub moref: String,
+    pub role: NodeRole,
+    pub joined: DateTime<Utc>,
+    pub kubelet_version: String,
+}
+
+/// A resource created by `kubectl apply`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ResourceKey {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// One cluster, owned by its master VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub master_moref: String,
+    pub master_ip: String,
+    pub version: String,
+    pub tokens: Vec<BootstrapToken>,
+    pub nodes: BTreeMap<String, NodeRecord>,
+    pub resources: BTreeMap<ResourceKey, String>,
+    pub created: DateTime<Utc>,
+}
+
+impl Cluster {
+    /// Whether a pod network (Weave Net's DaemonSet) has been applied.
+    pub fn has_pod_network(&self) -> bool {
+        self.resources
+            .keys()
+            .any(|k| k.kind == "DaemonSet" && k.name.starts_with("weave-net"))
+    }
+
+    /// A live token with this text.
+    pub fn token_valid(&self, text: &str, now: DateTime<Utc>) -> bool {
+        self.tokens
+            .iter()
+            .any(|t| t.text() == text && t.expires.is_none_or(|e| e > now))
+    }
+}
+
+/// Matches `[a-z0-9]{6}.[a-z0-9]{16}`.
+pub fn token_well_formed(text: &str) -> bool {
+    let Some((id, secret)) = text.split_once('.') else {
+        return false;
+    };
+    let ok = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    ok(id, 6) && ok(secret, 16)
+}
+
+/// A fresh random token expiring after `ttl`.
+pub fn new_token(
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    ttl: Option<chrono::Duration>,
+) -> BootstrapToken {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut pick = |n: usize| -> String {
+        (0..n)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
+    };
+    BootstrapToken {
+        id: pick(6),
+        secret: pick(16),
+        expires: ttl.map(|t| now + t),
+    }
+}
+
+/// Every cluster of a world, keyed by master moref.
+#[derive(Debug, Clone, Default)]
+pub struct Clusters {
+    pub by_master: BTreeMap<String, Cluster>,
+}
+
+impl Clusters {
+    /// The cluster whose API server listens on `ip`.
+    pub fn by_ip(&self, ip: &str) -> Option<&Cluster> {
+        self.by_master.values().find(|c| c.master_ip == ip)
+    }
+
+    pub fn by_ip_mut(&mut self, ip: &str) -> Option<&mut Cluster> {
+        self.by_master.values_mut().find(|c| c.master_ip == ip)
+    }
+
+    /// Drops a VM: its cluster if it was a master, its node records otherwise
+    /// are kept (Kubernetes keeps NotReady nodes until deleted).
+    pub fn forget_master(&mut self, moref: &str) {
+        self.by_master.remove(moref);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn tokens_are_well_formed_and_seeded() {
+        let now = Utc::now();
+        let a = new_token(&mut StdRng::seed_from_u64(7), now, None);
+        let b = new_token(&mut StdRng::seed_from_u64(7), now, None);
+        assert_eq!(a, b);
+        assert!(token_well_formed(&a.text()), "{}", a.text());
+        assert!(!token_well_formed("abc.def"));
+        assert!(!token_well_formed("ABCDEF.0123456789abcdef"));
+    }
+}

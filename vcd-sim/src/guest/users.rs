@@ -1,0 +1,141 @@
+//! Guest user accounts: names, ids, homes, passwords and password aging, as
+//! `passwd`, `chpasswd`, `chage` and guest-operation logins see them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Password aging as `chage` sets it (`-1` = disabled, as on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordAging {
+    pub min_days: i64,
+    pub max_days: i64,
+    pub inactive_days: i64,
+    pub expire_date: i64,
+}
+
+impl Default for PasswordAging {
+    fn default() -> Self {
+        PasswordAging {
+            min_days: 0,
+            max_days: 99999,
+            inactive_days: -1,
+            expire_date: -1,
+        }
+    }
+}
+
+/// One account. Debug never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+    pub shell: String,
+    /// `None`: locked (no password login).
+    pub password: Option<String>,
+    pub aging: PasswordAging,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("uid", &self.uid)
+            .field("gid", &self.gid)
+            .field("home", &self.home)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("aging", &self.aging)
+            .finish()
+    }
+}
+
+/// The account table of a disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Users {
+    by_name: BTreeMap<String, User>,
+    groups: BTreeMap<u32, String>,
+}
+
+impl Users {
+    /// A table with `root` (uid 0, home `/root`) holding `root_password`.
+    pub fn with_root(root_password: Option<String>) -> Self {
+        let mut users = Users::default();
+        users.add(User {
+            name: "root".into(),
+            uid: 0,
+            gid: 0,
+            home: "/root".into(),
+            shell: "/bin/bash".into(),
+            password: root_password,
+            aging: PasswordAging::default(),
+        });
+        users.groups.insert(0, "root".into());
+        users
+    }
+
+    pub fn add(&mut self, user: User) {
+        self.groups
+            .entry(user.gid)
+            .or_insert_with(|| user.name.clone());
+        self.by_name.insert(user.name.clone(), user);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&User> {
+        self.by_name.get(name)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut User> {
+        self.by_name.get_mut(name)
+    }
+
+    pub fn by_uid(&self, uid: u32) -> Option<&User> {
+        self.by_name.values().find(|u| u.uid == uid)
+    }
+
+    pub fn group_name(&self, gid: u32) -> Option<&str> {
+        self.groups.get(&gid).map(String::as_str)
+    }
+
+    pub fn gid_of_group(&self, name: &str) -> Option<u32> {
+        self.groups
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(gid, _)| *gid)
+    }
+
+    /// Whether `password` logs `name` in.
+    pub fn verify(&self, name: &str, password: &str) -> bool {
+        self.by_name
+            .get(name)
+            .and_then(|u| u.password.as_deref())
+            .is_some_and(|p| p == password)
+    }
+
+    /// Sets a password; false when the user does not exist.
+    pub fn set_password(&mut self, name: &str, password: &str) -> bool {
+        match self.by_name.get_mut(name) {
+            Some(user) => {
+                user.password = Some(password.to_owned());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_checked_and_redacted() {
+        let mut users = Users::with_root(Some("s3cret".into()));
+        assert!(users.verify("root", "s3cret"));
+        assert!(!users.verify("root", "other"));
+        assert!(users.set_password("root", "new"));
+        assert!(users.verify("root", "new"));
+        assert!(!users.set_password("nobody", "x"));
+        assert!(!format!("{:?}", users).contains("new"));
+    }
+}

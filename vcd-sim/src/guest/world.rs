@@ -1,0 +1,265 @@
+//! `GuestWorld`: every simulated guest of one simulator, their disks, the
+//! Kubernetes clusters spanning them and the active faults, behind one lock.
+//! It implements `GuestLifecycle` (see `lifecycle`) and `GuestOps` (see `ops`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use parking_lot::{Mutex, MutexGuard};
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use tokio::runtime::Handle;
+
+use crate::clock::Clock;
+use crate::guest_api::{DiskId, GuestFault};
+
+use super::config::GuestConfig;
+use super::disk::Disk;
+use super::faults::{FaultScope, Faults, GuestFaultKind};
+use super::k8s::{Cluster, Clusters, NodeRole};
+use super::shell::{self, Ctx, Io};
+use super::vm::{BootPhase, Vm};
+
+/// Mutable state of the world.
+#[derive(Debug)]
+pub struct WorldState {
+    pub vms: BTreeMap<String, Vm>,
+    pub disks: BTreeMap<DiskId, Arc<Disk>>,
+    next_disk: u64,
+    pub clusters: Clusters,
+    pub faults: Faults,
+    pub rng: StdRng,
+    /// Added to the real time to get guest time (tests move it forward).
+    pub time_offset: chrono::Duration,
+}
+
+impl WorldState {
+    /// Guest wall-clock time.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.time_offset
+    }
+
+    pub fn add_disk(&mut self, disk: Disk) -> DiskId {
+        self.next_disk += 1;
+        let id = DiskId(self.next_disk);
+        self.disks.insert(id, Arc::new(disk));
+        id
+    }
+
+    pub fn vm(&self, moref: &str) -> Result<&Vm, GuestFault> {
+        self.vms
+            .get(moref)
+            .ok_or_else(|| GuestFault::ManagedObjectNotFound {
+                moref: moref.to_owned(),
+            })
+    }
+
+    pub fn vm_mut(&mut self, moref: &str) -> Result<&mut Vm, GuestFault> {
+        self.vms
+            .get_mut(moref)
+            .ok_or_else(|| GuestFault::ManagedObjectNotFound {
+                moref: moref.to_owned(),
+            })
+    }
+
+    /// The powered-on VM whose guest network holds `ip`.
+    pub fn vm_by_ip(&self, ip: &str) -> Option<&Vm> {
+        self.vms
+            .values()
+            .find(|vm| vm.ip.as_deref() == Some(ip) && vm.network_up())
+    }
+}
+
+struct Shared {
+    state: Mutex<WorldState>,
+    config: GuestConfig,
+    runtime: Option<Handle>,
+}
+
+/// All simulated guests. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct GuestWorld {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for GuestWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestWorld")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a test or an operator can read about a node of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub name: String,
+    pub moref: String,
+    pub role: NodeRole,
+    pub ready: bool,
+}
+
+impl GuestWorld {
+    /// A world with no VMs. Captures the current tokio runtime, if any, to run
+    /// guest processes and boots on.
+    pub fn new(config: GuestConfig) -> Self {
+        let state = WorldState {
+            vms: BTreeMap::new(),
+            disks: BTreeMap::new(),
+            next_disk: 0,
+            clusters: Clusters::default(),
+            faults: Faults::default(),
+            rng: StdRng::seed_from_u64(config.seed),
+            time_offset: chrono::Duration::zero(),
+        };
+        GuestWorld {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                config,
+                runtime: Handle::try_current().ok(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &GuestConfig {
+        &self.shared.config
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.shared.config.clock
+    }
+
+    /// Locks the state. Never hold the guard across an `.await`.
+    pub fn lock(&self) -> MutexGuard<'_, WorldState> {
+        self.shared.state.lock()
+    }
+
+    /// A runtime to spawn background work on.
+    pub(crate) fn runtime(&self) -> Option<Handle> {
+        Handle::try_current()
+            .ok()
+            .or_else(|| self.shared.runtime.clone())
+    }
+
+    /// Guest wall-clock time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.lock().now()
+    }
+
+    /// Moves guest time forward (token expiry, process retention).
+    pub fn advance_guest_time(&self, by: std::time::Duration) {
+        let mut state = self.lock();
+        state.time_offset +=
+            chrono::Duration::from_std(by).unwrap_or_else(|_| chrono::Duration::zero());
+    }
+
+    /// Injects a fault.
+    pub fn inject_fault(&self, scope: FaultScope, kind: GuestFaultKind) {
+        self.lock().faults.inject(scope, kind);
+    }
+
+    /// Clears the faults of a scope; guests whose tools were blocked resume booting.
+    pub fn clear_faults(&self, scope: &FaultScope) {
+        let resumed: Vec<(String, u64, Option<crate::guest_api::Customization>)> = {
+            let mut state = self.lock();
+            state.faults.clear(scope);
+            let blocked: Vec<String> = state
+                .vms
+                .values()
+                .filter(|vm| vm.phase == BootPhase::ToolsBlocked)
+                .map(|vm| vm.moref.clone())
+                .collect();
+            let mut resumed = Vec::new();
+            for moref in blocked {
+                if state.faults.tools_blocked(&moref) {
+                    continue;
+                }
+                if let Some(vm) = state.vms.get_mut(&moref) {
+                    let customization = vm.pending_customization.take().flatten();
+                    resumed.push((moref.clone(), vm.epoch, customization));
+                }
+            }
+            resumed
+        };
+        for (moref, epoch, customization) in resumed {
+            super::lifecycle::start_boot_stage(self, moref, epoch, customization, true);
+        }
+    }
+
+    /// A copy of a file of a VM's disk (test and debugging helper).
+    pub fn file(&self, moref: &str, path: &str) -> Option<Vec<u8>> {
+        let state = self.lock();
+        let vm = state.vms.get(moref)?;
+        vm.disk.fs.get(path)?.data().map(|d| d.to_vec())
+    }
+
+    /// A copy of a VM's whole disk (test and debugging helper).
+    pub fn disk_of(&self, moref: &str) -> Option<Disk> {
+        self.lock().vms.get(moref).map(|vm| vm.disk.clone())
+    }
+
+    /// Outcome of the last guest customization of a VM.
+    pub fn customization_record(&self, moref: &str) -> Option<super::vm::CustomizationRecord> {
+        self.lock()
+            .vms
+            .get(moref)
+            .and_then(|vm| vm.customization.clone())
+    }
+
+    /// Nodes of the cluster whose master is `master_moref`, with readiness as
+    /// `kubectl get nodes` reports it.
+    pub fn cluster_nodes(&self, master_moref: &str) -> Vec<NodeStatus> {
+        let state = self.lock();
+        let Some(cluster) = state.clusters.by_master.get(master_moref) else {
+            return Vec::new();
+        };
+        cluster
+            .nodes
+            .values()
+            .map(|n| NodeStatus {
+                name: n.name.clone(),
+                moref: n.moref.clone(),
+                role: n.role,
+                ready: node_ready(&state, cluster, &n.moref),
+            })
+            .collect()
+    }
+
+    /// Runs a shell script as root on a powered-on VM, bypassing guest
+    /// operations (no credential or readiness checks). Returns (exit code,
+    /// stdout, stderr). A test and debugging helper.
+    pub async fn run_as_root(
+        &self,
+        moref: &str,
+        script: &str,
+    ) -> Result<(i32, String, String), GuestFault> {
+        let (ctx, io) = {
+            let state = self.lock();
+            let vm = state.vm(moref)?;
+            if vm.phase == BootPhase::Off {
+                return Err(GuestFault::InvalidPowerState);
+            }
+            let ctx = Ctx::for_user(self.clone(), vm, "root", None, None).ok_or_else(|| {
+                GuestFault::SystemError {
+                    message: "no root user".into(),
+                }
+            })?;
+            (ctx, Io::buffered())
+        };
+        let mut ctx = ctx;
+        let code = shell::run_source(&mut ctx, script, &io).await;
+        Ok((code, io.stdout_text(), io.stderr_text()))
+    }
+}
+
+/// Whether a node reports Ready: its VM runs, its kubelet is active and a pod
+/// network exists.
+pub fn node_ready(state: &WorldState, cluster: &Cluster, moref: &str) -> bool {
+    let Some(vm) = state.vms.get(moref) else {
+        return false;
+    };
+    vm.network_up()
+        && cluster.has_pod_network()
+        && vm.disk.services.get("kubelet").is_some_and(|s| s.active)
+}
