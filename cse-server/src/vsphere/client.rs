@@ -217,7 +217,7 @@ impl VcenterSession {
         &self.endpoint
     }
 
-    /// True once a login succeeded (and no `NotAuthenticated` was seen since).
+    /// True once a login succeeded (and the session was not logged out since).
     pub fn is_logged_in(&self) -> bool {
         self.cookie.read().cookie.is_some()
     }
@@ -410,16 +410,11 @@ impl VcenterSession {
             })?;
         match soap::parse_response(method, &text) {
             Ok(SoapOutcome::Response(element)) => Ok(element),
-            Ok(SoapOutcome::Fault(fault)) => {
-                if fault.kind() == FaultKind::NotAuthenticated {
-                    self.cookie.write().cookie = None;
-                }
-                Err(VsphereError::Fault {
-                    operation: method.to_owned(),
-                    vcenter: self.name.clone(),
-                    fault,
-                })
-            }
+            Ok(SoapOutcome::Fault(fault)) => Err(VsphereError::Fault {
+                operation: method.to_owned(),
+                vcenter: self.name.clone(),
+                fault,
+            }),
             Err(reason) => {
                 Err(self.parse_error(method, format!("HTTP {} with {reason}", status.as_u16())))
             }
