@@ -38,6 +38,17 @@ if [ "$actual_sha256" != "$expected_sha256" ]; then
 fi
 
 tar -xzf "$work/$sdist" -C "$work"
-mkdir -p "$dest"
-cp "$work/container-service-extension-1.2.5/scripts/"*.sh "$dest/"
-echo "original CSE 1.2.5 scripts copied to $dest" >&2
+# Publish the directory in one rename so concurrent readers never see a
+# half-copied set.
+mkdir -p "$(dirname "$dest")"
+staging="$(mktemp -d "$dest.XXXXXX")"
+cp "$work/container-service-extension-1.2.5/scripts/"*.sh "$staging/"
+if [ -d "$dest" ] && [ -z "$(ls -A "$dest")" ]; then
+    rmdir "$dest"
+fi
+if mv -T "$staging" "$dest" 2>/dev/null; then
+    echo "original CSE 1.2.5 scripts copied to $dest" >&2
+else
+    rm -rf "$staging"
+    echo "original CSE 1.2.5 scripts already in $dest" >&2
+fi

@@ -286,3 +286,49 @@ async fn kubeadm_init_needs_docker_and_the_control_plane_images() {
     insta::assert_snapshot!("kubeadm_init_images_missing_stderr", run.stderr);
     assert!(world.cluster_nodes("vm-1").is_empty());
 }
+
+#[tokio::test]
+async fn kubeadm_reset_tears_the_master_down_and_init_works_again() {
+    let cluster = bootstrap_cluster(&OwnScripts, "photon-v2").await;
+    let run = sh(
+        &cluster.world,
+        &cluster.master,
+        &cluster.password,
+        "kubeadm reset",
+    )
+    .await;
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(cluster.world.cluster_nodes(&cluster.master).is_empty());
+    let run = sh(
+        &cluster.world,
+        &cluster.master,
+        &cluster.password,
+        "kubectl get nodes",
+    )
+    .await;
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        run.stderr,
+        "The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?\n"
+    );
+    let run = sh(
+        &cluster.world,
+        &cluster.master,
+        &cluster.password,
+        "kubeadm token create",
+    )
+    .await;
+    assert_eq!(run.exit_code, 1);
+    let run = sh(
+        &cluster.world,
+        &cluster.master,
+        &cluster.password,
+        "kubeadm init --kubernetes-version=v1.10.11 > /dev/null && kubectl get nodes",
+    )
+    .await;
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("mstr-k3x9     NotReady   master"),
+        "{run:?}"
+    );
+}

@@ -273,3 +273,51 @@ async fn customization_script_runs_pre_and_post_with_the_phase_argument() {
     );
     world.check_access("vm-1", &creds("Pw-9")).unwrap();
 }
+
+#[tokio::test]
+async fn a_pending_first_boot_customization_accepts_only_the_old_password() {
+    let world = GuestWorld::new(GuestConfig {
+        clock: Clock::realtime(),
+        seed: 1,
+        timings: GuestTimings {
+            boot: Duration::from_millis(30),
+            tools_starting: Duration::from_millis(30),
+            ops_warmup: Duration::from_millis(30),
+            customization_reboot: true,
+            customization_pending: Duration::from_millis(300),
+            ..GuestTimings::default()
+        },
+    });
+    let disk = world.import_disk("photon");
+    world.create_vm("vm-1", "vm-1", disk).unwrap();
+    world
+        .power_on(
+            "vm-1",
+            Some(Customization {
+                computer_name: "node-1".into(),
+                admin_password: Some("New-pw1".into()),
+                script: None,
+            }),
+        )
+        .unwrap();
+    while !world.vm_info("vm-1").unwrap().guest_operations_ready {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        world.check_access("vm-1", &creds("New-pw1")),
+        Err(GuestFault::InvalidGuestLogin)
+    );
+    world.check_access("vm-1", &creds("changeme")).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while world.check_access("vm-1", &creds("New-pw1")).is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "customization never applied"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        world.vm_info("vm-1").unwrap().host_name.as_deref(),
+        Some("node-1")
+    );
+}

@@ -297,3 +297,29 @@ proptest::proptest! {
         proptest::prop_assert_eq!(stdout, format!("{text}\nx{text}\n"));
     }
 }
+
+#[tokio::test]
+async fn runaway_recursion_fails_instead_of_crashing() {
+    let world = vm();
+    let (code, _, stderr) = world
+        .run_as_root("vm-1", "f() { f; }\nf\necho unreachable")
+        .await
+        .unwrap();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("f: maximum nesting level exceeded (32)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = world
+        .run_as_root(
+            "vm-1",
+            "printf '#!/bin/bash\\n/tmp/r.sh\\n' > /tmp/r.sh\nchmod +x /tmp/r.sh\n/tmp/r.sh",
+        )
+        .await
+        .unwrap();
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("maximum nesting level exceeded"),
+        "{stderr}"
+    );
+}

@@ -17,6 +17,9 @@ pub struct GuestTimings {
     pub ops_warmup: Duration,
     /// Whether guest customization reboots the guest once (not on an instant clock).
     pub customization_reboot: bool,
+    /// How long a first boot accepts guest operations with the disk's old
+    /// password before customization applies (zero: no such window).
+    pub customization_pending: Duration,
     /// How long an exited guest-ops process stays listable.
     pub process_retention: Duration,
     pub kubeadm_init: Duration,
@@ -38,6 +41,7 @@ impl Default for GuestTimings {
             tools_starting: Duration::from_secs(3),
             ops_warmup: Duration::from_secs(5),
             customization_reboot: true,
+            customization_pending: Duration::ZERO,
             process_retention: Duration::from_secs(300),
             kubeadm_init: Duration::from_secs(60),
             kubeadm_join: Duration::from_secs(20),

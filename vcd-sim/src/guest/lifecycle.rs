@@ -80,6 +80,16 @@ pub(crate) fn start_boot_stage(
         clock.sleep(timings.tools_starting).await;
         let mut epoch = epoch;
         if let Some(customization) = customization {
+            if !timings.customization_pending.is_zero() && !clock.is_instant() {
+                // Tools answer with the old password until customization runs.
+                if !set_phase(&w, &moref, epoch, BootPhase::Ready) {
+                    return;
+                }
+                clock.sleep(timings.customization_pending).await;
+                if !set_phase(&w, &moref, epoch, BootPhase::ToolsStarting) {
+                    return;
+                }
+            }
             customize(&w, &moref, epoch, customization).await;
             if timings.customization_reboot && !clock.is_instant() {
                 let next = {

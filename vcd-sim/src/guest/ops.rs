@@ -110,7 +110,12 @@ impl GuestOps for GuestWorld {
         spec: ProgramSpec,
     ) -> BoxFuture<'a, Result<i64, GuestFault>> {
         Box::pin(async move {
-            let program = absolute(&spec.program_path, "programPath")?;
+            // vCenter answers a relative path with "File ls was not found".
+            let program = absolute(&spec.program_path, "programPath").map_err(|_| {
+                GuestFault::FileNotFound {
+                    path: spec.program_path.clone(),
+                }
+            })?;
             let cmd_line = format!("\"{}\" {}", spec.program_path, spec.arguments);
             let (mut ctx, pid, hangs, epoch) = {
                 let mut state = self.lock();

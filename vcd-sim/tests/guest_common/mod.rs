@@ -44,6 +44,8 @@ fn has_scripts(dir: &Path) -> bool {
 /// `scripts/fetch-original-scripts.sh`). `None` (with a printed reason) when
 /// unavailable outside CI; a panic under `CI=true`.
 pub fn original_scripts_dir() -> Option<PathBuf> {
+    static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serialized = FETCH.lock().unwrap_or_else(|e| e.into_inner());
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let reason = if let Ok(dir) = std::env::var("CSE_ORIGINAL_SCRIPTS_DIR") {
         let dir = PathBuf::from(dir);

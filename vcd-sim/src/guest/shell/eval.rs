@@ -438,12 +438,25 @@ pub fn execute<'a>(
         if ctx.command_hangs(&name) {
             return Err(ctx.hang().await);
         }
+        if ctx.depth >= super::MAX_DEPTH {
+            ctx.err(
+                io,
+                format!(
+                    "{}: {name}: maximum nesting level exceeded ({})\n",
+                    ctx.arg0,
+                    super::MAX_DEPTH
+                ),
+            );
+            return Err(Control::Exit(1));
+        }
         if let Some(body) = ctx.functions.get(&name).cloned() {
+            ctx.depth += 1;
             let saved = std::mem::replace(&mut ctx.positional, argv[1..].to_vec());
             for (k, v) in &assignments {
                 ctx.set_var(k, v.clone());
             }
             let result = run_compound(ctx, &body.0, io).await;
+            ctx.depth -= 1;
             ctx.positional = saved;
             return match result {
                 Err(Control::Return(s)) => Ok(s),

@@ -27,6 +27,10 @@ use super::fs::{self, Actor};
 use super::vm::Vm;
 use super::world::{GuestWorld, WorldState};
 
+/// Deepest nesting of function calls and child processes; deeper evaluation
+/// fails as bash does when it runs out of stack (`FUNCNEST`).
+pub const MAX_DEPTH: u32 = 32;
+
 /// Default `PATH` of guest processes.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -117,6 +121,7 @@ pub struct Ctx {
     pub opts: ShellOpts,
     pub last_status: i32,
     pub functions: BTreeMap<String, Arc<brush_parser::ast::FunctionBody>>,
+    /// Nesting of processes (child shells, scripts) and function calls.
     pub depth: u32,
     /// Inside an `if`/`while` condition, `!` or a non-final `&&`/`||` element.
     pub in_condition: bool,
