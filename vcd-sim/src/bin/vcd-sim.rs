@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vcd_sim::clock::Clock;
 use vcd_sim::assembly::{BusChoice, FullSimBuilder};
+use vcd_sim::clock::Clock;
 use vcd_sim::world::World;
 
 #[derive(Parser)]
