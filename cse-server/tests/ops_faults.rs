@@ -108,6 +108,10 @@ async fn a_hanging_script_fails_within_the_deadline_and_disable_rollback_keeps_t
     let metadata = h.sim.handle.state().vapp_metadata("hang").unwrap();
     assert!(!metadata.contains_key("cse.op.journal"), "{metadata:?}");
     assert!(metadata.contains_key("cse.cluster.id"));
+    // kubeadm never finished: no kubeconfig to hand out.
+    let (status, body) = h.call(&alice, "GET", "/api/cse/hang/config", None).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["message"], "Couldn't get cluster configuration");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

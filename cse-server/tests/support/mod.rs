@@ -540,3 +540,35 @@ pub async fn start_ready() -> Harness {
     prepare_template(&h).await;
     h
 }
+
+/// Registers the CSE extension (exchange and routing key of the config) in the simulator.
+pub async fn register_extension(h: &Harness) {
+    let token = h.sysadmin().await;
+    let service = format!(
+        r#"<vmext:Service xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" name="cse">
+  <vmext:Namespace>cse</vmext:Namespace>
+  <vmext:Enabled>true</vmext:Enabled>
+  <vmext:RoutingKey>{}</vmext:RoutingKey>
+  <vmext:Exchange>{}</vmext:Exchange>
+  <vmext:ApiFilters>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse</vmext:UrlPattern></vmext:ApiFilter>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse/.*/.*</vmext:UrlPattern></vmext:ApiFilter>
+  </vmext:ApiFilters>
+</vmext:Service>"#,
+        h.config.amqp.routing_key, h.config.amqp.exchange
+    );
+    let response = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
+        .post(format!("{}/api/admin/extension/service", h.sim.base_url()))
+        .header("Accept", format!("application/*+xml;version={API}"))
+        .header("Content-Type", "application/vnd.vmware.admin.service+xml")
+        .header("x-vcloud-authorization", token)
+        .body(service)
+        .send()
+        .await
+        .expect("register the extension");
+    assert_eq!(response.status(), 201, "extension registered");
+}
