@@ -5,8 +5,12 @@
 //! surfaces; it never knows whether it talks to the real thing or a simulator.
 
 pub mod amqp;
+pub mod auth;
 pub mod cli;
+pub mod handlers;
+pub mod ops;
 pub mod service;
+pub mod system;
 pub mod tenant;
 pub mod vcd;
 pub mod vsphere;

@@ -41,7 +41,7 @@ pub fn system_info(request: &ExtRequest) -> ExtReply {
 impl Handler for Service {
     async fn handle(&self, request: ExtRequest) -> ExtReply {
         match Request::from_ext(&request) {
-            Ok(Request::SystemInfo) => system_info(&request),
+            Ok(Request::SystemInfo) if self.operations.is_none() => system_info(&request),
             Ok(route) => match &self.operations {
                 Some(operations) => operations.handle(request).await,
                 None => ApiError::Internal(format!(

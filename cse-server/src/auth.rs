@@ -1,0 +1,90 @@
+//! Who is calling: the tenant's vCD session re-hydrated from the forwarded
+//! `x-vcloud-authorization` token at the version of its `Accept` header, and
+//! the authorization rules on top of it — system operations for the System
+//! org only; with `service.enforce_authorization`, cluster operations need the
+//! `CSE NATIVE DEPLOY RIGHT` (System-org callers always pass).
+
+use cse_core::api::{ApiError, is_system_org};
+use cse_core::config::Secret;
+use cse_core::ext::ExtRequest;
+
+use crate::vcd::{ApiVersion, Client, SessionInfo, VcdConnector, VcdError};
+
+/// Name of the right checked when `enforce_authorization` is on.
+pub const CSE_RIGHT: &str = "CSE NATIVE DEPLOY RIGHT";
+
+/// An authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The caller's own vCD session: every lookup made with it sees only what
+    /// the caller may see.
+    pub client: Client,
+    /// User, org and links of the session.
+    pub session: SessionInfo,
+}
+
+impl Caller {
+    /// True for callers in the System org.
+    pub fn is_system(&self) -> bool {
+        is_system_org(&self.session.org)
+    }
+
+    /// System operations: System org only (401 `Unauthorized` otherwise).
+    pub fn require_system(&self) -> Result<(), ApiError> {
+        if self.is_system() {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Re-hydrates the caller's session; a refused token is 401 `Unauthorized`.
+pub async fn authenticate(
+    connector: &VcdConnector,
+    request: &ExtRequest,
+) -> Result<Caller, ApiError> {
+    let token = request.auth_token().ok_or(ApiError::MissingToken)?;
+    let version_text = request
+        .api_version()
+        .map_err(|e| ApiError::MissingApiVersion(e.to_string()))?;
+    let version = ApiVersion::parse(&version_text).ok_or_else(|| {
+        ApiError::MissingApiVersion(format!(
+            "API version '{version_text}' is not of the form NN.N"
+        ))
+    })?;
+    let client = connector
+        .rehydrate(Secret::new(token), version)
+        .await
+        .map_err(|e| match e.status() {
+            Some(401 | 403) => ApiError::Unauthorized,
+            _ => vcd_failure(&e),
+        })?;
+    let session = client.session();
+    Ok(Caller { client, session })
+}
+
+/// With `enforce_authorization`, non-System callers need [`CSE_RIGHT`] among
+/// the rights vCD forwarded in the request's security context.
+pub fn check_rights(enforce: bool, caller: &Caller, request: &ExtRequest) -> Result<(), ApiError> {
+    if !enforce || caller.is_system() {
+        return Ok(());
+    }
+    let has_right = request.security_context.as_ref().is_some_and(|context| {
+        context
+            .rights
+            .iter()
+            .any(|right| right.ends_with(CSE_RIGHT))
+    });
+    if has_right {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// A vCD failure as a 500 whose text says what failed (no secrets: vCD errors
+/// carry none).
+pub fn vcd_failure(error: &VcdError) -> ApiError {
+    ApiError::Internal(error.to_string())
+}

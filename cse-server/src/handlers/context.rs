@@ -1,0 +1,116 @@
+//! What every handler and operation shares in one server process: the config,
+//! the vCD endpoint, a system-administrator session (logged in once, renewed by
+//! the client on 401), the pooled vCenter sessions, the run state and the
+//! tracker of running operations.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cse_core::api::{ApiError, SystemDetails};
+use cse_core::config::{Config, TemplateConfig};
+use tokio::sync::Mutex;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::vcd_failure;
+use crate::system::SystemState;
+use crate::vcd::{Client, VcdConnector, VcdError, VcdSettings};
+use crate::vsphere::VcenterPool;
+
+/// Shared state of the handlers and operations.
+pub struct Context {
+    /// The validated configuration.
+    pub config: Config,
+    /// Where it was read from (shown to System-org callers).
+    pub config_file: String,
+    /// The vCD endpoint.
+    pub connector: VcdConnector,
+    /// vCenter sessions, one per vCenter.
+    pub vcenters: VcenterPool,
+    /// Enabled / stopping / in-flight.
+    pub system: SystemState,
+    /// Running operations (awaited by a graceful stop).
+    pub tracker: TaskTracker,
+    /// This process's identity in operation leases.
+    pub owner_id: String,
+    /// Listeners started (system info).
+    pub consumer_threads: AtomicU64,
+    admin: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config_file", &self.config_file)
+            .field("owner_id", &self.owner_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// A context for `config` (read from `config_file`), enabled.
+    pub fn new(config: Config, config_file: impl Into<String>) -> Result<Self, VcdError> {
+        let settings = VcdSettings::from_config(&config)?;
+        Self::with_settings(config, config_file, settings, VcenterPool::from_config)
+    }
+
+    /// A context with explicit vCD settings (tests trusting a simulator's
+    /// certificate, for instance) and a vCenter pool made by `pool`.
+    pub fn with_settings(
+        config: Config,
+        config_file: impl Into<String>,
+        settings: VcdSettings,
+        pool: impl FnOnce(&Config) -> VcenterPool,
+    ) -> Result<Self, VcdError> {
+        let connector = VcdConnector::new(settings)?;
+        let vcenters = pool(&config);
+        Ok(Context {
+            config,
+            config_file: config_file.into(),
+            connector,
+            vcenters,
+            system: SystemState::enabled(),
+            tracker: TaskTracker::new(),
+            owner_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            consumer_threads: AtomicU64::new(0),
+            admin: Mutex::new(None),
+        })
+    }
+
+    /// The system-administrator session, logged in on first use.
+    pub async fn admin(&self) -> Result<Client, ApiError> {
+        let mut admin = self.admin.lock().await;
+        if let Some(client) = admin.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = self
+            .connector
+            .login_sysadmin(&self.config)
+            .await
+            .map_err(|e| vcd_failure(&e))?;
+        *admin = Some(client.clone());
+        Ok(client)
+    }
+
+    /// A template by name, or the default one; unknown → `Template <t> not found`.
+    pub fn template(&self, name: Option<&str>) -> Result<&TemplateConfig, ApiError> {
+        self.config.broker.template_or_default(name).ok_or_else(|| {
+            ApiError::TemplateNotFound(
+                name.unwrap_or(&self.config.broker.default_template)
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// What System-org callers see in system info.
+    pub fn system_details(&self) -> SystemDetails {
+        SystemDetails {
+            runtime: format!("rustc {}", env!("CARGO_PKG_RUST_VERSION")),
+            consumer_threads: self.consumer_threads.load(Ordering::SeqCst),
+            all_threads: tokio::runtime::Handle::try_current()
+                .map(|h| h.metrics().num_workers() as u64)
+                .unwrap_or(1),
+            requests_in_progress: self.system.in_flight(),
+            config_file: self.config_file.clone(),
+            status: self.system.status(),
+        }
+    }
+}

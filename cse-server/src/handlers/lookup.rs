@@ -1,0 +1,150 @@
+//! Finding clusters the caller can see: a typed query on `vApp` (tenants) or
+//! `adminVApp` (System org) filtered on the `cse.cluster.id` metadata, exactly
+//! as 1.2.x did, so visibility equals what the caller's own session may query.
+//! Also reading a cluster vApp's VMs (name, href, IP, status, CPU, memory).
+
+use cse_core::api::{ApiError, Cluster};
+use cse_core::naming::{CLUSTER_QUERY_METADATA_KEYS, METADATA_CLUSTER_ID};
+
+use crate::auth::vcd_failure;
+use crate::vcd::xml::Element;
+use crate::vcd::{Client, Filter, Query, QueryFormat, QueryRecord, VcdError};
+
+/// A cluster found by a query, with the hrefs the operations need.
+#[derive(Clone, Debug)]
+pub struct FoundCluster {
+    /// The list/info document (node arrays empty).
+    pub cluster: Cluster,
+    /// The vApp's href.
+    pub vapp_href: String,
+    /// The VDC's href.
+    pub vdc_href: String,
+}
+
+/// Every cluster visible to `client`, optionally only those named `name`.
+pub async fn find_clusters(
+    client: &Client,
+    name: Option<&str>,
+) -> Result<Vec<FoundCluster>, VcdError> {
+    let type_name = if client.is_sysadmin() {
+        "adminVApp"
+    } else {
+        "vApp"
+    };
+    let mut filter = Filter::default().and_metadata_string(METADATA_CLUSTER_ID, "*");
+    if let Some(name) = name {
+        filter = filter.and_eq("name", name);
+    }
+    let query = Query::new(type_name, QueryFormat::IdRecords)
+        .filter(filter)
+        .fields(
+            CLUSTER_QUERY_METADATA_KEYS
+                .iter()
+                .map(|key| format!("metadata:{key}")),
+        )
+        .page_size(128);
+    let records = client.query(&query).await?;
+    Ok(records
+        .iter()
+        .filter(|record| name.is_none_or(|n| record.name() == Some(n)))
+        .map(|record| from_record(client, record))
+        .collect())
+}
+
+/// The one cluster named `name` the caller can see; none or several →
+/// `Cluster '<name>' not found.`
+pub async fn find_cluster(client: &Client, name: &str) -> Result<FoundCluster, ApiError> {
+    let mut found = find_clusters(client, Some(name))
+        .await
+        .map_err(|e| vcd_failure(&e))?;
+    if found.len() == 1 {
+        Ok(found.remove(0))
+    } else {
+        Err(ApiError::ClusterNotFound(name.to_owned()))
+    }
+}
+
+fn last_segment(urn: &str) -> &str {
+    urn.rsplit(':').next().unwrap_or(urn)
+}
+
+fn from_record(client: &Client, record: &QueryRecord) -> FoundCluster {
+    let vapp_id = last_segment(record.id().unwrap_or_default()).to_owned();
+    let vdc_id = last_segment(record.attr("vdc").unwrap_or_default()).to_owned();
+    let vapp_href = client.api_url(&format!("vApp/vapp-{vapp_id}"));
+    let vdc_href = client.api_url(&format!("vdc/{vdc_id}"));
+    let meta = |key: &str| record.metadata.get(key).cloned().unwrap_or_default();
+    let cluster = Cluster {
+        name: record.name().unwrap_or_default().to_owned(),
+        vapp_id,
+        vapp_href: vapp_href.clone(),
+        vdc_name: record.attr("vdcName").unwrap_or_default().to_owned(),
+        vdc_href: vdc_href.clone(),
+        leader_endpoint: meta(cse_core::naming::METADATA_MASTER_IP),
+        master_nodes: Vec::new(),
+        nodes: Vec::new(),
+        nfs_nodes: Vec::new(),
+        number_of_vms: record.attr("numberOfVMs").unwrap_or_default().to_owned(),
+        template: meta(cse_core::naming::METADATA_TEMPLATE),
+        cse_version: meta(cse_core::naming::METADATA_VERSION),
+        cluster_id: meta(METADATA_CLUSTER_ID),
+        status: record.attr("status").unwrap_or_default().to_owned(),
+    };
+    FoundCluster {
+        cluster,
+        vapp_href,
+        vdc_href,
+    }
+}
+
+/// One VM of a vApp as the handlers need it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmView {
+    /// VM name.
+    pub name: String,
+    /// VM href.
+    pub href: String,
+    /// First NIC's IP address or `""`.
+    pub ip_address: String,
+    /// vCD status code.
+    pub status: i32,
+    /// vCPUs, when the hardware section says.
+    pub cpus: Option<u32>,
+    /// Memory in MB, when the hardware section says.
+    pub memory_mb: Option<u32>,
+}
+
+/// The VMs of a vApp document.
+pub fn vms_of(vapp: &Element) -> Vec<VmView> {
+    vapp.child("Children")
+        .map(|children| children.children_named("Vm").map(vm_view).collect())
+        .unwrap_or_default()
+}
+
+fn vm_view(vm: &Element) -> VmView {
+    let hardware = vm.child("VirtualHardwareSection");
+    let items: Vec<&Element> = hardware
+        .map(|h| h.children_named("Item").collect())
+        .unwrap_or_default();
+    let quantity = |resource_type: &str| {
+        items
+            .iter()
+            .find(|item| item.child_text("ResourceType") == Some(resource_type))
+            .and_then(|item| item.child_text("VirtualQuantity"))
+            .and_then(|q| q.trim().parse::<u32>().ok())
+    };
+    let hardware_ip = items
+        .iter()
+        .find_map(|item| item.child("Connection").and_then(|c| c.attr("ipAddress")));
+    let section_ip = vm
+        .descend(&["NetworkConnectionSection", "NetworkConnection", "IpAddress"])
+        .map(|e| e.text.as_str());
+    VmView {
+        name: vm.attr("name").unwrap_or_default().to_owned(),
+        href: vm.attr("href").unwrap_or_default().to_owned(),
+        ip_address: hardware_ip.or(section_ip).unwrap_or_default().to_owned(),
+        status: vm.attr("status").and_then(|s| s.parse().ok()).unwrap_or(6),
+        cpus: quantity("3"),
+        memory_mb: quantity("4"),
+    }
+}

@@ -1,0 +1,239 @@
+//! Cluster create (spec §3.3 with journal, lease, deadlines and rollback):
+//! compose the vApp with its network, mark it with the cluster metadata and
+//! the journal, add the master and run `kubeadm init`, record the master's
+//! address, add and join the workers, add the NFS node.
+
+use std::sync::Arc;
+
+use cse_core::api::{ApiError, ClusterSpec, OperationStage, TaskMessage, TaskOperation};
+use cse_core::config::TemplateConfig;
+use cse_core::naming::{
+    METADATA_CLUSTER_ID, METADATA_MASTER_IP, METADATA_TEMPLATE, METADATA_VERSION, NodeType,
+};
+use cse_core::vcd::{ComposeVAppParams, VApp, Vdc};
+
+use super::journal::{self, Journal, OpKind};
+use super::lease::LeaseKeeper;
+use super::nodes::join_workers;
+use super::scripts;
+use super::steps::{self, Run, VmOptions, vcd};
+use super::task::{self, TaskIdentity};
+use crate::handlers::Context;
+use crate::vcd::Client;
+use crate::vsphere::GuestCredentials;
+
+fn stage(stage: OperationStage) -> impl Fn(ApiError) -> ApiError {
+    move |error| match error {
+        ApiError::StageFailed { .. }
+        | ApiError::ClusterInitFailed { .. }
+        | ApiError::JoinFailed { .. }
+        | ApiError::ClusterAlreadyExists => error,
+        other => ApiError::StageFailed {
+            stage,
+            cause: other.to_string(),
+        },
+    }
+}
+
+/// Runs a create to its end: the task ends in success, or in error after the
+/// rollback (the vApp is deleted unless `disable_rollback`).
+pub async fn run(
+    ctx: Arc<Context>,
+    admin: Client,
+    spec: ClusterSpec,
+    template: TemplateConfig,
+    task: TaskIdentity,
+    vdc_href: String,
+) {
+    let _in_flight = ctx.system.begin();
+    let mut run = Run {
+        ctx: ctx.clone(),
+        admin: admin.clone(),
+        vapp_href: String::new(),
+        journal: Journal::new(OpKind::CreateCluster, task.clone(), spec.disable_rollback),
+    };
+    let mut keeper = None;
+    let result = create(&mut run, &spec, &template, &vdc_href, &mut keeper).await;
+    let (id, name) = (&task.cluster_id, &task.cluster);
+    match result {
+        Ok(()) => {
+            if let Err(error) = journal::clear(&admin, &run.vapp_href).await {
+                tracing::warn!("cannot clear the journal of {name}: {error}");
+            }
+            report(
+                task::succeed(&admin, &task, &TaskMessage::CreatedCluster.render(name, id)).await,
+            );
+        }
+        Err(error) => {
+            tracing::warn!(cluster = %name, "create failed: {error}");
+            finish_failed(&run, &error.to_string()).await;
+        }
+    }
+    drop(keeper);
+}
+
+/// Rolls a failed create back (unless told not to) and ends its task in error.
+pub async fn finish_failed(run: &Run, message: &str) {
+    let task = &run.journal.task;
+    if !run.vapp_href.is_empty() {
+        if run.journal.disable_rollback {
+            if let Err(error) = journal::clear(&run.admin, &run.vapp_href).await {
+                tracing::warn!("cannot clear the journal: {error}");
+            }
+        } else if let Err(error) = steps::delete_vapp(&run.admin, &run.vapp_href).await {
+            tracing::error!(vapp = %run.vapp_href, "rollback failed: {error}");
+        }
+    }
+    report(
+        task::fail(
+            &run.admin,
+            task,
+            TaskOperation::CreateCluster.default_operation_text(),
+            message,
+        )
+        .await,
+    );
+}
+
+fn report(result: Result<(), crate::vcd::VcdError>) {
+    if let Err(error) = result {
+        tracing::error!("cannot update the operation's vCD task: {error}");
+    }
+}
+
+async fn create(
+    run: &mut Run,
+    spec: &ClusterSpec,
+    template: &TemplateConfig,
+    vdc_href: &str,
+    keeper: &mut Option<LeaseKeeper>,
+) -> Result<(), ApiError> {
+    let task = run.journal.task.clone();
+    let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
+    let admin = run.admin.clone();
+    let progress = |message: TaskMessage| {
+        let admin = admin.clone();
+        let task = task.clone();
+        async move {
+            task::progress(
+                &admin,
+                &task,
+                &message.render(&task.cluster, &task.cluster_id),
+            )
+            .await
+            .map_err(vcd)
+        }
+    };
+
+    // vApp, metadata, journal, lease.
+    progress(TaskMessage::CreatingClusterVapp).await?;
+    async {
+        let vdc: Vdc = run.admin.get_doc(vdc_href).await.map_err(vcd)?;
+        let network = vdc
+            .network(&spec.network)
+            .ok_or_else(|| ApiError::NetworkNotFound(spec.network.clone()))?;
+        let compose = vdc
+            .compose_href()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let answer = run
+            .admin
+            .post_doc(
+                compose,
+                &ComposeVAppParams::cse_cluster(name, &spec.network, &network.href),
+            )
+            .await
+            .map_err(vcd)?;
+        let vapp: VApp = answer.parse().map_err(vcd)?;
+        run.vapp_href = vapp.href.clone();
+        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+        for (key, value) in [
+            (METADATA_CLUSTER_ID, id),
+            (METADATA_VERSION, cse_core::CSE_VERSION),
+            (METADATA_TEMPLATE, template.name.as_str()),
+        ] {
+            journal::set_metadata(&run.admin, &run.vapp_href, key, value)
+                .await
+                .map_err(vcd)?;
+        }
+        *keeper = Some(
+            LeaseKeeper::start(
+                run.admin.clone(),
+                run.vapp_href.clone(),
+                run.ctx.owner_id.clone(),
+                run.ctx.config.timeouts.lease_ttl.duration(),
+            )
+            .await
+            .map_err(vcd)?,
+        );
+        run.done("vapp").await
+    }
+    .await
+    .map_err(stage(OperationStage::CreatingVapp))?;
+
+    let options = VmOptions {
+        network: spec.network.clone(),
+        cpu: spec.resources.cpu,
+        memory_mb: spec.resources.memory_mb,
+        storage_profile: spec.storage_profile.clone(),
+        ssh_key: spec.ssh_key.clone(),
+    };
+    let credentials = GuestCredentials::root(template.admin_password.clone());
+    let family = scripts::for_template(&template.name);
+
+    // Master.
+    progress(TaskMessage::CreatingMasterNode).await?;
+    let master = steps::add_vms(run, template, NodeType::Master, 1, &options)
+        .await
+        .map_err(stage(OperationStage::AddingMaster))?;
+    let (_, master_href) = master
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("no master VM was made".into()))?;
+    run.done("master").await?;
+    progress(TaskMessage::InitializingCluster).await?;
+    async {
+        let output = run
+            .run_script(&master_href, &credentials, family.mstr)
+            .await?;
+        if !output.success() {
+            return Err(ApiError::ClusterInitFailed {
+                stderr: output.stderr,
+            });
+        }
+        let output = run
+            .run_script(&master_href, &credentials, scripts::MASTER_IP)
+            .await?;
+        let ip = output.stdout.split_whitespace().next().unwrap_or_default();
+        journal::set_metadata(&run.admin, &run.vapp_href, METADATA_MASTER_IP, ip)
+            .await
+            .map_err(vcd)?;
+        run.done("init").await
+    }
+    .await
+    .map_err(stage(OperationStage::AddingMaster))?;
+
+    // Workers.
+    if spec.node_count > 0 {
+        let n = spec.node_count;
+        progress(TaskMessage::CreatingNodes(n)).await?;
+        let workers = steps::add_vms(run, template, NodeType::Worker, n, &options)
+            .await
+            .map_err(stage(OperationStage::CreatingWorkers))?;
+        run.done("workers").await?;
+        progress(TaskMessage::JoiningNodes(n)).await?;
+        join_workers(run, &credentials, &family, &master_href, &workers)
+            .await
+            .map_err(stage(OperationStage::CreatingWorkers))?;
+        run.done("join").await?;
+    }
+
+    // NFS.
+    if spec.enable_nfs {
+        progress(TaskMessage::CreatingNfsNode).await?;
+        steps::add_vms(run, template, NodeType::Nfs, 1, &options)
+            .await
+            .map_err(stage(OperationStage::CreatingNfs))?;
+        run.done("nfs").await?;
+    }
+    Ok(())
+}

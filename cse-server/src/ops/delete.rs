@@ -1,0 +1,60 @@
+//! Cluster delete: the vApp is removed with `force=true` (powered off and
+//! undeployed by vCD), after the journal marks the operation so a restarted
+//! server completes it.
+
+use std::sync::Arc;
+
+use cse_core::api::{TaskMessage, TaskOperation};
+
+use super::journal::{self, Journal, OpKind};
+use super::steps;
+use super::task::{self, TaskIdentity};
+use crate::handlers::Context;
+use crate::vcd::Client;
+
+/// Deletes the cluster vApp and ends the task.
+pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href: String) {
+    let _in_flight = ctx.system.begin();
+    let journal = Journal::new(OpKind::DeleteCluster, task.clone(), false);
+    let result = async {
+        journal::write(&admin, &vapp_href, &journal)
+            .await
+            .map_err(steps::vcd)?;
+        journal::write_lease(
+            &admin,
+            &vapp_href,
+            &journal::Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
+        )
+        .await
+        .map_err(steps::vcd)?;
+        steps::delete_vapp(&admin, &vapp_href).await
+    }
+    .await;
+    finish(&admin, &task, result.map_err(|e| e.to_string())).await;
+}
+
+/// Ends a delete-cluster task.
+pub async fn finish(admin: &Client, task: &TaskIdentity, result: Result<(), String>) {
+    let outcome = match result {
+        Ok(()) => {
+            task::succeed(
+                admin,
+                task,
+                &TaskMessage::DeletedCluster.render(&task.cluster, &task.cluster_id),
+            )
+            .await
+        }
+        Err(message) => {
+            task::fail(
+                admin,
+                task,
+                TaskOperation::DeleteCluster.default_operation_text(),
+                &message,
+            )
+            .await
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::error!("cannot update the operation's vCD task: {error}");
+    }
+}

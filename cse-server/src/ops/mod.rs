@@ -1,0 +1,26 @@
+//! Cluster and node operations. Each is a sequence of steps whose progress
+//! is journaled in the cluster vApp's metadata (`cse.op.journal`) under a
+//! lease (`cse.op.lease`), reported through a vCD task, bounded by the
+//! config's deadlines, and rolled back on failure unless the request says
+//! `disable_rollback`. On start a server finishes every operation whose lease
+//! has lapsed ([`resume`]): creates are rolled back, deletes completed.
+//!
+//! Module map:
+//! - `start`: the four async routes: validate, create the task, answer 202.
+//! - `create`, `nodes`, `delete`: the operations.
+//! - `steps`: template lookup, adding / removing VMs, guest scripts.
+//! - `journal`, `lease`: state in metadata.
+//! - `task`: the vCD task.
+//! - `scripts`: the embedded template scripts.
+//! - `resume`: taking over operations after a crash.
+
+pub mod create;
+pub mod delete;
+pub mod journal;
+pub mod lease;
+pub mod nodes;
+pub mod resume;
+pub mod scripts;
+pub mod start;
+pub mod steps;
+pub mod task;

@@ -1,0 +1,322 @@
+//! Node operations (spec §3.6): join workers with a fresh token, add nodes to
+//! a cluster (workers joined, or NFS servers), delete nodes (drained from
+//! Kubernetes with `kubectl delete node`, then undeployed and removed).
+
+use std::sync::Arc;
+
+use cse_core::api::{ApiError, NodeDeletion, NodesSpec, TaskMessage, TaskOperation};
+use cse_core::config::TemplateConfig;
+use cse_core::naming::NodeType;
+
+use super::journal::{self, Journal, OpKind};
+use super::lease::LeaseKeeper;
+use super::scripts::{self, TemplateScripts};
+use super::steps::{self, Run, VmOptions, vcd};
+use super::task::{self, TaskIdentity};
+use crate::handlers::Context;
+use crate::vcd::Client;
+use crate::vsphere::GuestCredentials;
+
+/// Joins `workers` (name, href) to the cluster of the master at `master_href`.
+pub async fn join_workers(
+    run: &Run,
+    credentials: &GuestCredentials,
+    family: &TemplateScripts,
+    master_href: &str,
+    workers: &[(String, String)],
+) -> Result<(), ApiError> {
+    let output = run
+        .run_script(master_href, credentials, scripts::TOKEN_AND_IP)
+        .await?;
+    if !output.success() {
+        return Err(ApiError::JoinFailed {
+            stderr: output.stderr,
+        });
+    }
+    let mut words = output.stdout.split_whitespace();
+    let (Some(token), Some(ip)) = (words.next(), words.next()) else {
+        return Err(ApiError::JoinFailed {
+            stderr: format!("no token and address from the master: {}", output.stdout),
+        });
+    };
+    let join = scripts::join_script(family, token, ip);
+    for (_, href) in workers {
+        let output = run.run_script(href, credentials, &join).await?;
+        if !output.success() {
+            return Err(ApiError::JoinFailed {
+                stderr: output.stderr,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn report(result: Result<(), crate::vcd::VcdError>) {
+    if let Err(error) = result {
+        tracing::error!("cannot update the operation's vCD task: {error}");
+    }
+}
+
+/// The master VMs (name, href) of the vApp.
+async fn masters(run: &Run) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(run
+        .vapp()
+        .await?
+        .vms()
+        .iter()
+        .filter(|vm| NodeType::classify(&vm.name) == Some(NodeType::Master))
+        .map(|vm| (vm.name.clone(), vm.href.clone()))
+        .collect())
+}
+
+/// Runs an add-nodes operation to its end.
+pub async fn run_create(
+    ctx: Arc<Context>,
+    admin: Client,
+    spec: NodesSpec,
+    template: TemplateConfig,
+    cluster_template: String,
+    task: TaskIdentity,
+    vapp_href: String,
+) {
+    let _in_flight = ctx.system.begin();
+    let mut run = Run {
+        ctx: ctx.clone(),
+        admin: admin.clone(),
+        vapp_href,
+        journal: Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
+    };
+    let result = async {
+        run.save().await?;
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            run.vapp_href.clone(),
+            ctx.owner_id.clone(),
+            ctx.config.timeouts.lease_ttl.duration(),
+        )
+        .await
+        .map_err(vcd)?;
+        add_nodes(&mut run, &spec, &template, &cluster_template).await
+    }
+    .await;
+    let (n, name, id) = (spec.node_count, &task.cluster, &task.cluster_id);
+    match result {
+        Ok(()) => {
+            report(journal::clear(&admin, &run.vapp_href).await);
+            let done = if spec.node_type == NodeType::Nfs {
+                TaskMessage::CreatedNodes(n)
+            } else {
+                TaskMessage::AddedNodes(n)
+            };
+            report(task::succeed(&admin, &task, &done.render(name, id)).await);
+        }
+        Err(error) => {
+            tracing::warn!(cluster = %name, "add nodes failed: {error}");
+            finish_failed_create(&run, &error.to_string()).await;
+        }
+    }
+}
+
+/// Removes the VMs a failed add-nodes made (unless `disable_rollback`),
+/// clears the journal and ends the task in error.
+pub async fn finish_failed_create(run: &Run, message: &str) {
+    if !run.journal.disable_rollback && !run.journal.new_vms.is_empty() {
+        if let Err(error) = forget_in_kubernetes(run, &run.journal.new_vms).await {
+            tracing::warn!("cannot remove the new nodes from Kubernetes: {error}");
+        }
+        if let Err(error) = steps::remove_vms(run, &run.journal.new_vms).await {
+            tracing::error!("rollback of the new VMs failed: {error}");
+        }
+    }
+    report(journal::clear(&run.admin, &run.vapp_href).await);
+    report(
+        task::fail(
+            &run.admin,
+            &run.journal.task,
+            TaskOperation::CreateNodes.default_operation_text(),
+            message,
+        )
+        .await,
+    );
+}
+
+async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), ApiError> {
+    let template = cluster_template(run).await?;
+    let credentials = GuestCredentials::root(template);
+    for (_, href) in masters(run).await? {
+        run.run_script(&href, &credentials, &scripts::kubectl_delete(names))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn cluster_template(run: &Run) -> Result<cse_core::config::Secret, ApiError> {
+    let metadata: cse_core::vcd::Metadata = run
+        .admin
+        .get_doc(&format!("{}/metadata", run.vapp_href))
+        .await
+        .map_err(vcd)?;
+    let name = metadata
+        .get(cse_core::naming::METADATA_TEMPLATE)
+        .unwrap_or_default()
+        .to_owned();
+    let broker = &run.ctx.config.broker;
+    broker
+        .template(&name)
+        .or_else(|| broker.default_template())
+        .map(|t| t.admin_password.clone())
+        .ok_or(ApiError::TemplateNotFound(name))
+}
+
+async fn add_nodes(
+    run: &mut Run,
+    spec: &NodesSpec,
+    template: &TemplateConfig,
+    cluster_template: &str,
+) -> Result<(), ApiError> {
+    let task = run.journal.task.clone();
+    let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
+    let n = spec.node_count;
+    task::progress(
+        &run.admin,
+        &task,
+        &TaskMessage::CreatingNodes(n).render(name, id),
+    )
+    .await
+    .map_err(vcd)?;
+    let options = VmOptions {
+        network: spec.network.clone(),
+        cpu: spec.resources.cpu,
+        memory_mb: spec.resources.memory_mb,
+        storage_profile: spec.storage_profile.clone(),
+        ssh_key: spec.ssh_key.clone(),
+    };
+    let made = steps::add_vms(run, template, spec.node_type, n, &options).await?;
+    run.done("vms").await?;
+    if spec.node_type == NodeType::Worker {
+        task::progress(
+            &run.admin,
+            &task,
+            &TaskMessage::JoiningNodes(n).render(name, id),
+        )
+        .await
+        .map_err(vcd)?;
+        let credentials = GuestCredentials::root(template.admin_password.clone());
+        let family = scripts::for_template(cluster_template);
+        let master =
+            masters(run).await?.into_iter().next().ok_or_else(|| {
+                ApiError::Internal(format!("Cluster '{name}' has no master node."))
+            })?;
+        join_workers(run, &credentials, &family, &master.1, &made).await?;
+        run.done("join").await?;
+    }
+    Ok(())
+}
+
+/// Runs a delete-nodes operation to its end (a failure after the VMs were
+/// taken out of Kubernetes still removes them: deletes roll forward).
+pub async fn run_delete(
+    ctx: Arc<Context>,
+    admin: Client,
+    deletion: NodeDeletion,
+    task: TaskIdentity,
+    vapp_href: String,
+) {
+    let _in_flight = ctx.system.begin();
+    let mut journal = Journal::new(OpKind::DeleteNodes, task.clone(), false);
+    journal.doomed_vms = deletion.nodes.clone();
+    let mut run = Run {
+        ctx: ctx.clone(),
+        admin: admin.clone(),
+        vapp_href,
+        journal,
+    };
+    let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
+    let (name, id) = (task.cluster.clone(), task.cluster_id.clone());
+    let result = async {
+        run.save().await?;
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            run.vapp_href.clone(),
+            ctx.owner_id.clone(),
+            ctx.config.timeouts.lease_ttl.duration(),
+        )
+        .await
+        .map_err(vcd)?;
+        task::progress(
+            &admin,
+            &task,
+            &TaskMessage::DeletingNodes(n).render(&name, &id),
+        )
+        .await
+        .map_err(vcd)?;
+        let password = cluster_template(&run).await?;
+        let credentials = GuestCredentials::root(password);
+        for (_, href) in masters(&run).await? {
+            let output = run
+                .run_script(
+                    &href,
+                    &credentials,
+                    &scripts::kubectl_delete(&deletion.nodes),
+                )
+                .await?;
+            if !output.success() && !deletion.force {
+                return Err(ApiError::NodeDeleteFailed {
+                    stderr: output.stderr,
+                });
+            }
+        }
+        run.done("kubernetes").await?;
+        remove_doomed(&mut run, n).await
+    }
+    .await;
+    finish_delete(&run, result, n).await;
+}
+
+/// Undeploys and deletes the journal's doomed VMs.
+pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), ApiError> {
+    let task = run.journal.task.clone();
+    let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
+    task::progress(
+        &run.admin,
+        &task,
+        &TaskMessage::UndeployingNodes(n).render(name, id),
+    )
+    .await
+    .map_err(vcd)?;
+    task::progress(
+        &run.admin,
+        &task,
+        &TaskMessage::DeletingVms(n).render(name, id),
+    )
+    .await
+    .map_err(vcd)?;
+    let doomed = run.journal.doomed_vms.clone();
+    steps::remove_vms(run, &doomed).await?;
+    run.done("vms").await
+}
+
+/// Clears the journal and ends a delete-nodes task.
+pub async fn finish_delete(run: &Run, result: Result<(), ApiError>, n: u32) {
+    let task = &run.journal.task;
+    report(journal::clear(&run.admin, &run.vapp_href).await);
+    match result {
+        Ok(()) => report(
+            task::succeed(
+                &run.admin,
+                task,
+                &TaskMessage::DeletedNodes(n).render(&task.cluster, &task.cluster_id),
+            )
+            .await,
+        ),
+        Err(error) => report(
+            task::fail(
+                &run.admin,
+                task,
+                TaskOperation::DeleteNodes.default_operation_text(),
+                &error.to_string(),
+            )
+            .await,
+        ),
+    }
+}

@@ -1,0 +1,194 @@
+//! Taking over operations after a crash. On start (and whenever called) the
+//! server looks, as system administrator, for cluster vApps whose journal's
+//! lease has lapsed, takes the lease and finishes the operation: a create
+//! (cluster or nodes) is rolled back unless it asked not to be, a delete
+//! (cluster or nodes) is completed. Then every CSE task still `running` that
+//! no journal owns and that is older than a lease is ended in error; the
+//! empty vApp of a create that died before its first journal entry is
+//! removed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cse_core::api::{ApiError, TaskOperation};
+use cse_core::naming::{METADATA_CLUSTER_ID, METADATA_OP_JOURNAL, METADATA_OP_LEASE};
+use cse_core::vcd::Task;
+
+use super::journal::{self, Journal, Lease, OpKind};
+use super::steps::{self, Run, vcd};
+use super::task::{self, TaskIdentity};
+use super::{create, delete, nodes};
+use crate::handlers::Context;
+use crate::vcd::{Client, Filter, Query, QueryFormat};
+
+/// The message of an operation a server finished for a crashed one.
+pub const INTERRUPTED: &str = "The CSE server stopped while this operation was running";
+
+/// What a resume pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResumeReport {
+    /// Operations taken over (journals with a lapsed lease).
+    pub taken_over: usize,
+    /// Running tasks no journal owned, ended in error.
+    pub orphan_tasks: usize,
+}
+
+/// One resume pass.
+pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
+    let admin = ctx.admin().await?;
+    let mut report = ResumeReport::default();
+    let query = Query::new("adminVApp", QueryFormat::Records)
+        .filter(Filter::default().and_metadata_string(METADATA_CLUSTER_ID, "*"))
+        .fields([
+            format!("metadata:{METADATA_OP_JOURNAL}"),
+            format!("metadata:{METADATA_OP_LEASE}"),
+        ])
+        .page_size(128);
+    let mut owned_tasks = Vec::new();
+    for record in admin.query(&query).await.map_err(vcd)? {
+        let Some(vapp_href) = record.href().map(str::to_owned) else {
+            continue;
+        };
+        let Some((journal, lease)) = journal::read(&admin, &vapp_href).await.map_err(vcd)? else {
+            continue;
+        };
+        owned_tasks.push(journal.task.href.clone());
+        if lease.as_ref().is_some_and(|l| !l.expired()) {
+            continue;
+        }
+        journal::write_lease(
+            &admin,
+            &vapp_href,
+            &Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
+        )
+        .await
+        .map_err(vcd)?;
+        tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
+        take_over(ctx, &admin, vapp_href, journal).await;
+        report.taken_over += 1;
+    }
+    report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
+    Ok(report)
+}
+
+async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journal: Journal) {
+    let _in_flight = ctx.system.begin();
+    let mut run = Run {
+        ctx: ctx.clone(),
+        admin: admin.clone(),
+        vapp_href,
+        journal,
+    };
+    match run.journal.kind {
+        OpKind::CreateCluster => create::finish_failed(&run, INTERRUPTED).await,
+        OpKind::CreateNodes => nodes::finish_failed_create(&run, INTERRUPTED).await,
+        OpKind::DeleteNodes => {
+            let n = u32::try_from(run.journal.doomed_vms.len()).unwrap_or(u32::MAX);
+            let result = nodes::remove_doomed(&mut run, n).await;
+            nodes::finish_delete(&run, result, n).await;
+        }
+        OpKind::DeleteCluster => {
+            let result = steps::delete_vapp(admin, &run.vapp_href)
+                .await
+                .map_err(|e| e.to_string());
+            delete::finish(admin, &run.journal.task, result).await;
+        }
+    }
+}
+
+fn operation_of(name: &str) -> Option<TaskOperation> {
+    [
+        TaskOperation::CreateCluster,
+        TaskOperation::DeleteCluster,
+        TaskOperation::CreateNodes,
+        TaskOperation::DeleteNodes,
+    ]
+    .into_iter()
+    .find(|op| op.operation_name() == name)
+}
+
+async fn end_orphan_tasks(
+    ctx: &Arc<Context>,
+    admin: &Client,
+    owned: &[String],
+) -> Result<usize, ApiError> {
+    let query = Query::new("adminTask", QueryFormat::Records)
+        .filter(Filter::eq("status", "running").and_eq("serviceNamespace", "vcloud.cse"));
+    let min_age = ctx.config.timeouts.lease_ttl.duration();
+    let mut ended = 0;
+    for record in admin.query(&query).await.map_err(vcd)? {
+        let Some(href) = record.href() else { continue };
+        if owned.iter().any(|o| o == href) || !older_than(record.attr("startDate"), min_age) {
+            continue;
+        }
+        let doc: Task = admin.get_doc(href).await.map_err(vcd)?;
+        let Some(operation) = doc.operation_name.as_deref().and_then(operation_of) else {
+            continue;
+        };
+        let owner = doc.owner.clone().unwrap_or_default();
+        let user = doc.user.clone().unwrap_or_default();
+        let identity = TaskIdentity {
+            href: href.to_owned(),
+            operation_name: operation.operation_name().to_owned(),
+            cluster: owner.name.clone().unwrap_or_default(),
+            cluster_id: owner.href.rsplit(':').next().unwrap_or_default().to_owned(),
+            user_name: user.name.clone().unwrap_or_default(),
+            user_id: user.href.clone(),
+        };
+        if operation == TaskOperation::CreateCluster {
+            remove_unmarked_vapp(admin, &identity.cluster).await;
+        }
+        if let Err(error) = task::fail(
+            admin,
+            &identity,
+            operation.default_operation_text(),
+            INTERRUPTED,
+        )
+        .await
+        {
+            tracing::warn!(task = %href, "cannot end an orphaned task: {error}");
+            continue;
+        }
+        ended += 1;
+    }
+    Ok(ended)
+}
+
+fn older_than(start: Option<&str>, age: Duration) -> bool {
+    let Some(start) = start.and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+        return true;
+    };
+    let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::zero());
+    start.with_timezone(&Utc) + age <= Utc::now()
+}
+
+/// Deletes a vApp named `name` that carries no cluster id and was composed by
+/// CSE (`cluster <name>` description): a create that died right after
+/// composing it.
+async fn remove_unmarked_vapp(admin: &Client, name: &str) {
+    let query = Query::new("adminVApp", QueryFormat::Records).filter(Filter::eq("name", name));
+    let Ok(records) = admin.query(&query).await else {
+        return;
+    };
+    for record in records {
+        let Some(href) = record.href() else { continue };
+        let Ok(metadata) = admin
+            .get_doc::<cse_core::vcd::Metadata>(&format!("{href}/metadata"))
+            .await
+        else {
+            continue;
+        };
+        if metadata.get(METADATA_CLUSTER_ID).is_some() {
+            continue;
+        }
+        let Ok(vapp) = admin.get_doc::<cse_core::vcd::VApp>(href).await else {
+            continue;
+        };
+        if vapp.description.as_deref() == Some(&format!("cluster {name}"))
+            && let Err(error) = steps::delete_vapp(admin, href).await
+        {
+            tracing::warn!(vapp = %href, "cannot remove an unmarked cluster vApp: {error}");
+        }
+    }
+}

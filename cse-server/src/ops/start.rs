@@ -1,0 +1,240 @@
+//! The four asynchronous routes: validate the request with the caller's own
+//! session (so a tenant can only start work on what it can see), create the
+//! vCD task, hand the operation to the tracker, and answer 202 with the task.
+
+use std::sync::Arc;
+
+use cse_core::api::{
+    ApiError, ClusterTaskReply, CreateClusterBody, CreateClusterReply, CreateNodesBody,
+    DeleteNodesBody, TaskMessage, TaskOperation, reply_json,
+};
+use cse_core::ext::{ExtReply, ExtRequest};
+
+use super::journal;
+use super::steps::vcd;
+use super::task::{self, TaskIdentity};
+use super::{create, delete, nodes};
+use crate::auth::Caller;
+use crate::handlers::Context;
+use crate::handlers::lookup::{FoundCluster, find_cluster, find_clusters, vms_of};
+use crate::vcd::{Client, links_of, media};
+
+fn identity(caller: &Caller, operation: TaskOperation, cluster: &str, id: &str) -> TaskIdentity {
+    TaskIdentity {
+        href: String::new(),
+        operation_name: operation.operation_name().to_owned(),
+        cluster: cluster.to_owned(),
+        cluster_id: id.to_owned(),
+        user_name: caller.session.user.clone(),
+        user_id: caller.session.user_id.clone(),
+    }
+}
+
+async fn open_task(
+    admin: &Client,
+    caller: &Caller,
+    identity: TaskIdentity,
+    first: TaskMessage,
+) -> Result<TaskIdentity, ApiError> {
+    let org_href = caller.session.org_href().map_err(vcd)?.to_owned();
+    let text = first.render(&identity.cluster, &identity.cluster_id);
+    task::create(admin, &org_href, identity, &text)
+        .await
+        .map_err(vcd)
+}
+
+/// Refuses to start a second operation on a cluster whose current one still
+/// holds its lease.
+async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
+    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)?
+        && lease.is_some_and(|lease| !lease.expired())
+    {
+        return Err(ApiError::Internal(format!(
+            "Cluster '{}' is busy: another operation ({}) is in progress. Try again when its task has finished.",
+            found.cluster.name, journal.task.operation_name
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /api/cse`.
+pub async fn create_cluster(
+    ctx: &Arc<Context>,
+    caller: &Caller,
+    request: &ExtRequest,
+) -> Result<ExtReply, ApiError> {
+    let spec = CreateClusterBody::from_json(&request.body)?.validate()?;
+    let template = ctx.template(spec.template.as_deref())?.clone();
+    if !find_clusters(&caller.client, Some(&spec.name))
+        .await
+        .map_err(vcd)?
+        .is_empty()
+    {
+        return Err(ApiError::ClusterAlreadyExists);
+    }
+    let org_href = caller.session.org_href().map_err(vcd)?.to_owned();
+    let org = caller.client.get(&org_href).await.map_err(vcd)?;
+    let vdc_href = links_of(&org)
+        .into_iter()
+        .find(|l| {
+            l.rel == "down"
+                && l.media_type.as_deref() == Some(media::VDC)
+                && l.name.as_deref() == Some(spec.vdc.as_str())
+        })
+        .map(|l| l.href)
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "Virtual Datacenter '{}' not found in organization '{}'.",
+                spec.vdc, caller.session.org
+            ))
+        })?;
+    let admin = ctx.admin().await?;
+    let cluster_id = uuid::Uuid::new_v4().to_string();
+    let task = open_task(
+        &admin,
+        caller,
+        identity(
+            caller,
+            TaskOperation::CreateCluster,
+            &spec.name,
+            &cluster_id,
+        ),
+        TaskMessage::CreatingCluster,
+    )
+    .await?;
+    let reply = CreateClusterReply {
+        name: spec.name.clone(),
+        cluster_id,
+        task_href: task.href.clone(),
+    };
+    ctx.tracker.spawn(create::run(
+        ctx.clone(),
+        admin,
+        spec,
+        template,
+        task,
+        vdc_href,
+    ));
+    reply_json(request, 202, &reply)
+}
+
+/// `DELETE /api/cse/{c}`.
+pub async fn delete_cluster(
+    ctx: &Arc<Context>,
+    caller: &Caller,
+    request: &ExtRequest,
+    name: &str,
+) -> Result<ExtReply, ApiError> {
+    let found = find_cluster(&caller.client, name).await?;
+    let admin = ctx.admin().await?;
+    ensure_idle(&admin, &found).await?;
+    let task = open_task(
+        &admin,
+        caller,
+        identity(
+            caller,
+            TaskOperation::DeleteCluster,
+            name,
+            &found.cluster.cluster_id,
+        ),
+        TaskMessage::DeletingCluster,
+    )
+    .await?;
+    let reply = ClusterTaskReply {
+        cluster_name: name.to_owned(),
+        task_href: task.href.clone(),
+    };
+    ctx.tracker
+        .spawn(delete::run(ctx.clone(), admin, task, found.vapp_href));
+    reply_json(request, 202, &reply)
+}
+
+/// `POST /api/cse/{c}/node`.
+pub async fn create_nodes(
+    ctx: &Arc<Context>,
+    caller: &Caller,
+    request: &ExtRequest,
+    name: &str,
+) -> Result<ExtReply, ApiError> {
+    let spec = CreateNodesBody::from_json(&request.body)?.validate(name)?;
+    let template = ctx.template(spec.template.as_deref())?.clone();
+    let found = find_cluster(&caller.client, name).await?;
+    let admin = ctx.admin().await?;
+    ensure_idle(&admin, &found).await?;
+    let task = open_task(
+        &admin,
+        caller,
+        identity(
+            caller,
+            TaskOperation::CreateNodes,
+            name,
+            &found.cluster.cluster_id,
+        ),
+        TaskMessage::AddingNodesToCluster(spec.node_count),
+    )
+    .await?;
+    let reply = ClusterTaskReply {
+        cluster_name: name.to_owned(),
+        task_href: task.href.clone(),
+    };
+    ctx.tracker.spawn(nodes::run_create(
+        ctx.clone(),
+        admin,
+        spec,
+        template,
+        found.cluster.template.clone(),
+        task,
+        found.vapp_href,
+    ));
+    reply_json(request, 202, &reply)
+}
+
+/// `DELETE /api/cse/{c}/node`.
+pub async fn delete_nodes(
+    ctx: &Arc<Context>,
+    caller: &Caller,
+    request: &ExtRequest,
+    name: &str,
+) -> Result<ExtReply, ApiError> {
+    let deletion = DeleteNodesBody::from_json(&request.body)?.validate(name)?;
+    let found = find_cluster(&caller.client, name).await?;
+    let vapp = caller.client.get(&found.vapp_href).await.map_err(vcd)?;
+    let vms = vms_of(&vapp);
+    if let Some(missing) = deletion
+        .nodes
+        .iter()
+        .find(|node| !vms.iter().any(|vm| &vm.name == *node))
+    {
+        return Err(ApiError::NodeNotFound {
+            node: missing.clone(),
+            cluster: name.to_owned(),
+        });
+    }
+    let admin = ctx.admin().await?;
+    ensure_idle(&admin, &found).await?;
+    let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
+    let task = open_task(
+        &admin,
+        caller,
+        identity(
+            caller,
+            TaskOperation::DeleteNodes,
+            name,
+            &found.cluster.cluster_id,
+        ),
+        TaskMessage::DeletingNodesFromCluster(n),
+    )
+    .await?;
+    let reply = ClusterTaskReply {
+        cluster_name: name.to_owned(),
+        task_href: task.href.clone(),
+    };
+    ctx.tracker.spawn(nodes::run_delete(
+        ctx.clone(),
+        admin,
+        deletion,
+        task,
+        found.vapp_href,
+    ));
+    reply_json(request, 202, &reply)
+}

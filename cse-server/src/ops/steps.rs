@@ -1,0 +1,493 @@
+//! The building blocks of the operations, each safe to repeat: find the
+//! template VM, add VMs to a cluster vApp (names journaled before the
+//! recompose, so a crash never leaves a VM nobody knows about), prepare their
+//! guests, run scripts with deadlines, remove VMs.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use cse_core::api::ApiError;
+use cse_core::config::TemplateConfig;
+use cse_core::naming::{NodeType, generate_unused_node_name};
+use cse_core::vcd::ovf::RasdItem;
+use cse_core::vcd::params::Source;
+use cse_core::vcd::vapp::StorageProfile;
+use cse_core::vcd::{RecomposeVAppParams, SourcedItem, UndeployVAppParams, VApp};
+use tokio::time::Instant;
+
+use super::journal::{self, Journal};
+use super::scripts;
+use crate::handlers::Context;
+use crate::vcd::{Client, Filter, Query, QueryFormat, VcdError};
+use crate::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
+
+/// Any vCD failure inside an operation, as the task's message.
+pub fn vcd(error: VcdError) -> ApiError {
+    ApiError::Internal(error.to_string())
+}
+
+/// What an operation works with.
+pub struct Run {
+    /// Server state.
+    pub ctx: Arc<Context>,
+    /// System-administrator session (operations outlive tenant tokens).
+    pub admin: Client,
+    /// The cluster vApp (empty until composed).
+    pub vapp_href: String,
+    /// The journal as last written.
+    pub journal: Journal,
+}
+
+impl Run {
+    /// Records `step` as done.
+    pub async fn done(&mut self, step: &str) -> Result<(), ApiError> {
+        self.journal.done.push(step.to_owned());
+        self.save().await
+    }
+
+    /// Writes the journal.
+    pub async fn save(&self) -> Result<(), ApiError> {
+        journal::write(&self.admin, &self.vapp_href, &self.journal)
+            .await
+            .map_err(vcd)
+    }
+
+    /// The cluster vApp document.
+    pub async fn vapp(&self) -> Result<VApp, ApiError> {
+        self.admin.get_doc(&self.vapp_href).await.map_err(vcd)
+    }
+
+    fn poll(&self) -> PollSettings {
+        PollSettings::from_config(&self.ctx.config.timeouts)
+    }
+
+    fn script_deadline(&self) -> Instant {
+        Instant::now() + self.ctx.config.timeouts.script.duration()
+    }
+
+    fn tools_deadline(&self) -> Instant {
+        Instant::now() + self.ctx.config.timeouts.tools_ready.duration()
+    }
+
+    /// The guest of the VM at `vm_href`.
+    pub async fn target(&self, vm_href: &str) -> Result<GuestTarget, ApiError> {
+        self.ctx
+            .vcenters
+            .target_for_vm(&self.admin, vm_href)
+            .await
+            .map_err(|e| ApiError::Internal(format!("Couldn't reach the VM's guest: {e}")))
+    }
+
+    /// Runs `script` as root in the guest at `vm_href`, within `timeouts.script`.
+    pub async fn run_script(
+        &self,
+        vm_href: &str,
+        credentials: &GuestCredentials,
+        script: &str,
+    ) -> Result<ScriptOutput, ApiError> {
+        let target = self.target(vm_href).await?;
+        target
+            .session
+            .run_script(
+                &target.vm,
+                credentials,
+                script,
+                self.poll(),
+                self.script_deadline(),
+            )
+            .await
+            .map_err(|e| ApiError::Internal(format!("Couldn't run a script in the guest: {e}")))
+    }
+}
+
+/// How new VMs are made.
+#[derive(Clone, Debug, Default)]
+pub struct VmOptions {
+    /// Org VDC network.
+    pub network: String,
+    /// vCPUs.
+    pub cpu: Option<u32>,
+    /// Memory MB.
+    pub memory_mb: Option<u32>,
+    /// Storage profile name (looked up in the cluster's VDC).
+    pub storage_profile: Option<String>,
+    /// Root's authorized ssh key.
+    pub ssh_key: Option<String>,
+}
+
+/// The template's single VM (href) in the configured catalog.
+pub async fn template_vm(
+    ctx: &Context,
+    admin: &Client,
+    template: &TemplateConfig,
+) -> Result<String, ApiError> {
+    let not_found = || ApiError::TemplateNotFound(template.name.clone());
+    let query = Query::new("adminCatalogItem", QueryFormat::Records).filter(
+        Filter::eq("name", &template.catalog_item)
+            .and_eq("catalogName", &ctx.config.broker.catalog),
+    );
+    let records = admin.query(&query).await.map_err(vcd)?;
+    let item_href = records
+        .first()
+        .and_then(|r| r.href())
+        .ok_or_else(not_found)?
+        .to_owned();
+    let item = admin.get(&item_href).await.map_err(vcd)?;
+    let template_href = item
+        .child("Entity")
+        .and_then(|e| e.attr("href"))
+        .ok_or_else(not_found)?
+        .to_owned();
+    let vapp_template = admin.get(&template_href).await.map_err(vcd)?;
+    vapp_template
+        .descend(&["Children", "Vm"])
+        .and_then(|vm| vm.attr("href"))
+        .map(str::to_owned)
+        .ok_or_else(not_found)
+}
+
+/// Adds `count` VMs of `node_type` to the vApp and prepares their guests
+/// (root password set to the template's, `nfsd.sh` on NFS nodes). Returns
+/// the new VMs' names and hrefs.
+pub async fn add_vms(
+    run: &mut Run,
+    template: &TemplateConfig,
+    node_type: NodeType,
+    count: u32,
+    options: &VmOptions,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let source_vm = template_vm(&run.ctx, &run.admin, template).await?;
+    let vapp = run.vapp().await?;
+    let mut taken: HashSet<String> = vapp.vms().iter().map(|vm| vm.name.clone()).collect();
+    let mut names = Vec::new();
+    {
+        let mut rng = rand::rng();
+        for _ in 0..count {
+            let name = generate_unused_node_name(node_type, &taken, &mut rng)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            taken.insert(name.clone());
+            names.push(name);
+        }
+    }
+    run.journal.new_vms.extend(names.iter().cloned());
+    run.save().await?;
+
+    let storage_profile = match &options.storage_profile {
+        None => None,
+        Some(name) => {
+            let vdc_href = vapp
+                .links
+                .iter()
+                .find(|l| l.rel == "up" && l.media_type.as_deref() == Some(crate::vcd::media::VDC))
+                .map(|l| l.href.clone())
+                .ok_or_else(|| ApiError::Internal("The cluster vApp has no VDC link".into()))?;
+            let vdc: cse_core::vcd::Vdc = run.admin.get_doc(&vdc_href).await.map_err(vcd)?;
+            let profile = vdc.storage_profile(name).ok_or_else(|| {
+                ApiError::Internal(format!(
+                    "Storage profile '{name}' not found in the Virtual Datacenter."
+                ))
+            })?;
+            Some(StorageProfile {
+                href: profile.href.clone(),
+                id: None,
+                name: profile.name.clone(),
+                media_type: profile.media_type.clone(),
+            })
+        }
+    };
+    let script = options
+        .ssh_key
+        .as_deref()
+        .map(scripts::ssh_key_customization);
+    let items: Vec<SourcedItem> = names
+        .iter()
+        .map(|name| {
+            SourcedItem::cse_node(
+                Source {
+                    href: source_vm.clone(),
+                    id: None,
+                    name: None,
+                    media_type: None,
+                },
+                name,
+                &options.network,
+                0,
+                script.as_deref(),
+                storage_profile.clone(),
+            )
+        })
+        .collect();
+    let power_on = options.cpu.is_none() && options.memory_mb.is_none();
+    let recompose = vapp
+        .recompose_href()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let answer = run
+        .admin
+        .post_doc(recompose, &RecomposeVAppParams::add(items, power_on))
+        .await
+        .map_err(vcd)?;
+    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+
+    let vapp = run.vapp().await?;
+    let mut made = Vec::new();
+    for name in &names {
+        let vm = vapp.vm(name).ok_or_else(|| {
+            ApiError::Internal(format!("VM '{name}' is missing after the recompose"))
+        })?;
+        made.push((name.clone(), vm.href.clone()));
+    }
+    if !power_on {
+        for (_, href) in &made {
+            resize_and_power_on(run, href, options).await?;
+        }
+    }
+    for (name, href) in &made {
+        prepare_guest(run, template, node_type, name, href).await?;
+    }
+    Ok(made)
+}
+
+async fn resize_and_power_on(run: &Run, href: &str, options: &VmOptions) -> Result<(), ApiError> {
+    let section = format!("{href}/virtualHardwareSection");
+    if let Some(cpu) = options.cpu {
+        let answer = run
+            .admin
+            .put_doc(&format!("{section}/cpu"), &RasdItem::cpu(u64::from(cpu), 1))
+            .await
+            .map_err(vcd)?;
+        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    }
+    if let Some(memory) = options.memory_mb {
+        let answer = run
+            .admin
+            .put_doc(
+                &format!("{section}/memory"),
+                &RasdItem::memory(u64::from(memory)),
+            )
+            .await
+            .map_err(vcd)?;
+        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    }
+    let answer = run
+        .admin
+        .post_empty(&format!("{href}/power/action/powerOn"))
+        .await
+        .map_err(vcd)?;
+    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    Ok(())
+}
+
+/// Waits for the new guest with the password vCD generated for it, sets
+/// root's password to the template's, and sets up NFS on `nfsd` nodes.
+async fn prepare_guest(
+    run: &Run,
+    template: &TemplateConfig,
+    node_type: NodeType,
+    name: &str,
+    href: &str,
+) -> Result<(), ApiError> {
+    let vm: cse_core::vcd::Vm = run.admin.get_doc(href).await.map_err(vcd)?;
+    let first_password = vm
+        .admin_password()
+        .map(|p| cse_core::config::Secret::new(p.to_owned()))
+        .unwrap_or_else(|| template.admin_password.clone());
+    let target = run.target(href).await?;
+    let initial = GuestCredentials::root(first_password);
+    let final_credentials = GuestCredentials::root(template.admin_password.clone());
+    let ready = target
+        .session
+        .wait_until_ready(&target.vm, &initial, run.poll(), run.tools_deadline())
+        .await;
+    let credentials = match ready {
+        Ok(()) => {
+            // The password changes under the running script, so it is started
+            // and not polled (as 1.2.x did); readiness with the new password
+            // proves it ran.
+            let path = format!("/tmp/cse-pw-{}.sh", uuid::Uuid::new_v4().simple());
+            let fail = |e: crate::vsphere::VsphereError| {
+                ApiError::Internal(format!("Couldn't set the root password of '{name}': {e}"))
+            };
+            target
+                .session
+                .upload(
+                    &target.vm,
+                    &initial,
+                    &path,
+                    scripts::chpasswd(template.admin_password.expose()).into_bytes(),
+                    0o700,
+                    true,
+                )
+                .await
+                .map_err(fail)?;
+            target
+                .session
+                .run_program(
+                    &target.vm,
+                    &initial,
+                    &ProgramSpec {
+                        program_path: "/bin/chmod".to_owned(),
+                        arguments: format!("u+rx {path}"),
+                        ..ProgramSpec::default()
+                    },
+                    run.poll(),
+                    run.script_deadline(),
+                )
+                .await
+                .map_err(fail)?;
+            let pid = target
+                .session
+                .start_program(
+                    &target.vm,
+                    &initial,
+                    &ProgramSpec {
+                        program_path: path.clone(),
+                        ..ProgramSpec::default()
+                    },
+                )
+                .await
+                .map_err(fail)?;
+            wait_password_changed(run, &target, &initial, name, pid).await?;
+            target
+                .session
+                .wait_until_ready(
+                    &target.vm,
+                    &final_credentials,
+                    run.poll(),
+                    run.tools_deadline(),
+                )
+                .await
+                .map_err(fail)?;
+            if let Err(error) = target
+                .session
+                .delete_file(&target.vm, &final_credentials, &path)
+                .await
+            {
+                tracing::debug!(vm = %name, "cannot remove the password script: {error}");
+            }
+            final_credentials
+        }
+        Err(first_error) => {
+            // Resumed work: the password may already be the template's.
+            target
+                .session
+                .wait_until_ready(
+                    &target.vm,
+                    &final_credentials,
+                    run.poll(),
+                    run.tools_deadline(),
+                )
+                .await
+                .map_err(|_| {
+                    ApiError::Internal(format!(
+                        "VM '{name}' is not ready to execute scripts: {first_error}"
+                    ))
+                })?;
+            final_credentials
+        }
+    };
+    if node_type == NodeType::Nfs {
+        let nfsd = scripts::for_template(&template.name).nfsd;
+        let output = run.run_script(href, &credentials, nfsd).await?;
+        if !output.success() {
+            return Err(ApiError::Internal(format!(
+                "Couldn't set up NFS on '{name}':\n{}",
+                output.stderr
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Polls the guest with the old password until it is refused (the password
+/// script ran) or the script reports a failure, within `timeouts.script`.
+async fn wait_password_changed(
+    run: &Run,
+    target: &GuestTarget,
+    old: &GuestCredentials,
+    name: &str,
+    pid: i64,
+) -> Result<(), ApiError> {
+    let deadline = run.script_deadline();
+    loop {
+        match target.session.list_processes(&target.vm, old, &[pid]).await {
+            Ok(processes) => {
+                if let Some(code) = processes
+                    .iter()
+                    .find(|p| p.pid == pid)
+                    .and_then(|p| p.exit_code)
+                    && code != 0
+                {
+                    return Err(ApiError::Internal(format!(
+                        "Couldn't set the root password of '{name}': the script exited with {code}"
+                    )));
+                }
+            }
+            Err(error)
+                if error.fault_kind() == Some(crate::vsphere::FaultKind::InvalidGuestLogin) =>
+            {
+                return Ok(());
+            }
+            Err(error) if !error.is_transient() => {
+                return Err(ApiError::Internal(format!(
+                    "Couldn't set the root password of '{name}': {error}"
+                )));
+            }
+            Err(_) => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(ApiError::Internal(format!(
+                "Couldn't set the root password of '{name}': the guest still accepts the old one"
+            )));
+        }
+        tokio::time::sleep(run.poll().initial).await;
+    }
+}
+
+/// Undeploys (errors ignored) and deletes the named VMs of the vApp that exist.
+pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
+    let vapp = run.vapp().await?;
+    let hrefs: Vec<String> = names
+        .iter()
+        .filter_map(|name| vapp.vm(name).map(|vm| vm.href.clone()))
+        .collect();
+    if hrefs.is_empty() {
+        return Ok(());
+    }
+    for href in &hrefs {
+        match run
+            .admin
+            .post_doc(
+                &format!("{href}/action/undeploy"),
+                &UndeployVAppParams::default_action(),
+            )
+            .await
+        {
+            Ok(answer) => {
+                if let Err(error) = run.admin.wait_for_answer(&answer).await {
+                    tracing::debug!(vm = %href, "undeploy failed (ignored): {error}");
+                }
+            }
+            Err(error) => tracing::debug!(vm = %href, "undeploy refused (ignored): {error}"),
+        }
+    }
+    let refs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+    let recompose = vapp
+        .recompose_href()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let answer = run
+        .admin
+        .post_doc(recompose, &RecomposeVAppParams::delete(&refs))
+        .await
+        .map_err(vcd)?;
+    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    Ok(())
+}
+
+/// Deletes the vApp (powered off first by vCD with `force=true`).
+pub async fn delete_vapp(admin: &Client, vapp_href: &str) -> Result<(), ApiError> {
+    match admin.delete(&format!("{vapp_href}?force=true")).await {
+        Ok(answer) => admin.wait_for_answer(&answer).await.map(drop).map_err(vcd),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(vcd(error)),
+    }
+}

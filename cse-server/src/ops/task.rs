@@ -1,0 +1,112 @@
+//! The vCD task that tracks one operation: created in the caller's org's task
+//! list by the system administrator (extension tasks need `TASK_UPDATE`), with
+//! the caller as `User` and the cluster as `Owner`; updated with each stage's
+//! text; ended in `success` or `error`. Its href is kept in the journal, so a
+//! restarted server can still finish it.
+
+use cse_core::api::tasks::task_owner_href;
+use cse_core::vcd::task::{TaskOwner, TaskUser};
+use cse_core::vcd::{Task, TaskStatus, VcdErrorDocument};
+use serde::{Deserialize, Serialize};
+
+use crate::vcd::{Client, VcdError, find_link, links_of, media};
+
+/// Who and what a task is about (serialisable into the journal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskIdentity {
+    /// The task's href once created.
+    pub href: String,
+    /// `create_cluster`, `delete_cluster`, `create_nodes`, `delete_nodes`.
+    pub operation_name: String,
+    /// Cluster name (owner name).
+    pub cluster: String,
+    /// Cluster id (owner href `urn:cse:cluster:<id>`).
+    pub cluster_id: String,
+    /// Caller's name.
+    pub user_name: String,
+    /// Caller's URN.
+    pub user_id: String,
+}
+
+impl TaskIdentity {
+    fn document(&self, status: TaskStatus, text: &str, error: Option<&str>) -> Task {
+        Task::cse_task(
+            status,
+            text,
+            &self.operation_name,
+            TaskOwner {
+                href: task_owner_href(&self.cluster_id),
+                id: None,
+                name: Some(self.cluster.clone()),
+                media_type: Some("application/vcloud.cse.cluster+xml".to_owned()),
+            },
+            TaskUser {
+                href: self.user_id.clone(),
+                id: None,
+                name: Some(self.user_name.clone()),
+                media_type: Some("application/vnd.vmware.admin.user+xml".to_owned()),
+            },
+            error.map(VcdErrorDocument::cse_task_error),
+        )
+    }
+}
+
+/// Creates the task (status `running`) in the org at `org_href`, as `admin`.
+pub async fn create(
+    admin: &Client,
+    org_href: &str,
+    mut identity: TaskIdentity,
+    text: &str,
+) -> Result<TaskIdentity, VcdError> {
+    let org = admin.get(org_href).await?;
+    let links = links_of(&org);
+    let tasks_list = find_link(&links, "down", Some(media::TASKS_LIST))
+        .map(|l| l.href.clone())
+        .ok_or_else(|| VcdError::MissingLink {
+            document: format!("org {org_href}"),
+            rel: "down".to_owned(),
+            media_type: Some(media::TASKS_LIST.to_owned()),
+        })?;
+    let answer = admin
+        .post_doc(
+            &tasks_list,
+            &identity.document(TaskStatus::Running, text, None),
+        )
+        .await?;
+    let task: Task = answer.parse()?;
+    identity.href = task.href.unwrap_or_default();
+    Ok(identity)
+}
+
+/// Reports a stage (status stays `running`).
+pub async fn progress(admin: &Client, task: &TaskIdentity, text: &str) -> Result<(), VcdError> {
+    admin
+        .put_doc(&task.href, &task.document(TaskStatus::Running, text, None))
+        .await
+        .map(drop)
+}
+
+/// Ends the task in `success` with `text`.
+pub async fn succeed(admin: &Client, task: &TaskIdentity, text: &str) -> Result<(), VcdError> {
+    admin
+        .put_doc(&task.href, &task.document(TaskStatus::Success, text, None))
+        .await
+        .map(drop)
+}
+
+/// Ends the task in `error` with `message` (the operation text keeps the
+/// 1.2.x default for the operation, e.g. `create cluster`).
+pub async fn fail(
+    admin: &Client,
+    task: &TaskIdentity,
+    operation_text: &str,
+    message: &str,
+) -> Result<(), VcdError> {
+    admin
+        .put_doc(
+            &task.href,
+            &task.document(TaskStatus::Error, operation_text, Some(message)),
+        )
+        .await
+        .map(drop)
+}
