@@ -7,7 +7,12 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// Config file (default: $CSE_CONFIG, else config.yaml).
-    #[arg(short = 'c', long = "config", env = "CSE_CONFIG", default_value = "config.yaml")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        env = "CSE_CONFIG",
+        default_value = "config.yaml"
+    )]
     pub config: PathBuf,
     /// Skip the installation check.
     #[arg(short = 's', long = "skip-check")]
