@@ -39,3 +39,69 @@ async fn install_from_zero_then_check_then_second_install_changes_nothing() {
     assert_eq!(env.vcd_state(), state, "a second install changes nothing");
     let _ = CATALOG;
 }
+
+#[tokio::test]
+async fn update_rebuilds_the_template() {
+    let env = Env::installed().await;
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--update", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("install_update", out);
+    let after = env.vcd_state();
+    let templates = |s: &[String]| -> Vec<String> {
+        s.iter()
+            .filter(|l| l.starts_with(&format!("template {TEMPLATE_ITEM} ")))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(templates(&after).len(), 1);
+    assert_ne!(
+        templates(&before),
+        templates(&after),
+        "a new template was captured"
+    );
+    assert!(!after.iter().any(|l| l.starts_with("vapp ")));
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test]
+async fn uninstall_leaves_vcd_as_before_install() {
+    let env = Env::start().await;
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(env.vcd_state(), before);
+
+    let (code, out) = env.cse(&["uninstall"]).await;
+    assert_ne!(code, 0, "no terminal and no --yes: nothing is removed");
+    assert!(out.contains("pass --yes to confirm"), "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "still installed: {out}");
+
+    let (code, out) = env.cse(&["uninstall", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("uninstall", out);
+    assert_eq!(env.vcd_state(), before);
+    let (code, _) = env.cse(&["check", "-i"]).await;
+    assert_ne!(code, 0);
+}
+
+#[tokio::test]
+async fn uninstall_keeps_a_catalog_install_did_not_create() {
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.broker.catalog = "cse".into(); // exists in the default world
+    env.set_config(&config);
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Found catalog 'cse'"), "{out}");
+    let (code, out) = env.cse(&["uninstall", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Kept catalog 'cse' (not created by cse install)"),
+        "{out}"
+    );
+    assert_eq!(env.vcd_state(), before);
+}

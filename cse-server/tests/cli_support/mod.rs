@@ -225,3 +225,71 @@ impl Env {
         lines
     }
 }
+
+/// A writer that copies everything and wakes a waiter once `marker` was written.
+struct Tripwire {
+    buffer: Vec<u8>,
+    marker: String,
+    fired: Arc<tokio::sync::Notify>,
+    done: bool,
+}
+
+impl std::io::Write for Tripwire {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if !self.done && String::from_utf8_lossy(&self.buffer).contains(&self.marker) {
+            self.done = true;
+            self.fired.notify_one();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Env {
+    /// Runs `cse <args> -c <config>` and drops it (as a kill would stop the process)
+    /// at its first pause after `marker` was printed. Returns the output and
+    /// whether the run was cut short.
+    pub async fn cse_killed_after(&self, args: &[&str], marker: &str) -> (bool, String) {
+        let mut argv: Vec<std::ffi::OsString> = vec!["cse".into()];
+        argv.extend(args.iter().map(Into::into));
+        argv.push("-c".into());
+        argv.push(self.config_path.clone().into());
+        let fired = Arc::new(tokio::sync::Notify::new());
+        let mut out = Tripwire {
+            buffer: Vec::new(),
+            marker: marker.to_owned(),
+            fired: Arc::clone(&fired),
+            done: false,
+        };
+        let bus = FixedBus(Arc::clone(&self.bus));
+        let mut prompter = ScriptedAnswers::default();
+        let killed = {
+            let mut ctx = Context {
+                out: &mut out,
+                prompter: &mut prompter,
+                bus: &bus,
+                progress: false,
+                cache_dir: self.dir.path().join("cse_cache"),
+            };
+            tokio::select! {
+                biased;
+                _ = fired.notified() => true,
+                _ = cli::main_with(argv, &mut ctx) => false,
+            }
+        };
+        (killed, self.scrub(String::from_utf8(out.buffer).unwrap()))
+    }
+
+    /// A simulator on which `cse install` has run: the helper for tests that need a
+    /// CSE installation (tenant flows creating clusters from the built template).
+    pub async fn installed() -> Env {
+        let env = Env::start().await;
+        let (code, out) = env.cse(&["install", "--yes"]).await;
+        assert_eq!(code, 0, "{out}");
+        env
+    }
+}
