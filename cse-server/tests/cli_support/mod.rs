@@ -220,7 +220,11 @@ impl Env {
         for r in g.rights.values() {
             lines.push(format!("right {}", r.name));
         }
-        lines.push(format!("amqp {:?}", g.amqp));
+        let a = &g.amqp;
+        lines.push(format!(
+            "amqp {}:{} user={} exchange={} vhost={} ssl={} accept_all={} prefix={}",
+            a.host, a.port, a.username, a.exchange, a.vhost, a.use_ssl, a.ssl_accept_all, a.prefix
+        ));
         lines.sort();
         lines
     }

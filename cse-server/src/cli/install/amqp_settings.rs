@@ -38,9 +38,12 @@ pub fn differences(current: &AmqpSettings, wanted: &AmqpSettings) -> Vec<&'stati
 }
 
 /// Brings vCD's AMQP settings in line with the config when `mode` allows it.
+/// `--yes` does not answer this question: the settings are global to vCD, so
+/// they change only with `--amqp config` or a yes typed at the terminal.
 pub async fn ensure(
     validated: &Validated,
     mode: Mode,
+    assume_yes: bool,
     ctx: &mut Context<'_>,
 ) -> Result<(), CliError> {
     if mode == Mode::Skip {
@@ -54,6 +57,14 @@ pub async fn ensure(
     let differing = differences(&current, &wanted);
     if differing.is_empty() {
         ctx.say("vCD and config file AMQP settings are the same. Skipping AMQP configuration");
+        return Ok(());
+    }
+    if mode == Mode::Prompt && assume_yes {
+        ctx.say(format!(
+            "vCD's global AMQP settings differ from the config file ({}); left unchanged \
+             (--yes does not change them; use --amqp config)",
+            differing.join(", ")
+        ));
         return Ok(());
     }
     if mode == Mode::Prompt {

@@ -117,7 +117,7 @@ async fn install(
     header(ctx, "AMQP exchange");
     exchange::ensure(validated, ctx).await?;
     header(ctx, "vCD AMQP settings");
-    amqp_settings::ensure(validated, args.amqp, ctx).await?;
+    amqp_settings::ensure(validated, args.amqp, args.yes, ctx).await?;
     header(ctx, "API extension registration");
     registration::ensure(validated, args.ext, ctx).await?;
     header(ctx, "Template catalog");
