@@ -99,3 +99,30 @@ pub async fn ensure(
     ));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cse_core::vcd::VcdDocument;
+
+    #[test]
+    fn desired_settings_document() {
+        let config = cse_core::config::sample_model();
+        insta::assert_snapshot!(desired(&config).to_xml().unwrap());
+    }
+
+    #[test]
+    fn differences_name_the_keys() {
+        let config = cse_core::config::sample_model();
+        let wanted = desired(&config);
+        let mut current = wanted.clone();
+        current.password = None;
+        assert!(
+            differences(&current, &wanted).is_empty(),
+            "password is not compared"
+        );
+        current.prefix = "other".into();
+        current.port = 5671;
+        assert_eq!(differences(&current, &wanted), ["AmqpPort", "AmqpPrefix"]);
+    }
+}

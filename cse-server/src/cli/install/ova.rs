@@ -271,6 +271,25 @@ mod tests {
         assert!(referenced_files(ovf).unwrap_err().contains("ovf:href"));
     }
 
+    proptest::proptest! {
+        /// Whatever files a descriptor lists, they are read back in order.
+        #[test]
+        fn references_round_trip(files in proptest::collection::vec(("[a-z][a-z0-9_-]{0,12}\\.vmdk", proptest::option::of(0u64..1u64 << 40)), 1..5)) {
+            let refs: String = files
+                .iter()
+                .enumerate()
+                .map(|(i, (href, size))| match size {
+                    Some(size) => format!(r#"<File ovf:href="{href}" ovf:id="f{i}" ovf:size="{size}"/>"#),
+                    None => format!(r#"<File ovf:href="{href}" ovf:id="f{i}"/>"#),
+                })
+                .collect();
+            let ovf = format!(
+                r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"><References>{refs}</References></Envelope>"#
+            );
+            proptest::prop_assert_eq!(referenced_files(&ovf).unwrap(), files);
+        }
+    }
+
     #[test]
     fn missing_references_are_named() {
         assert_eq!(

@@ -491,3 +491,82 @@ async fn capture(
     ));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cse_core::vcd::VcdDocument;
+    use cse_core::vcd::vapp::StorageProfile;
+
+    fn photon() -> TemplateConfig {
+        cse_core::config::sample_model()
+            .template("photon-v2")
+            .unwrap()
+            .clone()
+    }
+
+    fn ova_template() -> VAppTemplate {
+        VAppTemplate::from_xml(
+            r#"<VAppTemplate xmlns="http://www.vmware.com/vcloud/v1.5" name="photon.ova" status="8"
+                 href="https://vcd/api/vAppTemplate/vappTemplate-1">
+              <Children><Vm name="photon2-temp" href="https://vcd/api/vAppTemplate/vm-2"/></Children>
+            </VAppTemplate>"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn temp_vapp_request() {
+        let params = instantiate_params(
+            &ova_template(),
+            &photon(),
+            "net1",
+            "https://vcd/api/network/3",
+            IpAllocationMode::Pool,
+            Some(StorageProfile {
+                href: "https://vcd/api/vdcStorageProfile/4".into(),
+                name: Some("*".into()),
+                ..StorageProfile::default()
+            }),
+            "#!/bin/sh\ntrue\n",
+        )
+        .unwrap();
+        insta::assert_snapshot!(params.to_xml().unwrap());
+    }
+
+    #[test]
+    fn temp_vapp_request_needs_a_vm() {
+        let empty = VAppTemplate::from_xml(
+            r#"<VAppTemplate xmlns="http://www.vmware.com/vcloud/v1.5" name="x.ova" href="h"/>"#,
+        )
+        .unwrap();
+        let err = instantiate_params(
+            &empty,
+            &photon(),
+            "n",
+            "h",
+            IpAllocationMode::Dhcp,
+            None,
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the OVA template 'x.ova' holds no VM");
+    }
+
+    #[test]
+    fn capture_request_overwriting_an_item() {
+        let item = CatalogItem {
+            href: "https://vcd/api/catalogItem/5".into(),
+            name: "photon-custom-hw11-2.0-304b817-k8s".into(),
+            ..CatalogItem::default()
+        };
+        let params = capture_params("https://vcd/api/vApp/vapp-6", &photon(), Some(&item));
+        insta::assert_snapshot!(params.to_xml().unwrap());
+    }
+
+    #[test]
+    fn customized_marker_document() {
+        let doc = Metadata::with_entries(vec![MetadataEntry::string(CUSTOMIZED_MARKER, "true")]);
+        insta::assert_snapshot!(doc.to_xml().unwrap());
+    }
+}
