@@ -37,7 +37,6 @@ async fn install_from_zero_then_check_then_second_install_changes_nothing() {
     assert_eq!(code, 0, "{out}");
     insta::assert_snapshot!("install_again", out);
     assert_eq!(env.vcd_state(), state, "a second install changes nothing");
-    let _ = CATALOG;
 }
 
 #[tokio::test]
@@ -104,4 +103,38 @@ async fn uninstall_keeps_a_catalog_install_did_not_create() {
         "{out}"
     );
     assert_eq!(env.vcd_state(), before);
+}
+
+#[tokio::test]
+async fn the_built_template_is_visible_to_other_orgs_with_its_password() {
+    use cse_core::vcd::VAppTemplate;
+    use cse_server::vcd::{Credentials, Filter, Query, QueryFormat, VcdConnector, VcdSettings};
+
+    let env = Env::installed().await;
+    let config = env.config();
+    let connector = VcdConnector::new(VcdSettings::from_config(&config).unwrap()).unwrap();
+    // carol is in org `beta`; the catalog is in `acme` and published.
+    let carol = connector
+        .login(Credentials {
+            user: "carol".into(),
+            org: "beta".into(),
+            password: cse_core::config::Secret::new("carol-pw"),
+        })
+        .await
+        .unwrap();
+    let records = carol
+        .query(
+            &Query::new("catalogItem", QueryFormat::Records)
+                .filter(Filter::eq("name", TEMPLATE_ITEM).and_eq("catalogName", CATALOG)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let template_href = records[0].attr("entity").unwrap();
+    let template: VAppTemplate = carol.get_doc(template_href).await.unwrap();
+    let vm = &template.vms()[0];
+    assert!(
+        vm.admin_password().is_some_and(|p| !p.is_empty()),
+        "nodes get the template's root password"
+    );
 }
