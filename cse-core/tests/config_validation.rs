@@ -327,7 +327,7 @@ fn template_values() {
             format!("{at} key 'catalog_item': value should not be empty"),
             format!("{at} key 'cpu': value should be between 1 and 1024"),
             format!("{at} key 'mem': value should be between 256 and 16777216"),
-            format!("{at} key 'source_ova': value should be an http:// or https:// URL"),
+            format!("{at} key 'source_ova': value should be an http://, https:// or file:// URL"),
         ]
     );
 }

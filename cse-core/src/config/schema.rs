@@ -107,9 +107,13 @@ fn rule_sha256(value: &str) -> Option<String> {
 }
 
 fn rule_ova_url(value: &str) -> Option<String> {
-    let ok = url::Url::parse(value)
-        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
-    (!ok).then(|| "value should be an http:// or https:// URL".to_owned())
+    let ok = url::Url::parse(value).is_ok_and(|url| match url.scheme() {
+        "http" | "https" => url.host().is_some(),
+        // A local OVA (`cse install` reads it in place).
+        "file" => url.to_file_path().is_ok(),
+        _ => false,
+    });
+    (!ok).then(|| "value should be an http://, https:// or file:// URL".to_owned())
 }
 
 fn amqp() -> Vec<Field> {

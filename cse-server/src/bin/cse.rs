@@ -1,9 +1,32 @@
 //! `cse`: the administrator's command (sample, check, install, run, version, uninstall).
 
+use std::io::{IsTerminal, Write};
+
+use cse_server::cli::{self, Context, RabbitConnector, TerminalPrompter};
+
 fn main() {
     cse_bus::tls::install_crypto_provider();
-    println!(
-        "CSE, Container Service Extension for VMware vCloud Director, version {}",
-        cse_core::CSE_VERSION
-    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            std::process::exit(cli::EXIT_FAILURE);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut prompter = TerminalPrompter;
+    let mut ctx = Context {
+        out: &mut out,
+        prompter: &mut prompter,
+        bus: &RabbitConnector,
+        progress: std::io::stderr().is_terminal(),
+        cache_dir: std::path::PathBuf::from("cse_cache"),
+    };
+    let code = runtime.block_on(cli::main_with(std::env::args_os().collect(), &mut ctx));
+    let _ = out.flush();
+    std::process::exit(code);
 }

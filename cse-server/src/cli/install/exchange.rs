@@ -1,0 +1,23 @@
+//! Install step 1: the AMQP exchange vCD publishes to (direct, durable; declared
+//! non-passively, so an existing compatible exchange is left as it is).
+
+use cse_bus::ExchangeOptions;
+
+use crate::cli::Context;
+use crate::cli::check::Validated;
+use crate::cli::error::CliError;
+
+/// Declares `amqp.exchange`.
+pub async fn ensure(validated: &Validated, ctx: &mut Context<'_>) -> Result<(), CliError> {
+    let exchange = &validated.config.amqp.exchange;
+    validated
+        .bus
+        .declare_exchange(exchange, ExchangeOptions::default())
+        .await
+        .map_err(|source| CliError::Exchange {
+            exchange: exchange.clone(),
+            source: Box::new(source),
+        })?;
+    ctx.say(format!("AMQP exchange '{exchange}' is ready"));
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `cse install`, `check -i` and `uninstall` against a fresh full simulator:
+//! install from zero, a valid installation, idempotent re-runs, `--update`,
+//! a wrong sha256, an interrupted install, and an uninstall that leaves vCD as
+//! it was.
+
+mod cli_support;
+
+use cli_support::{CATALOG, Env, TEMPLATE_ITEM};
+
+#[tokio::test]
+async fn install_from_zero_then_check_then_second_install_changes_nothing() {
+    let env = Env::start().await;
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_ne!(code, 0, "{out}");
+    insta::assert_snapshot!("check_before_install", out);
+
+    let (code, out) = env.cse(&["install", "-a", "config", "-e", "config"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("install_from_zero", out);
+
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("check_after_install", out);
+
+    let state = env.vcd_state();
+    assert!(
+        state
+            .iter()
+            .any(|l| l.starts_with(&format!("template {TEMPLATE_ITEM} ")))
+    );
+    assert!(
+        !state.iter().any(|l| l.starts_with("vapp ")),
+        "temp vApp cleaned up: {state:#?}"
+    );
+
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("install_again", out);
+    assert_eq!(env.vcd_state(), state, "a second install changes nothing");
+}
+
+#[tokio::test]
+async fn update_rebuilds_the_template() {
+    let env = Env::installed().await;
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--update", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("install_update", out);
+    let after = env.vcd_state();
+    let templates = |s: &[String]| -> Vec<String> {
+        s.iter()
+            .filter(|l| l.starts_with(&format!("template {TEMPLATE_ITEM} ")))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(templates(&after).len(), 1);
+    assert_ne!(
+        templates(&before),
+        templates(&after),
+        "a new template was captured"
+    );
+    assert!(!after.iter().any(|l| l.starts_with("vapp ")));
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test]
+async fn uninstall_leaves_vcd_as_before_install() {
+    let env = Env::start().await;
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(env.vcd_state(), before);
+
+    let (code, out) = env.cse(&["uninstall"]).await;
+    assert_ne!(code, 0, "no terminal and no --yes: nothing is removed");
+    assert!(out.contains("pass --yes to confirm"), "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "still installed: {out}");
+
+    let (code, out) = env.cse(&["uninstall", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("uninstall", out);
+    assert_eq!(env.vcd_state(), before);
+    let (code, _) = env.cse(&["check", "-i"]).await;
+    assert_ne!(code, 0);
+}
+
+#[tokio::test]
+async fn uninstall_keeps_a_catalog_install_did_not_create() {
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.broker.catalog = "cse".into(); // exists in the default world
+    env.set_config(&config);
+    let before = env.vcd_state();
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Found catalog 'cse'"), "{out}");
+    let (code, out) = env.cse(&["uninstall", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Kept catalog 'cse' (not created by cse install)"),
+        "{out}"
+    );
+    assert_eq!(env.vcd_state(), before);
+}
+
+#[tokio::test]
+async fn the_built_template_is_visible_to_other_orgs_with_its_password() {
+    use cse_core::vcd::VAppTemplate;
+    use cse_server::vcd::{Credentials, Filter, Query, QueryFormat, VcdConnector, VcdSettings};
+
+    let env = Env::installed().await;
+    let config = env.config();
+    let connector = VcdConnector::new(VcdSettings::from_config(&config).unwrap()).unwrap();
+    // carol is in org `beta`; the catalog is in `acme` and published.
+    let carol = connector
+        .login(Credentials {
+            user: "carol".into(),
+            org: "beta".into(),
+            password: cse_core::config::Secret::new("carol-pw"),
+        })
+        .await
+        .unwrap();
+    let records = carol
+        .query(
+            &Query::new("catalogItem", QueryFormat::Records)
+                .filter(Filter::eq("name", TEMPLATE_ITEM).and_eq("catalogName", CATALOG)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let template_href = records[0].attr("entity").unwrap();
+    let template: VAppTemplate = carol.get_doc(template_href).await.unwrap();
+    let vm = &template.vms()[0];
+    assert!(
+        vm.admin_password().is_some_and(|p| !p.is_empty()),
+        "nodes get the template's root password"
+    );
+}

@@ -1,0 +1,299 @@
+//! Shared helpers of the `cse` CLI tests: a fresh full simulator, a config file
+//! pointing at it, a tiny generated OVA, and a way to run `cse ...` in process.
+
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cse_bus::Bus;
+use cse_core::config::{Config, IpAllocationMode, Secret, TemplateConfig, VcenterConfig};
+use cse_server::cli::{self, Context, FixedBus, Prompter, ScriptedAnswers};
+use sha2::{Digest, Sha256};
+use vcd_sim::assembly::{FullSim, FullSimBuilder};
+
+/// Catalog the tests install into (not in the default world: install creates it).
+pub const CATALOG: &str = "k8s-templates";
+/// The template's catalog item.
+pub const TEMPLATE_ITEM: &str = "photon-custom-hw11-2.0-304b817-k8s";
+/// The uploaded OVA's item name.
+pub const OVA_NAME: &str = "photon-custom-hw11-2.0-304b817.ova";
+
+/// A running simulator plus a working directory with config and OVA.
+pub struct Env {
+    pub sim: FullSim,
+    pub bus: Arc<dyn Bus>,
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub ova_path: PathBuf,
+}
+
+/// The OVF descriptor of a one-VM Photon appliance with one disk file.
+pub fn ovf_descriptor(disk_size: usize) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+          xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+          xmlns:vmw="http://www.vmware.com/schema/ovf">
+  <References><File ovf:href="photon-disk1.vmdk" ovf:id="file1" ovf:size="{disk_size}"/></References>
+  <DiskSection><Info>Virtual disk information</Info>
+    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="vmdisk1" ovf:fileRef="file1"/></DiskSection>
+  <NetworkSection><Info>The list of logical networks</Info><Network ovf:name="VM Network"><Description/></Network></NetworkSection>
+  <VirtualSystem ovf:id="photon2-temp"><Info>A virtual machine</Info><Name>photon2-temp</Name>
+    <OperatingSystemSection ovf:id="100" vmw:osType="other3xLinux64Guest"><Info>OS</Info><Description>VMware Photon OS 2.0</Description></OperatingSystemSection>
+    <VirtualHardwareSection><Info>Virtual hardware requirements</Info>
+      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>
+      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2048</rasd:VirtualQuantity></Item>
+      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>"#
+    )
+}
+
+/// A tiny OVA (tar of the descriptor and a disk of `disk_size` bytes).
+pub fn make_ova(disk_size: usize) -> Vec<u8> {
+    let disk: Vec<u8> = (0..disk_size).map(|i| (i % 251) as u8).collect();
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("photon.ovf", ovf_descriptor(disk.len()).into_bytes()),
+        ("photon-disk1.vmdk", disk),
+    ] {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, name, data.as_slice())
+            .unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// A config for the simulator: org acme / vdc1 / net1, catalog [`CATALOG`], one
+/// Photon template built from `source_ova` with `sha256`, fast polling.
+pub fn config_for(sim: &FullSim, source_ova: &str, sha256: &str) -> Config {
+    let mut config = cse_core::config::sample_model();
+    let world = vcd_sim::world::World::default_world();
+    config.amqp.host = world.amqp.host.clone();
+    config.amqp.port = world.amqp.port;
+    config.amqp.exchange = world.amqp.exchange.clone();
+    config.vcd.host = sim.base_url().to_owned();
+    config.vcd.password = Secret::new("vmware-sim-admin");
+    config.vcd.verify = false;
+    config.vcs = vec![VcenterConfig {
+        name: "vc1".into(),
+        username: "administrator@vsphere.local".into(),
+        password: Secret::new("vc-sim-pw"),
+        verify: false,
+    }];
+    config.broker.org = "acme".into();
+    config.broker.vdc = "vdc1".into();
+    config.broker.network = "net1".into();
+    config.broker.catalog = CATALOG.into();
+    config.broker.storage_profile = "*".into();
+    config.broker.ip_allocation_mode = IpAllocationMode::Pool;
+    let photon = config.template("photon-v2").unwrap().clone();
+    config.broker.templates = vec![TemplateConfig {
+        source_ova: source_ova.to_owned(),
+        sha256_ova: sha256.to_owned(),
+        ..photon
+    }];
+    config.broker.default_template = "photon-v2".into();
+    let t = &mut config.timeouts;
+    for (field, secs) in [
+        (&mut t.vcd_task_poll_interval, 0.01),
+        (&mut t.guest_ops_poll_interval, 0.01),
+    ] {
+        *field = cse_core::config::Seconds::from_secs_f64(secs).unwrap();
+    }
+    config
+}
+
+pub fn write_config(path: &Path, config: &Config) {
+    std::fs::write(path, config.to_yaml()).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+impl Env {
+    /// A fresh simulator, an OVA file and a config using it as a local path.
+    pub async fn start() -> Env {
+        cse_bus::tls::install_crypto_provider();
+        let sim = FullSimBuilder::new().https(true).start().await.unwrap();
+        let bus: Arc<dyn Bus> = Arc::new(sim.memory_broker.as_ref().unwrap().connect());
+        let dir = tempfile::tempdir().unwrap();
+        let ova = make_ova(3000);
+        let ova_path = dir.path().join(OVA_NAME);
+        std::fs::write(&ova_path, &ova).unwrap();
+        let config_path = dir.path().join("config.yaml");
+        let config = config_for(
+            &sim,
+            &format!("file://{}", ova_path.display()),
+            &sha256_hex(&ova),
+        );
+        write_config(&config_path, &config);
+        Env {
+            sim,
+            bus,
+            dir,
+            config_path,
+            ova_path,
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config::load(&self.config_path).unwrap()
+    }
+
+    pub fn set_config(&self, config: &Config) {
+        write_config(&self.config_path, config);
+    }
+
+    /// Runs `cse <args>` with `-c <config>` appended; returns (exit code, output).
+    pub async fn cse(&self, args: &[&str]) -> (i32, String) {
+        self.cse_with(args, &mut ScriptedAnswers::default()).await
+    }
+
+    /// Like [`Env::cse`] with this prompter.
+    pub async fn cse_with(&self, args: &[&str], prompter: &mut dyn Prompter) -> (i32, String) {
+        let mut argv: Vec<std::ffi::OsString> = vec!["cse".into()];
+        argv.extend(args.iter().map(Into::into));
+        if !matches!(args.first(), Some(&"sample") | Some(&"version")) {
+            argv.push("-c".into());
+            argv.push(self.config_path.clone().into());
+        }
+        let mut out = Vec::new();
+        let bus = FixedBus(Arc::clone(&self.bus));
+        let code = {
+            let mut ctx = Context {
+                out: &mut out,
+                prompter,
+                bus: &bus,
+                progress: false,
+                cache_dir: self.dir.path().join("cse_cache"),
+            };
+            cli::main_with(argv, &mut ctx).await
+        };
+        (code, self.scrub(String::from_utf8(out).unwrap()))
+    }
+
+    /// Output with run-specific values replaced by placeholders.
+    pub fn scrub(&self, text: String) -> String {
+        let dir = self.dir.path().display().to_string();
+        let base = self.sim.base_url().to_owned();
+        let authority = base
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
+        text.replace(&dir, "[DIR]")
+            .replace(&base, "[VCD]")
+            .replace(&authority, "[HOST:PORT]")
+    }
+
+    /// What `cse install`/`uninstall` may change in vCD, as sorted lines.
+    pub fn vcd_state(&self) -> Vec<String> {
+        let g = self.sim.handle.state().read();
+        let mut lines = Vec::new();
+        for c in g.catalogs.values() {
+            lines.push(format!("catalog {} published={}", c.name, c.published));
+        }
+        for i in g.items.values() {
+            lines.push(format!("item {} -> {:?}", i.name, i.entity));
+        }
+        for t in g.templates.values() {
+            lines.push(format!("template {} {}", t.name, t.id));
+        }
+        for v in g.vapps.values() {
+            lines.push(format!("vapp {} {}", v.name, v.id));
+        }
+        for s in g.services.values() {
+            lines.push(format!(
+                "service {} {} enabled={} {} {}",
+                s.name, s.namespace, s.enabled, s.exchange, s.routing_key
+            ));
+        }
+        for r in g.rights.values() {
+            lines.push(format!("right {}", r.name));
+        }
+        let a = &g.amqp;
+        lines.push(format!(
+            "amqp {}:{} user={} exchange={} vhost={} ssl={} accept_all={} prefix={}",
+            a.host, a.port, a.username, a.exchange, a.vhost, a.use_ssl, a.ssl_accept_all, a.prefix
+        ));
+        lines.sort();
+        lines
+    }
+}
+
+/// A writer that copies everything and wakes a waiter once `marker` was written.
+struct Tripwire {
+    buffer: Vec<u8>,
+    marker: String,
+    fired: Arc<tokio::sync::Notify>,
+    done: bool,
+}
+
+impl std::io::Write for Tripwire {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if !self.done && String::from_utf8_lossy(&self.buffer).contains(&self.marker) {
+            self.done = true;
+            self.fired.notify_one();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Env {
+    /// Runs `cse <args> -c <config>` and drops it (as a kill would stop the process)
+    /// at its first pause after `marker` was printed. Returns the output and
+    /// whether the run was cut short.
+    pub async fn cse_killed_after(&self, args: &[&str], marker: &str) -> (bool, String) {
+        let mut argv: Vec<std::ffi::OsString> = vec!["cse".into()];
+        argv.extend(args.iter().map(Into::into));
+        argv.push("-c".into());
+        argv.push(self.config_path.clone().into());
+        let fired = Arc::new(tokio::sync::Notify::new());
+        let mut out = Tripwire {
+            buffer: Vec::new(),
+            marker: marker.to_owned(),
+            fired: Arc::clone(&fired),
+            done: false,
+        };
+        let bus = FixedBus(Arc::clone(&self.bus));
+        let mut prompter = ScriptedAnswers::default();
+        let killed = {
+            let mut ctx = Context {
+                out: &mut out,
+                prompter: &mut prompter,
+                bus: &bus,
+                progress: false,
+                cache_dir: self.dir.path().join("cse_cache"),
+            };
+            tokio::select! {
+                biased;
+                _ = fired.notified() => true,
+                _ = cli::main_with(argv, &mut ctx) => false,
+            }
+        };
+        (killed, self.scrub(String::from_utf8(out.buffer).unwrap()))
+    }
+
+    /// A simulator on which `cse install` has run: the helper for tests that need a
+    /// CSE installation (tenant flows creating clusters from the built template).
+    pub async fn installed() -> Env {
+        let env = Env::start().await;
+        let (code, out) = env.cse(&["install", "--yes"]).await;
+        assert_eq!(code, 0, "{out}");
+        env
+    }
+}
