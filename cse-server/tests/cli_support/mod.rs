@@ -54,11 +54,25 @@ pub fn ovf_descriptor(disk_size: usize) -> String {
 
 /// A tiny OVA (tar of the descriptor and a disk of `disk_size` bytes).
 pub fn make_ova(disk_size: usize) -> Vec<u8> {
+    make_ova_from(ovf_descriptor(disk_size), "photon-disk1.vmdk", disk_size)
+}
+
+/// A tiny Ubuntu OVA (the OS hint names Ubuntu).
+pub fn make_ubuntu_ova(disk_size: usize) -> Vec<u8> {
+    let descriptor = ovf_descriptor(disk_size)
+        .replace("VMware Photon OS 2.0", "Ubuntu 16.04 LTS")
+        .replace("other3xLinux64Guest", "ubuntu64Guest")
+        .replace("photon2-temp", "ubuntu1604-temp")
+        .replace("photon-disk1", "ubuntu-disk1");
+    make_ova_from(descriptor, "ubuntu-disk1.vmdk", disk_size)
+}
+
+fn make_ova_from(descriptor: String, disk_name: &str, disk_size: usize) -> Vec<u8> {
     let disk: Vec<u8> = (0..disk_size).map(|i| (i % 251) as u8).collect();
     let mut builder = tar::Builder::new(Vec::new());
     for (name, data) in [
-        ("photon.ovf", ovf_descriptor(disk.len()).into_bytes()),
-        ("photon-disk1.vmdk", disk),
+        ("appliance.ovf", descriptor.into_bytes()),
+        (disk_name, disk),
     ] {
         let mut header = tar::Header::new_ustar();
         header.set_size(data.len() as u64);
