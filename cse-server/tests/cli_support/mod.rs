@@ -181,11 +181,14 @@ impl Env {
             argv.push("-c".into());
             argv.push(self.config_path.clone().into());
         }
-        let mut out = Vec::new();
+        let buffer = SharedBuf::default();
+        let mut out = buffer.clone();
+        let mut err = buffer.clone();
         let bus = FixedBus(Arc::clone(&self.bus));
         let code = {
             let mut ctx = Context {
                 out: &mut out,
+                err: &mut err,
                 prompter,
                 bus: &bus,
                 progress: false,
@@ -193,7 +196,7 @@ impl Env {
             };
             cli::main_with(argv, &mut ctx).await
         };
-        (code, self.scrub(String::from_utf8(out).unwrap()))
+        (code, self.scrub(buffer.text()))
     }
 
     /// Output with run-specific values replaced by placeholders.
@@ -244,6 +247,28 @@ impl Env {
     }
 }
 
+/// A writer into a buffer shared by its clones (stdout and stderr interleaved as a
+/// terminal shows them).
+#[derive(Clone, Default)]
+pub struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A writer that copies everything and wakes a waiter once `marker` was written.
 struct Tripwire {
     buffer: Vec<u8>,
@@ -285,9 +310,11 @@ impl Env {
         };
         let bus = FixedBus(Arc::clone(&self.bus));
         let mut prompter = ScriptedAnswers::default();
+        let mut err = Vec::new();
         let killed = {
             let mut ctx = Context {
                 out: &mut out,
+                err: &mut err,
                 prompter: &mut prompter,
                 bus: &bus,
                 progress: false,
