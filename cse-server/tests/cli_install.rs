@@ -186,3 +186,36 @@ async fn both_original_templates_build() {
     let (code, out) = env.cse(&["check", "-i", "-t", "photon-v2"]).await;
     assert_eq!(code, 0, "photon-v2 kept: {out}");
 }
+
+#[tokio::test]
+async fn cleanup_false_keeps_the_temp_vapp_running() {
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.broker.templates[0].cleanup = false;
+    env.set_config(&config);
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Temp vApp 'photon2-temp' kept (cleanup: false)"),
+        "{out}"
+    );
+    let vms = env.sim.handle.state().vms();
+    let temp = vms
+        .iter()
+        .find(|vm| vm.vapp == "photon2-temp")
+        .expect("temp VM kept");
+    assert_eq!(
+        temp.status, 4,
+        "powered on again after the capture: {temp:?}"
+    );
+    assert_eq!(
+        (temp.cpus, temp.memory_mb),
+        (2, 2048),
+        "cpu and mem from the template"
+    );
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Deleted temp vApp"), "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+}
