@@ -192,6 +192,8 @@ async fn cleanup_false_keeps_the_temp_vapp_running() {
     let env = Env::start().await;
     let mut config = env.config();
     config.broker.templates[0].cleanup = false;
+    config.broker.templates[0].cpu = 3;
+    config.broker.templates[0].mem = 3072;
     env.set_config(&config);
     let (code, out) = env.cse(&["install", "--yes"]).await;
     assert_eq!(code, 0, "{out}");
@@ -210,7 +212,7 @@ async fn cleanup_false_keeps_the_temp_vapp_running() {
     );
     assert_eq!(
         (temp.cpus, temp.memory_mb),
-        (2, 2048),
+        (3, 3072),
         "cpu and mem from the template"
     );
     let (code, out) = env.cse(&["install", "--yes"]).await;
