@@ -11,7 +11,8 @@ use cli_support::Env;
 use cse_core::config::{Secret, VcenterConfig};
 use cse_server::cli::ScriptedAnswers;
 
-fn binary(args: &[&str]) -> (i32, String) {
+/// Runs the binary: (exit code, stdout, stderr).
+fn binary3(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cse"))
         .args(args)
         .env_remove("CSE_CONFIG")
@@ -20,7 +21,13 @@ fn binary(args: &[&str]) -> (i32, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn binary(args: &[&str]) -> (i32, String) {
+    let (code, out, _) = binary3(args);
+    (code, out)
 }
 
 #[test]
@@ -59,11 +66,14 @@ fn binary_usage_and_missing_config_fail() {
     assert_eq!(code, 2);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.yaml");
-    let (code, out) = binary(&["check", "-c", missing.to_str().unwrap()]);
+    let (code, out, err) = binary3(&["check", "-c", missing.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with("Error: "), "{out}");
-    let (code, out) = binary(&["install", "-a", "sometimes"]);
+    assert_eq!(out, "", "errors go to stderr");
+    assert!(err.starts_with("Error: "), "{err}");
+    assert!(err.contains("nope.yaml"), "{err}");
+    let (code, out, err) = binary3(&["install", "-a", "sometimes"]);
     assert_eq!(code, 2, "{out}");
+    assert!(err.contains("sometimes"), "{err}");
 }
 
 #[tokio::test]

@@ -138,3 +138,86 @@ async fn the_built_template_is_visible_to_other_orgs_with_its_password() {
         "nodes get the template's root password"
     );
 }
+
+#[tokio::test]
+async fn both_original_templates_build() {
+    let env = Env::start().await;
+    let ova = cli_support::make_ubuntu_ova(4000);
+    let path = env
+        .dir
+        .path()
+        .join("ubuntu-16.04-server-cloudimg-amd64.ova");
+    std::fs::write(&path, &ova).unwrap();
+    let mut config = env.config();
+    let ubuntu = cse_core::config::sample_model()
+        .template("ubuntu-16.04")
+        .unwrap()
+        .clone();
+    config
+        .broker
+        .templates
+        .push(cse_core::config::TemplateConfig {
+            source_ova: format!("file://{}", path.display()),
+            sha256_ova: cli_support::sha256_hex(&ova),
+            ..ubuntu
+        });
+    env.set_config(&config);
+    let (code, out) = env.cse(&["install", "--yes", "-t", "ubuntu-16.04"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = env.cse(&["check", "-i", "-t", "ubuntu-16.04"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_ne!(code, 0, "photon-v2 is not built yet: {out}");
+    assert!(
+        out.contains("Template 'photon-custom-hw11-2.0-304b817-k8s' not found in catalog"),
+        "{out}"
+    );
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Found template 'ubuntu-16.04-server-cloudimg-amd64-k8s'"),
+        "{out}"
+    );
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+
+    let (code, out) = env.cse(&["uninstall", "--yes", "-t", "ubuntu-16.04"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = env.cse(&["check", "-i", "-t", "photon-v2"]).await;
+    assert_eq!(code, 0, "photon-v2 kept: {out}");
+}
+
+#[tokio::test]
+async fn cleanup_false_keeps_the_temp_vapp_running() {
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.broker.templates[0].cleanup = false;
+    config.broker.templates[0].cpu = 3;
+    config.broker.templates[0].mem = 3072;
+    env.set_config(&config);
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Temp vApp 'photon2-temp' kept (cleanup: false)"),
+        "{out}"
+    );
+    let vms = env.sim.handle.state().vms();
+    let temp = vms
+        .iter()
+        .find(|vm| vm.vapp == "photon2-temp")
+        .expect("temp VM kept");
+    assert_eq!(
+        temp.status, 4,
+        "powered on again after the capture: {temp:?}"
+    );
+    assert_eq!(
+        (temp.cpus, temp.memory_mb),
+        (3, 3072),
+        "cpu and mem from the template"
+    );
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Deleted temp vApp"), "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+}

@@ -18,9 +18,11 @@ fn main() {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let mut err = std::io::stderr();
     let mut prompter = TerminalPrompter;
     let mut ctx = Context {
         out: &mut out,
+        err: &mut err,
         prompter: &mut prompter,
         bus: &RabbitConnector,
         progress: std::io::stderr().is_terminal(),

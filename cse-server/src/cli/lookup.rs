@@ -128,7 +128,7 @@ pub fn vapp_href(vdc: &Vdc, name: &str) -> Option<String> {
 
 /// Deletes the vApp at `href` (`force=true`: powered off first), waiting for the task.
 pub async fn delete_vapp(client: &Client, href: &str) -> Result<(), CliError> {
-    let url = format!("{href}?force=true&recursive=true");
+    let url = format!("{href}?force=true&recursive=false");
     match client.delete(&url).await {
         Ok(answer) => {
             if let Some(task) = client.wait_for_answer(&answer).await? {

@@ -98,6 +98,8 @@ impl BusConnector for FixedBus {
 pub struct Context<'a> {
     /// Messages (stdout in the binary).
     pub out: &'a mut dyn Write,
+    /// The final `Error: ...` line and usage errors (stderr in the binary).
+    pub err: &'a mut dyn Write,
     /// Yes/no questions.
     pub prompter: &'a mut dyn Prompter,
     /// The broker.
@@ -136,15 +138,18 @@ pub async fn main_with(args: Vec<std::ffi::OsString>, ctx: &mut Context<'_>) -> 
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            if e.use_stderr() {
+                let _ = write!(ctx.err, "{}", e.render());
+                return EXIT_USAGE;
+            }
             let _ = write!(ctx.out, "{}", e.render());
-            return code;
+            return 0;
         }
     };
     match execute(cli.command, ctx).await {
         Ok(()) => 0,
         Err(e) => {
-            ctx.say(format!("Error: {e}"));
+            let _ = writeln!(ctx.err, "Error: {e}");
             EXIT_FAILURE
         }
     }

@@ -54,11 +54,25 @@ pub fn ovf_descriptor(disk_size: usize) -> String {
 
 /// A tiny OVA (tar of the descriptor and a disk of `disk_size` bytes).
 pub fn make_ova(disk_size: usize) -> Vec<u8> {
+    make_ova_from(ovf_descriptor(disk_size), "photon-disk1.vmdk", disk_size)
+}
+
+/// A tiny Ubuntu OVA (the OS hint names Ubuntu).
+pub fn make_ubuntu_ova(disk_size: usize) -> Vec<u8> {
+    let descriptor = ovf_descriptor(disk_size)
+        .replace("VMware Photon OS 2.0", "Ubuntu 16.04 LTS")
+        .replace("other3xLinux64Guest", "ubuntu64Guest")
+        .replace("photon2-temp", "ubuntu1604-temp")
+        .replace("photon-disk1", "ubuntu-disk1");
+    make_ova_from(descriptor, "ubuntu-disk1.vmdk", disk_size)
+}
+
+fn make_ova_from(descriptor: String, disk_name: &str, disk_size: usize) -> Vec<u8> {
     let disk: Vec<u8> = (0..disk_size).map(|i| (i % 251) as u8).collect();
     let mut builder = tar::Builder::new(Vec::new());
     for (name, data) in [
-        ("photon.ovf", ovf_descriptor(disk.len()).into_bytes()),
-        ("photon-disk1.vmdk", disk),
+        ("appliance.ovf", descriptor.into_bytes()),
+        (disk_name, disk),
     ] {
         let mut header = tar::Header::new_ustar();
         header.set_size(data.len() as u64);
@@ -167,11 +181,14 @@ impl Env {
             argv.push("-c".into());
             argv.push(self.config_path.clone().into());
         }
-        let mut out = Vec::new();
+        let buffer = SharedBuf::default();
+        let mut out = buffer.clone();
+        let mut err = buffer.clone();
         let bus = FixedBus(Arc::clone(&self.bus));
         let code = {
             let mut ctx = Context {
                 out: &mut out,
+                err: &mut err,
                 prompter,
                 bus: &bus,
                 progress: false,
@@ -179,7 +196,7 @@ impl Env {
             };
             cli::main_with(argv, &mut ctx).await
         };
-        (code, self.scrub(String::from_utf8(out).unwrap()))
+        (code, self.scrub(buffer.text()))
     }
 
     /// Output with run-specific values replaced by placeholders.
@@ -230,6 +247,28 @@ impl Env {
     }
 }
 
+/// A writer into a buffer shared by its clones (stdout and stderr interleaved as a
+/// terminal shows them).
+#[derive(Clone, Default)]
+pub struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A writer that copies everything and wakes a waiter once `marker` was written.
 struct Tripwire {
     buffer: Vec<u8>,
@@ -271,9 +310,11 @@ impl Env {
         };
         let bus = FixedBus(Arc::clone(&self.bus));
         let mut prompter = ScriptedAnswers::default();
+        let mut err = Vec::new();
         let killed = {
             let mut ctx = Context {
                 out: &mut out,
+                err: &mut err,
                 prompter: &mut prompter,
                 bus: &bus,
                 progress: false,

@@ -90,6 +90,7 @@ pub async fn run(args: &InstallArgs, ctx: &mut Context<'_>) -> Result<(), CliErr
     if args.yes {
         let mut ctx = Context {
             out: &mut *ctx.out,
+            err: &mut *ctx.err,
             prompter: &mut yes as &mut dyn Prompter,
             bus: ctx.bus,
             progress: ctx.progress,
