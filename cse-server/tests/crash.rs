@@ -182,7 +182,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
     let h = start_with(
         |b| {
             b.bus(BusChoice::Rabbit(broker.url.clone()))
-                .clock(Clock::scaled(0.004))
+                .clock(Clock::scaled(0.008))
         },
         |config| {
             config.amqp.host = url.host_str().unwrap().to_owned();
@@ -209,6 +209,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
     server.start();
     let alice = h.alice().await;
     let mut kills = 0;
+    let mut outcomes: Vec<String> = Vec::new();
 
     // Create, killed at each stage.
     let stages = [
@@ -237,6 +238,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         server.kill();
         server.start();
         let (status, _, error) = h.wait_task(&task).await;
+        outcomes.push(format!("{stage}: kills={kills} {status} {error}"));
         assert!(status == "error" || status == "success", "{status}");
         if status == "error" {
             assert!(
@@ -279,7 +281,8 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         }
         server.kill();
         server.start();
-        let (status, _, _) = h.wait_task(&task).await;
+        let (status, _, error) = h.wait_task(&task).await;
+        outcomes.push(format!("{stage}: kills={kills} {status} {error}"));
         let after = h.sim.handle.state().vm_count("base").unwrap();
         match status.as_str() {
             "error" => assert_eq!(after, before, "the new VM was removed"),
@@ -340,7 +343,10 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
     }
     server.kill();
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-    assert!(kills >= 5, "only {kills} kills landed mid-operation\n{log}");
+    assert!(
+        kills >= 5,
+        "only {kills} kills landed mid-operation: {outcomes:#?}\n{log}"
+    );
     assert!(
         !log.contains(h.config.vcd.password.expose()),
         "no secret in the logs"
