@@ -7,93 +7,11 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cse_bus::{Bus, ExchangeOptions, RabbitBus};
-use cse_core::config::{Seconds, Secret};
 use serde_json::{Value, json};
-use support::{API, Harness, prepare_template, register_extension, start_with};
-use vcd_sim::assembly::BusChoice;
-use vcd_sim::clock::Clock;
-
-struct Server {
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_cse"))
-            .args(["run", "-c"])
-            .arg(&self.config)
-            .arg("-s")
-            .env("RUST_LOG", "info,cse_server=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("cse run starts");
-        self.child = Some(child);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL");
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn write_config(h: &Harness, dir: &Path) -> PathBuf {
-    let path = dir.join("config.yaml");
-    std::fs::write(&path, h.config.to_yaml()).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
-async fn tenant_call(
-    h: &Harness,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let http = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .build()
-        .unwrap();
-    let mut request = http
-        .request(
-            method.parse().unwrap(),
-            format!("{}{path}", h.sim.base_url()),
-        )
-        .header("Accept", format!("application/*+json;version={API}"))
-        .header("x-vcloud-authorization", token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use support::Harness;
+use support::process::tenant_call;
 
 /// Retries until the (re)started server answers.
 async fn call_until_answered(
@@ -166,47 +84,11 @@ fn assert_consistent(h: &Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
-    cse_bus::tls::install_crypto_provider();
-    let Some(broker) = cse_bus::testing::test_broker().await else {
+    let Some(mut rig) = support::process::Rig::start(0.008).await else {
         return;
     };
-    let _lock = cse_bus::testing::broker_lock_shared().unwrap();
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let (exchange, key) = (format!("crash-ex-{suffix}"), format!("crash-q-{suffix}"));
-    let rabbit = RabbitBus::from_url(&broker.url).unwrap();
-    rabbit
-        .declare_exchange(&exchange, ExchangeOptions::default())
-        .await
-        .unwrap();
-    let url = url::Url::parse(&broker.url).unwrap();
-    let h = start_with(
-        |b| {
-            b.bus(BusChoice::Rabbit(broker.url.clone()))
-                .clock(Clock::scaled(0.008))
-        },
-        |config| {
-            config.amqp.host = url.host_str().unwrap().to_owned();
-            config.amqp.port = url.port().unwrap_or(5672);
-            config.amqp.username = url.username().to_owned();
-            config.amqp.password = Secret::new(url.password().unwrap_or_default());
-            config.amqp.vhost = "/".into();
-            config.amqp.exchange = exchange.clone();
-            config.amqp.routing_key = key.clone();
-            config.service.listeners = 1;
-            config.timeouts.lease_ttl = Seconds::from_millis(600);
-            config.timeouts.shutdown_grace = Seconds::from_millis(500);
-        },
-    )
-    .await;
-    prepare_template(&h).await;
-    register_extension(&h).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server {
-        config: write_config(&h, dir.path()),
-        log: dir.path().join("cse.log"),
-        child: None,
-    };
-    server.start();
+    let h = &rig.h;
+    let server = &mut rig.server;
     let alice = h.alice().await;
     let mut kills = 0;
     let mut outcomes: Vec<String> = Vec::new();
@@ -223,7 +105,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
     for (n, stage) in stages.iter().enumerate() {
         let name = format!("k{n}");
         let reply = call_until_answered(
-            &h,
+            h,
             &alice,
             "POST",
             "/api/cse",
@@ -231,7 +113,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         )
         .await;
         let task = reply["task_href"].as_str().unwrap().to_owned();
-        if wait_for_stage(&h, &task, stage).await {
+        if wait_for_stage(h, &task, stage).await {
             server.kill();
             kills += 1;
         }
@@ -246,12 +128,12 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
                 "{name} rolled back: {error}"
             );
         }
-        assert_consistent(&h);
+        assert_consistent(h);
     }
 
     // A cluster to work on.
     let reply = call_until_answered(
-        &h,
+        h,
         &alice,
         "POST",
         "/api/cse",
@@ -267,7 +149,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
     for stage in ["Creating 1 node(s)", "Adding 1 node(s) to base"] {
         let before = h.sim.handle.state().vm_count("base").unwrap();
         let reply = call_until_answered(
-            &h,
+            h,
             &alice,
             "POST",
             "/api/cse/base/node",
@@ -275,7 +157,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         )
         .await;
         let task = reply["task_href"].as_str().unwrap().to_owned();
-        if wait_for_stage(&h, &task, stage).await {
+        if wait_for_stage(h, &task, stage).await {
             server.kill();
             kills += 1;
         }
@@ -289,16 +171,16 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
             "success" => assert_eq!(after, before + 1),
             other => panic!("{other}"),
         }
-        assert_consistent(&h);
+        assert_consistent(h);
     }
 
     // Delete nodes, killed in Kubernetes and while deleting VMs.
     for stage in ["Deleting 1 node(s) from base", "Deleting 1 VM(s)"] {
-        let (_, info) = tenant_call(&h, &alice, "GET", "/api/cse/base/info", None).await;
+        let (_, info) = tenant_call(h, &alice, "GET", "/api/cse/base/info", None).await;
         let worker = info["nodes"][0]["name"].as_str().map(str::to_owned);
         let Some(worker) = worker else {
             let reply = call_until_answered(
-                &h,
+                h,
                 &alice,
                 "POST",
                 "/api/cse/base/node",
@@ -312,7 +194,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
             continue;
         };
         let reply = call_until_answered(
-            &h,
+            h,
             &alice,
             "DELETE",
             "/api/cse/base/node",
@@ -320,7 +202,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         )
         .await;
         let task = reply["task_href"].as_str().unwrap().to_owned();
-        if wait_for_stage(&h, &task, stage).await {
+        if wait_for_stage(h, &task, stage).await {
             server.kill();
             kills += 1;
         }
@@ -339,10 +221,10 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
                 .iter()
                 .any(|vm| vm.name == worker)
         );
-        assert_consistent(&h);
+        assert_consistent(h);
     }
     server.kill();
-    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    let log = server.log_text();
     assert!(
         kills >= 5,
         "only {kills} kills landed mid-operation: {outcomes:#?}\n{log}"
@@ -355,7 +237,5 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
         !log.contains(support::TEMPLATE_PASSWORD),
         "no secret in the logs"
     );
-    rabbit.delete_queue(&key).await.ok();
-    rabbit.delete_exchange(&exchange).await.ok();
-    rabbit.close().await;
+    rig.cleanup().await;
 }
