@@ -88,6 +88,7 @@ pub async fn create_cluster(
                 spec.vdc, caller.session.org
             ))
         })?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     let cluster_id = uuid::Uuid::new_v4().to_string();
     let task = open_task(
@@ -107,14 +108,11 @@ pub async fn create_cluster(
         cluster_id,
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(create::run(
-        ctx.clone(),
-        admin,
-        spec,
-        template,
-        task,
-        vdc_href,
-    ));
+    let operation = create::run(ctx.clone(), admin, spec, template, task, vdc_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -126,6 +124,7 @@ pub async fn delete_cluster(
     name: &str,
 ) -> Result<ExtReply, ApiError> {
     let found = find_cluster(&caller.client, name).await?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let task = open_task(
@@ -144,8 +143,11 @@ pub async fn delete_cluster(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker
-        .spawn(delete::run(ctx.clone(), admin, task, found.vapp_href));
+    let operation = delete::run(ctx.clone(), admin, task, found.vapp_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -159,6 +161,7 @@ pub async fn create_nodes(
     let spec = CreateNodesBody::from_json(&request.body)?.validate(name)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
     let found = find_cluster(&caller.client, name).await?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let task = open_task(
@@ -177,7 +180,7 @@ pub async fn create_nodes(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(nodes::run_create(
+    let operation = nodes::run_create(
         ctx.clone(),
         admin,
         spec,
@@ -185,7 +188,11 @@ pub async fn create_nodes(
         found.cluster.template.clone(),
         task,
         found.vapp_href,
-    ));
+    );
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -210,6 +217,7 @@ pub async fn delete_nodes(
             cluster: name.to_owned(),
         });
     }
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
@@ -229,12 +237,10 @@ pub async fn delete_nodes(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(nodes::run_delete(
-        ctx.clone(),
-        admin,
-        deletion,
-        task,
-        found.vapp_href,
-    ));
+    let operation = nodes::run_delete(ctx.clone(), admin, deletion, task, found.vapp_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
