@@ -43,14 +43,18 @@ async fn open_task(
         .map_err(vcd)
 }
 
-/// Refuses to start a second operation on a cluster whose current one still
-/// holds its lease.
+/// Refuses to start a second operation on a cluster while another one is
+/// journaled: running (its lease held) or interrupted and about to be
+/// finished by a server (its lease lapsed).
 async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
-    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)?
-        && lease.is_some_and(|lease| !lease.expired())
-    {
+    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)? {
+        let state = if lease.is_some_and(|lease| !lease.expired()) {
+            "is in progress"
+        } else {
+            "was interrupted and is being finished"
+        };
         return Err(ApiError::Internal(format!(
-            "Cluster '{}' is busy: another operation ({}) is in progress. Try again when its task has finished.",
+            "Cluster '{}' is busy: another operation ({}) {state}. Try again when its task has finished.",
             found.cluster.name, journal.task.operation_name
         )));
     }
