@@ -561,7 +561,7 @@ async fn a_tenant_request_travels_through_vcd_extension_routing() {
     let broker = h.sim.memory_broker.clone().unwrap();
     let mut listener = cse_server::amqp::ListenerConfig::from_config(&h.config);
     listener.passive_exchange = false;
-    let service = cse_server::service::Service::with_operations(Arc::new(h.ops.clone()));
+    let service = cse_server::service::Service::with_all_routes(Arc::new(h.ops.clone()));
     let pool = cse_server::amqp::ListenerPool::start(
         Arc::new(broker.connect()),
         listener,

@@ -128,7 +128,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .parent()
         .map(|dir| dir.join("cse-state"))
         .filter(|dir| std::fs::create_dir_all(dir).is_ok());
-    let handler = Arc::new(Service::with_operations(Arc::new(Operations::new(
+    let handler = Arc::new(Service::with_all_routes(Arc::new(Operations::new(
         context.clone(),
     ))));
     let pool = crate::amqp::start_from_config(&config, handler, state_dir.as_deref())
