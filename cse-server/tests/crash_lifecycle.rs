@@ -119,3 +119,39 @@ async fn cse_run_stops_gracefully_through_the_api_and_on_sigterm() {
     );
     rig.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cse_run_refuses_a_bad_config_and_a_missing_installation() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = support::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cse"))
+            .args(["run", "-c"])
+            .arg(config)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let missing = run(&dir.path().join("nope.yaml"), &[]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("invalid configuration"));
+
+    // A valid config, but the template was never installed: the check fails
+    // before any listener starts.
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, h.config.to_yaml()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let output = tokio::task::spawn_blocking(move || run(&path, &[]))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("template 'photon-v2' is not installed in catalog 'cse'")
+            && stderr.contains("run `cse install`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(h.config.vcd.password.expose()), "{stderr}");
+}
