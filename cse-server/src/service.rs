@@ -15,18 +15,32 @@ use crate::amqp::Handler;
 #[derive(Clone, Default)]
 pub struct Service {
     operations: Option<Arc<dyn Handler>>,
+    system_info_too: bool,
 }
 
 impl Service {
     /// A service answering the system endpoint only.
     pub fn new() -> Self {
-        Service { operations: None }
+        Service {
+            operations: None,
+            system_info_too: false,
+        }
     }
 
     /// A service that hands every route except the system info to `operations`.
     pub fn with_operations(operations: Arc<dyn Handler>) -> Self {
         Service {
             operations: Some(operations),
+            system_info_too: false,
+        }
+    }
+
+    /// A service that hands every route to `operations`, system info included
+    /// (so System-org callers get the process details): what `cse run` uses.
+    pub fn with_all_routes(operations: Arc<dyn Handler>) -> Self {
+        Service {
+            operations: Some(operations),
+            system_info_too: true,
         }
     }
 }
@@ -41,7 +55,7 @@ pub fn system_info(request: &ExtRequest) -> ExtReply {
 impl Handler for Service {
     async fn handle(&self, request: ExtRequest) -> ExtReply {
         match Request::from_ext(&request) {
-            Ok(Request::SystemInfo) if self.operations.is_none() => system_info(&request),
+            Ok(Request::SystemInfo) if !self.system_info_too => system_info(&request),
             Ok(route) => match &self.operations {
                 Some(operations) => operations.handle(request).await,
                 None => ApiError::Internal(format!(

@@ -46,6 +46,16 @@ async fn a_cluster_with_workers_and_nfs_is_ready_and_serves_its_kubeconfig() {
     assert_eq!(info["template"], support::TEMPLATE);
     let master_ip = info["master_nodes"][0]["ipAddress"].as_str().unwrap();
     assert_eq!(info["leader_endpoint"], master_ip);
+    insta::assert_json_snapshot!("cluster_info", info, {
+        ".vapp_id" => "[uuid]",
+        ".vapp_href" => "[vapp href]",
+        ".vdc_href" => "[vdc href]",
+        ".cluster_id" => "[uuid]",
+        ".cse_version" => "[version]",
+        ".master_nodes[].name" => "[mstr-xxxx]",
+        ".nodes[].name" => "[node-xxxx]",
+        ".nfs_nodes[].name" => "[nfsd-xxxx]",
+    });
 
     // Kubernetes: every node Ready in the guests.
     let metadata = h.sim.handle.state().vapp_metadata("c1").unwrap();
@@ -254,4 +264,5 @@ async fn cpu_memory_storage_profile_and_ssh_key_are_applied() {
     assert_eq!(info["node_type"], "master");
     assert_eq!(info["status"], "Powered on");
     assert!(info.get("exports").is_none());
+    insta::assert_json_snapshot!("node_info_master", info, {".name" => "[mstr-xxxx]"});
 }

@@ -49,6 +49,15 @@ async fn sync_routes_answer_and_every_validation_error_has_its_text() {
                  "description": h.config.broker.templates[0].description}])
     );
 
+    let (status, swagger) = h.call(&alice, "GET", "/api/cse/swagger.json", None).await;
+    assert_eq!((status, &swagger["swagger"]), (200, &json!("2.0")));
+    let (status, yaml) = h.call(&alice, "GET", "/api/cse/swagger.yaml", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        yaml.as_str().unwrap().contains("basePath: /api/cse"),
+        "{yaml}"
+    );
+
     let not_found = "Cluster 'nope' not found.";
     for (method, path) in [
         ("GET", "/api/cse/nope/info"),
@@ -552,7 +561,7 @@ async fn a_tenant_request_travels_through_vcd_extension_routing() {
     let broker = h.sim.memory_broker.clone().unwrap();
     let mut listener = cse_server::amqp::ListenerConfig::from_config(&h.config);
     listener.passive_exchange = false;
-    let service = cse_server::service::Service::with_operations(Arc::new(h.ops.clone()));
+    let service = cse_server::service::Service::with_all_routes(Arc::new(h.ops.clone()));
     let pool = cse_server::amqp::ListenerPool::start(
         Arc::new(broker.connect()),
         listener,

@@ -125,9 +125,12 @@ pub async fn execute(command: Command, ctx: &mut Context<'_>) -> Result<(), CliE
         Command::Check(args) => check::run(&args, ctx).await,
         Command::Install(args) => install::run(&args, ctx).await,
         Command::Uninstall(args) => uninstall::run(&args, ctx).await,
-        Command::Run(args) => run::run(args)
-            .await
-            .map_err(|e| CliError::Run(format!("{e:#}"))),
+        Command::Run(args) => {
+            run::init_logging();
+            run::run(args)
+                .await
+                .map_err(|e| CliError::Run(format!("{e:#}")))
+        }
     }
 }
 

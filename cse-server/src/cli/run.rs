@@ -1,7 +1,20 @@
 //! `cse run`: validate the configuration, check the installation (unless
-//! skipped), start the AMQP listeners and serve until stopped.
+//! skipped), take over operations a crashed server left behind, start the
+//! AMQP listeners and serve until a graceful stop (`PUT /api/cse/system`
+//! `{"stopped": true}`) or SIGINT/SIGTERM; in-flight operations finish within
+//! `timeouts.shutdown_grace`. Logs are structured `tracing` events (one span
+//! per request carrying its request id); secrets never reach them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context as _;
+use cse_core::config::Config;
+
+use crate::handlers::{Context, Operations};
+use crate::ops::{resume, steps};
+use crate::service::Service;
 
 /// Arguments of `cse run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,10 +32,143 @@ pub struct RunArgs {
     pub skip_check: bool,
 }
 
+/// Structured logs to stderr; `RUST_LOG` filters (default `info`),
+/// `CSE_LOG_FORMAT=json` for JSON lines.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lapin=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if std::env::var("CSE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    if result.is_err() {
+        tracing::debug!("a logger was already installed");
+    }
+}
+
+/// Checks that vCD accepts the system administrator and that every
+/// configured template is in the catalog.
+pub async fn check_installation(context: &Context) -> anyhow::Result<()> {
+    let admin = context
+        .admin()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot log in to vCD as the system administrator: {e}"))?;
+    for template in &context.config.broker.templates {
+        steps::template_vm(context, &admin, template)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "template '{}' is not installed in catalog '{}' ({e}); run `cse install`",
+                    template.name,
+                    context.config.broker.catalog
+                )
+            })?;
+    }
+    Ok(())
+}
+
 /// Runs the server until it is stopped.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "cse run is not available in this build (config {})",
-        args.config.display()
-    )
+    let config = Config::load(&args.config)
+        .with_context(|| format!("invalid configuration {}", args.config.display()))?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let context = Arc::new(
+        Context::new(config.clone(), args.config.display().to_string())
+            .context("cannot set up the vCD client")?,
+    );
+    if args.skip_check {
+        tracing::info!("installation check skipped");
+    } else {
+        check_installation(&context).await?;
+        tracing::info!("installation check passed");
+    }
+    let state_dir = args
+        .config
+        .parent()
+        .map(|dir| dir.join("cse-state"))
+        .filter(|dir| std::fs::create_dir_all(dir).is_ok());
+    let handler = Arc::new(Service::with_all_routes(Arc::new(Operations::new(
+        context.clone(),
+    ))));
+    let pool = crate::amqp::start_from_config(&config, handler, state_dir.as_deref())
+        .context("cannot open the reply journal")?;
+    context
+        .consumer_threads
+        .store(u64::from(config.service.listeners), Ordering::SeqCst);
+    tracing::info!(
+        config = %args.config.display(),
+        exchange = %config.amqp.exchange,
+        routing_key = %config.amqp.routing_key,
+        "CSE {} serving; press Ctrl+C to stop",
+        cse_core::CSE_VERSION
+    );
+
+    // Finish what crashed servers left behind, now and whenever a lease lapses.
+    let resuming = context.clone();
+    let every = config.timeouts.lease_ttl.duration();
+    tokio::spawn(async move {
+        loop {
+            if resuming.system.stop_requested() {
+                return;
+            }
+            match resume::resume(&resuming).await {
+                Ok(report) if report != resume::ResumeReport::default() => tracing::info!(
+                    taken_over = report.taken_over,
+                    orphan_tasks = report.orphan_tasks,
+                    "interrupted operations finished"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::error!("cannot finish interrupted operations: {error}"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+
+    let signal = wait_for_signal();
+    tokio::select! {
+        () = context.system.stopped() => tracing::info!("graceful stop requested through the API"),
+        result = signal => {
+            result?;
+            tracing::info!("signal received; stopping");
+            context.system.request_stop();
+        }
+    }
+    let grace = config.timeouts.shutdown_grace.duration();
+    pool.stop(grace).await;
+    context.tracker.close();
+    if tokio::time::timeout(grace, context.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "operations still running after {grace:?}; their leases lapse and the next server finishes them"
+        );
+    }
+    context.vcenters.logout_all().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("cannot listen for SIGINT"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl+C")
+    }
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cse_core::api::{ApiError, SystemDetails};
 use cse_core::config::{Config, TemplateConfig};
-use tokio::sync::Mutex;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
 use crate::auth::vcd_failure;
@@ -34,6 +35,7 @@ pub struct Context {
     /// Listeners started (system info).
     pub consumer_threads: AtomicU64,
     admin: Mutex<Option<Client>>,
+    operation_slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Context {
@@ -63,7 +65,6 @@ impl Context {
         let connector = VcdConnector::new(settings)?;
         let vcenters = pool(&config);
         Ok(Context {
-            config,
             config_file: config_file.into(),
             connector,
             vcenters,
@@ -72,6 +73,21 @@ impl Context {
             owner_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             consumer_threads: AtomicU64::new(0),
             admin: Mutex::new(None),
+            operation_slots: Arc::new(Semaphore::new(
+                usize::try_from(config.service.max_operations.max(1)).unwrap_or(usize::MAX),
+            )),
+            config,
+        })
+    }
+
+    /// A slot for one more operation (`service.max_operations` at most run at
+    /// once); refused with a message when all are taken.
+    pub fn operation_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.operation_slots.clone().try_acquire_owned().map_err(|_| {
+            ApiError::Internal(format!(
+                "The server is running its maximum of {} operations. Try again when one has finished.",
+                self.config.service.max_operations
+            ))
         })
     }
 

@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod lookup;
+pub mod swagger;
 pub mod sync;
 
 use std::sync::Arc;
@@ -59,10 +60,7 @@ impl Operations {
                 let message = ctx.system.apply(action)?;
                 reply_json(request, 200, &message)
             }
-            Request::Swagger { .. } => Err(ApiError::RouteNotFound {
-                method: request.method.clone(),
-                path: request.request_uri.clone(),
-            }),
+            Request::Swagger { format } => swagger::reply(request, *format),
             other => {
                 check_rights(ctx.config.service.enforce_authorization, &caller, request)?;
                 match other {

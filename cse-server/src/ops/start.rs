@@ -43,14 +43,18 @@ async fn open_task(
         .map_err(vcd)
 }
 
-/// Refuses to start a second operation on a cluster whose current one still
-/// holds its lease.
+/// Refuses to start a second operation on a cluster while another one is
+/// journaled: running (its lease held) or interrupted and about to be
+/// finished by a server (its lease lapsed).
 async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
-    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)?
-        && lease.is_some_and(|lease| !lease.expired())
-    {
+    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)? {
+        let state = if lease.is_some_and(|lease| !lease.expired()) {
+            "is in progress"
+        } else {
+            "was interrupted and is being finished"
+        };
         return Err(ApiError::Internal(format!(
-            "Cluster '{}' is busy: another operation ({}) is in progress. Try again when its task has finished.",
+            "Cluster '{}' is busy: another operation ({}) {state}. Try again when its task has finished.",
             found.cluster.name, journal.task.operation_name
         )));
     }
@@ -88,6 +92,7 @@ pub async fn create_cluster(
                 spec.vdc, caller.session.org
             ))
         })?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     let cluster_id = uuid::Uuid::new_v4().to_string();
     let task = open_task(
@@ -107,14 +112,11 @@ pub async fn create_cluster(
         cluster_id,
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(create::run(
-        ctx.clone(),
-        admin,
-        spec,
-        template,
-        task,
-        vdc_href,
-    ));
+    let operation = create::run(ctx.clone(), admin, spec, template, task, vdc_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -126,6 +128,7 @@ pub async fn delete_cluster(
     name: &str,
 ) -> Result<ExtReply, ApiError> {
     let found = find_cluster(&caller.client, name).await?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let task = open_task(
@@ -144,8 +147,11 @@ pub async fn delete_cluster(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker
-        .spawn(delete::run(ctx.clone(), admin, task, found.vapp_href));
+    let operation = delete::run(ctx.clone(), admin, task, found.vapp_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -159,6 +165,7 @@ pub async fn create_nodes(
     let spec = CreateNodesBody::from_json(&request.body)?.validate(name)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
     let found = find_cluster(&caller.client, name).await?;
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let task = open_task(
@@ -177,7 +184,7 @@ pub async fn create_nodes(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(nodes::run_create(
+    let operation = nodes::run_create(
         ctx.clone(),
         admin,
         spec,
@@ -185,7 +192,11 @@ pub async fn create_nodes(
         found.cluster.template.clone(),
         task,
         found.vapp_href,
-    ));
+    );
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }
 
@@ -210,6 +221,7 @@ pub async fn delete_nodes(
             cluster: name.to_owned(),
         });
     }
+    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
@@ -229,12 +241,10 @@ pub async fn delete_nodes(
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    ctx.tracker.spawn(nodes::run_delete(
-        ctx.clone(),
-        admin,
-        deletion,
-        task,
-        found.vapp_href,
-    ));
+    let operation = nodes::run_delete(ctx.clone(), admin, deletion, task, found.vapp_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+    });
     reply_json(request, 202, &reply)
 }

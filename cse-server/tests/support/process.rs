@@ -1,0 +1,178 @@
+//! A real `cse run` process against the simulator, with requests routed by
+//! the simulator over RabbitMQ (`CSE_TEST_AMQP_URL`): the rig behind the crash
+//! and lifecycle tests.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use cse_bus::{Bus, ExchangeOptions, RabbitBus};
+use cse_core::config::{Seconds, Secret};
+use serde_json::Value;
+use vcd_sim::assembly::BusChoice;
+use vcd_sim::clock::Clock;
+
+use super::{API, Harness, prepare_template, register_extension, start_with};
+
+/// A `cse run` child process.
+pub struct Server {
+    pub config: PathBuf,
+    pub log: PathBuf,
+    pub child: Option<Child>,
+}
+
+impl Server {
+    pub fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_cse"))
+            .args(["run", "-c"])
+            .arg(&self.config)
+            .arg("-s")
+            .env("RUST_LOG", "info,cse_server=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("cse run starts");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL");
+            child.wait().unwrap();
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn write_config(h: &Harness, dir: &Path) -> PathBuf {
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, h.config.to_yaml()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// Simulator (RabbitMQ routing, clock scaled by `scale`), template, extension
+/// registration and a started `cse run`.
+pub struct Rig {
+    pub h: Harness,
+    pub server: Server,
+    pub rabbit: RabbitBus,
+    pub exchange: String,
+    pub key: String,
+    _dir: tempfile::TempDir,
+    _lock: cse_bus::testing::BrokerLock,
+}
+
+impl Rig {
+    /// `None` when no broker is configured (the test is skipped).
+    pub async fn start(scale: f64) -> Option<Rig> {
+        cse_bus::tls::install_crypto_provider();
+        let broker = cse_bus::testing::test_broker().await?;
+        let lock = cse_bus::testing::broker_lock_shared().unwrap();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (exchange, key) = (format!("crash-ex-{suffix}"), format!("crash-q-{suffix}"));
+        let rabbit = RabbitBus::from_url(&broker.url).unwrap();
+        rabbit
+            .declare_exchange(&exchange, ExchangeOptions::default())
+            .await
+            .unwrap();
+        let url = url::Url::parse(&broker.url).unwrap();
+        let h = start_with(
+            |b| {
+                b.bus(BusChoice::Rabbit(broker.url.clone()))
+                    .clock(Clock::scaled(scale))
+            },
+            |config| {
+                config.amqp.host = url.host_str().unwrap().to_owned();
+                config.amqp.port = url.port().unwrap_or(5672);
+                config.amqp.username = url.username().to_owned();
+                config.amqp.password = Secret::new(url.password().unwrap_or_default());
+                config.amqp.vhost = "/".into();
+                config.amqp.exchange = exchange.clone();
+                config.amqp.routing_key = key.clone();
+                config.service.listeners = 1;
+                config.timeouts.lease_ttl = Seconds::from_millis(600);
+                config.timeouts.shutdown_grace = Seconds::from_millis(500);
+            },
+        )
+        .await;
+        prepare_template(&h).await;
+        register_extension(&h).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Server {
+            config: write_config(&h, dir.path()),
+            log: dir.path().join("cse.log"),
+            child: None,
+        };
+        server.start();
+        Some(Rig {
+            h,
+            server,
+            rabbit,
+            exchange,
+            key,
+            _dir: dir,
+            _lock: lock,
+        })
+    }
+
+    pub async fn cleanup(self) {
+        let Rig {
+            mut server,
+            rabbit,
+            exchange,
+            key,
+            ..
+        } = self;
+        server.kill();
+        rabbit.delete_queue(&key).await.ok();
+        rabbit.delete_exchange(&exchange).await.ok();
+        rabbit.close().await;
+    }
+}
+
+/// A tenant's HTTP request through the simulator's `/api/cse` (extension routing).
+pub async fn tenant_call(
+    h: &Harness,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let mut request = http
+        .request(
+            method.parse().unwrap(),
+            format!("{}{path}", h.sim.base_url()),
+        )
+        .header("Accept", format!("application/*+json;version={API}"))
+        .header("x-vcloud-authorization", token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
