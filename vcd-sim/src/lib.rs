@@ -12,6 +12,7 @@
 //! - `world`: the world file (orgs, users, VDCs, networks, catalogs, vCenters) and the built-in world.
 //! - `state`: the simulated vCD's entities and rules (access, tasks, IP pools, metadata, queries).
 //! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over.
+//! - `ova`: generated OVF/OVA appliances (Photon, Ubuntu) for tests and demos.
 //! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener) behind `vcd-sim serve`.
 
 pub mod assembly;
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod ext;
 pub mod guest;
 pub mod guest_api;
+pub mod ova;
 pub mod rest;
 pub mod serve;
 pub mod state;

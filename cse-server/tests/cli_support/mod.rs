@@ -12,6 +12,7 @@ use cse_core::config::{Config, IpAllocationMode, Secret, TemplateConfig, Vcenter
 use cse_server::cli::{self, Context, FixedBus, Prompter, ScriptedAnswers};
 use sha2::{Digest, Sha256};
 use vcd_sim::assembly::{FullSim, FullSimBuilder};
+use vcd_sim::ova::{self, OvaSpec};
 
 /// Catalog the tests install into (not in the default world: install creates it).
 pub const CATALOG: &str = "k8s-templates";
@@ -29,60 +30,29 @@ pub struct Env {
     pub ova_path: PathBuf,
 }
 
-/// The OVF descriptor of a one-VM Photon appliance with one disk file.
+/// The OVF descriptor of the Photon appliance with a disk file of `disk_size` bytes.
 pub fn ovf_descriptor(disk_size: usize) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
-          xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
-          xmlns:vmw="http://www.vmware.com/schema/ovf">
-  <References><File ovf:href="photon-disk1.vmdk" ovf:id="file1" ovf:size="{disk_size}"/></References>
-  <DiskSection><Info>Virtual disk information</Info>
-    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="vmdisk1" ovf:fileRef="file1"/></DiskSection>
-  <NetworkSection><Info>The list of logical networks</Info><Network ovf:name="VM Network"><Description/></Network></NetworkSection>
-  <VirtualSystem ovf:id="photon2-temp"><Info>A virtual machine</Info><Name>photon2-temp</Name>
-    <OperatingSystemSection ovf:id="100" vmw:osType="other3xLinux64Guest"><Info>OS</Info><Description>VMware Photon OS 2.0</Description></OperatingSystemSection>
-    <VirtualHardwareSection><Info>Virtual hardware requirements</Info>
-      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>
-      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2048</rasd:VirtualQuantity></Item>
-      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>"#
-    )
+    ova::ovf_descriptor(&OvaSpec::photon(disk_size))
 }
 
-/// A tiny OVA (tar of the descriptor and a disk of `disk_size` bytes).
+/// A tiny Photon OVA (tar of the descriptor and a disk of `disk_size` bytes).
 pub fn make_ova(disk_size: usize) -> Vec<u8> {
-    make_ova_from(ovf_descriptor(disk_size), "photon-disk1.vmdk", disk_size)
+    build(OvaSpec::photon(disk_size))
 }
 
 /// A tiny Ubuntu OVA (the OS hint names Ubuntu).
 pub fn make_ubuntu_ova(disk_size: usize) -> Vec<u8> {
-    let descriptor = ovf_descriptor(disk_size)
-        .replace("VMware Photon OS 2.0", "Ubuntu 16.04 LTS")
-        .replace("other3xLinux64Guest", "ubuntu64Guest")
-        .replace("photon2-temp", "ubuntu1604-temp")
-        .replace("photon-disk1", "ubuntu-disk1");
-    make_ova_from(descriptor, "ubuntu-disk1.vmdk", disk_size)
+    build(OvaSpec::ubuntu(disk_size))
 }
 
-fn make_ova_from(descriptor: String, disk_name: &str, disk_size: usize) -> Vec<u8> {
-    let disk: Vec<u8> = (0..disk_size).map(|i| (i % 251) as u8).collect();
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, data) in [
-        ("appliance.ovf", descriptor.into_bytes()),
-        (disk_name, disk),
-    ] {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, name, data.as_slice())
-            .unwrap();
-    }
-    builder.into_inner().unwrap()
+/// The CLI tests' OVAs name their descriptor `appliance.ovf` (the sha256 in
+/// their snapshots depends on it).
+fn build(spec: OvaSpec) -> Vec<u8> {
+    let spec = OvaSpec {
+        descriptor_file: "appliance.ovf".into(),
+        ..spec
+    };
+    ova::build_ova(&spec).expect("OVA built")
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

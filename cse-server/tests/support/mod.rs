@@ -211,45 +211,6 @@ pub fn decode(reply: &ExtReply) -> (u16, serde_json::Value) {
 
 // ----- template preparation -----
 
-fn tar_header(name: &str, size: usize) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..108].copy_from_slice(b"0000644\0");
-    h[108..116].copy_from_slice(b"0000000\0");
-    h[116..124].copy_from_slice(b"0000000\0");
-    h[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
-    h[136..148].copy_from_slice(b"00000000000\0");
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
-}
-
-fn ovf_descriptor(disk_size: usize) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
-          xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
-          xmlns:vmw="http://www.vmware.com/schema/ovf">
-  <References><File ovf:href="photon-disk1.vmdk" ovf:id="file1" ovf:size="{disk_size}"/></References>
-  <DiskSection><Info>Virtual disk information</Info>
-    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="vmdisk1" ovf:fileRef="file1"/></DiskSection>
-  <NetworkSection><Info>The list of logical networks</Info><Network ovf:name="VM Network"><Description/></Network></NetworkSection>
-  <VirtualSystem ovf:id="photon2-temp"><Info>A virtual machine</Info><Name>photon2-temp</Name>
-    <OperatingSystemSection ovf:id="100" vmw:osType="other3xLinux64Guest"><Info>OS</Info><Description>VMware Photon OS 2.0</Description></OperatingSystemSection>
-    <VirtualHardwareSection><Info>Virtual hardware requirements</Info>
-      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>
-      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2048</rasd:VirtualQuantity></Item>
-      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>"#
-    )
-}
-
 struct Raw {
     http: reqwest::Client,
     token: String,
@@ -360,7 +321,7 @@ pub async fn prepare_template(h: &Harness) {
     let vdc_href = named_link(&org, "application/vnd.vmware.vcloud.vdc+xml", "vdc1");
 
     // Upload a tiny OVA.
-    let disk: Vec<u8> = (0..512u32).map(|i| (i % 251) as u8).collect();
+    let disk = vcd_sim::ova::disk_image(512);
     let catalog = raw.doc(&catalog_href).await;
     let upload = link(
         &catalog,
@@ -391,7 +352,7 @@ pub async fn prepare_template(h: &Harness) {
             reqwest::Method::PUT,
             &descriptor_href,
             Some("text/xml"),
-            ovf_descriptor(disk.len()).into_bytes(),
+            vcd_sim::ova::ovf_descriptor(&vcd_sim::ova::OvaSpec::photon(disk.len())).into_bytes(),
         )
         .await;
     assert!((200..300).contains(&status), "{text}");

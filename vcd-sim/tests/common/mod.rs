@@ -222,82 +222,20 @@ pub fn named_link(d: &Dom, ty: &str, name: &str) -> String {
 
 // ----- OVA -----
 
-/// The OVF descriptor of a one-VM appliance with one disk file.
+/// The OVF descriptor of the Photon appliance with a disk file of `disk_size` bytes.
 pub fn ovf_descriptor(disk_size: usize) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
-          xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
-          xmlns:vmw="http://www.vmware.com/schema/ovf">
-  <References><File ovf:href="photon-disk1.vmdk" ovf:id="file1" ovf:size="{disk_size}"/></References>
-  <DiskSection><Info>Virtual disk information</Info>
-    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="vmdisk1" ovf:fileRef="file1"/></DiskSection>
-  <NetworkSection><Info>The list of logical networks</Info><Network ovf:name="VM Network"><Description/></Network></NetworkSection>
-  <VirtualSystem ovf:id="photon2-temp"><Info>A virtual machine</Info><Name>photon2-temp</Name>
-    <OperatingSystemSection ovf:id="100" vmw:osType="other3xLinux64Guest"><Info>OS</Info><Description>VMware Photon OS 2.0</Description></OperatingSystemSection>
-    <VirtualHardwareSection><Info>Virtual hardware requirements</Info>
-      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>
-      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2048</rasd:VirtualQuantity></Item>
-      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>"#
-    )
+    vcd_sim::ova::ovf_descriptor(&vcd_sim::ova::OvaSpec::photon(disk_size))
 }
 
-fn tar_header(name: &str, size: usize) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..108].copy_from_slice(b"0000644\0");
-    h[108..116].copy_from_slice(b"0000000\0");
-    h[116..124].copy_from_slice(b"0000000\0");
-    h[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
-    h[136..148].copy_from_slice(b"00000000000\0");
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|b| *b as u32).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
-}
-
-/// An OVA: a tar holding the descriptor and the disk.
+/// A Photon OVA: a tar holding the descriptor and `disk`.
 pub fn make_ova(disk: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, data) in [
-        ("photon.ovf", ovf_descriptor(disk.len()).into_bytes()),
-        ("photon-disk1.vmdk", disk.to_vec()),
-    ] {
-        out.extend_from_slice(&tar_header(name, data.len()));
-        out.extend_from_slice(&data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.extend_from_slice(&[0u8; 1024]);
-    out
+    vcd_sim::ova::build_ova_with_disk(&vcd_sim::ova::OvaSpec::photon(disk.len()), disk)
+        .expect("OVA built")
 }
 
 /// Unpacks an OVA as pyvcloud does: (file name, content) per member.
 pub fn unpack_ova(ova: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut pos = 0;
-    while pos + 512 <= ova.len() {
-        let h = &ova[pos..pos + 512];
-        if h.iter().all(|b| *b == 0) {
-            break;
-        }
-        let name = String::from_utf8_lossy(&h[..100])
-            .trim_end_matches('\0')
-            .to_string();
-        let size_text = String::from_utf8_lossy(&h[124..135]).to_string();
-        let size =
-            usize::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
-                .unwrap();
-        pos += 512;
-        files.push((name, ova[pos..pos + size].to_vec()));
-        pos += size.div_ceil(512) * 512;
-    }
-    files
+    vcd_sim::ova::read_ova(ova).expect("a readable OVA")
 }
 
 /// Uploads an OVA into a catalog the way pyvcloud's `upload_ovf` does;
