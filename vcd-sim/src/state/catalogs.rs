@@ -145,26 +145,8 @@ impl Sim {
                 "The catalog item name must not be empty.".into(),
             ));
         }
-        let items = &g.catalogs[&cat].items;
-        if items
-            .iter()
-            .filter_map(|i| g.items.get(i))
-            .any(|i| i.name == name)
-        {
-            return Err(SimError::DuplicateName(format!(
-                "Catalog Item with name \"{name}\" already exists in this catalog."
-            )));
-        }
-        let vdc = g
-            .vdcs
-            .values()
-            .find(|v| v.org == org)
-            .map(|v| v.id)
-            .ok_or_else(|| {
-                SimError::BadRequest(
-                    "The catalog's organization has no VDC to hold the template.".into(),
-                )
-            })?;
+        g.ensure_item_name_free(cat, name)?;
+        let vdc = g.org_vdc_for(org, "template")?;
         let tid = g.new_id();
         let iid = g.new_id();
         let transfer = seeded_uuid(&mut g);
@@ -546,15 +528,8 @@ impl Sim {
                     "Catalog item {ti} is not in this catalog."
                 )));
             }
-        } else if g.catalogs[&cat]
-            .items
-            .iter()
-            .filter_map(|i| g.items.get(i))
-            .any(|i| i.name == name)
-        {
-            return Err(SimError::DuplicateName(format!(
-                "Catalog Item with name \"{name}\" already exists in this catalog."
-            )));
+        } else {
+            g.ensure_item_name_free(cat, name)?;
         }
         let tid = g.new_id();
         let transfer = seeded_uuid(&mut g);
@@ -719,26 +694,8 @@ impl Sim {
                 )));
             }
         };
-        if g.catalogs[&cat]
-            .items
-            .iter()
-            .filter_map(|i| g.items.get(i))
-            .any(|i| i.name == name)
-        {
-            return Err(SimError::DuplicateName(format!(
-                "Catalog Item with name \"{name}\" already exists in this catalog."
-            )));
-        }
-        let vdc = g
-            .vdcs
-            .values()
-            .find(|v| v.org == org)
-            .map(|v| v.id)
-            .ok_or_else(|| {
-                SimError::BadRequest(
-                    "The catalog's organization has no VDC to hold the media.".into(),
-                )
-            })?;
+        g.ensure_item_name_free(cat, name)?;
+        let vdc = g.org_vdc_for(org, "media")?;
         let mid = g.new_id();
         let iid = g.new_id();
         let transfer = seeded_uuid(&mut g);
@@ -810,6 +767,36 @@ impl Sim {
             m.status = 1;
         }
         Ok(())
+    }
+}
+
+impl Inner {
+    /// Refuses a catalog item name already used in the catalog (vCD's text).
+    fn ensure_item_name_free(&self, cat: Id, name: &str) -> SimResult<()> {
+        let taken = self.catalogs[&cat]
+            .items
+            .iter()
+            .filter_map(|i| self.items.get(i))
+            .any(|i| i.name == name);
+        if taken {
+            return Err(SimError::DuplicateName(format!(
+                "Catalog Item with name \"{name}\" already exists in this catalog."
+            )));
+        }
+        Ok(())
+    }
+
+    /// The org VDC that holds a catalog's `what` (template or media) content.
+    fn org_vdc_for(&self, org: Id, what: &str) -> SimResult<Id> {
+        self.vdcs
+            .values()
+            .find(|v| v.org == org)
+            .map(|v| v.id)
+            .ok_or_else(|| {
+                SimError::BadRequest(format!(
+                    "The catalog's organization has no VDC to hold the {what}."
+                ))
+            })
     }
 }
 
