@@ -39,11 +39,22 @@ pub fn start_from_config(
     handler: std::sync::Arc<dyn Handler>,
     state_dir: Option<&std::path::Path>,
 ) -> Result<ListenerPool, JournalError> {
+    let bus = std::sync::Arc::new(cse_bus::RabbitBus::new(connection_options(&config.amqp)));
+    start_on_bus(config, bus, handler, state_dir)
+}
+
+/// Like [`start_from_config`] on a bus the caller opened (an embedded
+/// deployment's in-memory broker, or a RabbitMQ connection set up elsewhere).
+pub fn start_on_bus(
+    config: &cse_core::config::Config,
+    bus: std::sync::Arc<dyn cse_bus::Bus>,
+    handler: std::sync::Arc<dyn Handler>,
+    state_dir: Option<&std::path::Path>,
+) -> Result<ListenerPool, JournalError> {
     let journal = match state_dir {
         Some(dir) => ReplyJournal::open(dir, journal::DEFAULT_CAPACITY)?,
         None => ReplyJournal::in_memory(journal::DEFAULT_CAPACITY),
     };
-    let bus = std::sync::Arc::new(cse_bus::RabbitBus::new(connection_options(&config.amqp)));
     Ok(ListenerPool::start(
         bus,
         ListenerConfig::from_config(config),

@@ -71,38 +71,86 @@ pub async fn check_installation(context: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the server until it is stopped.
+/// Runs the server until it is stopped: RabbitMQ from the config's `amqp`
+/// section, reply journal in `cse-state/` next to the config file, stop on
+/// SIGINT/SIGTERM or through the API.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)
         .with_context(|| format!("invalid configuration {}", args.config.display()))?;
-    for warning in config.warnings() {
-        tracing::warn!("{warning}");
-    }
-    let context = Arc::new(
-        Context::new(config.clone(), args.config.display().to_string())
-            .context("cannot set up the vCD client")?,
-    );
-    if args.skip_check {
-        tracing::info!("installation check skipped");
-    } else {
-        check_installation(&context).await?;
-        tracing::info!("installation check passed");
-    }
     let state_dir = args
         .config
         .parent()
         .map(|dir| dir.join("cse-state"))
         .filter(|dir| std::fs::create_dir_all(dir).is_ok());
+    let bus = Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
+        &config.amqp,
+    )));
+    let options = ServeOptions {
+        config_file: args.config.display().to_string(),
+        skip_check: args.skip_check,
+        state_dir,
+        ready: None,
+    };
+    serve(config, bus, options, wait_for_signal()).await
+}
+
+/// How [`serve`] runs besides its config.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The config file's path, as `GET /api/cse/system` reports it.
+    pub config_file: String,
+    /// Skip the installation check.
+    pub skip_check: bool,
+    /// Where the reply journal lives (in memory when `None`).
+    pub state_dir: Option<PathBuf>,
+    /// Notified once every listener consumes (embedders wait on it before
+    /// sending requests; a request published before the queue exists is lost).
+    pub ready: Option<Arc<tokio::sync::Notify>>,
+}
+
+/// Serves `config` on `bus` until a graceful stop through the API or until
+/// `signal` completes (an error from it is returned after stopping), then
+/// stops the listeners and lets running operations finish within
+/// `timeouts.shutdown_grace`. `cse run` and embedded deployments (the
+/// scenario runner's simulator target) share it.
+pub async fn serve(
+    config: Config,
+    bus: Arc<dyn cse_bus::Bus>,
+    options: ServeOptions,
+    signal: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let context = Arc::new(
+        Context::new(config.clone(), options.config_file.clone())
+            .context("cannot set up the vCD client")?,
+    );
+    if options.skip_check {
+        tracing::info!("installation check skipped");
+    } else {
+        check_installation(&context).await?;
+        tracing::info!("installation check passed");
+    }
     let handler = Arc::new(Service::with_all_routes(Arc::new(Operations::new(
         context.clone(),
     ))));
-    let pool = crate::amqp::start_from_config(&config, handler, state_dir.as_deref())
+    let pool = crate::amqp::start_on_bus(&config, bus, handler, options.state_dir.as_deref())
         .context("cannot open the reply journal")?;
+    if let Some(ready) = &options.ready {
+        let connected = pool
+            .wait_connected(config.timeouts.broker_reconnect_max.duration() * 4)
+            .await;
+        if !connected {
+            tracing::warn!("listeners not connected yet; serving anyway while they retry");
+        }
+        ready.notify_one();
+    }
     context
         .consumer_threads
         .store(u64::from(config.service.listeners), Ordering::SeqCst);
     tracing::info!(
-        config = %args.config.display(),
+        config = %options.config_file,
         exchange = %config.amqp.exchange,
         routing_key = %config.amqp.routing_key,
         "CSE {} serving; press Ctrl+C to stop",
@@ -130,12 +178,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     });
 
-    let signal = wait_for_signal();
+    let mut signal_error = None;
     tokio::select! {
         () = context.system.stopped() => tracing::info!("graceful stop requested through the API"),
         result = signal => {
-            result?;
-            tracing::info!("signal received; stopping");
+            match result {
+                Ok(()) => tracing::info!("signal received; stopping"),
+                Err(error) => {
+                    tracing::error!("stopping: {error:#}");
+                    signal_error = Some(error);
+                }
+            }
             context.system.request_stop();
         }
     }
@@ -152,7 +205,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     context.vcenters.logout_all().await;
     tracing::info!("stopped");
-    Ok(())
+    signal_error.map_or(Ok(()), Err)
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -1,0 +1,261 @@
+//! `cse-scenario`: `run FILE...` replays scenario files on the embedded
+//! simulator (default) or a live vCD and prints a step table per file;
+//! `serve` keeps an embedded simulator with CSE installed running for
+//! interactive use.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::format::{Scenario, TargetKind, Tenant};
+use crate::report::{RunReport, ScenarioReport, millis};
+use crate::runner::{Runner, runnable};
+use crate::target::Target;
+use crate::target::live::{LiveSettings, LiveTarget};
+use crate::target::sim::{SimSettings, SimTarget};
+
+/// Exit code when a scenario failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code for bad arguments or unreadable files.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cse-scenario",
+    version,
+    about = "Replay CSE scenarios against the embedded simulator or a live vCD"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenario files; exits non-zero when any expectation fails.
+    Run(RunArgs),
+    /// Run the simulator with CSE installed and the server serving, until Ctrl+C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to replay.
+    #[arg(long, value_enum, default_value_t = TargetKind::Sim)]
+    pub target: TargetKind,
+    /// Write a JSON report here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Live: the `cse` config of the server behind the vCD.
+    #[arg(short = 'c', long = "config", env = "CSE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Live: the vCD URL (default: the config's vcd.host).
+    #[arg(long = "vcd-url", env = "CSE_SCENARIO_VCD_URL")]
+    pub vcd_url: Option<String>,
+    /// Live: do not verify vCD's certificate (default: the config's vcd.verify).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Live: YAML map of tenant name → {org, user, password} replacing the scenario's.
+    #[arg(long)]
+    pub tenants: Option<PathBuf>,
+    /// Sim: route extension requests over RabbitMQ at this URL instead of memory.
+    #[arg(long = "amqp-url", env = "CSE_SCENARIO_AMQP_URL")]
+    pub amqp_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Route extension requests over RabbitMQ at this URL (default: in memory).
+    #[arg(long = "amqp-url")]
+    pub amqp_url: Option<String>,
+    /// Write the simulator's JSON (URLs, accounts) plus the cse config path here.
+    #[arg(long = "info-file")]
+    pub info_file: Option<PathBuf>,
+    /// Simulated durations × this factor (0: none, 1: real time).
+    #[arg(long = "time-scale", default_value_t = 0.01)]
+    pub time_scale: f64,
+}
+
+/// Parses `args` and runs; the exit code.
+pub async fn main_with(args: Vec<std::ffi::OsString>, out: &mut dyn Write) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = write!(out, "{}", e.render());
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(&args, out).await,
+        Command::Serve(args) => match serve(&args, out).await {
+            Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(out, "Error: {e}");
+                EXIT_FAILED
+            }
+        },
+    }
+}
+
+/// `run`: every file in turn; the exit code.
+pub async fn run(args: &RunArgs, out: &mut dyn Write) -> i32 {
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        match Scenario::load(file) {
+            Ok(s) => scenarios.push((file.clone(), s)),
+            Err(e) => {
+                let _ = writeln!(out, "Error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let tenants = match &args.tenants {
+        Some(path) => match load_tenants(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(out, "Error: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        None => BTreeMap::new(),
+    };
+    if args.target == TargetKind::Live && args.config.is_none() {
+        let _ = writeln!(
+            out,
+            "Error: --target live needs the server's cse config (-c FILE or $CSE_CONFIG)"
+        );
+        return EXIT_USAGE;
+    }
+    let mut reports = Vec::new();
+    for (file, scenario) in &scenarios {
+        let report = replay(args, file, scenario, &tenants).await;
+        let _ = write!(out, "{}", report.render());
+        let _ = out.flush();
+        reports.push(report);
+    }
+    let all = RunReport {
+        passed: reports.iter().all(|r| r.passed),
+        scenarios: reports,
+    };
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&all).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, json) {
+            let _ = writeln!(out, "Error: cannot write report {}: {e}", path.display());
+            return EXIT_FAILED;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} of {} scenario(s) passed",
+        all.scenarios.iter().filter(|r| r.passed).count(),
+        all.scenarios.len()
+    );
+    if all.passed { 0 } else { EXIT_FAILED }
+}
+
+/// Replays one scenario on a fresh target.
+pub async fn replay(
+    args: &RunArgs,
+    file: &Path,
+    scenario: &Scenario,
+    tenants: &BTreeMap<String, Tenant>,
+) -> ScenarioReport {
+    let started = std::time::Instant::now();
+    let failed = |error: String| ScenarioReport {
+        scenario: scenario.name.clone(),
+        file: file.display().to_string(),
+        target: args.target,
+        passed: false,
+        millis: millis(started.elapsed()),
+        steps: Vec::new(),
+        error: Some(error),
+    };
+    if let Err(e) = runnable(scenario, args.target) {
+        return failed(e);
+    }
+    let target: Result<Box<dyn Target>, String> = match args.target {
+        TargetKind::Sim => {
+            let settings = SimSettings {
+                amqp_url: args.amqp_url.clone(),
+                base_dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+            };
+            SimTarget::start(&scenario.simulator, &settings)
+                .await
+                .map(|t| Box::new(t) as Box<dyn Target>)
+        }
+        TargetKind::Live => {
+            let settings = LiveSettings {
+                config: args.config.clone().unwrap_or_default(),
+                vcd_url: args.vcd_url.clone(),
+                verify: args.insecure.then_some(false),
+            };
+            LiveTarget::connect(&settings).map(|t| Box::new(t) as Box<dyn Target>)
+        }
+    };
+    let mut target = match target {
+        Ok(t) => t,
+        Err(e) => return failed(format!("cannot start the {} target: {e}", args.target)),
+    };
+    let mut report = Runner::new(scenario, target.as_mut(), tenants)
+        .run(&file.display().to_string())
+        .await;
+    target.shutdown().await;
+    report.millis = millis(started.elapsed());
+    report
+}
+
+fn load_tenants(path: &Path) -> Result<BTreeMap<String, Tenant>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read tenants file {}: {e}", path.display()))?;
+    serde_yaml::from_str(&text).map_err(|e| format!("tenants file {}: {e}", path.display()))
+}
+
+/// `serve`: the simulator with CSE installed and serving, until Ctrl+C.
+pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> {
+    let spec = crate::format::SimulatorSpec {
+        time_scale: args.time_scale,
+        ..Default::default()
+    };
+    if !(spec.time_scale.is_finite() && spec.time_scale >= 0.0) {
+        return Err("--time-scale must be a number ≥ 0".into());
+    }
+    let settings = SimSettings {
+        amqp_url: args.amqp_url.clone(),
+        base_dir: PathBuf::new(),
+    };
+    let mut target = SimTarget::start(&spec, &settings).await?;
+    let mut info = serde_json::to_value(target.sim.handle.info()).map_err(|e| e.to_string())?;
+    info["cse_config"] = serde_json::Value::String(target.config_path().display().to_string());
+    let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.info_file {
+        std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write info file {}: {e}", path.display()))?;
+    }
+    let _ = writeln!(out, "{text}");
+    let _ = writeln!(
+        out,
+        "CSE is installed and serving; try: vcd-cse login {} acme alice -i -p alice-pw",
+        target.sim.base_url()
+    );
+    let _ = writeln!(out, "press Ctrl+C to stop");
+    let _ = out.flush();
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            result.map_err(|e| format!("cannot listen for Ctrl+C: {e}"))?;
+        }
+        result = target.server_exited() => {
+            if let Err(e) = result {
+                let _ = writeln!(out, "the server failed: {e}");
+            } else {
+                let _ = writeln!(out, "the server stopped");
+            }
+        }
+    }
+    Box::new(target).shutdown().await;
+    Ok(())
+}

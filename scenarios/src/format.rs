@@ -1,0 +1,943 @@
+//! The scenario file format: a name, which targets it runs on, how the
+//! embedded simulator is set up, the tenants it acts as, and a list of steps.
+//! Every step is a one-key mapping (`- create_cluster: {...}`) with an
+//! optional `label`; unknown keys anywhere are errors naming the step.
+//! The format is documented in `scenarios/FORMAT.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Why a scenario file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid scenario: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Where a scenario runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// The simulator and the server in this process.
+    Sim,
+    /// A running vCD with a CSE server behind it.
+    Live,
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TargetKind::Sim => "sim",
+            TargetKind::Live => "live",
+        })
+    }
+}
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Targets the scenario can run on (default: both).
+    #[serde(default = "both_targets")]
+    pub targets: Vec<TargetKind>,
+    /// The embedded simulator (ignored on a live target).
+    #[serde(default)]
+    pub simulator: SimulatorSpec,
+    /// Tenants by the name steps use in `as:` (default: the simulator's
+    /// `alice`, `bob` of acme and `carol` of beta).
+    #[serde(default = "default_tenants")]
+    pub tenants: BTreeMap<String, Tenant>,
+    /// Values steps fall back on.
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub steps: Vec<Step>,
+}
+
+fn both_targets() -> Vec<TargetKind> {
+    vec![TargetKind::Sim, TargetKind::Live]
+}
+
+/// The tenants of the simulator's default world.
+pub fn default_tenants() -> BTreeMap<String, Tenant> {
+    [
+        ("alice", "acme", "alice-pw"),
+        ("bob", "acme", "bob-pw"),
+        ("carol", "beta", "carol-pw"),
+    ]
+    .into_iter()
+    .map(|(user, org, password)| {
+        (
+            user.to_owned(),
+            Tenant {
+                org: org.to_owned(),
+                user: user.to_owned(),
+                password: password.to_owned(),
+            },
+        )
+    })
+    .collect()
+}
+
+/// A vCD user the scenario acts as.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    pub org: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{} (password hidden)", self.user, self.org)
+    }
+}
+
+/// Fallbacks for steps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// The tenant of steps without `as:`.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    pub vdc: Option<String>,
+    pub network: Option<String>,
+    /// How long a followed task may run before the step fails.
+    #[serde(default = "default_task_timeout", deserialize_with = "duration")]
+    pub task_timeout: Duration,
+}
+
+fn default_tenant() -> String {
+    "alice".into()
+}
+
+fn default_task_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            tenant: default_tenant(),
+            vdc: None,
+            network: None,
+            task_timeout: default_task_timeout(),
+        }
+    }
+}
+
+/// The embedded simulator and server of the `sim` target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorSpec {
+    /// Simulated durations × this factor (0: no delays).
+    #[serde(default)]
+    pub time_scale: f64,
+    /// The world (default: the simulator's built-in one).
+    #[serde(default)]
+    pub world: WorldSpec,
+    /// Run `cse install` before the first step (default true).
+    #[serde(default = "yes")]
+    pub installed: bool,
+    /// vCD's extension timeout (default 10 s).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub extension_timeout: Option<Duration>,
+    /// `service.max_operations` of the server (default: the config's).
+    pub max_operations: Option<u32>,
+    /// `service.listeners` of the server (default: the config's).
+    pub listeners: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SimulatorSpec {
+    fn default() -> Self {
+        SimulatorSpec {
+            time_scale: 0.0,
+            world: WorldSpec::default(),
+            installed: true,
+            extension_timeout: None,
+            max_operations: None,
+            listeners: None,
+        }
+    }
+}
+
+/// Which world the simulator serves.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum WorldSpec {
+    /// The built-in world (System, acme, beta).
+    #[default]
+    Default,
+    /// A generated world: acme plus `orgs - 1` generated tenant orgs.
+    Generated { seed: u64, orgs: usize },
+    /// A world file, relative to the scenario file.
+    File(String),
+}
+
+/// One step: what it does plus an optional label for the report.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub label: Option<String>,
+    pub action: Action,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Install(InstallStep),
+    CreateCluster(CreateClusterStep),
+    AddNodes(AddNodesStep),
+    DeleteNodes(DeleteNodesStep),
+    DeleteCluster(DeleteClusterStep),
+    ClusterConfig(ClusterConfigStep),
+    System(SystemStep),
+    Fault(FaultStep),
+    Wait(WaitStep),
+    Expect(ExpectStep),
+}
+
+/// Every step kind, as written in files.
+pub const STEP_KINDS: &[&str] = &[
+    "install",
+    "create_cluster",
+    "add_nodes",
+    "delete_nodes",
+    "delete_cluster",
+    "cluster_config",
+    "system",
+    "fault",
+    "wait",
+    "expect",
+];
+
+impl Action {
+    /// The kind as written in files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Install(_) => "install",
+            Action::CreateCluster(_) => "create_cluster",
+            Action::AddNodes(_) => "add_nodes",
+            Action::DeleteNodes(_) => "delete_nodes",
+            Action::DeleteCluster(_) => "delete_cluster",
+            Action::ClusterConfig(_) => "cluster_config",
+            Action::System(_) => "system",
+            Action::Fault(_) => "fault",
+            Action::Wait(_) => "wait",
+            Action::Expect(_) => "expect",
+        }
+    }
+}
+
+/// What a request step expects of the request and, when followed, its task.
+/// Without it: the request is accepted and its task succeeds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// The HTTP status of the request.
+    pub status: Option<u16>,
+    /// Text the request's error message contains.
+    pub error_contains: Option<String>,
+    /// The task's end: `success` or `error`.
+    pub task: Option<TaskResult>,
+    /// Text the task's error message contains.
+    pub task_error_contains: Option<String>,
+    /// The step (request plus task) takes at most this long.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub within: Option<Duration>,
+}
+
+/// How a vCD task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskResult {
+    Success,
+    Error,
+}
+
+impl fmt::Display for TaskResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskResult::Success => "success",
+            TaskResult::Error => "error",
+        })
+    }
+}
+
+/// `install`: `cse install` with the target's config.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallStep {
+    /// `--update`: rebuild templates that exist.
+    #[serde(default)]
+    pub update: bool,
+    /// Only this template (`--template`).
+    pub template: Option<String>,
+    /// What `cse check -i` must say afterwards (default: valid).
+    #[serde(default = "yes")]
+    pub check: bool,
+}
+
+/// `create_cluster`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClusterStep {
+    /// Cluster name; `{i}` is replaced by 1..=count.
+    pub name: String,
+    /// Worker nodes (default 2, as `vcd cse cluster create`).
+    #[serde(default = "two")]
+    pub nodes: u32,
+    #[serde(default)]
+    pub nfs: bool,
+    /// Create this many clusters at once (names need `{i}`).
+    #[serde(default = "one")]
+    pub count: u32,
+    pub vdc: Option<String>,
+    pub network: Option<String>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub storage_profile: Option<String>,
+    pub template: Option<String>,
+    /// Path of a public key file.
+    pub ssh_key: Option<String>,
+    #[serde(default)]
+    pub disable_rollback: bool,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    /// Wait for the task before the next step (default true).
+    #[serde(default = "yes")]
+    pub wait: bool,
+    /// Name later `wait`/`expect` steps use for the task(s).
+    pub id: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn two() -> u32 {
+    2
+}
+
+/// `add_nodes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddNodesStep {
+    pub cluster: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// `node` (worker) or `nfsd`.
+    #[serde(default = "worker", rename = "type")]
+    pub node_type: String,
+    pub vdc: Option<String>,
+    pub network: Option<String>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub storage_profile: Option<String>,
+    pub template: Option<String>,
+    /// Path of a public key file.
+    pub ssh_key: Option<String>,
+    #[serde(default)]
+    pub disable_rollback: bool,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    /// Wait for the task before the next step (default true).
+    #[serde(default = "yes")]
+    pub wait: bool,
+    /// Name later `wait`/`expect` steps use for the task(s).
+    pub id: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+}
+
+fn worker() -> String {
+    "node".into()
+}
+
+/// `delete_nodes`: by name, or the last `count` workers of `cluster info`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteNodesStep {
+    pub cluster: String,
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub force: bool,
+    pub vdc: Option<String>,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    /// Wait for the task before the next step (default true).
+    #[serde(default = "yes")]
+    pub wait: bool,
+    /// Name later `wait`/`expect` steps use for the task(s).
+    pub id: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+}
+
+/// `delete_cluster`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteClusterStep {
+    /// Name; `{i}` is replaced by 1..=count.
+    pub cluster: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    pub vdc: Option<String>,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    /// Wait for the task before the next step (default true).
+    #[serde(default = "yes")]
+    pub wait: bool,
+    /// Name later `wait`/`expect` steps use for the task(s).
+    pub id: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+}
+
+/// `cluster_config`: the kubeconfig must contain each text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfigStep {
+    pub cluster: String,
+    #[serde(default = "kubeconfig_markers")]
+    pub contains: Vec<String>,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+}
+
+fn kubeconfig_markers() -> Vec<String> {
+    vec!["apiVersion".into(), "clusters:".into(), "server:".into()]
+}
+
+/// `system`: `GET`/`PUT /api/cse/system` as the system administrator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemStep {
+    pub action: SystemAction,
+    /// A tenant instead of the system administrator (to show refusals).
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub expect: Outcome,
+    /// For `info`: the expected `status` field (`Running`, `Disabled`, ...).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemAction {
+    Info,
+    Enable,
+    Disable,
+    Stop,
+}
+
+/// `fault` (simulator only): one misbehaviour to switch on, or `clear`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultStep {
+    /// vCD answers matching requests with an error status and/or late.
+    Vcd(VcdFault),
+    /// Guests of VMs powered on from now on boot and start tools this slowly.
+    SlowTools {
+        #[serde(deserialize_with = "duration")]
+        boot: Duration,
+    },
+    /// VMware Tools never start in VMs powered on from now on.
+    ToolsNeverReady,
+    /// The next `calls` guest operations fail as if tools were restarting.
+    GuestOpsUnavailable { calls: u32 },
+    /// The broker goes away for `down_for`, then comes back.
+    BrokerRestart {
+        #[serde(deserialize_with = "duration")]
+        down_for: Duration,
+    },
+    /// Every fault switched on so far is switched off.
+    Clear,
+}
+
+/// A vCD REST fault.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcdFault {
+    /// Answer with this status.
+    pub status: Option<u16>,
+    /// Answer this late.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub latency: Option<Duration>,
+    /// Only this method.
+    pub method: Option<String>,
+    /// Only paths containing this text.
+    pub path: Option<String>,
+    /// Only the first `times` matching requests (default: until cleared).
+    pub times: Option<u32>,
+}
+
+/// `wait`: a pause, tasks to end, or the server to exit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitStep {
+    /// A plain pause.
+    #[serde(default, deserialize_with = "optional_duration", rename = "for")]
+    pub pause: Option<Duration>,
+    /// Task ids (from steps' `id`) to end; `all` for every task started.
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    /// The embedded server to exit (simulator only).
+    #[serde(default)]
+    pub server_exit: bool,
+    /// Limit for tasks and server exit (default: `defaults.task_timeout`).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub within: Option<Duration>,
+}
+
+/// `expect`: checks on the state reached so far; each is reported.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectStep {
+    /// The clusters a tenant sees.
+    pub clusters: Option<ClustersCheck>,
+    /// One cluster's shape and Kubernetes state.
+    pub cluster: Option<ClusterCheck>,
+    /// Tasks' results and durations.
+    #[serde(default)]
+    pub tasks: Vec<TaskCheck>,
+    /// The embedded server: `running` or `exited` (simulator only).
+    pub server: Option<ServerState>,
+    /// `cse check -i` says the installation is valid (true) or not (false).
+    pub installation_valid: Option<bool>,
+}
+
+/// The clusters `as` sees, exactly or by count.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClustersCheck {
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    pub names: Option<Vec<String>>,
+    pub count: Option<usize>,
+}
+
+/// One cluster as `cluster info` shows it, plus Kubernetes inside it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterCheck {
+    pub name: String,
+    #[serde(rename = "as")]
+    pub tenant: Option<String>,
+    /// The cluster must not exist (for this tenant).
+    #[serde(default)]
+    pub absent: bool,
+    pub masters: Option<usize>,
+    pub workers: Option<usize>,
+    pub nfs: Option<usize>,
+    /// Every node has an IP address.
+    #[serde(default)]
+    pub addresses: bool,
+    /// `kubectl get nodes` on the master, through vCenter guest operations.
+    pub kubernetes: Option<KubernetesCheck>,
+}
+
+/// What `kubectl get nodes` must show.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesCheck {
+    /// Number of nodes registered (masters + workers).
+    pub nodes: Option<usize>,
+    /// Every node `Ready` (default true).
+    #[serde(default = "yes")]
+    pub all_ready: bool,
+    /// Every worker VM of the cluster is a node, and nothing else is.
+    #[serde(default = "yes")]
+    pub matches_vms: bool,
+}
+
+/// A task's result and duration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskCheck {
+    /// A step id, or `all`.
+    pub id: String,
+    pub result: Option<TaskResult>,
+    pub error_contains: Option<String>,
+    /// Ran at most this long.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub within: Option<Duration>,
+}
+
+/// The embedded server's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerState {
+    Running,
+    Exited,
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| parse_duration(&t).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// `250ms`, `2s`, `1m 30s`, ...
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration like 250ms, 2s or 1m ({e})"))
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, FormatError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FormatError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::parse(&text).map_err(|message| FormatError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses and checks scenario text.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Checks what serde cannot: references between steps and tenants.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.steps.is_empty() {
+            return Err("the scenario has no steps".into());
+        }
+        if self.targets.is_empty() {
+            return Err("`targets` is empty; name `sim`, `live` or both".into());
+        }
+        if !(self.simulator.time_scale.is_finite() && self.simulator.time_scale >= 0.0) {
+            return Err("simulator.time_scale must be a number ≥ 0".into());
+        }
+        let known_tenant = |name: &Option<String>, step: usize| -> Result<(), String> {
+            let name = name.as_deref().unwrap_or(&self.defaults.tenant);
+            if self.tenants.contains_key(name) || is_world_tenant(name) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "step {step}: tenant `{name}` is not in `tenants` (known: {})",
+                    self.tenants.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        };
+        let mut ids: Vec<String> = Vec::new();
+        for (index, step) in self.steps.iter().enumerate() {
+            let n = index + 1;
+            let id = match &step.action {
+                Action::CreateCluster(s) => {
+                    known_tenant(&s.tenant, n)?;
+                    if s.count == 0 {
+                        return Err(format!("step {n}: count must be at least 1"));
+                    }
+                    if s.count > 1 && !s.name.contains("{i}") {
+                        return Err(format!(
+                            "step {n}: creating {} clusters needs `{{i}}` in the name",
+                            s.count
+                        ));
+                    }
+                    s.id.clone()
+                }
+                Action::AddNodes(s) => {
+                    known_tenant(&s.tenant, n)?;
+                    if !matches!(s.node_type.as_str(), "node" | "nfsd") {
+                        return Err(format!(
+                            "step {n}: type `{}` is not `node` or `nfsd`",
+                            s.node_type
+                        ));
+                    }
+                    s.id.clone()
+                }
+                Action::DeleteNodes(s) => {
+                    known_tenant(&s.tenant, n)?;
+                    if s.nodes.is_empty() == s.count.is_none() {
+                        return Err(format!(
+                            "step {n}: give either `nodes` (names) or `count`, not both or neither"
+                        ));
+                    }
+                    s.id.clone()
+                }
+                Action::DeleteCluster(s) => {
+                    known_tenant(&s.tenant, n)?;
+                    if s.count > 1 && !s.cluster.contains("{i}") {
+                        return Err(format!(
+                            "step {n}: deleting {} clusters needs `{{i}}` in the name",
+                            s.count
+                        ));
+                    }
+                    s.id.clone()
+                }
+                Action::ClusterConfig(s) => {
+                    known_tenant(&s.tenant, n)?;
+                    None
+                }
+                Action::System(s) => {
+                    if s.tenant.is_some() {
+                        known_tenant(&s.tenant, n)?;
+                    }
+                    None
+                }
+                Action::Wait(w) => {
+                    if w.pause.is_none() && w.tasks.is_empty() && !w.server_exit {
+                        return Err(format!(
+                            "step {n}: wait needs `for`, `tasks` or `server_exit`"
+                        ));
+                    }
+                    check_ids(&w.tasks, &ids, n)?;
+                    None
+                }
+                Action::Expect(e) => {
+                    if e.clusters.is_none()
+                        && e.cluster.is_none()
+                        && e.tasks.is_empty()
+                        && e.server.is_none()
+                        && e.installation_valid.is_none()
+                    {
+                        return Err(format!("step {n}: expect has no check"));
+                    }
+                    if let Some(c) = &e.clusters {
+                        known_tenant(&c.tenant, n)?;
+                    }
+                    if let Some(c) = &e.cluster {
+                        known_tenant(&c.tenant, n)?;
+                    }
+                    let task_ids: Vec<String> = e.tasks.iter().map(|t| t.id.clone()).collect();
+                    check_ids(&task_ids, &ids, n)?;
+                    None
+                }
+                Action::Install(_) | Action::Fault(_) => None,
+            };
+            if let Some(id) = id {
+                if id == "all" || ids.contains(&id) {
+                    return Err(format!("step {n}: id `{id}` is reserved or used twice"));
+                }
+                ids.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any step needs the simulator's fault injection or inspection.
+    pub fn needs_simulator(&self) -> bool {
+        self.steps.iter().any(|s| match &s.action {
+            Action::Fault(_) => true,
+            Action::Wait(w) => w.server_exit,
+            Action::Expect(e) => e.server.is_some(),
+            _ => false,
+        })
+    }
+}
+
+/// `org<N>`: the first user of the world's N-th tenant org, named by the
+/// simulator target (generated worlds have generated user names).
+pub fn is_world_tenant(name: &str) -> bool {
+    name.strip_prefix("org")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn check_ids(wanted: &[String], known: &[String], step: usize) -> Result<(), String> {
+    for id in wanted {
+        if id != "all" && !known.iter().any(|k| k == id) {
+            return Err(format!(
+                "step {step}: no earlier step has id `{id}` (known: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_yaml::Mapping::deserialize(d)?;
+        let label = match map.remove("label") {
+            None => None,
+            Some(serde_yaml::Value::String(s)) => Some(s),
+            Some(_) => return Err(D::Error::custom("a step's `label` must be text")),
+        };
+        if map.len() != 1 {
+            let keys: Vec<String> = map
+                .keys()
+                .map(|k| k.as_str().unwrap_or("?").to_owned())
+                .collect();
+            return Err(D::Error::custom(format!(
+                "a step has exactly one kind (one of {}) besides `label`; found: {}",
+                STEP_KINDS.join(", "),
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    keys.join(", ")
+                }
+            )));
+        }
+        let Some((key, value)) = map.into_iter().next() else {
+            return Err(D::Error::custom("empty step"));
+        };
+        let kind = key.as_str().unwrap_or_default().to_owned();
+        // `- install:` with nothing after it is an empty mapping.
+        let value = if value.is_null() {
+            serde_yaml::Value::Mapping(Default::default())
+        } else {
+            value
+        };
+        let invalid = |e: serde_yaml::Error| D::Error::custom(format!("in `{kind}`: {e}"));
+        let action = match kind.as_str() {
+            "install" => Action::Install(serde_yaml::from_value(value).map_err(invalid)?),
+            "create_cluster" => {
+                Action::CreateCluster(serde_yaml::from_value(value).map_err(invalid)?)
+            }
+            "add_nodes" => Action::AddNodes(serde_yaml::from_value(value).map_err(invalid)?),
+            "delete_nodes" => Action::DeleteNodes(serde_yaml::from_value(value).map_err(invalid)?),
+            "delete_cluster" => {
+                Action::DeleteCluster(serde_yaml::from_value(value).map_err(invalid)?)
+            }
+            "cluster_config" => {
+                Action::ClusterConfig(serde_yaml::from_value(value).map_err(invalid)?)
+            }
+            "system" => Action::System(serde_yaml::from_value(value).map_err(invalid)?),
+            "fault" => Action::Fault(serde_yaml::from_value(value).map_err(invalid)?),
+            "wait" => Action::Wait(serde_yaml::from_value(value).map_err(invalid)?),
+            "expect" => Action::Expect(serde_yaml::from_value(value).map_err(invalid)?),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "unknown step kind `{other}`; known: {}",
+                    STEP_KINDS.join(", ")
+                )));
+            }
+        };
+        Ok(Step { label, action })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        Scenario::parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn a_minimal_scenario_gets_its_defaults() {
+        let s = Scenario::parse("name: x\nsteps:\n  - install:\n  - label: hi\n    wait: {for: 250ms}\n")
+            .unwrap();
+        assert_eq!(s.targets, vec![TargetKind::Sim, TargetKind::Live]);
+        assert!(s.simulator.installed);
+        assert_eq!(s.defaults.tenant, "alice");
+        assert_eq!(s.steps[1].label.as_deref(), Some("hi"));
+        match &s.steps[1].action {
+            Action::Wait(w) => assert_eq!(w.pause, Some(Duration::from_millis(250))),
+            other => panic!("{other:?}"),
+        }
+        assert!(s.tenants.contains_key("carol"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let cases = [
+            ("name: x\nsteps: []\n", "no steps"),
+            ("name: x\nsteps:\n  - create_clustr: {name: a}\n", "unknown step kind `create_clustr`"),
+            ("name: x\nsteps:\n  - create_cluster: {name: a, nodez: 2}\n", "unknown field `nodez`"),
+            ("name: x\nsteps:\n  - wait: {for: soon}\n", "`soon` is not a duration"),
+            ("name: x\nsteps:\n  - wait: {}\n", "wait needs"),
+            ("name: x\nsteps:\n  - wait: {tasks: [nope]}\n", "no earlier step has id `nope`"),
+            ("name: x\nsteps:\n  - create_cluster: {name: a, as: mallory}\n", "tenant `mallory`"),
+            ("name: x\nsteps:\n  - create_cluster: {name: a, count: 2}\n", "needs `{i}`"),
+            ("name: x\nsteps:\n  - delete_nodes: {cluster: a}\n", "either `nodes`"),
+            ("name: x\nsteps:\n  - expect: {}\n", "expect has no check"),
+            ("name: x\nsteps:\n  - fault: {vcd: {status: 503}, clear: null}\n", "fault"),
+            ("name: x\nsteps:\n  - install: {}\n    wait: {for: 1s}\n", "exactly one kind"),
+            ("name: x\ntargets: []\nsteps:\n  - install: {}\n", "`targets` is empty"),
+            (
+                "name: x\nsteps:\n  - create_cluster: {name: a, id: c}\n  - create_cluster: {name: b, id: c}\n",
+                "used twice",
+            ),
+        ];
+        for (text, wanted) in cases {
+            let error = error_of(text);
+            assert!(error.contains(wanted), "{text}\n→ {error}\n(wanted: {wanted})");
+        }
+    }
+
+    #[test]
+    fn generated_org_tenants_need_no_credentials_in_the_file() {
+        assert!(is_world_tenant("org2"));
+        assert!(!is_world_tenant("org"));
+        assert!(!is_world_tenant("orgx"));
+        Scenario::parse("name: x\nsteps:\n  - create_cluster: {name: a, as: org3}\n").unwrap();
+    }
+
+    #[test]
+    fn faults_read_as_written() {
+        let s = Scenario::parse(
+            "name: x\nsteps:\n  - fault: {vcd: {status: 503, method: GET, times: 3}}\n  - fault: {slow_tools: {boot: 2m}}\n  - fault: tools_never_ready\n  - fault: clear\n  - fault: {broker_restart: {down_for: 1s}}\n",
+        )
+        .unwrap();
+        let kinds: Vec<String> = s
+            .steps
+            .iter()
+            .map(|step| match &step.action {
+                Action::Fault(f) => format!("{f:?}"),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        insta::assert_debug_snapshot!(kinds);
+        assert!(s.needs_simulator());
+    }
+
+    #[test]
+    fn tenant_passwords_stay_out_of_debug_output() {
+        let tenants = default_tenants();
+        assert!(!format!("{tenants:?}").contains("alice-pw"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn durations_in_milliseconds_and_seconds_parse(ms in 0u64..10_000_000) {
+            proptest::prop_assert_eq!(parse_duration(&format!("{ms}ms")).unwrap(), Duration::from_millis(ms));
+            proptest::prop_assert_eq!(parse_duration(&format!("{ms}s")).unwrap(), Duration::from_secs(ms));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_the_parser(text in ".{0,200}") {
+            let _ = Scenario::parse(&text);
+        }
+    }
+}

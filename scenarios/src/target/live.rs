@@ -1,0 +1,110 @@
+//! The live target: a vCD at a URL with a CSE server already serving it,
+//! and the `cse` config of that server (system administrator, vCenters,
+//! templates, broker). Only public surfaces are used; faults and the
+//! server's process are out of reach.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cse_core::config::Config;
+use cse_server::cli::RabbitConnector;
+use cse_server::handlers::Context;
+
+use super::{Target, TargetResult, run_cse};
+use crate::api::VcdApi;
+use crate::format::{FaultStep, ServerState, TargetKind};
+
+/// Settings of the live target.
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    /// The `cse` config of the server behind the vCD.
+    pub config: PathBuf,
+    /// vCD URL (default: the config's `vcd.host`).
+    pub vcd_url: Option<String>,
+    /// Verify vCD's certificate (default: the config's `vcd.verify`).
+    pub verify: Option<bool>,
+}
+
+/// A live vCD and its CSE server.
+pub struct LiveTarget {
+    config_path: PathBuf,
+    context: Arc<Context>,
+    api: VcdApi,
+    cache_dir: tempfile::TempDir,
+}
+
+impl LiveTarget {
+    pub fn connect(settings: &LiveSettings) -> Result<LiveTarget, String> {
+        let config = Config::load(&settings.config)
+            .map_err(|e| format!("invalid cse config {}: {e}", settings.config.display()))?;
+        let url = settings
+            .vcd_url
+            .clone()
+            .unwrap_or_else(|| vcd_url_of(&config));
+        let verify = settings.verify.unwrap_or(config.vcd.verify);
+        let api = VcdApi::new(&url, verify).map_err(|e| e.to_string())?;
+        let context = Context::new(config, settings.config.display().to_string())
+            .map_err(|e| format!("cannot set up the vCD client: {e}"))?;
+        let cache_dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        Ok(LiveTarget {
+            config_path: settings.config.clone(),
+            context: Arc::new(context),
+            api,
+            cache_dir,
+        })
+    }
+}
+
+/// `vcd.host` as a URL (`https://` added to a bare host, with `vcd.port`).
+pub fn vcd_url_of(config: &Config) -> String {
+    let host = config.vcd.host.trim_end_matches('/');
+    if host.contains("://") {
+        host.to_owned()
+    } else {
+        format!("https://{host}:{}", config.vcd.port)
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Target for LiveTarget {
+    fn kind(&self) -> TargetKind {
+        TargetKind::Live
+    }
+
+    fn api(&self) -> &VcdApi {
+        &self.api
+    }
+
+    fn context(&self) -> &Arc<Context> {
+        &self.context
+    }
+
+    async fn cse(&mut self, args: &[&str]) -> (i32, String) {
+        run_cse(
+            args,
+            &self.config_path,
+            &RabbitConnector,
+            self.cache_dir.path().to_path_buf(),
+        )
+        .await
+    }
+
+    async fn installed(&mut self) -> TargetResult<()> {
+        Ok(())
+    }
+
+    async fn fault(&mut self, _fault: &FaultStep) -> TargetResult<String> {
+        Err("faults can only be injected into the simulator (--target sim)".into())
+    }
+
+    fn server_state(&mut self) -> Option<ServerState> {
+        None
+    }
+
+    async fn wait_server_exit(&mut self, _within: Duration) -> TargetResult<String> {
+        Err("a live server's process is not observable; use --target sim".into())
+    }
+
+    async fn shutdown(self: Box<Self>) {}
+}

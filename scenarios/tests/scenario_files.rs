@@ -1,0 +1,91 @@
+//! Every scenario file shipped in `scenarios/files` replays green on the
+//! embedded simulator, through the same entry point as `cse-scenario run`.
+
+use std::path::PathBuf;
+
+use scenarios::cli::{self, RunArgs};
+use scenarios::format::TargetKind;
+
+fn args(file: &str, report: Option<PathBuf>) -> RunArgs {
+    RunArgs {
+        files: vec![scenarios::scenario_dir().join(file)],
+        target: TargetKind::Sim,
+        report,
+        config: None,
+        vcd_url: None,
+        insecure: false,
+        tenants: None,
+        amqp_url: None,
+    }
+}
+
+async fn replay(file: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut out = Vec::new();
+    let code = cli::run(&args(file, Some(report.clone())), &mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    println!("{text}");
+    assert_eq!(code, 0, "{file} failed:\n{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(report["passed"], true);
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    assert!(
+        steps.iter().all(|s| s["status"] == "passed"),
+        "{report:#}"
+    );
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_yaml() {
+    replay("install.yaml").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_yaml() {
+    let report = replay("lifecycle.yaml").await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    // The steps' details name what was checked, e.g. Kubernetes node counts.
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["detail"].as_str().unwrap().contains("Kubernetes: 6 node(s) Ready")),
+        "{report:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_yaml() {
+    replay("scale.yaml").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_yaml() {
+    replay("shutdown.yaml").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_yaml() {
+    replay("faults.yaml").await;
+}
+
+#[test]
+fn every_shipped_file_parses_and_is_tested() {
+    let mut names: Vec<String> = std::fs::read_dir(scenarios::scenario_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["faults.yaml", "install.yaml", "lifecycle.yaml", "scale.yaml", "shutdown.yaml"]
+    );
+    for name in names {
+        scenarios::format::Scenario::load(&scenarios::scenario_dir().join(&name))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
