@@ -14,6 +14,7 @@ use cse_bus::{Bus, BusError, MemoryBroker, RabbitBus};
 use crate::clock::Clock;
 use crate::ext::router::{ExtensionRouter, RouterOptions};
 use crate::guest::{GuestConfig, GuestTimings, GuestWorld};
+use crate::rest::faults::HttpFaults;
 use crate::serve::{ServeError, SimBuilder, SimHandle};
 use crate::vsphere::{VCenterConfig, VCenterSim};
 use crate::world::World;
@@ -208,6 +209,11 @@ impl FullSim {
     /// `scheme://host:port` of the vCD API.
     pub fn base_url(&self) -> &str {
         &self.handle.base_url
+    }
+
+    /// The run-time fault rules of the vCD REST API.
+    pub fn http_faults(&self) -> &HttpFaults {
+        self.handle.http_faults()
     }
 
     /// Stops the listeners.
