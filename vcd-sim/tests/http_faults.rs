@@ -168,11 +168,12 @@ async fn a_shared_handle_given_to_the_builder_controls_the_simulator() {
     let faults = HttpFaults::new();
     let shared = faults.clone();
     let sim = FullSimBuilder::new()
-        .customize(move |b| b.http_faults(shared))
+        .http_faults(shared)
         .start()
         .await
         .expect("simulator starts");
     let http = reqwest::Client::new();
+    assert!(sim.http_faults().active().is_empty());
     faults.add(FaultRule {
         status: Some(429),
         times: Some(1),
