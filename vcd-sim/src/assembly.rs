@@ -14,6 +14,7 @@ use cse_bus::{Bus, BusError, MemoryBroker, RabbitBus};
 use crate::clock::Clock;
 use crate::ext::router::{ExtensionRouter, RouterOptions};
 use crate::guest::{GuestConfig, GuestTimings, GuestWorld};
+use crate::rest::faults::HttpFaults;
 use crate::serve::{ServeError, SimBuilder, SimHandle};
 use crate::vsphere::{VCenterConfig, VCenterSim};
 use crate::world::World;
@@ -48,6 +49,7 @@ pub struct FullSimBuilder {
     vcenter_bind: Option<SocketAddr>,
     bus: BusChoice,
     extension_timeout: Duration,
+    http_faults: Option<HttpFaults>,
     customize: Option<Box<dyn FnOnce(SimBuilder) -> SimBuilder + Send>>,
 }
 
@@ -71,6 +73,7 @@ impl FullSimBuilder {
             vcenter_bind: None,
             bus: BusChoice::Memory(MemoryBroker::new()),
             extension_timeout: crate::ext::router::DEFAULT_TIMEOUT,
+            http_faults: None,
             customize: None,
         }
     }
@@ -116,6 +119,13 @@ impl FullSimBuilder {
     /// vCD's `extensibility.timeout`.
     pub fn extension_timeout(mut self, timeout: Duration) -> Self {
         self.extension_timeout = timeout;
+        self
+    }
+
+    /// Shares these REST fault rules with the simulator (default: a fresh
+    /// set, reachable through [`FullSim::http_faults`]).
+    pub fn http_faults(mut self, faults: HttpFaults) -> Self {
+        self.http_faults = Some(faults);
         self
     }
 
@@ -176,6 +186,9 @@ impl FullSimBuilder {
         if let Some(url) = &amqp_url {
             builder = builder.amqp_url(url.clone());
         }
+        if let Some(faults) = self.http_faults {
+            builder = builder.http_faults(faults);
+        }
         if let Some(customize) = self.customize {
             builder = customize(builder);
         }
@@ -208,6 +221,11 @@ impl FullSim {
     /// `scheme://host:port` of the vCD API.
     pub fn base_url(&self) -> &str {
         &self.handle.base_url
+    }
+
+    /// The run-time fault rules of the vCD REST API.
+    pub fn http_faults(&self) -> &HttpFaults {
+        self.handle.http_faults()
     }
 
     /// Stops the listeners.

@@ -8,12 +8,16 @@
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
 //! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
-//! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts).
-//! - `world`: the world file (orgs, users, VDCs, networks, catalogs, vCenters) and the built-in world.
+//! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts; timings
+//!   changeable at run time with `GuestWorld::set_timings`).
+//! - `world`: the world file (orgs, users, VDCs, networks, catalogs, vCenters), the built-in
+//!   world and seeded generated worlds for scale tests (`World::generated`, `WorldSource`).
 //! - `state`: the simulated vCD's entities and rules (access, tasks, IP pools, metadata, queries).
-//! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over.
+//! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over,
+//!   run-time REST fault rules (`rest::faults::HttpFaults`).
 //! - `ova`: generated OVF/OVA appliances (Photon, Ubuntu) for tests and demos.
-//! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener) behind `vcd-sim serve`.
+//! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener, REST faults) behind
+//!   `vcd-sim serve`.
 
 pub mod assembly;
 pub mod clock;

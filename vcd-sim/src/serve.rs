@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::guest_api::GuestLifecycle;
+use crate::rest::faults::HttpFaults;
 use crate::rest::{AppState, ExtensionForwarder};
 use crate::state::guests::RecordingGuests;
 use crate::state::{Sim, SimConfig};
@@ -93,6 +94,7 @@ pub struct SimBuilder {
     import_linger: Duration,
     strict_tasks: bool,
     amqp_url: Option<String>,
+    http_faults: HttpFaults,
 }
 
 impl Default for SimBuilder {
@@ -118,6 +120,7 @@ impl SimBuilder {
             import_linger: Duration::ZERO,
             strict_tasks: false,
             amqp_url: None,
+            http_faults: HttpFaults::new(),
         }
     }
     pub fn world(mut self, world: World) -> Self {
@@ -181,6 +184,13 @@ impl SimBuilder {
         self
     }
 
+    /// The REST fault rules applied to the vCD API (default: a fresh, empty
+    /// set); pass one to share it with whoever injects faults.
+    pub fn http_faults(mut self, faults: HttpFaults) -> Self {
+        self.http_faults = faults;
+        self
+    }
+
     /// Binds, spawns the listeners and returns once they accept connections.
     pub async fn start(self) -> Result<SimHandle, ServeError> {
         let guests: Arc<dyn GuestLifecycle> = self
@@ -232,7 +242,12 @@ impl SimBuilder {
             public_url: self.public_url.clone(),
             forwarder: self.forwarder.clone(),
         };
-        let mut app = crate::rest::router(state);
+        // Faults cover the vCD API only: the extra routes and the vCenter's
+        // are merged after the layer.
+        let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
+            self.http_faults.clone(),
+            crate::rest::faults::middleware,
+        ));
         if let Some(extra) = self.extra_routes {
             app = app.merge(extra);
         }
@@ -278,6 +293,7 @@ impl SimBuilder {
             sim,
             world,
             amqp_url: self.amqp_url,
+            http_faults: self.http_faults,
             listeners,
         })
     }
@@ -357,6 +373,7 @@ pub struct SimHandle {
     sim: Arc<Sim>,
     world: World,
     amqp_url: Option<String>,
+    http_faults: HttpFaults,
     listeners: Vec<Listener>,
 }
 
@@ -399,6 +416,11 @@ impl SimHandle {
     /// The simulated vCD's state (inspection).
     pub fn state(&self) -> &Arc<Sim> {
         &self.sim
+    }
+
+    /// The run-time fault rules of the vCD REST API (add, remove, count hits).
+    pub fn http_faults(&self) -> &HttpFaults {
+        &self.http_faults
     }
 
     /// URLs and credentials of this instance.

@@ -2,6 +2,7 @@
 //! profiles and networks, catalogs, vCenters and AMQP settings, read from a
 //! YAML file or built in ([`World::default_world`]). Everything the simulator
 //! generates later (ids, tokens, passwords, MACs) is derived from `seed`.
+//! [`World::generated`] builds a large world from a seed for scale tests.
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -22,6 +23,60 @@ pub enum WorldError {
     },
     #[error("invalid world: {0}")]
     Invalid(String),
+    #[error(
+        "bad world source '{given}': {reason} (expected a YAML file path or generated:SEED:ORGS)"
+    )]
+    Source { given: String, reason: String },
+}
+
+/// Where a simulator's world comes from: `vcd-sim serve --world` takes a
+/// YAML file path or `generated:SEED:ORGS` ([`World::generated`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorldSource {
+    File(std::path::PathBuf),
+    Generated { seed: u64, tenant_orgs: usize },
+}
+
+impl std::str::FromStr for WorldSource {
+    type Err = WorldError;
+
+    /// `generated:SEED:ORGS` (ORGS from 1 to [`World::MAX_GENERATED_ORGS`]),
+    /// anything else is a file path.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let Some(spec) = text.strip_prefix("generated:") else {
+            return Ok(WorldSource::File(text.into()));
+        };
+        let bad = |reason: &str| WorldError::Source {
+            given: text.to_string(),
+            reason: reason.to_string(),
+        };
+        let (seed, orgs) = spec
+            .split_once(':')
+            .ok_or_else(|| bad("SEED and ORGS are both needed"))?;
+        let seed = seed
+            .parse::<u64>()
+            .map_err(|_| bad("SEED is not a whole number (0 to 2^64-1)"))?;
+        let tenant_orgs = orgs
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=World::MAX_GENERATED_ORGS).contains(n))
+            .ok_or_else(|| bad("ORGS is not a whole number from 1 to 65536"))?;
+        Ok(WorldSource::Generated { seed, tenant_orgs })
+    }
+}
+
+impl WorldSource {
+    /// Reads (and checks) or generates the world.
+    pub fn load(&self) -> Result<World, WorldError> {
+        match self {
+            WorldSource::File(path) => World::from_file(path),
+            WorldSource::Generated { seed, tenant_orgs } => {
+                let world = World::generated(*seed, *tenant_orgs);
+                world.validate()?;
+                Ok(world)
+            }
+        }
+    }
 }
 
 /// A user's role, as the three built-in vCD roles.
@@ -279,6 +334,59 @@ impl World {
         Ok(())
     }
 
+    /// Most tenant orgs [`World::generated`] makes (one /24 each in 10/8).
+    pub const MAX_GENERATED_ORGS: usize = 1 << 16;
+
+    /// A world for scale tests: the built-in world's system administrator,
+    /// vCenter and AMQP settings, `acme` exactly as in
+    /// [`World::default_world`] (alice, bob, the published `cse` catalog),
+    /// then `tenant_orgs - 1` generated orgs (at least `acme`, at most
+    /// [`World::MAX_GENERATED_ORGS`] in all). Everything generated follows
+    /// from `seed` (also the world's seed):
+    /// - org `N` (1-based after acme) is named `<company-slug>-<N>` (lowercase
+    ///   letters, digits and dashes; unique by the index), with the company
+    ///   name as its full name;
+    /// - it has one organization administrator `<first>.<last>` (password
+    ///   `<user>-pw`), VDC `vdc1` with the `*` profile and a pooled network
+    ///   `net1` on `10.X.Y.0/24` with `X.Y` = `N` (acme has `10.0.0.0/24`).
+    pub fn generated(seed: u64, tenant_orgs: usize) -> World {
+        use fake::Fake;
+        use fake::faker::company::en::CompanyName;
+        use fake::faker::name::en::{FirstName, LastName};
+        use rand::SeedableRng as _;
+
+        let mut world = World::default_world();
+        world.seed = seed;
+        world.orgs.retain(|o| o.name == "acme");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let count = tenant_orgs.clamp(1, Self::MAX_GENERATED_ORGS);
+        for index in 1..count {
+            let company: String = CompanyName().fake_with_rng(&mut rng);
+            let first: String = FirstName().fake_with_rng(&mut rng);
+            let last: String = LastName().fake_with_rng(&mut rng);
+            let user = format!("{}.{}", slug(&first, "user"), slug(&last, "admin"));
+            // index < 2^16, so the two octets below name distinct /24s.
+            let [_, _, high, low] = (index as u32).to_be_bytes();
+            world.orgs.push(WorldOrg {
+                name: format!("{}-{index}", slug(&company, "org")),
+                full_name: Some(company),
+                users: vec![WorldUser {
+                    password: format!("{user}-pw"),
+                    name: user,
+                    role: RoleName::OrgAdministrator,
+                    full_name: Some(format!("{first} {last}")),
+                }],
+                vdcs: vec![WorldVdc {
+                    name: "vdc1".into(),
+                    storage_profiles: default_profiles(),
+                    networks: vec![pooled_network("net1", high, low)],
+                }],
+                catalogs: vec![],
+            });
+        }
+        world
+    }
+
     /// The built-in world: System (administrator), `acme` (alice: org admin,
     /// bob: tenant user) and `beta` (carol), one VDC with a `*` profile and a
     /// pooled network each, a published `cse` catalog in acme, vCenter `vc1`.
@@ -289,16 +397,7 @@ impl World {
             role,
             full_name: None,
         };
-        let net = |third: u8| WorldNetwork {
-            name: "net1".into(),
-            gateway: Ipv4Addr::new(10, 0, third, 1),
-            netmask: Ipv4Addr::new(255, 255, 255, 0),
-            dns: vec![Ipv4Addr::new(10, 0, third, 2)],
-            ip_ranges: vec![IpRange {
-                start: Ipv4Addr::new(10, 0, third, 10),
-                end: Ipv4Addr::new(10, 0, third, 200),
-            }],
-        };
+        let net = |third: u8| pooled_network("net1", 0, third);
         World {
             seed: 42,
             system_users: vec![user(
@@ -348,6 +447,44 @@ impl World {
     }
 }
 
+/// A network on `10.second.third.0/24`: gateway `.1`, DNS `.2`, pool `.10`–`.200`.
+fn pooled_network(name: &str, second: u8, third: u8) -> WorldNetwork {
+    let at = |last: u8| Ipv4Addr::new(10, second, third, last);
+    WorldNetwork {
+        name: name.into(),
+        gateway: at(1),
+        netmask: Ipv4Addr::new(255, 255, 255, 0),
+        dns: vec![at(2)],
+        ip_ranges: vec![IpRange {
+            start: at(10),
+            end: at(200),
+        }],
+    }
+}
+
+/// Lowercase ASCII letters and digits of `text`, words joined by `-`, at most
+/// 24 characters; `fallback` when nothing is left.
+fn slug(text: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 24 && !out.is_empty() {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.extend(word.chars().take(24).map(|c| c.to_ascii_lowercase()));
+    }
+    if out.is_empty() {
+        fallback.to_string()
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +514,144 @@ mod tests {
         let w = World::default_world();
         let shown = format!("{w:?}");
         assert!(!shown.contains("alice-pw") && !shown.contains("vc-sim-pw"));
+    }
+
+    fn is_identifier(name: &str) -> bool {
+        name.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && !name.ends_with('-')
+    }
+
+    #[test]
+    fn generated_world_keeps_the_default_system_side_and_acme() {
+        let base = World::default_world();
+        let w = World::generated(7, 5);
+        assert_eq!(w.seed, 7);
+        assert_eq!(w.system_users, base.system_users);
+        assert_eq!(w.vcenters, base.vcenters);
+        assert_eq!(w.amqp, base.amqp);
+        assert_eq!(w.orgs.len(), 5);
+        assert_eq!(w.orgs[0], base.orgs[0]);
+        assert!(w.orgs.iter().all(|o| o.name != "beta"));
+        w.validate().unwrap();
+    }
+
+    #[test]
+    fn generated_world_is_deterministic_for_a_seed() {
+        assert_eq!(World::generated(11, 30), World::generated(11, 30));
+        assert_ne!(World::generated(11, 30), World::generated(12, 30));
+        // A bigger world extends a smaller one of the same seed.
+        assert_eq!(
+            World::generated(11, 30).orgs[..10],
+            World::generated(11, 10).orgs[..]
+        );
+    }
+
+    #[test]
+    fn generated_orgs_have_an_admin_a_vdc_and_their_own_network() {
+        let w = World::generated(3, 300);
+        let mut ranges = std::collections::BTreeSet::new();
+        for org in &w.orgs {
+            let net = &org.vdcs[0].networks[0];
+            assert!(
+                ranges.insert(net.gateway),
+                "{} reuses {}",
+                org.name,
+                net.gateway
+            );
+        }
+        for org in &w.orgs[1..] {
+            assert!(is_identifier(&org.name), "{}", org.name);
+            assert!(org.full_name.as_deref().is_some_and(|f| !f.is_empty()));
+            let [admin] = &org.users[..] else {
+                panic!("{} has {} users", org.name, org.users.len())
+            };
+            assert_eq!(admin.role, RoleName::OrgAdministrator);
+            assert_eq!(admin.password, format!("{}-pw", admin.name));
+            assert!(admin.full_name.is_some());
+            let [vdc] = &org.vdcs[..] else {
+                panic!("{} has {} VDCs", org.name, org.vdcs.len())
+            };
+            assert_eq!(
+                (vdc.name.as_str(), &vdc.storage_profiles[..]),
+                ("vdc1", &["*".to_string()][..])
+            );
+            assert_eq!(vdc.networks[0].name, "net1");
+            assert!(org.catalogs.is_empty());
+        }
+        // Org 256 is the first on 10.1.x.
+        assert_eq!(
+            w.orgs[256].vdcs[0].networks[0].gateway,
+            Ipv4Addr::new(10, 1, 0, 1)
+        );
+        w.validate().unwrap();
+    }
+
+    #[test]
+    fn generated_world_sizes_are_clamped() {
+        assert_eq!(World::generated(1, 0).orgs.len(), 1);
+        assert_eq!(World::generated(1, 1).orgs.len(), 1);
+    }
+
+    #[test]
+    fn generated_world_round_trips_through_yaml() {
+        let w = World::generated(5, 4);
+        let text = serde_yaml::to_string(&w).unwrap();
+        assert_eq!(World::from_yaml(&text).unwrap(), w);
+        insta::assert_snapshot!("generated_world_seed_5_four_orgs", text);
+    }
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(slug("Hahn, Koss and Smith", "org"), "hahn-koss-and-smith");
+        assert_eq!(slug("O'Conner", "user"), "o-conner");
+        assert_eq!(slug("  --  ", "org"), "org");
+        assert!(slug("Abcdefghij Klmnopqrst Uvwxyzabcd", "org").len() <= 24);
+    }
+
+    #[test]
+    fn world_sources_are_files_or_generated_specs() {
+        use std::str::FromStr as _;
+        assert_eq!(
+            WorldSource::from_str("worlds/big.yaml").unwrap(),
+            WorldSource::File("worlds/big.yaml".into())
+        );
+        let generated = WorldSource::from_str("generated:9:12").unwrap();
+        assert_eq!(
+            generated,
+            WorldSource::Generated {
+                seed: 9,
+                tenant_orgs: 12
+            }
+        );
+        assert_eq!(generated.load().unwrap(), World::generated(9, 12));
+        for bad in [
+            "generated:9",
+            "generated:x:3",
+            "generated:9:0",
+            "generated:9:-1",
+            "generated:9:65537",
+        ] {
+            let err = WorldSource::from_str(bad).unwrap_err().to_string();
+            assert!(
+                err.contains(bad) && err.contains("generated:SEED:ORGS"),
+                "{err}"
+            );
+        }
+        let missing = WorldSource::File("/nonexistent/world.yaml".into()).load();
+        assert!(matches!(missing, Err(WorldError::Read { .. })));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_generated_world_is_valid_with_unique_org_names(seed in proptest::prelude::any::<u64>(), orgs in 1usize..60) {
+            let w = World::generated(seed, orgs);
+            proptest::prop_assert_eq!(w.orgs.len(), orgs);
+            proptest::prop_assert!(w.validate().is_ok());
+            let names: std::collections::BTreeSet<&str> = w.orgs.iter().map(|o| o.name.as_str()).collect();
+            proptest::prop_assert_eq!(names.len(), orgs);
+            proptest::prop_assert!(w.orgs[1..].iter().all(|o| is_identifier(&o.name)));
+        }
     }
 }

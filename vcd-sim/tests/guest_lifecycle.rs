@@ -321,3 +321,55 @@ async fn a_pending_first_boot_customization_accepts_only_the_old_password() {
         Some("node-1")
     );
 }
+
+/// Polls (on paused tokio time) until the VM's tools run or `within` passes.
+async fn tools_running_within(world: &GuestWorld, moref: &str, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if world.vm_info(moref).unwrap().tools_running_status == ToolsRunningStatus::Running {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn timings_changed_at_run_time_apply_to_later_power_ons() {
+    let world = GuestWorld::new(GuestConfig {
+        clock: Clock::scaled(0.001),
+        seed: 1,
+        timings: GuestTimings::default(),
+    });
+    let disk = world.import_disk("photon");
+    world.create_vm("vm-1", "vm-1", disk).unwrap();
+    let within = Duration::from_secs(1);
+
+    // Default timings: 30 s boot + 3 s tools start, scaled to 33 ms.
+    world.power_on("vm-1", None).unwrap();
+    assert!(tools_running_within(&world, "vm-1", within).await);
+    world.power_off("vm-1").unwrap();
+
+    // Slow tools: an hour's boot is 3.6 s at this scale.
+    let slow = GuestTimings {
+        boot: Duration::from_secs(3600),
+        ..GuestTimings::default()
+    };
+    world.set_timings(slow.clone());
+    assert_eq!(world.timings(), slow);
+    assert_eq!(world.config().timings, slow);
+    world.power_on("vm-1", None).unwrap();
+    assert!(!tools_running_within(&world, "vm-1", within).await);
+
+    // A boot under way keeps the timings it started with.
+    world.set_timings(GuestTimings::default());
+    assert!(!tools_running_within(&world, "vm-1", within).await);
+    assert!(tools_running_within(&world, "vm-1", Duration::from_secs(5)).await);
+
+    // The next power cycle uses the restored timings.
+    world.power_off("vm-1").unwrap();
+    world.power_on("vm-1", None).unwrap();
+    assert!(tools_running_within(&world, "vm-1", within).await);
+}

@@ -244,3 +244,51 @@ fn a_bad_world_file_is_refused_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid world"), "{err}");
 }
+
+#[tokio::test]
+async fn a_generated_world_serves_its_generated_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    let info_path = dir.path().join("info.json");
+    let mut child = spawn(&[
+        "--plain-http",
+        "--bind",
+        "127.0.0.1:0",
+        "--time-scale",
+        "0",
+        "--world",
+        "generated:21:4",
+        "--info-file",
+        info_path.to_str().unwrap(),
+    ]);
+    let info = read_info(&info_path, &mut child);
+    let base = info["vcd_url"].as_str().unwrap().to_string();
+    let expected = vcd_sim::world::World::generated(21, 4);
+    let tenants = info["tenants"].as_array().unwrap();
+    // acme's alice and bob, then one admin per generated org.
+    assert_eq!(tenants.len(), 2 + 3, "{tenants:?}");
+    assert_eq!(tenants[0]["org"], "acme");
+    let last = &expected.orgs[3];
+    assert_eq!(tenants[4]["org"], last.name.as_str());
+    assert_eq!(tenants[4]["network"], "net1");
+    let http = reqwest::Client::new();
+    login(
+        &http,
+        &base,
+        &last.name,
+        &last.users[0].name,
+        &last.users[0].password,
+    )
+    .await;
+    stop(child, "TERM");
+}
+
+#[test]
+fn a_bad_generated_world_spec_is_refused_with_a_clear_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vcd-sim"))
+        .args(["serve", "--plain-http", "--world", "generated:1:none"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("generated:SEED:ORGS"), "{err}");
+}

@@ -1,8 +1,9 @@
 //! `vcd-sim`: the standalone simulator. `vcd-sim serve` runs vCD's REST API,
 //! its API-extension routing (over RabbitMQ with `--amqp-url`, else in memory)
 //! and the simulated vCenter over the guest model (HTTPS with a self-signed
-//! certificate by default), over a world file or the built-in world, prints
-//! URLs and credentials as JSON, and stops cleanly on SIGINT/SIGTERM.
+//! certificate by default), over a world file, a generated world
+//! (`--world generated:SEED:ORGS`) or the built-in world, prints URLs and
+//! credentials as JSON, and stops cleanly on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use vcd_sim::assembly::{BusChoice, FullSimBuilder};
 use vcd_sim::clock::Clock;
-use vcd_sim::world::World;
+use vcd_sim::world::{World, WorldSource};
 
 #[derive(Parser)]
 #[command(
@@ -44,9 +45,10 @@ struct ServeArgs {
     /// Route extension requests through this RabbitMQ (in memory without it).
     #[arg(long)]
     amqp_url: Option<String>,
-    /// World file (YAML); a default world is built in.
-    #[arg(long)]
-    world: Option<PathBuf>,
+    /// World file (YAML), or generated:SEED:ORGS for a generated world of
+    /// ORGS tenant orgs (acme and ORGS-1 more); a default world is built in.
+    #[arg(long, value_name = "FILE|generated:SEED:ORGS")]
+    world: Option<WorldSource>,
     /// Time scale of simulated durations (1 = realistic, 0 = instant).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -73,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let world = match &args.world {
-        Some(p) => World::from_file(p)?,
+        Some(source) => source.load()?,
         None => World::default_world(),
     };
     let clock = Clock::scaled(args.time_scale);

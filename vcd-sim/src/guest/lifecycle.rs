@@ -56,7 +56,7 @@ pub(crate) fn start_boot_stage(
     let w = world.clone();
     drive(world, async move {
         let clock = w.clock();
-        let timings = w.config().timings.clone();
+        let timings = w.timings();
         if !resumed {
             clock.sleep(timings.boot).await;
             let blocked = {

@@ -195,7 +195,7 @@ impl GuestOps for GuestWorld {
         let mut state = self.lock();
         authorize(&mut state, moref, creds)?;
         let now = state.now();
-        let retention = chrono::Duration::from_std(self.config().timings.process_retention)
+        let retention = chrono::Duration::from_std(self.timings().process_retention)
             .unwrap_or_else(|_| chrono::Duration::minutes(5));
         let vm = state.vm_mut(moref)?;
         vm.processes.prune(now, retention);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use tokio::runtime::Handle;
@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use crate::clock::Clock;
 use crate::guest_api::{DiskId, GuestFault};
 
-use super::config::GuestConfig;
+use super::config::{GuestConfig, GuestTimings};
 use super::disk::Disk;
 use super::faults::{FaultScope, Faults, GuestFaultKind};
 use super::k8s::{Cluster, Clusters, NodeRole};
@@ -73,7 +73,10 @@ impl WorldState {
 
 struct Shared {
     state: Mutex<WorldState>,
+    /// The construction parameters; `timings` here is only the initial value.
     config: GuestConfig,
+    /// The timings in force (changed at run time by [`GuestWorld::set_timings`]).
+    timings: RwLock<GuestTimings>,
     runtime: Option<Handle>,
 }
 
@@ -86,7 +89,7 @@ pub struct GuestWorld {
 impl std::fmt::Debug for GuestWorld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuestWorld")
-            .field("config", &self.shared.config)
+            .field("config", &self.config())
             .finish_non_exhaustive()
     }
 }
@@ -116,14 +119,33 @@ impl GuestWorld {
         GuestWorld {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
+                timings: RwLock::new(config.timings.clone()),
                 config,
                 runtime: Handle::try_current().ok(),
             }),
         }
     }
 
-    pub fn config(&self) -> &GuestConfig {
-        &self.shared.config
+    /// The world's parameters, with the timings currently in force.
+    pub fn config(&self) -> GuestConfig {
+        GuestConfig {
+            timings: self.timings(),
+            ..self.shared.config.clone()
+        }
+    }
+
+    /// The simulated durations currently in force.
+    pub fn timings(&self) -> GuestTimings {
+        self.shared.timings.read().clone()
+    }
+
+    /// Changes the simulated durations of a running world ("slow tools",
+    /// slow package installs, ...). They are read when work starts: a boot
+    /// uses the timings in force at power-on for its whole sequence (a
+    /// customization reboot included), a guest command those in force when it
+    /// runs; boots and commands already under way keep theirs.
+    pub fn set_timings(&self, timings: GuestTimings) {
+        *self.shared.timings.write() = timings;
     }
 
     pub fn clock(&self) -> Clock {

@@ -5,11 +5,12 @@
 //! Submodules: `xml` (writer/reader), `docs` (the documents served),
 //! `parse` (request bodies), `query` (query-service filters and paging),
 //! `handlers` (tenant endpoints), `admin` (system-administrator endpoints),
-//! `extension` (API-filter routing).
+//! `extension` (API-filter routing), `faults` (run-time REST fault rules).
 
 pub mod admin;
 pub mod docs;
 pub mod extension;
+pub mod faults;
 pub mod handlers;
 pub mod parse;
 pub mod query;

@@ -37,7 +37,7 @@ pub async fn docker(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
                     1,
                 );
             }
-            ctx.sleep(ctx.world.config().timings.image_pull).await?;
+            ctx.sleep(ctx.world.timings().image_pull).await?;
             ctx.vm(|vm, _| vm.disk.images.insert(canonical.clone()))?;
             let (name, tag) = canonical.rsplit_once(':').unwrap_or((&canonical, "latest"));
             let digest = hex::encode(sha2::Sha256::digest(canonical.as_bytes()));

@@ -165,7 +165,7 @@ async fn init(
         );
     };
     ctx.out(io, format!("[certificates] Generated ca certificate and key.\n[certificates] apiserver serving cert is signed for DNS names [{hostname} kubernetes kubernetes.default] and IPs [10.96.0.1 {ip}]\n[kubeconfig] Wrote KubeConfig file to disk: \"/etc/kubernetes/admin.conf\"\n[controlplane] Wrote Static Pod manifest for component kube-apiserver to \"/etc/kubernetes/manifests/kube-apiserver.yaml\"\n[init] Waiting for the kubelet to boot up the control plane as Static Pods from directory \"/etc/kubernetes/manifests\".\n[init] This might take a minute or longer if the control plane images have to be pulled.\n"));
-    let timings = ctx.world.config().timings.clone();
+    let timings = ctx.world.timings();
     ctx.vm(|vm, now| {
         for dir in ["/etc/kubernetes", "/etc/kubernetes/manifests", "/etc/kubernetes/pki"] {
             let _ = vm.disk.fs.mkdir(dir, true, Actor::ROOT, 0o755, now);
@@ -411,7 +411,7 @@ async fn join(
         );
         Outcome::Joined(admin_conf(&ip))
     })?;
-    let timings = ctx.world.config().timings.clone();
+    let timings = ctx.world.timings();
     match outcome {
         Outcome::Unreachable(reason) => {
             ctx.err(io, format!("[discovery] Failed to request cluster info, will try again: [Get https://{endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info: dial tcp {endpoint}: getsockopt: {reason}]\n"));

@@ -98,7 +98,7 @@ pub async fn wget(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     let Some(url) = urls.first().cloned() else {
         return err_exit(ctx, io, "wget: missing URL", 1);
     };
-    ctx.sleep(ctx.world.config().timings.download).await?;
+    ctx.sleep(ctx.world.timings().download).await?;
     let (response, final_url) = match fetch(&url, true) {
         Ok(r) => r,
         Err(NetError::UnknownHost(host)) => {
@@ -181,7 +181,7 @@ pub async fn curl(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     let Some(url) = urls.first().cloned() else {
         return err_exit(ctx, io, "curl: no URL specified!", 2);
     };
-    ctx.sleep(ctx.world.config().timings.download).await?;
+    ctx.sleep(ctx.world.timings().download).await?;
     let (response, _) = match fetch(&url, follow) {
         Ok(r) => r,
         Err(NetError::UnknownHost(host)) => {

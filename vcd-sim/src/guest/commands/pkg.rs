@@ -116,8 +116,7 @@ pub async fn tdnf(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
                 }
             }
             for def in todo {
-                ctx.sleep(ctx.world.config().timings.package_install)
-                    .await?;
+                ctx.sleep(ctx.world.timings().package_install).await?;
                 ctx.vm(|vm, now| vm.disk.install(def, now))?;
                 if !quiet {
                     ctx.out(
@@ -244,8 +243,7 @@ async fn apt_update(ctx: &mut Ctx, io: &Io) -> CmdResult {
                 100,
             );
         }
-        ctx.sleep(ctx.world.config().timings.package_index_update)
-            .await?;
+        ctx.sleep(ctx.world.timings().package_index_update).await?;
         match internet::apt_repo(url, suite) {
             Some(repo) => {
                 let authenticated = keys.iter().any(|k| k == repo.key_id);
@@ -389,8 +387,7 @@ pub async fn apt_get(ctx: &mut Ctx, program: &str, args: &[String], io: &Io) -> 
                 }
             }
             for def in todo {
-                ctx.sleep(ctx.world.config().timings.package_install)
-                    .await?;
+                ctx.sleep(ctx.world.timings().package_install).await?;
                 ctx.vm(|vm, now| vm.disk.install(def, now))?;
                 ctx.out(
                     io,
