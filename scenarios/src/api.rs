@@ -172,7 +172,10 @@ impl VcdApi {
         let mut request = self
             .http
             .request(method, &url)
-            .header("Accept", format!("application/*+json;version={API_VERSION}"))
+            .header(
+                "Accept",
+                format!("application/*+json;version={API_VERSION}"),
+            )
             .header(AUTH_HEADER, token);
         if let Some(body) = body {
             request = request.json(body);

@@ -146,7 +146,7 @@ pub struct SimulatorSpec {
     #[serde(default)]
     pub time_scale: f64,
     /// The world (default: the simulator's built-in one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_key_enum")]
     pub world: WorldSpec,
     /// Run `cse install` before the first step (default true).
     #[serde(default = "yes")]
@@ -527,6 +527,10 @@ pub struct ExpectStep {
     pub server: Option<ServerState>,
     /// `cse check -i` says the installation is valid (true) or not (false).
     pub installation_valid: Option<bool>,
+    /// Retry the checks until they hold or this time has passed (for states
+    /// reached eventually, e.g. after a broker restart).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub within: Option<Duration>,
 }
 
 /// The clusters `as` sees, exactly or by count.
@@ -592,6 +596,33 @@ pub struct TaskCheck {
 pub enum ServerState {
     Running,
     Exited,
+}
+
+/// YAML enums are written `{variant: value}` or `variant`; the YAML library
+/// wants `!variant value`, so a one-key mapping becomes a tagged value.
+fn tagged(value: serde_yaml::Value) -> serde_yaml::Value {
+    match value {
+        serde_yaml::Value::Mapping(map) if map.len() == 1 => {
+            let Some((serde_yaml::Value::String(key), inner)) = map.clone().into_iter().next()
+            else {
+                return serde_yaml::Value::Mapping(map);
+            };
+            serde_yaml::Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+                tag: serde_yaml::value::Tag::new(key),
+                value: inner,
+            }))
+        }
+        other => other,
+    }
+}
+
+fn one_key_enum<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_yaml::Value::deserialize(d)?;
+    serde_yaml::from_value(tagged(value)).map_err(serde::de::Error::custom)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
@@ -832,7 +863,7 @@ impl<'de> Deserialize<'de> for Step {
                 Action::ClusterConfig(serde_yaml::from_value(value).map_err(invalid)?)
             }
             "system" => Action::System(serde_yaml::from_value(value).map_err(invalid)?),
-            "fault" => Action::Fault(serde_yaml::from_value(value).map_err(invalid)?),
+            "fault" => Action::Fault(serde_yaml::from_value(tagged(value)).map_err(invalid)?),
             "wait" => Action::Wait(serde_yaml::from_value(value).map_err(invalid)?),
             "expect" => Action::Expect(serde_yaml::from_value(value).map_err(invalid)?),
             other => {
@@ -856,8 +887,10 @@ mod tests {
 
     #[test]
     fn a_minimal_scenario_gets_its_defaults() {
-        let s = Scenario::parse("name: x\nsteps:\n  - install:\n  - label: hi\n    wait: {for: 250ms}\n")
-            .unwrap();
+        let s = Scenario::parse(
+            "name: x\nsteps:\n  - install:\n  - label: hi\n    wait: {for: 250ms}\n",
+        )
+        .unwrap();
         assert_eq!(s.targets, vec![TargetKind::Sim, TargetKind::Live]);
         assert!(s.simulator.installed);
         assert_eq!(s.defaults.tenant, "alice");
@@ -873,18 +906,48 @@ mod tests {
     fn mistakes_are_named() {
         let cases = [
             ("name: x\nsteps: []\n", "no steps"),
-            ("name: x\nsteps:\n  - create_clustr: {name: a}\n", "unknown step kind `create_clustr`"),
-            ("name: x\nsteps:\n  - create_cluster: {name: a, nodez: 2}\n", "unknown field `nodez`"),
-            ("name: x\nsteps:\n  - wait: {for: soon}\n", "`soon` is not a duration"),
+            (
+                "name: x\nsteps:\n  - create_clustr: {name: a}\n",
+                "unknown step kind `create_clustr`",
+            ),
+            (
+                "name: x\nsteps:\n  - create_cluster: {name: a, nodez: 2}\n",
+                "unknown field `nodez`",
+            ),
+            (
+                "name: x\nsteps:\n  - wait: {for: soon}\n",
+                "`soon` is not a duration",
+            ),
             ("name: x\nsteps:\n  - wait: {}\n", "wait needs"),
-            ("name: x\nsteps:\n  - wait: {tasks: [nope]}\n", "no earlier step has id `nope`"),
-            ("name: x\nsteps:\n  - create_cluster: {name: a, as: mallory}\n", "tenant `mallory`"),
-            ("name: x\nsteps:\n  - create_cluster: {name: a, count: 2}\n", "needs `{i}`"),
-            ("name: x\nsteps:\n  - delete_nodes: {cluster: a}\n", "either `nodes`"),
+            (
+                "name: x\nsteps:\n  - wait: {tasks: [nope]}\n",
+                "no earlier step has id `nope`",
+            ),
+            (
+                "name: x\nsteps:\n  - create_cluster: {name: a, as: mallory}\n",
+                "tenant `mallory`",
+            ),
+            (
+                "name: x\nsteps:\n  - create_cluster: {name: a, count: 2}\n",
+                "needs `{i}`",
+            ),
+            (
+                "name: x\nsteps:\n  - delete_nodes: {cluster: a}\n",
+                "either `nodes`",
+            ),
             ("name: x\nsteps:\n  - expect: {}\n", "expect has no check"),
-            ("name: x\nsteps:\n  - fault: {vcd: {status: 503}, clear: null}\n", "fault"),
-            ("name: x\nsteps:\n  - install: {}\n    wait: {for: 1s}\n", "exactly one kind"),
-            ("name: x\ntargets: []\nsteps:\n  - install: {}\n", "`targets` is empty"),
+            (
+                "name: x\nsteps:\n  - fault: {vcd: {status: 503}, clear: null}\n",
+                "fault",
+            ),
+            (
+                "name: x\nsteps:\n  - install: {}\n    wait: {for: 1s}\n",
+                "exactly one kind",
+            ),
+            (
+                "name: x\ntargets: []\nsteps:\n  - install: {}\n",
+                "`targets` is empty",
+            ),
             (
                 "name: x\nsteps:\n  - create_cluster: {name: a, id: c}\n  - create_cluster: {name: b, id: c}\n",
                 "used twice",
@@ -892,7 +955,10 @@ mod tests {
         ];
         for (text, wanted) in cases {
             let error = error_of(text);
-            assert!(error.contains(wanted), "{text}\n→ {error}\n(wanted: {wanted})");
+            assert!(
+                error.contains(wanted),
+                "{text}\n→ {error}\n(wanted: {wanted})"
+            );
         }
     }
 

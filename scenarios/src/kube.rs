@@ -36,8 +36,7 @@ pub async fn nodes(ctx: &Arc<Context>, cluster: &str) -> Result<Vec<KubeNode>, S
         .get(&found.vapp_href)
         .await
         .map_err(|e| format!("cannot read the cluster's vApp: {e}"))?;
-    let credentials =
-        guest_credentials(ctx, &found.cluster.template).map_err(|e| e.to_string())?;
+    let credentials = guest_credentials(ctx, &found.cluster.template).map_err(|e| e.to_string())?;
     let mut failures = Vec::new();
     for master in lookup::vms_of(&vapp)
         .into_iter()
@@ -51,7 +50,12 @@ pub async fn nodes(ctx: &Arc<Context>, cluster: &str) -> Result<Vec<KubeNode>, S
             }
         };
         let deadline = tokio::time::Instant::now()
-            + ctx.config.timeouts.script.duration().max(Duration::from_secs(5));
+            + ctx
+                .config
+                .timeouts
+                .script
+                .duration()
+                .max(Duration::from_secs(5));
         match target
             .session
             .run_script(

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::api::{Reply, TaskEnd};
 use crate::format::{
     Action, AddNodesStep, ClusterCheck, ClustersCheck, CreateClusterStep, DeleteClusterStep,
-    DeleteNodesStep, ExpectStep, Outcome, Scenario, SystemAction, SystemStep,
-    TaskCheck, TaskResult, Tenant, WaitStep,
+    DeleteNodesStep, ExpectStep, Outcome, Scenario, SystemAction, SystemStep, TaskCheck,
+    TaskResult, Tenant, WaitStep,
 };
 use crate::report::{ScenarioReport, StepReport, StepStatus, millis};
 use crate::target::{Target, sysadmin};
@@ -113,7 +113,10 @@ impl<'a> Runner<'a> {
 
     async fn step(&mut self, action: &Action) -> StepResult {
         match action {
-            Action::Install(step) => self.install(step.update, step.template.as_deref(), step.check).await,
+            Action::Install(step) => {
+                self.install(step.update, step.template.as_deref(), step.check)
+                    .await
+            }
             Action::CreateCluster(step) => self.create_cluster(step).await,
             Action::AddNodes(step) => self.add_nodes(step).await,
             Action::DeleteNodes(step) => self.delete_nodes(step).await,
@@ -130,10 +133,17 @@ impl<'a> Runner<'a> {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let missing: Vec<&String> =
-                    step.contains.iter().filter(|t| !text.contains(t.as_str())).collect();
+                let missing: Vec<&String> = step
+                    .contains
+                    .iter()
+                    .filter(|t| !text.contains(t.as_str()))
+                    .collect();
                 if missing.is_empty() {
-                    Ok(format!("kubeconfig of {}: {} bytes", step.cluster, text.len()))
+                    Ok(format!(
+                        "kubeconfig of {}: {} bytes",
+                        step.cluster,
+                        text.len()
+                    ))
                 } else {
                     Err(format!("the kubeconfig lacks {missing:?}"))
                 }
@@ -177,12 +187,18 @@ impl<'a> Runner<'a> {
         }
         let (code, output) = self.target.cse(&args).await;
         if code != 0 {
-            return Err(format!("cse install exited with {code}: {}", last_lines(&output)));
+            return Err(format!(
+                "cse install exited with {code}: {}",
+                last_lines(&output)
+            ));
         }
         if check {
             let (code, output) = self.target.cse(&["check", "-i"]).await;
             if code != 0 {
-                return Err(format!("cse check -i after install: {}", last_lines(&output)));
+                return Err(format!(
+                    "cse check -i after install: {}",
+                    last_lines(&output)
+                ));
             }
         }
         self.target.installed().await?;
@@ -194,12 +210,16 @@ impl<'a> Runner<'a> {
     }
 
     fn network(&self, network: &Option<String>) -> Option<String> {
-        network.clone().or_else(|| self.scenario.defaults.network.clone())
+        network
+            .clone()
+            .or_else(|| self.scenario.defaults.network.clone())
     }
 
     async fn create_cluster(&mut self, step: &CreateClusterStep) -> StepResult {
         let tenant = self.tenant(&step.tenant)?;
-        let vdc = self.vdc(&step.vdc).ok_or("create_cluster needs `vdc` (or defaults.vdc)")?;
+        let vdc = self
+            .vdc(&step.vdc)
+            .ok_or("create_cluster needs `vdc` (or defaults.vdc)")?;
         let network = self
             .network(&step.network)
             .ok_or("create_cluster needs `network` (or defaults.network)")?;
@@ -410,7 +430,11 @@ impl<'a> Runner<'a> {
             return check_refusal(&reply, &step.expect).map(|()| refusal_text(&reply));
         }
         if let Some(status) = &step.status {
-            let actual = reply.body.get("status").and_then(Value::as_str).unwrap_or("");
+            let actual = reply
+                .body
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if actual != status {
                 return Err(format!("system status is `{actual}`, expected `{status}`"));
             }
@@ -418,7 +442,11 @@ impl<'a> Runner<'a> {
         Ok(match step.action {
             SystemAction::Info => format!(
                 "status {}, requests in progress {}",
-                reply.body.get("status").and_then(Value::as_str).unwrap_or("?"),
+                reply
+                    .body
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?"),
                 reply
                     .body
                     .get("requests_in_progress")
@@ -459,6 +487,26 @@ impl<'a> Runner<'a> {
     }
 
     async fn expect(&mut self, step: &ExpectStep) -> StepResult {
+        let Some(within) = step.within else {
+            return self.expect_once(step).await;
+        };
+        let deadline = Instant::now() + within;
+        let mut attempts = 1;
+        loop {
+            match self.expect_once(step).await {
+                Ok(passed) => return Ok(format!("{passed} (attempt {attempts})")),
+                Err(failure) if Instant::now() >= deadline => {
+                    return Err(format!("still after {within:?}: {failure}"));
+                }
+                Err(_) => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+
+    async fn expect_once(&mut self, step: &ExpectStep) -> StepResult {
         let mut passed = Vec::new();
         if let Some(check) = &step.clusters {
             passed.push(self.expect_clusters(check).await?);
@@ -544,14 +592,13 @@ impl<'a> Runner<'a> {
     }
 
     async fn info(&self, tenant: &Tenant, cluster: &str) -> Result<Value, String> {
-        let reply = self.call(tenant, "GET", &format!("/{cluster}/info"), None).await?;
+        let reply = self
+            .call(tenant, "GET", &format!("/{cluster}/info"), None)
+            .await?;
         if reply.accepted() {
             Ok(reply.body)
         } else {
-            Err(format!(
-                "cluster info {cluster}: {}",
-                refusal_text(&reply)
-            ))
+            Err(format!("cluster info {cluster}: {}", refusal_text(&reply)))
         }
     }
 
@@ -561,12 +608,15 @@ impl<'a> Runner<'a> {
             let reply = self
                 .call(&tenant, "GET", &format!("/{}/info", check.name), None)
                 .await?;
-            return if reply.status == 404 {
+            // CSE 1.2.x answers an unknown cluster with 500 `Cluster '<name>' not found.`
+            return if !reply.accepted() && reply.message().contains("not found") {
                 Ok(format!("{} absent", check.name))
             } else {
                 Err(format!(
-                    "cluster {} should not exist; info answered HTTP {}",
-                    check.name, reply.status
+                    "cluster {} should not exist; info answered HTTP {} {}",
+                    check.name,
+                    reply.status,
+                    reply.message()
                 ))
             };
         }
@@ -591,7 +641,12 @@ impl<'a> Runner<'a> {
         }
         if check.addresses {
             for list in ["master_nodes", "nodes", "nfs_nodes"] {
-                for node in info.get(list).and_then(Value::as_array).into_iter().flatten() {
+                for node in info
+                    .get(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let ip = node.get("ipAddress").and_then(Value::as_str).unwrap_or("");
                     if ip.parse::<std::net::IpAddr>().is_err() {
                         return Err(format!("node {node} has no IP address"));
@@ -657,7 +712,11 @@ fn check_task(task: &Tracked, check: &TaskCheck) -> Result<String, String> {
             "task of {} ended {} ({}), expected {wanted}",
             task.subject,
             state.status,
-            if message.is_empty() { "no message" } else { &message }
+            if message.is_empty() {
+                "no message"
+            } else {
+                &message
+            }
         ));
     }
     if let Some(text) = &check.error_contains
@@ -696,7 +755,11 @@ fn check_refusal(reply: &Reply, expect: &Outcome) -> Result<(), String> {
             ));
         }
         None if !reply.accepted() => {
-            return Err(format!("refused: HTTP {} {}", reply.status, reply.message()));
+            return Err(format!(
+                "refused: HTTP {} {}",
+                reply.status,
+                reply.message()
+            ));
         }
         _ => {}
     }

@@ -48,7 +48,10 @@ async fn a_failed_expectation_stops_the_replay_and_exits_non_zero() {
 #[tokio::test]
 async fn a_simulator_only_scenario_is_refused_on_a_live_target() {
     let mut out = Vec::new();
-    let mut run = args(scenarios::scenario_dir().join("faults.yaml"), TargetKind::Live);
+    let mut run = args(
+        scenarios::scenario_dir().join("faults.yaml"),
+        TargetKind::Live,
+    );
     run.config = Some("/nonexistent/config.yaml".into());
     let code = cli::run(&run, &mut out).await;
     let text = String::from_utf8_lossy(&out);
@@ -75,7 +78,10 @@ async fn a_broken_file_is_a_usage_error_naming_the_step() {
 #[tokio::test]
 async fn live_needs_a_config() {
     let mut out = Vec::new();
-    let run = args(scenarios::scenario_dir().join("lifecycle.yaml"), TargetKind::Live);
+    let run = args(
+        scenarios::scenario_dir().join("lifecycle.yaml"),
+        TargetKind::Live,
+    );
     let code = cli::run(&run, &mut out).await;
     assert_eq!(code, cli::EXIT_USAGE);
     assert!(String::from_utf8_lossy(&out).contains("needs the server's cse config"));

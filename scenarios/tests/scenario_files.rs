@@ -32,10 +32,7 @@ async fn replay(file: &str) -> serde_json::Value {
     assert_eq!(report["passed"], true);
     let steps = report["scenarios"][0]["steps"].as_array().unwrap();
     assert!(!steps.is_empty());
-    assert!(
-        steps.iter().all(|s| s["status"] == "passed"),
-        "{report:#}"
-    );
+    assert!(steps.iter().all(|s| s["status"] == "passed"), "{report:#}");
     report
 }
 
@@ -50,9 +47,10 @@ async fn lifecycle_yaml() {
     let steps = report["scenarios"][0]["steps"].as_array().unwrap();
     // The steps' details name what was checked, e.g. Kubernetes node counts.
     assert!(
-        steps
-            .iter()
-            .any(|s| s["detail"].as_str().unwrap().contains("Kubernetes: 6 node(s) Ready")),
+        steps.iter().any(|s| s["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Kubernetes: 6 node(s) Ready")),
         "{report:#}"
     );
 }
@@ -82,7 +80,13 @@ fn every_shipped_file_parses_and_is_tested() {
     names.sort();
     assert_eq!(
         names,
-        ["faults.yaml", "install.yaml", "lifecycle.yaml", "scale.yaml", "shutdown.yaml"]
+        [
+            "faults.yaml",
+            "install.yaml",
+            "lifecycle.yaml",
+            "scale.yaml",
+            "shutdown.yaml"
+        ]
     );
     for name in names {
         scenarios::format::Scenario::load(&scenarios::scenario_dir().join(&name))

@@ -32,6 +32,8 @@ pub struct Context {
     pub tracker: TaskTracker,
     /// This process's identity in operation leases.
     pub owner_id: String,
+    /// Leases this process keeps (never taken over by its own resume passes).
+    pub held_leases: crate::ops::lease::HeldLeases,
     /// Listeners started (system info).
     pub consumer_threads: AtomicU64,
     admin: Mutex<Option<Client>>,
@@ -71,6 +73,7 @@ impl Context {
             system: SystemState::enabled(),
             tracker: TaskTracker::new(),
             owner_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            held_leases: crate::ops::lease::HeldLeases::default(),
             consumer_threads: AtomicU64::new(0),
             admin: Mutex::new(None),
             operation_slots: Arc::new(Semaphore::new(

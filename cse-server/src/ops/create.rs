@@ -161,6 +161,7 @@ async fn create(
                 run.vapp_href.clone(),
                 run.ctx.owner_id.clone(),
                 run.ctx.config.timeouts.lease_ttl.duration(),
+                &run.ctx.held_leases,
             )
             .await
             .map_err(vcd)?,

@@ -3,34 +3,89 @@
 //! replica (or this server after a restart) takes an operation over only when
 //! its holder has really gone.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
 use super::journal::{Lease, write_lease};
 use crate::vcd::{Client, VcdError};
 
+/// The vApps whose lease this process keeps: a resume pass never takes over
+/// an operation this process is still running, even when a renewal came late
+/// (a slow vCD) and the lease in metadata looks lapsed.
+#[derive(Debug, Clone, Default)]
+pub struct HeldLeases(Arc<Mutex<HashMap<String, usize>>>);
+
+impl HeldLeases {
+    /// Whether this process keeps the lease of the vApp at `vapp_href`.
+    pub fn holds(&self, vapp_href: &str) -> bool {
+        self.0.lock().contains_key(vapp_key(vapp_href))
+    }
+
+    fn add(&self, vapp_href: &str) {
+        *self
+            .0
+            .lock()
+            .entry(vapp_key(vapp_href).to_owned())
+            .or_default() += 1;
+    }
+
+    fn remove(&self, vapp_href: &str) {
+        let mut held = self.0.lock();
+        let key = vapp_key(vapp_href);
+        if let Some(count) = held.get_mut(key) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(key);
+            }
+        }
+    }
+}
+
+/// The vApp's id segment (hrefs of one vApp differ in host form, never in it).
+fn vapp_key(vapp_href: &str) -> &str {
+    vapp_href
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(vapp_href)
+}
+
 /// Renews a lease in the background; dropping it stops the renewals.
 #[derive(Debug)]
 pub struct LeaseKeeper {
     stop: CancellationToken,
+    held: HeldLeases,
+    vapp_href: String,
 }
 
 impl Drop for LeaseKeeper {
     fn drop(&mut self) {
         self.stop.cancel();
+        self.held.remove(&self.vapp_href);
     }
 }
 
 impl LeaseKeeper {
-    /// Takes the lease on `vapp_href` for `owner` and keeps renewing it.
+    /// Takes the lease on `vapp_href` for `owner` and keeps renewing it;
+    /// `held` knows about it until the keeper is dropped.
     pub async fn start(
         admin: Client,
         vapp_href: String,
         owner: String,
         ttl: Duration,
+        held: &HeldLeases,
     ) -> Result<Self, VcdError> {
-        write_lease(&admin, &vapp_href, &Lease::new(&owner, ttl)).await?;
+        held.add(&vapp_href);
+        let keeper_href = vapp_href.clone();
+        if let Err(error) = write_lease(&admin, &vapp_href, &Lease::new(&owner, ttl)).await {
+            held.remove(&vapp_href);
+            return Err(error);
+        }
         let stop = CancellationToken::new();
         let token = stop.clone();
         let every = (ttl / 3).max(Duration::from_millis(50));
@@ -46,6 +101,28 @@ impl LeaseKeeper {
                 }
             }
         });
-        Ok(LeaseKeeper { stop })
+        Ok(LeaseKeeper {
+            stop,
+            held: held.clone(),
+            vapp_href: keeper_href,
+        })
+    }
+}
+
+#[cfg(test)]
+mod held_tests {
+    use super::*;
+
+    #[test]
+    fn held_leases_count_and_match_by_vapp_id() {
+        let held = HeldLeases::default();
+        held.add("https://vcd.example/api/vApp/vapp-1");
+        held.add("https://127.0.0.1:8443/api/vApp/vapp-1/");
+        assert!(held.holds("https://other/api/vApp/vapp-1"));
+        assert!(!held.holds("https://vcd.example/api/vApp/vapp-2"));
+        held.remove("https://vcd.example/api/vApp/vapp-1");
+        assert!(held.holds("https://vcd.example/api/vApp/vapp-1"));
+        held.remove("https://vcd.example/api/vApp/vapp-1");
+        assert!(!held.holds("https://vcd.example/api/vApp/vapp-1"));
     }
 }

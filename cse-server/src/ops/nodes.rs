@@ -87,15 +87,18 @@ pub async fn run_create(
         journal: Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
     };
     let result = async {
-        run.save().await?;
+        // The lease first: a journal without a lease looks abandoned to a
+        // resume pass.
         let _keeper = LeaseKeeper::start(
             admin.clone(),
             run.vapp_href.clone(),
             ctx.owner_id.clone(),
             ctx.config.timeouts.lease_ttl.duration(),
+            &ctx.held_leases,
         )
         .await
         .map_err(vcd)?;
+        run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
     .await;
@@ -234,15 +237,18 @@ pub async fn run_delete(
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
     let (name, id) = (task.cluster.clone(), task.cluster_id.clone());
     let result = async {
-        run.save().await?;
+        // The lease first: a journal without a lease looks abandoned to a
+        // resume pass.
         let _keeper = LeaseKeeper::start(
             admin.clone(),
             run.vapp_href.clone(),
             ctx.owner_id.clone(),
             ctx.config.timeouts.lease_ttl.duration(),
+            &ctx.held_leases,
         )
         .await
         .map_err(vcd)?;
+        run.save().await?;
         task::progress(
             &admin,
             &task,

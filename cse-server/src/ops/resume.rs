@@ -54,7 +54,7 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
             continue;
         };
         owned_tasks.push(journal.task.href.clone());
-        if lease.as_ref().is_some_and(|l| !l.expired()) {
+        if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
             continue;
         }
         journal::write_lease(

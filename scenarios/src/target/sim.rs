@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_bus::{Bus, MemoryBroker, RabbitBus};
-use cse_core::config::{Config, IpAllocationMode, Secret, Seconds, TemplateConfig, VcenterConfig};
+use cse_core::config::{Config, IpAllocationMode, Seconds, Secret, TemplateConfig, VcenterConfig};
 use cse_server::cli::FixedBus;
 use cse_server::cli::run::{ServeOptions, serve};
 use cse_server::handlers::Context;
