@@ -401,7 +401,6 @@ pub struct DeleteClusterStep {
     pub cluster: String,
     #[serde(default = "one")]
     pub count: u32,
-    pub vdc: Option<String>,
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// Wait for the task before the next step (default true).

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -378,14 +378,14 @@ pub struct SimHandle {
 }
 
 /// Credentials of one account in the info file.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccountInfo {
     pub org: String,
     pub user: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TenantInfo {
     pub org: String,
     pub user: String,
@@ -394,7 +394,7 @@ pub struct TenantInfo {
     pub network: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VcenterInfo {
     pub name: String,
     pub url: String,
@@ -403,7 +403,7 @@ pub struct VcenterInfo {
 }
 
 /// What `--info-file` holds and `serve` prints.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimInfo {
     pub vcd_url: String,
     pub vcenters: Vec<VcenterInfo>,

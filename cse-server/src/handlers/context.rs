@@ -34,6 +34,8 @@ pub struct Context {
     pub owner_id: String,
     /// Leases this process keeps (never taken over by its own resume passes).
     pub held_leases: crate::ops::lease::HeldLeases,
+    /// Tasks of the operations this process runs (never ended as orphans).
+    pub local_tasks: crate::ops::lease::HeldLeases,
     /// Listeners started (system info).
     pub consumer_threads: AtomicU64,
     admin: Mutex<Option<Client>>,
@@ -74,6 +76,7 @@ impl Context {
             tracker: TaskTracker::new(),
             owner_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             held_leases: crate::ops::lease::HeldLeases::default(),
+            local_tasks: crate::ops::lease::HeldLeases::default(),
             consumer_threads: AtomicU64::new(0),
             admin: Mutex::new(None),
             operation_slots: Arc::new(Semaphore::new(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cse_core::api::{TaskMessage, TaskOperation};
 
 use super::journal::{self, Journal, OpKind};
+use super::lease::LeaseKeeper;
 use super::steps;
 use super::task::{self, TaskIdentity};
 use crate::handlers::Context;
@@ -17,16 +18,20 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
     let _in_flight = ctx.system.begin();
     let journal = Journal::new(OpKind::DeleteCluster, task.clone(), false);
     let result = async {
-        journal::write(&admin, &vapp_href, &journal)
-            .await
-            .map_err(steps::vcd)?;
-        journal::write_lease(
-            &admin,
-            &vapp_href,
-            &journal::Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
+        // The lease first and kept alive: a journal without a live lease
+        // looks abandoned to a resume pass.
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            vapp_href.clone(),
+            ctx.owner_id.clone(),
+            ctx.config.timeouts.lease_ttl.duration(),
+            &ctx.held_leases,
         )
         .await
         .map_err(steps::vcd)?;
+        journal::write(&admin, &vapp_href, &journal)
+            .await
+            .map_err(steps::vcd)?;
         steps::delete_vapp(&admin, &vapp_href).await
     }
     .await;

@@ -14,9 +14,12 @@ use tokio_util::sync::CancellationToken;
 use super::journal::{Lease, write_lease};
 use crate::vcd::{Client, VcdError};
 
-/// The vApps whose lease this process keeps: a resume pass never takes over
-/// an operation this process is still running, even when a renewal came late
-/// (a slow vCD) and the lease in metadata looks lapsed.
+/// Resources this process is working on, by the last segment of their href:
+/// the vApps whose lease it keeps and the tasks of the operations it runs.
+/// A resume pass never takes over an operation this process is still
+/// running, even when a renewal came late (a slow vCD) and the lease in
+/// metadata looks lapsed, nor ends its task as orphaned before the journal
+/// is written.
 #[derive(Debug, Clone, Default)]
 pub struct HeldLeases(Arc<Mutex<HashMap<String, usize>>>);
 
@@ -24,6 +27,15 @@ impl HeldLeases {
     /// Whether this process keeps the lease of the vApp at `vapp_href`.
     pub fn holds(&self, vapp_href: &str) -> bool {
         self.0.lock().contains_key(vapp_key(vapp_href))
+    }
+
+    /// Marks `href` as held until the guard is dropped.
+    pub fn hold(&self, href: &str) -> HeldGuard {
+        self.add(href);
+        HeldGuard {
+            held: self.clone(),
+            href: href.to_owned(),
+        }
     }
 
     fn add(&self, vapp_href: &str) {
@@ -43,6 +55,19 @@ impl HeldLeases {
                 held.remove(key);
             }
         }
+    }
+}
+
+/// Releases a [`HeldLeases::hold`] when dropped.
+#[derive(Debug)]
+pub struct HeldGuard {
+    held: HeldLeases,
+    href: String,
+}
+
+impl Drop for HeldGuard {
+    fn drop(&mut self) {
+        self.held.remove(&self.href);
     }
 }
 

@@ -119,7 +119,10 @@ async fn end_orphan_tasks(
     let mut ended = 0;
     for record in admin.query(&query).await.map_err(vcd)? {
         let Some(href) = record.href() else { continue };
-        if owned.iter().any(|o| o == href) || !older_than(record.attr("startDate"), min_age) {
+        if owned.iter().any(|o| o == href)
+            || ctx.local_tasks.holds(href)
+            || !older_than(record.attr("startDate"), min_age)
+        {
             continue;
         }
         let doc: Task = admin.get_doc(href).await.map_err(vcd)?;

@@ -19,6 +19,22 @@ use crate::handlers::Context;
 use crate::handlers::lookup::{FoundCluster, find_cluster, find_clusters, vms_of};
 use crate::vcd::{Client, links_of, media};
 
+/// Runs an accepted operation in the background, holding its operation slot
+/// and marking its task as this process's (resume passes leave it alone).
+fn spawn_operation(
+    ctx: &Arc<Context>,
+    task_href: &str,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    operation: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let held = ctx.local_tasks.hold(task_href);
+    ctx.tracker.spawn(async move {
+        operation.await;
+        drop(slot);
+        drop(held);
+    });
+}
+
 fn identity(caller: &Caller, operation: TaskOperation, cluster: &str, id: &str) -> TaskIdentity {
     TaskIdentity {
         href: String::new(),
@@ -113,10 +129,7 @@ pub async fn create_cluster(
         task_href: task.href.clone(),
     };
     let operation = create::run(ctx.clone(), admin, spec, template, task, vdc_href);
-    ctx.tracker.spawn(async move {
-        operation.await;
-        drop(slot);
-    });
+    spawn_operation(ctx, &reply.task_href, slot, operation);
     reply_json(request, 202, &reply)
 }
 
@@ -148,10 +161,7 @@ pub async fn delete_cluster(
         task_href: task.href.clone(),
     };
     let operation = delete::run(ctx.clone(), admin, task, found.vapp_href);
-    ctx.tracker.spawn(async move {
-        operation.await;
-        drop(slot);
-    });
+    spawn_operation(ctx, &reply.task_href, slot, operation);
     reply_json(request, 202, &reply)
 }
 
@@ -193,10 +203,7 @@ pub async fn create_nodes(
         task,
         found.vapp_href,
     );
-    ctx.tracker.spawn(async move {
-        operation.await;
-        drop(slot);
-    });
+    spawn_operation(ctx, &reply.task_href, slot, operation);
     reply_json(request, 202, &reply)
 }
 
@@ -242,9 +249,6 @@ pub async fn delete_nodes(
         task_href: task.href.clone(),
     };
     let operation = nodes::run_delete(ctx.clone(), admin, deletion, task, found.vapp_href);
-    ctx.tracker.spawn(async move {
-        operation.await;
-        drop(slot);
-    });
+    spawn_operation(ctx, &reply.task_href, slot, operation);
     reply_json(request, 202, &reply)
 }

@@ -100,10 +100,8 @@ impl SimTarget {
             }
         };
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-        let ova = ova::build_ova(&OvaSpec::photon(4096)).map_err(|e| e.to_string())?;
-        let ova_path = dir.path().join("photon-custom-hw11-2.0-304b817.ova");
-        std::fs::write(&ova_path, &ova).map_err(|e| format!("writing the OVA: {e}"))?;
-        let mut config = config_for(&sim, &ova_path, &hex::encode(Sha256::digest(&ova)), spec);
+        let (ova_path, sha256) = write_ova(dir.path())?;
+        let mut config = config_for(&sim.handle.info(), &ova_path, &sha256, spec);
         if let Some(url) = &settings.amqp_url {
             apply_amqp_url(&mut config, url)?;
         }
@@ -248,8 +246,16 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("protecting {}: {e}", path.display()))
 }
 
+/// Writes a small Photon OVA into `dir`; its path and sha256.
+pub fn write_ova(dir: &Path) -> Result<(PathBuf, String), String> {
+    let ova = ova::build_ova(&OvaSpec::photon(4096)).map_err(|e| e.to_string())?;
+    let path = dir.join("photon-custom-hw11-2.0-304b817.ova");
+    std::fs::write(&path, &ova).map_err(|e| format!("writing the OVA: {e}"))?;
+    Ok((path, hex::encode(Sha256::digest(&ova))))
+}
+
 /// The `amqp` section for a broker URL.
-fn apply_amqp_url(config: &mut Config, url: &str) -> Result<(), String> {
+pub fn apply_amqp_url(config: &mut Config, url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad AMQP URL: {e}"))?;
     config.amqp.host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
     config.amqp.port = parsed.port().unwrap_or(5672);
@@ -272,14 +278,18 @@ fn apply_amqp_url(config: &mut Config, url: &str) -> Result<(), String> {
 /// A config for the simulator: the System administrator, vCenter, org acme's
 /// `vdc1`/`net1`, catalog [`CATALOG`], one Photon template built from the
 /// generated OVA, deadlines scaled to the simulator's time scale.
-pub fn config_for(sim: &FullSim, ova: &Path, sha256: &str, spec: &SimulatorSpec) -> Config {
-    let info = sim.handle.info();
+pub fn config_for(
+    info: &vcd_sim::serve::SimInfo,
+    ova: &Path,
+    sha256: &str,
+    spec: &SimulatorSpec,
+) -> Config {
     let mut config = cse_core::config::sample_model();
     let world = vcd_sim::world::World::default_world();
     config.amqp.host = world.amqp.host.clone();
     config.amqp.port = world.amqp.port;
     config.amqp.exchange = world.amqp.exchange.clone();
-    config.vcd.host = sim.base_url().to_owned();
+    config.vcd.host = info.vcd_url.clone();
     config.vcd.username = info.sysadmin.user.clone();
     config.vcd.password = Secret::new(info.sysadmin.password.clone());
     config.vcd.verify = false;

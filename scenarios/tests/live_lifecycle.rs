@@ -1,0 +1,274 @@
+//! `lifecycle.yaml` with `--target live`, the way it runs against a real
+//! installation: a separate `vcd-sim serve` process (HTTPS) routes `/api/cse`
+//! over RabbitMQ to a separate `cse run` process; `cse install` prepared it;
+//! `cse-scenario run --target live` knows only the vCD URL, the tenants and
+//! the `cse` config.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scenarios::format::SimulatorSpec;
+use scenarios::target::sim::{apply_amqp_url, config_for, write_ova};
+
+/// A child process killed when dropped.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(name: &'static str, command: &mut Command, log: PathBuf) -> Process {
+        let file = std::fs::File::create(&log).unwrap();
+        let child = command
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Process { name, child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("{} exited early ({status}):\n{}", self.name, self.log());
+        }
+    }
+
+    /// SIGTERM, then a bounded wait; the exit status.
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A binary of another workspace package, next to `cse-scenario`; built
+/// when a partial build did not produce it.
+fn sibling_bin(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = dir.join(name);
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "vcd-sim", "-p", "cse-server", "--bins"])
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "building the vcd-sim and cse binaries failed"
+        );
+    }
+    assert!(path.exists(), "{} not found", path.display());
+    path
+}
+
+fn wait_for_file(path: &Path, sim: &mut Process) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.trim_end().ends_with('}')
+        {
+            return text;
+        }
+        sim.assert_running();
+        assert!(Instant::now() < deadline, "no info file:\n{}", sim.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until `cse run` answers `GET /api/cse/system` through vCD.
+async fn wait_until_serving(vcd_url: &str, user: &str, password: &str, server: &mut Process) {
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{vcd_url}/api/sessions"))
+        .header("Accept", "application/*+xml;version=29.0")
+        .basic_auth(format!("{user}@System"), Some(password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let token = login.headers()["x-vcloud-authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        server.assert_running();
+        let reply = http
+            .get(format!("{vcd_url}/api/cse/system"))
+            .header("Accept", "application/*+json;version=29.0")
+            .header("x-vcloud-authorization", &token)
+            .send()
+            .await;
+        if let Ok(reply) = reply
+            && reply.status().as_u16() == 200
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cse run never answered:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_yaml_passes_against_separate_vcd_sim_and_cse_processes() {
+    cse_bus::tls::install_crypto_provider();
+    let Some(broker) = cse_bus::testing::test_broker().await else {
+        return;
+    };
+    let _lock = cse_bus::testing::broker_lock_shared().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let info_path = dir.path().join("sim.json");
+
+    // 1. vCD (and vCenter) in their own process, over HTTPS, routing
+    //    extension requests through RabbitMQ.
+    let mut sim = Process::spawn(
+        "vcd-sim serve",
+        Command::new(sibling_bin("vcd-sim")).args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--amqp-url",
+            &broker.url,
+            "--time-scale",
+            "0",
+            "--extension-timeout",
+            "5",
+            "--info-file",
+            info_path.to_str().unwrap(),
+        ]),
+        dir.path().join("vcd-sim.log"),
+    );
+    let sim_info: vcd_sim::serve::SimInfo =
+        serde_json::from_str(&wait_for_file(&info_path, &mut sim)).unwrap();
+    let vcd_url = sim_info.vcd_url.clone();
+    assert!(vcd_url.starts_with("https://"), "{vcd_url}");
+
+    // 2. The administrator's config: this vCD, this broker, an exchange of
+    //    its own, a template from a local OVA.
+    let (ova, sha256) = write_ova(dir.path()).unwrap();
+    let mut config = config_for(&sim_info, &ova, &sha256, &SimulatorSpec::default());
+    apply_amqp_url(&mut config, &broker.url).unwrap();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    config.amqp.exchange = format!("cse-live-{suffix}");
+    config.amqp.routing_key = format!("cse-live-{suffix}");
+    config.service.listeners = 2;
+    let config_path = dir.path().join("config.yaml");
+    std::fs::write(&config_path, config.to_yaml()).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let cse = sibling_bin("cse");
+
+    // 3. `cse install`, then `cse run` in its own process.
+    let install = Command::new(&cse)
+        .args(["install", "--yes", "-c"])
+        .arg(&config_path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "cse install failed:\n{}{}",
+        String::from_utf8_lossy(&install.stdout),
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let mut server = Process::spawn(
+        "cse run",
+        Command::new(&cse)
+            .args(["run", "-c"])
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "info"),
+        dir.path().join("cse-run.log"),
+    );
+    wait_until_serving(
+        &vcd_url,
+        &sim_info.sysadmin.user,
+        &sim_info.sysadmin.password,
+        &mut server,
+    )
+    .await;
+
+    // 4. The replay, in a process of its own, through public surfaces only.
+    let report_path = dir.path().join("report.json");
+    let replay = tokio::process::Command::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .args(["run", "--target", "live", "--insecure", "-c"])
+        .arg(&config_path)
+        .arg("--vcd-url")
+        .arg(&vcd_url)
+        .arg("--report")
+        .arg(&report_path)
+        .arg(scenarios::scenario_dir().join("lifecycle.yaml"))
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&replay.stdout),
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    println!("{output}");
+    assert!(
+        replay.status.success(),
+        "live replay failed:\n{output}\n--- cse run ---\n{}\n--- vcd-sim ---\n{}",
+        server.log(),
+        sim.log()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["target"], "live");
+    assert_eq!(scenario["passed"], true);
+    let steps = scenario["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 11);
+    assert!(steps.iter().all(|s| s["status"] == "passed"), "{report:#}");
+    assert!(
+        steps.iter().any(|s| s["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Kubernetes: 6 node(s) Ready")),
+        "{report:#}"
+    );
+
+    // 5. The server stops cleanly on SIGTERM; the broker is left tidy.
+    let status = server.terminate().expect("cse run stops on SIGTERM");
+    assert!(status.success(), "{status}:\n{}", server.log());
+    sim.terminate();
+    let rabbit = cse_bus::RabbitBus::from_url(&broker.url).unwrap();
+    use cse_bus::Bus;
+    rabbit.delete_queue(&config.amqp.routing_key).await.ok();
+    rabbit.delete_exchange(&config.amqp.exchange).await.ok();
+    rabbit.close().await;
+}
