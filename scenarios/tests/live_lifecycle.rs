@@ -5,7 +5,7 @@
 //! the `cse` config.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use scenarios::format::SimulatorSpec;

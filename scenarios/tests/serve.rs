@@ -1,0 +1,112 @@
+//! `cse-scenario serve` as a user meets it: it writes its info file, the
+//! tenant CLI `vcd-cse` logs in to the URL it names and creates a cluster
+//! from the template it built, and Ctrl+C stops it cleanly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn vcd_cse_bin() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .parent()
+        .unwrap()
+        .join("vcd-cse");
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "cse-server", "--bins"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    path
+}
+
+fn vcd_cse(home: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(vcd_cse_bin())
+        .args(args)
+        .env("VCD_CSE_HOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn serve_writes_its_info_serves_vcd_cse_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let info_path = dir.path().join("info.json");
+    let log_path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .args(["serve", "--time-scale", "0", "--info-file"])
+        .arg(&info_path)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let info: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&info_path)
+            && let Ok(info) = serde_json::from_str(&text)
+        {
+            break info;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "serve exited early ({status}): {}",
+                std::fs::read_to_string(&log_path).unwrap()
+            );
+        }
+        assert!(Instant::now() < deadline, "no info file");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let url = info["vcd_url"].as_str().unwrap();
+    let config = info["cse_config"].as_str().unwrap();
+    assert!(
+        std::fs::read_to_string(config)
+            .unwrap()
+            .contains("catalog: cse")
+    );
+
+    let home = dir.path().join("vcd-cse");
+    let (ok, out) = vcd_cse(
+        &home,
+        &["login", url, "acme", "alice", "-i", "-p", "alice-pw"],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = vcd_cse(&home, &["template", "list"]);
+    assert!(ok && out.contains("photon-v2"), "{out}");
+    let (ok, out) = vcd_cse(
+        &home,
+        &[
+            "cluster", "create", "demo", "-n", "net1", "-N", "1", "--wait",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = vcd_cse(&home, &["cluster", "list", "--json"]);
+    assert!(ok && out.contains("\"demo\""), "{out}");
+
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(&log_path).unwrap()
+    );
+}
