@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cse_server::tenant::vcd_xml;
+use cse_core::config::Secret;
+use cse_server::tenant::http::{VcdHttp, base_url};
 use cse_server::tenant::wait::TaskState;
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -22,18 +23,10 @@ const AUTH_HEADER: &str = "x-vcloud-authorization";
 pub enum ApiError {
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
-    #[error("login as {who} refused: HTTP {status} {detail}")]
-    Login {
-        who: String,
-        status: u16,
-        detail: String,
-    },
-    #[error("{url}: unexpected reply (HTTP {status}): {detail}")]
-    Unexpected {
-        url: String,
-        status: u16,
-        detail: String,
-    },
+    #[error("login as {who} failed: {detail}")]
+    Login { who: String, detail: String },
+    #[error("{url}: unexpected reply: {detail}")]
+    Unexpected { url: String, detail: String },
     #[error("task {href} did not end within {within:?} (last status: {status})")]
     TaskTimeout {
         href: String,
@@ -84,11 +77,14 @@ pub struct TaskEnd {
     pub took: Duration,
 }
 
-/// A vCD endpoint with a session cache per user.
+/// A vCD endpoint with a session cache per user. Logins and task reads go
+/// through the tenant CLI's client; `/api/cse` calls use a plain one, since
+/// steps need refusals' statuses and bodies as they are.
 pub struct VcdApi {
     base: String,
     http: reqwest::Client,
-    tokens: Mutex<HashMap<String, String>>,
+    vcd: VcdHttp,
+    tokens: Mutex<HashMap<String, Secret>>,
     /// Pause between task polls.
     pub poll_interval: Duration,
 }
@@ -108,9 +104,18 @@ impl VcdApi {
                 url: base.clone(),
                 message: e.to_string(),
             })?;
+        let url = base_url(&base).map_err(|e| ApiError::Transport {
+            url: base.clone(),
+            message: e.to_string(),
+        })?;
+        let vcd = VcdHttp::new(url, verify_tls, API_VERSION).map_err(|e| ApiError::Transport {
+            url: base.clone(),
+            message: e.to_string(),
+        })?;
         Ok(VcdApi {
             base,
             http,
+            vcd,
             tokens: Mutex::new(HashMap::new()),
             poll_interval: Duration::from_millis(50),
         })
@@ -120,39 +125,27 @@ impl VcdApi {
         &self.base
     }
 
-    /// A session token for `tenant`, logging in on first use.
-    pub async fn token(&self, tenant: &Tenant) -> Result<String, ApiError> {
+    /// A session token for `tenant`, logging in on first use (the tenant
+    /// CLI's login).
+    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
         let key = format!("{}@{}", tenant.user, tenant.org);
         if let Some(token) = self.tokens.lock().await.get(&key) {
             return Ok(token.clone());
         }
-        let url = format!("{}/api/sessions", self.base);
-        let response = self
-            .http
-            .post(&url)
-            .header("Accept", format!("application/*+xml;version={API_VERSION}"))
-            .basic_auth(&key, Some(&tenant.password))
-            .send()
+        let session = self
+            .vcd
+            .login(
+                &tenant.org,
+                &tenant.user,
+                &Secret::new(tenant.password.clone()),
+            )
             .await
-            .map_err(|e| transport(&url, &e))?;
-        let status = response.status().as_u16();
-        let token = response
-            .headers()
-            .get(AUTH_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = response.text().await.unwrap_or_default();
-        match token {
-            Some(token) if status == 200 => {
-                self.tokens.lock().await.insert(key, token.clone());
-                Ok(token)
-            }
-            _ => Err(ApiError::Login {
-                who: key,
-                status,
-                detail: excerpt(&text),
-            }),
-        }
+            .map_err(|e| ApiError::Login {
+                who: key.clone(),
+                detail: e.to_string(),
+            })?;
+        self.tokens.lock().await.insert(key, session.token.clone());
+        Ok(session.token)
     }
 
     /// `method /api/cse/<path>` as `tenant`.
@@ -176,7 +169,7 @@ impl VcdApi {
                 "Accept",
                 format!("application/*+json;version={API_VERSION}"),
             )
-            .header(AUTH_HEADER, token);
+            .header(AUTH_HEADER, token.expose());
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -190,33 +183,18 @@ impl VcdApi {
     /// Reads the task at `href` as `tenant`.
     pub async fn task(&self, tenant: &Tenant, href: &str) -> Result<TaskState, ApiError> {
         let token = self.token(tenant).await?;
-        let response = self
-            .http
-            .get(href)
-            .header("Accept", format!("application/*+xml;version={API_VERSION}"))
-            .header(AUTH_HEADER, token)
-            .send()
-            .await
-            .map_err(|e| transport(href, &e))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| transport(href, &e))?;
-        if status != 200 {
-            return Err(ApiError::Unexpected {
-                url: href.to_owned(),
-                status,
-                detail: excerpt(&text),
-            });
-        }
-        let root = vcd_xml::parse_root(&text).map_err(|e| ApiError::Unexpected {
+        let unexpected = |detail: String| ApiError::Unexpected {
             url: href.to_owned(),
-            status,
-            detail: e.to_string(),
-        })?;
-        TaskState::from_xml(href, &root).map_err(|detail| ApiError::Unexpected {
-            url: href.to_owned(),
-            status,
             detail,
-        })
+        };
+        let root = self
+            .vcd
+            .clone()
+            .with_token(token)
+            .get_xml(href)
+            .await
+            .map_err(|e| unexpected(e.to_string()))?;
+        TaskState::from_xml(href, &root).map_err(unexpected)
     }
 
     /// Polls the task until it ends or `within` passes. Transient read
@@ -270,14 +248,5 @@ fn transport(url: &str, error: &reqwest::Error) -> ApiError {
     ApiError::Transport {
         url: url.to_owned(),
         message,
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() > 300 {
-        format!("{}…", text.chars().take(300).collect::<String>())
-    } else {
-        text.to_owned()
     }
 }

@@ -433,12 +433,11 @@ impl Target for SimTarget {
     }
 
     fn server_state(&mut self) -> Option<ServerState> {
-        let finished = self.server.as_ref().is_some_and(|s| s.handle.is_finished());
-        if finished {
-            // Collected by the next await on it; report it now.
-            return Some(ServerState::Exited);
-        }
-        Some(if self.server.is_some() {
+        let running = self
+            .server
+            .as_ref()
+            .is_some_and(|s| !s.handle.is_finished());
+        Some(if running {
             ServerState::Running
         } else {
             ServerState::Exited
