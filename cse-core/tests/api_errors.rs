@@ -341,3 +341,29 @@ fn error_replies_through_the_envelope() {
     assert_eq!(ok.body_text(), r#"{"message":"Updated"}"#);
     assert_eq!(ok.status_code, 200);
 }
+
+#[test]
+fn conflict_and_queue_texts() {
+    check(
+        ApiError::ClusterBeingCreated("c1".into()),
+        "Cluster 'c1' already exists: another request is creating it.",
+        409,
+    );
+    check(
+        ApiError::ClusterBusy {
+            cluster: "c1".into(),
+            operation: "delete_cluster".into(),
+            state: "is in progress",
+        },
+        "Cluster 'c1' is busy: another operation (delete_cluster) is in progress. Try again when its task has finished.",
+        409,
+    );
+    check(
+        ApiError::OperationQueueFull {
+            running: 32,
+            queued: 512,
+        },
+        "The server is busy: 32 operations are running and 512 are queued, the most it accepts. Try again later.",
+        503,
+    );
+}

@@ -24,6 +24,8 @@ fn task_texts() {
         TaskMessage::UndeployingNodes(2),
         TaskMessage::DeletingVms(2),
         TaskMessage::DeletedNodes(2),
+        TaskMessage::Queued(TaskOperation::CreateCluster),
+        TaskMessage::Queued(TaskOperation::DeleteNodes),
     ];
     let rendered: Vec<String> = messages
         .iter()

@@ -4,7 +4,8 @@
 
 use cse_core::config::{
     AmqpConfig, BrokerConfig, BrokerType, Config, ConfigProblem, IpAllocationMode, MAX_SECONDS,
-    Seconds, Secret, ServiceConfig, TemplateConfig, Timeouts, VcdConfig, VcenterConfig,
+    NodeRootPassword, Seconds, Secret, ServiceConfig, TemplateConfig, Timeouts, VcdConfig,
+    VcenterConfig,
 };
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
@@ -240,19 +241,39 @@ fn broker() -> BoxedStrategy<BrokerConfig> {
                 templates,
                 broker_type: BrokerType::Default,
                 vdc,
+                node_root_password: if dhcp {
+                    NodeRootPassword::Template
+                } else {
+                    NodeRootPassword::Generated
+                },
             },
         )
         .boxed()
 }
 
 fn service() -> BoxedStrategy<ServiceConfig> {
-    (any::<bool>(), 1u32..=1000, 1u32..=100_000, 1u16..=65535)
+    (
+        any::<bool>(),
+        1u32..=1000,
+        1u32..=100_000,
+        1u16..=65535,
+        0u32..=1_000_000,
+    )
         .prop_map(
-            |(enforce_authorization, listeners, max_operations, prefetch)| ServiceConfig {
+            |(
                 enforce_authorization,
                 listeners,
                 max_operations,
                 prefetch,
+                max_queued_operations,
+            )| {
+                ServiceConfig {
+                    enforce_authorization,
+                    listeners,
+                    max_operations,
+                    prefetch,
+                    max_queued_operations,
+                }
             },
         )
         .boxed()
@@ -300,7 +321,13 @@ proptest! {
         let section = sections[section_index];
         let mut doc = serde_yaml::to_value(&config).unwrap();
         let map = doc.get_mut(section).unwrap().as_mapping_mut().unwrap();
-        let optional = ["enforce_authorization", "max_operations", "prefetch"];
+        let optional = [
+            "enforce_authorization",
+            "max_operations",
+            "prefetch",
+            "max_queued_operations",
+            "node_root_password",
+        ];
         let keys: Vec<String> = map
             .keys()
             .filter_map(|k| k.as_str().map(str::to_owned))

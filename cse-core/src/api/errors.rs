@@ -225,6 +225,34 @@ pub enum ApiError {
     /// The extension envelope itself was malformed.
     #[error("Malformed extension request: {0}")]
     BadEnvelope(String),
+
+    // ---- one operation per cluster, bounded queue (CSE-RS) ----
+    /// A create of the same name in the same org is already running or queued.
+    #[error("Cluster '{0}' already exists: another request is creating it.")]
+    ClusterBeingCreated(String),
+    /// Another operation holds the cluster (running, queued, or interrupted and
+    /// about to be finished by a server).
+    #[error(
+        "Cluster '{cluster}' is busy: another operation ({operation}) {state}. Try again when its task has finished."
+    )]
+    ClusterBusy {
+        /// The cluster name.
+        cluster: String,
+        /// The other operation's name (`create_cluster`, `delete_cluster`, ...).
+        operation: String,
+        /// `is in progress`, `is queued`, `was interrupted and is being finished`.
+        state: &'static str,
+    },
+    /// Every operation slot is taken and the queue is full.
+    #[error(
+        "The server is busy: {running} operations are running and {queued} are queued, the most it accepts. Try again later."
+    )]
+    OperationQueueFull {
+        /// `service.max_operations`.
+        running: u32,
+        /// `service.max_queued_operations`.
+        queued: u32,
+    },
 }
 
 impl ApiError {
@@ -245,6 +273,8 @@ impl ApiError {
             | ApiError::StopFalse
             | ApiError::MissingApiVersion(_)
             | ApiError::BadEnvelope(_) => 400,
+            ApiError::ClusterBeingCreated(_) | ApiError::ClusterBusy { .. } => 409,
+            ApiError::OperationQueueFull { .. } => 503,
             ApiError::ServiceDisabled
             | ApiError::ClusterAlreadyExists
             | ApiError::ClusterNotFound(_)

@@ -88,6 +88,8 @@ pub enum TaskMessage {
     DeletingVms(u32),
     /// Delete-nodes succeeded (1.2.x wording, "to cluster" included).
     DeletedNodes(u32),
+    /// Accepted, waiting for a free operation slot (CSE-RS).
+    Queued(TaskOperation),
 }
 
 impl TaskMessage {
@@ -115,6 +117,10 @@ impl TaskMessage {
             TaskMessage::UndeployingNodes(n) => format!("Undeploying {n} node(s) for {c}"),
             TaskMessage::DeletingVms(n) => format!("Deleting {n} VM(s) for {c}"),
             TaskMessage::DeletedNodes(n) => format!("Deleted {n} node(s) to cluster {c}"),
+            TaskMessage::Queued(operation) => format!(
+                "Queued: {} for {c} waits for a free operation slot",
+                operation.operation_name()
+            ),
         }
     }
 }

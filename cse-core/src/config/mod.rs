@@ -20,8 +20,9 @@ use std::path::Path;
 
 pub use error::{ConfigError, ConfigProblem, EndpointError, ListEntry, Location, ValueType};
 pub use model::{
-    AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS, DEFAULT_PREFETCH,
-    IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+    AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
+    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
+    ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 pub use permissions::{PermissionClass, PermissionProblem, check_file, check_mode};
 pub use sample::{render, sample_config, sample_model};

@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use super::model::{
-    AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS, DEFAULT_PREFETCH,
-    IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+    AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
+    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
+    ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 use super::secret::Secret;
 use super::timeouts::{TIMEOUT_FIELDS, Timeouts};
@@ -56,6 +57,7 @@ pub fn sample_model() -> Config {
             listeners: 5,
             max_operations: DEFAULT_MAX_OPERATIONS,
             prefetch: DEFAULT_PREFETCH,
+            max_queued_operations: DEFAULT_MAX_QUEUED_OPERATIONS,
         },
         broker: BrokerConfig {
             catalog: "cse".into(),
@@ -68,6 +70,7 @@ pub fn sample_model() -> Config {
             templates: vec![photon_v2(), ubuntu_16_04()],
             broker_type: BrokerType::Default,
             vdc: "Catalog".into(),
+            node_root_password: NodeRootPassword::Generated,
         },
         timeouts: Timeouts::default(),
     }

@@ -96,6 +96,12 @@ fn rule_ip_allocation_mode(value: &str) -> Option<String> {
     (!matches!(value, "pool" | "dhcp")).then(|| "value should be 'pool' or 'dhcp'".to_owned())
 }
 
+fn rule_node_root_password(value: &str) -> Option<String> {
+    (!matches!(value, "generated" | "template")).then(|| {
+        "value should be 'generated' (a password vCD generates for each VM) or 'template' (the template's admin_password, as in 1.2.x)".to_owned()
+    })
+}
+
 fn rule_broker_type(value: &str) -> Option<String> {
     (value != "default")
         .then(|| "value should be 'default' (the only broker type supported)".to_owned())
@@ -164,6 +170,13 @@ fn service() -> Vec<Field> {
             },
         ),
         optional("prefetch", Kind::Int { min: 1, max: 65535 }),
+        optional(
+            "max_queued_operations",
+            Kind::Int {
+                min: 0,
+                max: 1_000_000,
+            },
+        ),
     ]
 }
 
@@ -211,6 +224,10 @@ fn broker() -> Vec<Field> {
         ),
         required("type", Kind::Str(Some(rule_broker_type))),
         required("vdc", non_empty()),
+        optional(
+            "node_root_password",
+            Kind::Str(Some(rule_node_root_password)),
+        ),
     ]
 }
 

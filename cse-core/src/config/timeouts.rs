@@ -184,7 +184,7 @@ pub const TIMEOUT_FIELDS: &[TimeoutField] = &[
     TimeoutField {
         key: "vcd_task_poll_interval",
         default_millis: 2_000,
-        doc: "pause between polls of a vCD task",
+        doc: "longest pause between polls of a vCD task (the first is 50 ms, doubling up to this)",
     },
 ];
 
@@ -237,7 +237,7 @@ pub struct Timeouts {
     /// One vCD task to finish.
     #[serde(default = "defaults::vcd_task")]
     pub vcd_task: Seconds,
-    /// Pause between polls of a vCD task.
+    /// Longest pause between polls of a vCD task (the first is 50 ms).
     #[serde(default = "defaults::vcd_task_poll_interval")]
     pub vcd_task_poll_interval: Seconds,
 }

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cse_core::api::{ApiError, SystemDetails};
 use cse_core::config::{Config, TemplateConfig};
-use std::sync::Arc;
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Mutex;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::vcd_failure;
@@ -38,8 +37,13 @@ pub struct Context {
     pub local_tasks: crate::ops::lease::HeldLeases,
     /// Listeners started (system info).
     pub consumer_threads: AtomicU64,
+    /// Clusters with an operation running or queued in this process.
+    pub claims: crate::ops::claims::ClusterClaims,
+    /// One call at a time per cluster vApp from this process.
+    pub vapp_gates: crate::ops::gate::VappGates,
+    /// Operation slots and the org-fair queue behind them.
+    pub queue: crate::ops::queue::OperationQueue,
     admin: Mutex<Option<Client>>,
-    operation_slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Context {
@@ -78,23 +82,25 @@ impl Context {
             held_leases: crate::ops::lease::HeldLeases::default(),
             local_tasks: crate::ops::lease::HeldLeases::default(),
             consumer_threads: AtomicU64::new(0),
+            claims: crate::ops::claims::ClusterClaims::default(),
+            vapp_gates: crate::ops::gate::VappGates::default(),
+            queue: crate::ops::queue::OperationQueue::new(
+                config.service.max_operations,
+                config.service.max_queued_operations,
+            ),
             admin: Mutex::new(None),
-            operation_slots: Arc::new(Semaphore::new(
-                usize::try_from(config.service.max_operations.max(1)).unwrap_or(usize::MAX),
-            )),
             config,
         })
     }
 
-    /// A slot for one more operation (`service.max_operations` at most run at
-    /// once); refused with a message when all are taken.
-    pub fn operation_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.operation_slots.clone().try_acquire_owned().map_err(|_| {
-            ApiError::Internal(format!(
-                "The server is running its maximum of {} operations. Try again when one has finished.",
-                self.config.service.max_operations
-            ))
-        })
+    /// What operations need to take and keep leases.
+    pub fn lease_settings(&self) -> crate::ops::lease::LeaseSettings {
+        crate::ops::lease::LeaseSettings {
+            owner: self.owner_id.clone(),
+            ttl: self.config.timeouts.lease_ttl.duration(),
+            held: self.held_leases.clone(),
+            gates: self.vapp_gates.clone(),
+        }
     }
 
     /// The system-administrator session, logged in on first use.

@@ -27,7 +27,9 @@ fn stage(stage: OperationStage) -> impl Fn(ApiError) -> ApiError {
         ApiError::StageFailed { .. }
         | ApiError::ClusterInitFailed { .. }
         | ApiError::JoinFailed { .. }
-        | ApiError::ClusterAlreadyExists => error,
+        | ApiError::ClusterAlreadyExists
+        | ApiError::ClusterBeingCreated(_)
+        | ApiError::ClusterBusy { .. } => error,
         other => ApiError::StageFailed {
             stage,
             cause: other.to_string(),
@@ -57,7 +59,7 @@ pub async fn run(
     let (id, name) = (&task.cluster_id, &task.cluster);
     match result {
         Ok(()) => {
-            if let Err(error) = journal::clear(&admin, &run.vapp_href).await {
+            if let Err(error) = journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await {
                 tracing::warn!("cannot clear the journal of {name}: {error}");
             }
             report(
@@ -77,10 +79,14 @@ pub async fn finish_failed(run: &Run, message: &str) {
     let task = &run.journal.task;
     if !run.vapp_href.is_empty() {
         if run.journal.disable_rollback {
-            if let Err(error) = journal::clear(&run.admin, &run.vapp_href).await {
+            if let Err(error) =
+                journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await
+            {
                 tracing::warn!("cannot clear the journal: {error}");
             }
-        } else if let Err(error) = steps::delete_vapp(&run.admin, &run.vapp_href).await {
+        } else if let Err(error) =
+            steps::delete_vapp(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await
+        {
             tracing::error!(vapp = %run.vapp_href, "rollback failed: {error}");
         }
     }
@@ -142,7 +148,14 @@ async fn create(
                 &ComposeVAppParams::cse_cluster(name, &spec.network, &network.href),
             )
             .await
-            .map_err(vcd)?;
+            .map_err(|error| {
+                // Another server created the name since this one checked.
+                if error.is_duplicate_name() {
+                    ApiError::ClusterBeingCreated(name.to_owned())
+                } else {
+                    vcd(error)
+                }
+            })?;
         let vapp: VApp = answer.parse().map_err(vcd)?;
         run.vapp_href = vapp.href.clone();
         run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
@@ -151,7 +164,7 @@ async fn create(
             (METADATA_VERSION, cse_core::CSE_VERSION),
             (METADATA_TEMPLATE, template.name.as_str()),
         ] {
-            journal::set_metadata(&run.admin, &run.vapp_href, key, value)
+            journal::set_metadata(&run.admin, &run.ctx.vapp_gates, &run.vapp_href, key, value)
                 .await
                 .map_err(vcd)?;
         }
@@ -159,12 +172,10 @@ async fn create(
             LeaseKeeper::start(
                 run.admin.clone(),
                 run.vapp_href.clone(),
-                run.ctx.owner_id.clone(),
-                run.ctx.config.timeouts.lease_ttl.duration(),
-                &run.ctx.held_leases,
+                &run.ctx.lease_settings(),
             )
             .await
-            .map_err(vcd)?,
+            .map_err(steps::lease(name, "create_cluster"))?,
         );
         run.done("vapp").await
     }
@@ -205,9 +216,15 @@ async fn create(
             .run_script(&master_href, &credentials, scripts::MASTER_IP)
             .await?;
         let ip = output.stdout.split_whitespace().next().unwrap_or_default();
-        journal::set_metadata(&run.admin, &run.vapp_href, METADATA_MASTER_IP, ip)
-            .await
-            .map_err(vcd)?;
+        journal::set_metadata(
+            &run.admin,
+            &run.ctx.vapp_gates,
+            &run.vapp_href,
+            METADATA_MASTER_IP,
+            ip,
+        )
+        .await
+        .map_err(vcd)?;
         run.done("init").await
     }
     .await

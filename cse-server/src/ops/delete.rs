@@ -20,19 +20,13 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
     let result = async {
         // The lease first and kept alive: a journal without a live lease
         // looks abandoned to a resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            vapp_href.clone(),
-            ctx.owner_id.clone(),
-            ctx.config.timeouts.lease_ttl.duration(),
-            &ctx.held_leases,
-        )
-        .await
-        .map_err(steps::vcd)?;
-        journal::write(&admin, &vapp_href, &journal)
+        let _keeper = LeaseKeeper::start(admin.clone(), vapp_href.clone(), &ctx.lease_settings())
+            .await
+            .map_err(steps::lease(&task.cluster, "delete_cluster"))?;
+        journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal)
             .await
             .map_err(steps::vcd)?;
-        steps::delete_vapp(&admin, &vapp_href).await
+        steps::delete_vapp(&admin, &ctx.vapp_gates, &vapp_href).await
     }
     .await;
     finish(&admin, &task, result.map_err(|e| e.to_string())).await;

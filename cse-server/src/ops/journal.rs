@@ -12,6 +12,7 @@ use cse_core::naming::{METADATA_OP_JOURNAL, METADATA_OP_LEASE};
 use cse_core::vcd::MetadataValue;
 use serde::{Deserialize, Serialize};
 
+use super::gate::VappGates;
 use super::task::TaskIdentity;
 use crate::vcd::{Client, VcdError};
 
@@ -111,21 +112,29 @@ fn key_href(vapp_href: &str, key: &str) -> String {
     format!("{}/metadata/{key}", vapp_href.trim_end_matches('/'))
 }
 
-/// Sets one string metadata entry and waits for vCD's task.
+/// Sets one string metadata entry and waits for vCD's task, in the vApp's gate.
 pub async fn set_metadata(
     client: &Client,
+    gates: &VappGates,
     vapp_href: &str,
     key: &str,
     value: &str,
 ) -> Result<(), VcdError> {
+    let _turn = gates.enter(vapp_href).await;
     let answer = client
         .put_doc(&key_href(vapp_href, key), &MetadataValue::string(value))
         .await?;
     client.wait_for_answer(&answer).await.map(drop)
 }
 
-/// Removes one metadata entry (absent is fine).
-pub async fn remove_metadata(client: &Client, vapp_href: &str, key: &str) -> Result<(), VcdError> {
+/// Removes one metadata entry (absent is fine), in the vApp's gate.
+pub async fn remove_metadata(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    key: &str,
+) -> Result<(), VcdError> {
+    let _turn = gates.enter(vapp_href).await;
     match client.delete(&key_href(vapp_href, key)).await {
         Ok(answer) => client.wait_for_answer(&answer).await.map(drop),
         Err(error) if error.is_not_found() => Ok(()),
@@ -134,23 +143,41 @@ pub async fn remove_metadata(client: &Client, vapp_href: &str, key: &str) -> Res
 }
 
 /// Writes the journal.
-pub async fn write(client: &Client, vapp_href: &str, journal: &Journal) -> Result<(), VcdError> {
+pub async fn write(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    journal: &Journal,
+) -> Result<(), VcdError> {
     let text = serde_json::to_string(journal).map_err(|e| VcdError::Parse {
         url: vapp_href.to_owned(),
         reason: format!("cannot serialise the operation journal: {e}"),
     })?;
-    set_metadata(client, vapp_href, METADATA_OP_JOURNAL, &text).await
+    set_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL, &text).await
 }
 
 /// Writes (takes or renews) the lease.
-pub async fn write_lease(client: &Client, vapp_href: &str, lease: &Lease) -> Result<(), VcdError> {
-    set_metadata(client, vapp_href, METADATA_OP_LEASE, &lease.render()).await
+pub async fn write_lease(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    lease: &Lease,
+) -> Result<(), VcdError> {
+    set_metadata(client, gates, vapp_href, METADATA_OP_LEASE, &lease.render()).await
 }
 
 /// Removes journal and lease: the operation is over.
-pub async fn clear(client: &Client, vapp_href: &str) -> Result<(), VcdError> {
-    remove_metadata(client, vapp_href, METADATA_OP_JOURNAL).await?;
-    remove_metadata(client, vapp_href, METADATA_OP_LEASE).await
+pub async fn clear(client: &Client, gates: &VappGates, vapp_href: &str) -> Result<(), VcdError> {
+    remove_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL).await?;
+    remove_metadata(client, gates, vapp_href, METADATA_OP_LEASE).await
+}
+
+/// The lease recorded on a vApp, if any (journal or not).
+pub async fn read_lease(client: &Client, vapp_href: &str) -> Result<Option<Lease>, VcdError> {
+    let metadata: cse_core::vcd::Metadata = client
+        .get_doc(&format!("{}/metadata", vapp_href.trim_end_matches('/')))
+        .await?;
+    Ok(metadata.get(METADATA_OP_LEASE).and_then(Lease::parse))
 }
 
 /// The journal and lease of a vApp, when an operation is recorded.

@@ -11,7 +11,8 @@ use parking_lot::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Lease, write_lease};
+use super::gate::VappGates;
+use super::journal::{Lease, read_lease, write_lease};
 use crate::vcd::{Client, VcdError};
 
 /// Resources this process is working on, by the last segment of their href:
@@ -72,7 +73,7 @@ impl Drop for HeldGuard {
 }
 
 /// The vApp's id segment (hrefs of one vApp differ in host form, never in it).
-fn vapp_key(vapp_href: &str) -> &str {
+pub(crate) fn vapp_key(vapp_href: &str) -> &str {
     vapp_href
         .trim_end_matches('/')
         .rsplit('/')
@@ -95,24 +96,64 @@ impl Drop for LeaseKeeper {
     }
 }
 
+/// What taking a lease needs from the server process.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    /// This process's identity in leases.
+    pub owner: String,
+    /// Life of a lease (`timeouts.lease_ttl`).
+    pub ttl: Duration,
+    /// Leases this process keeps.
+    pub held: HeldLeases,
+    /// One call at a time per vApp.
+    pub gates: VappGates,
+}
+
+/// Why a lease could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    /// vCD refused or failed the metadata write or read.
+    #[error(transparent)]
+    Vcd(#[from] VcdError),
+    /// Another server wrote its lease at the same time and kept it.
+    #[error("another CSE server ({owner}) took the cluster's operation lease at the same time")]
+    HeldElsewhere {
+        /// The other server's owner id.
+        owner: String,
+    },
+}
+
 impl LeaseKeeper {
-    /// Takes the lease on `vapp_href` for `owner` and keeps renewing it;
-    /// `held` knows about it until the keeper is dropped.
+    /// Takes the lease on `vapp_href` and keeps renewing it (each write in the
+    /// vApp's gate, so a renewal never overlaps the operation's own calls);
+    /// `settings.held` knows about it until the keeper is dropped. The lease is
+    /// read back after the first write: when another server wrote its own at the
+    /// same moment and won, this one backs off with [`LeaseError::HeldElsewhere`].
     pub async fn start(
         admin: Client,
         vapp_href: String,
-        owner: String,
-        ttl: Duration,
-        held: &HeldLeases,
-    ) -> Result<Self, VcdError> {
+        settings: &LeaseSettings,
+    ) -> Result<Self, LeaseError> {
+        let LeaseSettings {
+            owner,
+            ttl,
+            held,
+            gates,
+        } = settings.clone();
         held.add(&vapp_href);
-        let keeper_href = vapp_href.clone();
-        if let Err(error) = write_lease(&admin, &vapp_href, &Lease::new(&owner, ttl)).await {
-            held.remove(&vapp_href);
-            return Err(error);
+        let keeper = LeaseKeeper {
+            stop: CancellationToken::new(),
+            held: held.clone(),
+            vapp_href: vapp_href.clone(),
+        };
+        write_lease(&admin, &gates, &vapp_href, &Lease::new(&owner, ttl)).await?;
+        match read_lease(&admin, &vapp_href).await? {
+            Some(lease) if lease.owner != owner => {
+                return Err(LeaseError::HeldElsewhere { owner: lease.owner });
+            }
+            _ => {}
         }
-        let stop = CancellationToken::new();
-        let token = stop.clone();
+        let token = keeper.stop.clone();
         let every = (ttl / 3).max(Duration::from_millis(50));
         tokio::spawn(async move {
             loop {
@@ -120,17 +161,17 @@ impl LeaseKeeper {
                     () = token.cancelled() => return,
                     () = tokio::time::sleep(every) => {}
                 }
-                if let Err(error) = write_lease(&admin, &vapp_href, &Lease::new(&owner, ttl)).await
-                {
-                    tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
+                let lease = Lease::new(&owner, ttl);
+                let renewal = write_lease(&admin, &gates, &vapp_href, &lease);
+                tokio::select! {
+                    () = token.cancelled() => return,
+                    result = renewal => if let Err(error) = result {
+                        tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
+                    }
                 }
             }
         });
-        Ok(LeaseKeeper {
-            stop,
-            held: held.clone(),
-            vapp_href: keeper_href,
-        })
+        Ok(keeper)
     }
 }
 

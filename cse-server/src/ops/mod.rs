@@ -10,15 +10,21 @@
 //! - `create`, `nodes`, `delete`: the operations.
 //! - `steps`: template lookup, adding / removing VMs, guest scripts.
 //! - `journal`, `lease`: state in metadata.
+//! - `claims`: one operation per cluster, decided at request time.
+//! - `queue`: operation slots and the org-fair queue behind them.
+//! - `gate`: one call at a time on a cluster vApp (no self-inflicted BUSY).
 //! - `task`: the vCD task.
 //! - `scripts`: the embedded template scripts.
 //! - `resume`: taking over operations after a crash.
 
+pub mod claims;
 pub mod create;
 pub mod delete;
+pub mod gate;
 pub mod journal;
 pub mod lease;
 pub mod nodes;
+pub mod queue;
 pub mod resume;
 pub mod scripts;
 pub mod start;

@@ -89,15 +89,10 @@ pub async fn run_create(
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            run.vapp_href.clone(),
-            ctx.owner_id.clone(),
-            ctx.config.timeouts.lease_ttl.duration(),
-            &ctx.held_leases,
-        )
-        .await
-        .map_err(vcd)?;
+        let _keeper =
+            LeaseKeeper::start(admin.clone(), run.vapp_href.clone(), &ctx.lease_settings())
+                .await
+                .map_err(steps::lease(&task.cluster, "create_nodes"))?;
         run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
@@ -105,13 +100,26 @@ pub async fn run_create(
     let (n, name, id) = (spec.node_count, &task.cluster, &task.cluster_id);
     match result {
         Ok(()) => {
-            report(journal::clear(&admin, &run.vapp_href).await);
+            report(journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await);
             let done = if spec.node_type == NodeType::Nfs {
                 TaskMessage::CreatedNodes(n)
             } else {
                 TaskMessage::AddedNodes(n)
             };
             report(task::succeed(&admin, &task, &done.render(name, id)).await);
+        }
+        Err(error @ ApiError::ClusterBusy { .. }) => {
+            // Another server holds the cluster: its journal is not ours to clear.
+            tracing::warn!(cluster = %name, "add nodes refused: {error}");
+            report(
+                task::fail(
+                    &admin,
+                    &task,
+                    TaskOperation::CreateNodes.default_operation_text(),
+                    &error.to_string(),
+                )
+                .await,
+            );
         }
         Err(error) => {
             tracing::warn!(cluster = %name, "add nodes failed: {error}");
@@ -131,7 +139,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
             tracing::error!("rollback of the new VMs failed: {error}");
         }
     }
-    report(journal::clear(&run.admin, &run.vapp_href).await);
+    report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
     report(
         task::fail(
             &run.admin,
@@ -239,15 +247,10 @@ pub async fn run_delete(
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            run.vapp_href.clone(),
-            ctx.owner_id.clone(),
-            ctx.config.timeouts.lease_ttl.duration(),
-            &ctx.held_leases,
-        )
-        .await
-        .map_err(vcd)?;
+        let _keeper =
+            LeaseKeeper::start(admin.clone(), run.vapp_href.clone(), &ctx.lease_settings())
+                .await
+                .map_err(steps::lease(&task.cluster, "delete_nodes"))?;
         run.save().await?;
         task::progress(
             &admin,
@@ -305,7 +308,10 @@ pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), ApiError> {
 /// Clears the journal and ends a delete-nodes task.
 pub async fn finish_delete(run: &Run, result: Result<(), ApiError>, n: u32) {
     let task = &run.journal.task;
-    report(journal::clear(&run.admin, &run.vapp_href).await);
+    // Lost to another server: its journal is not ours to clear.
+    if !matches!(result, Err(ApiError::ClusterBusy { .. })) {
+        report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
+    }
     match result {
         Ok(()) => report(
             task::succeed(

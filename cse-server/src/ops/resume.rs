@@ -59,6 +59,7 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
         }
         journal::write_lease(
             &admin,
+            &ctx.vapp_gates,
             &vapp_href,
             &Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
         )
@@ -89,7 +90,7 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journa
             nodes::finish_delete(&run, result, n).await;
         }
         OpKind::DeleteCluster => {
-            let result = steps::delete_vapp(admin, &run.vapp_href)
+            let result = steps::delete_vapp(admin, &ctx.vapp_gates, &run.vapp_href)
                 .await
                 .map_err(|e| e.to_string());
             delete::finish(admin, &run.journal.task, result).await;
@@ -140,7 +141,7 @@ async fn end_orphan_tasks(
             user_id: user.href.clone(),
         };
         if operation == TaskOperation::CreateCluster {
-            remove_unmarked_vapp(admin, &identity.cluster).await;
+            remove_unmarked_vapp(ctx, admin, &identity.cluster).await;
         }
         if let Err(error) = task::fail(
             admin,
@@ -169,7 +170,7 @@ fn older_than(start: Option<&str>, age: Duration) -> bool {
 /// Deletes a vApp named `name` that carries no cluster id and was composed by
 /// CSE (`cluster <name>` description): a create that died right after
 /// composing it.
-async fn remove_unmarked_vapp(admin: &Client, name: &str) {
+async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str) {
     let query = Query::new("adminVApp", QueryFormat::Records).filter(Filter::eq("name", name));
     let Ok(records) = admin.query(&query).await else {
         return;
@@ -189,7 +190,7 @@ async fn remove_unmarked_vapp(admin: &Client, name: &str) {
             continue;
         };
         if vapp.description.as_deref() == Some(&format!("cluster {name}"))
-            && let Err(error) = steps::delete_vapp(admin, href).await
+            && let Err(error) = steps::delete_vapp(admin, &ctx.vapp_gates, href).await
         {
             tracing::warn!(vapp = %href, "cannot remove an unmarked cluster vApp: {error}");
         }

@@ -1,6 +1,8 @@
 //! The four asynchronous routes: validate the request with the caller's own
-//! session (so a tenant can only start work on what it can see), create the
-//! vCD task, hand the operation to the tracker, and answer 202 with the task.
+//! session (so a tenant can only start work on what it can see), claim the
+//! cluster (one operation per cluster, decided here), take a slot or a place
+//! in the org-fair queue, create the vCD task, hand the operation to the
+//! tracker, and answer 202 with the task.
 
 use std::sync::Arc;
 
@@ -10,7 +12,9 @@ use cse_core::api::{
 };
 use cse_core::ext::{ExtReply, ExtRequest};
 
+use super::claims::ClusterClaim;
 use super::journal;
+use super::queue::Admission;
 use super::steps::vcd;
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
@@ -19,18 +23,68 @@ use crate::handlers::Context;
 use crate::handlers::lookup::{FoundCluster, find_cluster, find_clusters, vms_of};
 use crate::vcd::{Client, links_of, media};
 
-/// Runs an accepted operation in the background, holding its operation slot
-/// and marking its task as this process's (resume passes leave it alone).
+/// An operation that may run: its cluster claimed and a slot or a queue
+/// place taken.
+struct Admitted {
+    claim: ClusterClaim,
+    admission: Admission,
+}
+
+impl Admitted {
+    /// Claims the cluster `name` in the caller's org for `operation` and
+    /// admits it to the queue; refused at once on a conflict or a full queue.
+    fn new(
+        ctx: &Context,
+        caller: &Caller,
+        name: &str,
+        operation: TaskOperation,
+    ) -> Result<Self, ApiError> {
+        let org = caller.session.org_href().map_err(vcd)?.to_owned();
+        let claim = ctx.claims.claim(&org, name, operation)?;
+        let admission = ctx.queue.admit(&org)?;
+        Ok(Admitted { claim, admission })
+    }
+
+    /// The task's first text: the operation's own, or that it is queued.
+    fn first_message(&self, operation: TaskOperation, own: TaskMessage) -> TaskMessage {
+        match self.admission {
+            Admission::Now(_) => own,
+            Admission::Queued(_) => TaskMessage::Queued(operation),
+        }
+    }
+}
+
+/// Runs an accepted operation in the background: waits for its slot when
+/// queued (then shows `first` in its task), runs it, and frees slot and claim.
+/// Its task is marked as this process's meanwhile (resume passes leave it alone).
 fn spawn_operation(
     ctx: &Arc<Context>,
-    task_href: &str,
-    slot: tokio::sync::OwnedSemaphorePermit,
+    admin: Client,
+    task: TaskIdentity,
+    first: TaskMessage,
+    admitted: Admitted,
     operation: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    let held = ctx.local_tasks.hold(task_href);
+    let held = ctx.local_tasks.hold(&task.href);
     ctx.tracker.spawn(async move {
+        let Admitted { claim, admission } = admitted;
+        let slot = match admission {
+            Admission::Now(slot) => slot,
+            Admission::Queued(ticket) => {
+                let Some(slot) = ticket.wait().await else {
+                    return;
+                };
+                let text = first.render(&task.cluster, &task.cluster_id);
+                if let Err(error) = task::progress(&admin, &task, &text).await {
+                    tracing::warn!("cannot update the operation's vCD task: {error}");
+                }
+                slot
+            }
+        };
+        claim.mark_started();
         operation.await;
         drop(slot);
+        drop(claim);
         drop(held);
     });
 }
@@ -60,8 +114,9 @@ async fn open_task(
 }
 
 /// Refuses to start a second operation on a cluster while another one is
-/// journaled: running (its lease held) or interrupted and about to be
-/// finished by a server (its lease lapsed).
+/// journaled (by another server process: this one's are claimed): running
+/// (its lease held) or interrupted and about to be finished by a server (its
+/// lease lapsed).
 async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
     if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)? {
         let state = if lease.is_some_and(|lease| !lease.expired()) {
@@ -69,10 +124,11 @@ async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiErro
         } else {
             "was interrupted and is being finished"
         };
-        return Err(ApiError::Internal(format!(
-            "Cluster '{}' is busy: another operation ({}) {state}. Try again when its task has finished.",
-            found.cluster.name, journal.task.operation_name
-        )));
+        return Err(ApiError::ClusterBusy {
+            cluster: found.cluster.name.clone(),
+            operation: journal.task.operation_name,
+            state,
+        });
     }
     Ok(())
 }
@@ -85,6 +141,8 @@ pub async fn create_cluster(
 ) -> Result<ExtReply, ApiError> {
     let spec = CreateClusterBody::from_json(&request.body)?.validate()?;
     let template = ctx.template(spec.template.as_deref())?.clone();
+    let operation = TaskOperation::CreateCluster;
+    let admitted = Admitted::new(ctx, caller, &spec.name, operation)?;
     if !find_clusters(&caller.client, Some(&spec.name))
         .await
         .map_err(vcd)?
@@ -108,19 +166,14 @@ pub async fn create_cluster(
                 spec.vdc, caller.session.org
             ))
         })?;
-    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     let cluster_id = uuid::Uuid::new_v4().to_string();
+    let first = TaskMessage::CreatingCluster;
     let task = open_task(
         &admin,
         caller,
-        identity(
-            caller,
-            TaskOperation::CreateCluster,
-            &spec.name,
-            &cluster_id,
-        ),
-        TaskMessage::CreatingCluster,
+        identity(caller, operation, &spec.name, &cluster_id),
+        admitted.first_message(operation, first),
     )
     .await?;
     let reply = CreateClusterReply {
@@ -128,8 +181,15 @@ pub async fn create_cluster(
         cluster_id,
         task_href: task.href.clone(),
     };
-    let operation = create::run(ctx.clone(), admin, spec, template, task, vdc_href);
-    spawn_operation(ctx, &reply.task_href, slot, operation);
+    let run = create::run(
+        ctx.clone(),
+        admin.clone(),
+        spec,
+        template,
+        task.clone(),
+        vdc_href,
+    );
+    spawn_operation(ctx, admin, task, first, admitted, run);
     reply_json(request, 202, &reply)
 }
 
@@ -140,28 +200,25 @@ pub async fn delete_cluster(
     request: &ExtRequest,
     name: &str,
 ) -> Result<ExtReply, ApiError> {
+    let operation = TaskOperation::DeleteCluster;
+    let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
-    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
+    let first = TaskMessage::DeletingCluster;
     let task = open_task(
         &admin,
         caller,
-        identity(
-            caller,
-            TaskOperation::DeleteCluster,
-            name,
-            &found.cluster.cluster_id,
-        ),
-        TaskMessage::DeletingCluster,
+        identity(caller, operation, name, &found.cluster.cluster_id),
+        admitted.first_message(operation, first),
     )
     .await?;
     let reply = ClusterTaskReply {
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    let operation = delete::run(ctx.clone(), admin, task, found.vapp_href);
-    spawn_operation(ctx, &reply.task_href, slot, operation);
+    let run = delete::run(ctx.clone(), admin.clone(), task.clone(), found.vapp_href);
+    spawn_operation(ctx, admin, task, first, admitted, run);
     reply_json(request, 202, &reply)
 }
 
@@ -174,36 +231,33 @@ pub async fn create_nodes(
 ) -> Result<ExtReply, ApiError> {
     let spec = CreateNodesBody::from_json(&request.body)?.validate(name)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
+    let operation = TaskOperation::CreateNodes;
+    let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
-    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
+    let first = TaskMessage::AddingNodesToCluster(spec.node_count);
     let task = open_task(
         &admin,
         caller,
-        identity(
-            caller,
-            TaskOperation::CreateNodes,
-            name,
-            &found.cluster.cluster_id,
-        ),
-        TaskMessage::AddingNodesToCluster(spec.node_count),
+        identity(caller, operation, name, &found.cluster.cluster_id),
+        admitted.first_message(operation, first),
     )
     .await?;
     let reply = ClusterTaskReply {
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    let operation = nodes::run_create(
+    let run = nodes::run_create(
         ctx.clone(),
-        admin,
+        admin.clone(),
         spec,
         template,
         found.cluster.template.clone(),
-        task,
+        task.clone(),
         found.vapp_href,
     );
-    spawn_operation(ctx, &reply.task_href, slot, operation);
+    spawn_operation(ctx, admin, task, first, admitted, run);
     reply_json(request, 202, &reply)
 }
 
@@ -215,6 +269,8 @@ pub async fn delete_nodes(
     name: &str,
 ) -> Result<ExtReply, ApiError> {
     let deletion = DeleteNodesBody::from_json(&request.body)?.validate(name)?;
+    let operation = TaskOperation::DeleteNodes;
+    let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
     let vapp = caller.client.get(&found.vapp_href).await.map_err(vcd)?;
     let vms = vms_of(&vapp);
@@ -228,27 +284,28 @@ pub async fn delete_nodes(
             cluster: name.to_owned(),
         });
     }
-    let slot = ctx.operation_slot()?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
+    let first = TaskMessage::DeletingNodesFromCluster(n);
     let task = open_task(
         &admin,
         caller,
-        identity(
-            caller,
-            TaskOperation::DeleteNodes,
-            name,
-            &found.cluster.cluster_id,
-        ),
-        TaskMessage::DeletingNodesFromCluster(n),
+        identity(caller, operation, name, &found.cluster.cluster_id),
+        admitted.first_message(operation, first),
     )
     .await?;
     let reply = ClusterTaskReply {
         cluster_name: name.to_owned(),
         task_href: task.href.clone(),
     };
-    let operation = nodes::run_delete(ctx.clone(), admin, deletion, task, found.vapp_href);
-    spawn_operation(ctx, &reply.task_href, slot, operation);
+    let run = nodes::run_delete(
+        ctx.clone(),
+        admin.clone(),
+        deletion,
+        task.clone(),
+        found.vapp_href,
+    );
+    spawn_operation(ctx, admin, task, first, admitted, run);
     reply_json(request, 202, &reply)
 }

@@ -16,14 +16,36 @@ use cse_core::vcd::{RecomposeVAppParams, SourcedItem, UndeployVAppParams, VApp};
 use tokio::time::Instant;
 
 use super::journal::{self, Journal};
+use super::lease::LeaseError;
 use super::scripts;
 use crate::handlers::Context;
 use crate::vcd::{Client, Filter, Query, QueryFormat, VcdError};
 use crate::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
 
-/// Any vCD failure inside an operation, as the task's message.
+/// Any vCD failure inside an operation, as the task's message. A vApp still
+/// busy after the client's retries (another server or a vCD user holds it)
+/// gets a text a person can act on instead of vCD's raw refusal.
 pub fn vcd(error: VcdError) -> ApiError {
+    if error.is_busy() {
+        return ApiError::Internal(format!(
+            "The cluster is busy: another task in vCD holds its vApp (still busy after retrying). Try again when it has finished. ({})",
+            error.vcd_message().unwrap_or_default()
+        ));
+    }
     ApiError::Internal(error.to_string())
+}
+
+/// A lease failure as the task's message: lost to another server is the
+/// busy-cluster text, never a raw vCD error.
+pub fn lease(cluster: &str, operation: &str) -> impl Fn(LeaseError) -> ApiError {
+    move |error| match error {
+        LeaseError::HeldElsewhere { .. } => ApiError::ClusterBusy {
+            cluster: cluster.to_owned(),
+            operation: operation.to_owned(),
+            state: "is in progress",
+        },
+        LeaseError::Vcd(error) => vcd(error),
+    }
 }
 
 /// What an operation works with.
@@ -47,9 +69,14 @@ impl Run {
 
     /// Writes the journal.
     pub async fn save(&self) -> Result<(), ApiError> {
-        journal::write(&self.admin, &self.vapp_href, &self.journal)
-            .await
-            .map_err(vcd)
+        journal::write(
+            &self.admin,
+            &self.ctx.vapp_gates,
+            &self.vapp_href,
+            &self.journal,
+        )
+        .await
+        .map_err(vcd)
     }
 
     /// The cluster vApp document.
@@ -221,12 +248,15 @@ pub async fn add_vms(
     let recompose = vapp
         .recompose_href()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let answer = run
-        .admin
-        .post_doc(recompose, &RecomposeVAppParams::add(items, power_on))
-        .await
-        .map_err(vcd)?;
-    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    {
+        let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
+        let answer = run
+            .admin
+            .post_doc(recompose, &RecomposeVAppParams::add(items, power_on))
+            .await
+            .map_err(vcd)?;
+        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+    }
 
     let vapp = run.vapp().await?;
     let mut made = Vec::new();
@@ -249,6 +279,7 @@ pub async fn add_vms(
 
 async fn resize_and_power_on(run: &Run, href: &str, options: &VmOptions) -> Result<(), ApiError> {
     let section = format!("{href}/virtualHardwareSection");
+    let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
     if let Some(cpu) = options.cpu {
         let answer = run
             .admin
@@ -453,6 +484,7 @@ pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
     if hrefs.is_empty() {
         return Ok(());
     }
+    let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
     for href in &hrefs {
         match run
             .admin
@@ -483,8 +515,13 @@ pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Deletes the vApp (powered off first by vCD with `force=true`).
-pub async fn delete_vapp(admin: &Client, vapp_href: &str) -> Result<(), ApiError> {
+/// Deletes the vApp (powered off first by vCD with `force=true`), in its gate.
+pub async fn delete_vapp(
+    admin: &Client,
+    gates: &super::gate::VappGates,
+    vapp_href: &str,
+) -> Result<(), ApiError> {
+    let _turn = gates.enter(vapp_href).await;
     match admin.delete(&format!("{vapp_href}?force=true")).await {
         Ok(answer) => admin.wait_for_answer(&answer).await.map(drop).map_err(vcd),
         Err(error) if error.is_not_found() => Ok(()),

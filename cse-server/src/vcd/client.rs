@@ -43,6 +43,8 @@ pub struct VcdSettings {
     pub http: HttpTimeouts,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
+    /// Retries of any request vCD refused as `BUSY_ENTITY`.
+    pub busy_retry: RetryPolicy,
     /// Pause between polls of a task.
     pub task_poll_interval: Duration,
     /// Longest wait for one task.
@@ -96,6 +98,7 @@ impl VcdSettings {
             tls: TlsOptions::verify(true),
             http: HttpTimeouts::default(),
             retry: RetryPolicy::default(),
+            busy_retry: RetryPolicy::busy_default(),
             task_poll_interval: timeouts.vcd_task_poll_interval.duration(),
             task_timeout: timeouts.vcd_task.duration(),
         })
@@ -416,8 +419,29 @@ impl Client {
         self.request(Method::DELETE, &url, None).await.map(drop)
     }
 
-    /// Sends a request with the retry and renewal rules of this module.
+    /// Sends a request with the retry and renewal rules of this module: a
+    /// `BUSY_ENTITY` refusal is sent again after a backoff, whatever the method.
     pub async fn request(
+        &self,
+        method: Method,
+        href: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<Answer, VcdError> {
+        let busy = self.inner.settings.busy_retry;
+        let mut attempt = 1;
+        loop {
+            match self.request_once(method.clone(), href, body).await {
+                Err(error) if error.is_busy() && busy.allows_another(attempt) => {
+                    tracing::debug!(%method, url = href, attempt, "vCD answered BUSY_ENTITY; retrying");
+                    tokio::time::sleep(busy.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn request_once(
         &self,
         method: Method,
         href: &str,

@@ -219,6 +219,20 @@ impl VcdError {
         }
     }
 
+    /// True for vCD's `400 BUSY_ENTITY` (another task holds the entity).
+    pub fn is_busy(&self) -> bool {
+        self.status()
+            .is_some_and(|status| super::retry::is_busy_refusal(status, self.minor_error_code()))
+    }
+
+    /// True for `400 DUPLICATE_NAME` (an entity of that name exists already).
+    pub fn is_duplicate_name(&self) -> bool {
+        self.status() == Some(400)
+            && self
+                .minor_error_code()
+                .is_some_and(|code| code.eq_ignore_ascii_case("DUPLICATE_NAME"))
+    }
+
     /// True for "not there or not visible": 403 and 404 (vCD answers 403 for ids it will
     /// not reveal).
     pub fn is_not_found(&self) -> bool {

@@ -4,6 +4,11 @@
 //! Only idempotent requests (GET, PUT, DELETE) are retried after an answer or a
 //! broken connection; a POST is retried only when the connection could not be
 //! opened at all, because vCD never saw it.
+//!
+//! `400 BUSY_ENTITY` is different: vCD refused the request before doing anything
+//! because another task holds the entity (a metadata write, a power operation,
+//! another client's recompose). Any method is retried then, with its own, more
+//! patient policy ([`RetryPolicy::busy_default`]), as careful vCD clients do.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,7 +36,21 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Minor error code of vCD's "the entity is busy with another task" refusal.
+pub const BUSY_ENTITY: &str = "BUSY_ENTITY";
+
 impl RetryPolicy {
+    /// The policy for `BUSY_ENTITY` refusals: twelve attempts, 100 ms doubling
+    /// up to 5 s (about 35 s of waiting in all, longer than any metadata or
+    /// power task a cluster operation overlaps with).
+    pub const fn busy_default() -> Self {
+        Self {
+            max_attempts: 12,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+
     /// One attempt only.
     pub const fn never() -> Self {
         Self {
@@ -95,6 +114,12 @@ pub fn status_is_retryable(method: &Method, status: u16) -> bool {
         500 => *method == Method::GET || *method == Method::HEAD,
         _ => false,
     }
+}
+
+/// True for vCD's `400 BUSY_ENTITY`: refused before any work, safe to send
+/// again whatever the method.
+pub fn is_busy_refusal(status: u16, minor_error_code: Option<&str>) -> bool {
+    status == 400 && minor_error_code.is_some_and(|code| code.eq_ignore_ascii_case(BUSY_ENTITY))
 }
 
 /// The kind of transport failure, as far as retrying is concerned.
@@ -177,6 +202,19 @@ mod tests {
         for status in [400, 401, 403, 404, 409] {
             assert!(!status_is_retryable(&Method::GET, status));
         }
+    }
+
+    #[test]
+    fn busy_refusals_are_recognised_by_status_and_code() {
+        assert!(is_busy_refusal(400, Some("BUSY_ENTITY")));
+        assert!(is_busy_refusal(400, Some("busy_entity")));
+        assert!(!is_busy_refusal(400, Some("DUPLICATE_NAME")));
+        assert!(!is_busy_refusal(400, None));
+        assert!(!is_busy_refusal(409, Some("BUSY_ENTITY")));
+        let busy = RetryPolicy::busy_default();
+        let total: Duration = (1..busy.max_attempts).map(|a| busy.ceiling(a)).sum();
+        assert!(total >= Duration::from_secs(30), "{total:?}");
+        assert!(!busy.allows_another(busy.max_attempts));
     }
 
     #[test]

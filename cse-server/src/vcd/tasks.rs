@@ -156,8 +156,21 @@ impl TaskInfo {
 /// Polls `fetch` until the task ends or `deadline` passes.
 ///
 /// The first poll happens at once (a task that already ended costs no sleep);
-/// later polls are `poll_interval` apart, never sleeping past the deadline.
+/// later pauses start at [`FIRST_POLL_PAUSE`] and double up to `poll_interval`
+/// (see [`poll_pause`]), so a task that ends quickly ends the wait at once and a
+/// long one costs few requests. No pause sleeps past the deadline.
 /// Ends with the successful task, [`VcdError::TaskFailed`] or [`VcdError::TaskTimeout`].
+/// The pause before the second poll of a task.
+pub const FIRST_POLL_PAUSE: Duration = Duration::from_millis(50);
+
+/// The pause after the `polls`-th poll (1-based): [`FIRST_POLL_PAUSE`] doubled
+/// each time, at most `poll_interval`.
+pub fn poll_pause(polls: u32, poll_interval: Duration) -> Duration {
+    FIRST_POLL_PAUSE
+        .saturating_mul(1u32 << polls.saturating_sub(1).min(16))
+        .min(poll_interval)
+}
+
 pub async fn wait_until_done<F, Fut>(
     initial: TaskInfo,
     poll_interval: Duration,
@@ -170,6 +183,7 @@ where
 {
     let started = Instant::now();
     let mut last = initial;
+    let mut polls = 0u32;
     loop {
         if last.status.is_terminal() {
             return last.into_result();
@@ -183,6 +197,7 @@ where
                 waited: now - started,
             });
         }
+        polls = polls.saturating_add(1);
         let current = match fetch(last.href.clone()).await {
             Ok(current) => current,
             // vCD restarting or a proxy hiccup: keep polling until the deadline.
@@ -193,7 +208,8 @@ where
             Err(error) => return Err(error),
         };
         if !current.status.is_terminal() {
-            let pause = poll_interval.min(deadline.saturating_duration_since(Instant::now()));
+            let pause = poll_pause(polls, poll_interval)
+                .min(deadline.saturating_duration_since(Instant::now()));
             tokio::time::sleep(pause).await;
         }
         last = current;
@@ -282,6 +298,39 @@ mod tests {
         .unwrap();
         assert_eq!(result.status, TaskStatus::Success);
         assert_eq!(polls, 3);
+    }
+
+    #[test]
+    fn poll_pauses_start_short_and_back_off_to_the_interval() {
+        let interval = Duration::from_secs(2);
+        let pauses: Vec<u128> = (1..=8)
+            .map(|n| poll_pause(n, interval).as_millis())
+            .collect();
+        assert_eq!(pauses, [50, 100, 200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(poll_pause(u32::MAX, interval), interval);
+        assert_eq!(poll_pause(1, Duration::from_millis(10)).as_millis(), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quick_task_ends_the_wait_after_the_first_short_pause() {
+        let started = Instant::now();
+        let mut polls = 0;
+        wait_until_done(
+            task("running"),
+            Duration::from_secs(2),
+            Instant::now() + Duration::from_secs(60),
+            |_| {
+                polls += 1;
+                let status = if polls < 2 { "running" } else { "success" };
+                async move { Ok(task(status)) }
+            },
+        )
+        .await
+        .unwrap();
+        // Two polls: at once, then after the first 50 ms pause (the old code
+        // slept the whole 2 s interval).
+        assert_eq!(polls, 2);
+        assert_eq!(started.elapsed(), FIRST_POLL_PAUSE);
     }
 
     #[tokio::test]

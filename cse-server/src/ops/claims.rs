@@ -1,0 +1,148 @@
+//! One operation per cluster, decided when the request arrives. A cluster is
+//! named uniquely within its org (1.2.x: per org, case-sensitive), so an
+//! operation claims `(org, cluster name)` before it answers 202 and keeps the
+//! claim until its task has ended, queued time included. A second request for
+//! the same cluster in this process is refused at once with a clear text
+//! instead of failing late on vCD's `BUSY_ENTITY` or `DUPLICATE_NAME`.
+//! Requests handled by other server processes are caught by the journal check
+//! (an operation recorded in the vApp's metadata) and, for creates, by vCD's
+//! name uniqueness, translated into the same texts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cse_core::api::{ApiError, TaskOperation};
+use parking_lot::Mutex;
+
+type Key = (String, String);
+
+#[derive(Debug)]
+struct Holder {
+    operation: TaskOperation,
+    started: Arc<AtomicBool>,
+}
+
+/// The clusters this process has an operation for, running or queued.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterClaims(Arc<Mutex<HashMap<Key, Holder>>>);
+
+/// Holds a cluster for one operation; released on drop.
+#[derive(Debug)]
+pub struct ClusterClaim {
+    claims: ClusterClaims,
+    key: Key,
+    started: Arc<AtomicBool>,
+}
+
+impl ClusterClaim {
+    /// Records that the operation left the queue and runs.
+    pub fn mark_started(&self) {
+        self.started.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for ClusterClaim {
+    fn drop(&mut self) {
+        self.claims.0.lock().remove(&self.key);
+    }
+}
+
+impl ClusterClaims {
+    /// Claims cluster `cluster` of the org `org` (its href or id) for
+    /// `operation`; refused when another operation holds it.
+    pub fn claim(
+        &self,
+        org: &str,
+        cluster: &str,
+        operation: TaskOperation,
+    ) -> Result<ClusterClaim, ApiError> {
+        let key = (org.to_owned(), cluster.to_owned());
+        let mut claims = self.0.lock();
+        if let Some(holder) = claims.get(&key) {
+            return Err(conflict(cluster, operation, holder));
+        }
+        let started = Arc::new(AtomicBool::new(false));
+        claims.insert(
+            key.clone(),
+            Holder {
+                operation,
+                started: started.clone(),
+            },
+        );
+        Ok(ClusterClaim {
+            claims: self.clone(),
+            key,
+            started,
+        })
+    }
+
+    /// Number of clusters claimed.
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    /// True when no cluster is claimed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn conflict(cluster: &str, wanted: TaskOperation, holder: &Holder) -> ApiError {
+    if wanted == TaskOperation::CreateCluster && holder.operation == TaskOperation::CreateCluster {
+        return ApiError::ClusterBeingCreated(cluster.to_owned());
+    }
+    ApiError::ClusterBusy {
+        cluster: cluster.to_owned(),
+        operation: holder.operation.operation_name().to_owned(),
+        state: if holder.started.load(Ordering::SeqCst) {
+            "is in progress"
+        } else {
+            "is queued"
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_takes_one_operation_at_a_time() {
+        let claims = ClusterClaims::default();
+        let create = claims
+            .claim("org-1", "c1", TaskOperation::CreateCluster)
+            .unwrap();
+        let again = claims
+            .claim("org-1", "c1", TaskOperation::CreateCluster)
+            .unwrap_err();
+        assert_eq!(again, ApiError::ClusterBeingCreated("c1".into()));
+        let delete = claims
+            .claim("org-1", "c1", TaskOperation::DeleteCluster)
+            .unwrap_err();
+        assert_eq!(
+            delete.to_string(),
+            "Cluster 'c1' is busy: another operation (create_cluster) is queued. Try again when its task has finished."
+        );
+        create.mark_started();
+        let delete = claims
+            .claim("org-1", "c1", TaskOperation::DeleteCluster)
+            .unwrap_err();
+        assert!(delete.to_string().contains("is in progress"), "{delete}");
+        // Same name in another org, another name in the same org, another case.
+        let _other_org = claims
+            .claim("org-2", "c1", TaskOperation::CreateCluster)
+            .unwrap();
+        let _other_name = claims
+            .claim("org-1", "c2", TaskOperation::CreateCluster)
+            .unwrap();
+        let _other_case = claims
+            .claim("org-1", "C1", TaskOperation::CreateCluster)
+            .unwrap();
+        assert_eq!(claims.len(), 4);
+        drop(create);
+        let _delete = claims
+            .claim("org-1", "c1", TaskOperation::DeleteCluster)
+            .unwrap();
+    }
+}
