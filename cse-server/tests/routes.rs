@@ -406,20 +406,20 @@ async fn tenants_see_and_touch_only_their_own_clusters() {
         },
         false,
     );
-    cse_server::ops::journal::write(&admin_client, &vapp_href, &journal)
+    cse_server::ops::journal::write(&admin_client, &h.ctx().vapp_gates, &vapp_href, &journal)
         .await
         .unwrap();
     let lease = cse_server::ops::journal::Lease::new("another-replica", Duration::from_secs(60));
-    cse_server::ops::journal::write_lease(&admin_client, &vapp_href, &lease)
+    cse_server::ops::journal::write_lease(&admin_client, &h.ctx().vapp_gates, &vapp_href, &lease)
         .await
         .unwrap();
     let (status, busy) = h.call(&alice, "DELETE", "/api/cse/mine", None).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 409);
     assert_eq!(
         message(&busy),
         "Cluster 'mine' is busy: another operation (create_nodes) is in progress. Try again when its task has finished."
     );
-    cse_server::ops::journal::clear(&admin_client, &vapp_href)
+    cse_server::ops::journal::clear(&admin_client, &h.ctx().vapp_gates, &vapp_href)
         .await
         .unwrap();
 
