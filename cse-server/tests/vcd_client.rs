@@ -466,3 +466,94 @@ async fn transient_statuses_are_retried_for_idempotent_requests_only() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     sim.shutdown().await;
 }
+
+/// A route that answers `400 BUSY_ENTITY` for its first `busy` requests, then a
+/// finished `Task`.
+fn busy_route(busy: usize, hits: Arc<AtomicUsize>) -> axum::Router {
+    use axum::http::StatusCode;
+    let handler = move || {
+        let hits = hits.clone();
+        async move {
+            let n = hits.fetch_add(1, Ordering::SeqCst);
+            if n < busy {
+                (
+                    StatusCode::BAD_REQUEST,
+                    r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="400" minorErrorCode="BUSY_ENTITY" message="The requested operation could not be executed since vApp &quot;c1&quot; is busy."/>"#.to_owned(),
+                )
+            } else {
+                (
+                    StatusCode::ACCEPTED,
+                    r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="h" status="success"/>"#.to_owned(),
+                )
+            }
+        }
+    };
+    axum::Router::new().route("/busy", axum::routing::any(handler))
+}
+
+#[tokio::test]
+async fn busy_entity_is_retried_with_backoff_for_every_method_then_reported() {
+    cse_bus::tls::install_crypto_provider();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let sim = SimBuilder::new()
+        .https(true)
+        .extra_routes(busy_route(3, hits.clone()))
+        .start()
+        .await
+        .unwrap();
+    let mut settings = settings(&sim, trusted(&sim));
+    settings.busy_retry = RetryPolicy {
+        max_attempts: 5,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+    };
+    let connector = VcdConnector::new(settings).unwrap();
+    let client = connector
+        .login(Credentials {
+            user: "alice".into(),
+            org: "acme".into(),
+            password: Secret::new("alice-pw"),
+        })
+        .await
+        .unwrap();
+    let url = format!("{}/busy", sim.base_url);
+    // A POST refused as busy was never executed: it is sent again.
+    let answer = client
+        .post(
+            &url,
+            "application/vnd.vmware.vcloud.recomposeVAppParams+xml",
+            "<x/>",
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 202);
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        4,
+        "three refusals, then the call"
+    );
+    for method in ["PUT", "DELETE"] {
+        hits.store(0, Ordering::SeqCst);
+        let result = if method == "PUT" {
+            client.put(&url, "text/xml", "<x/>").await
+        } else {
+            client.delete(&url).await
+        };
+        assert!(result.is_ok(), "{method}: {result:?}");
+        assert_eq!(hits.load(Ordering::SeqCst), 4, "{method}");
+    }
+
+    // Busy for longer than the policy's attempts: the refusal is reported.
+    hits.store(0, Ordering::SeqCst);
+    let mut patient_for_two = self::settings(&sim, trusted(&sim));
+    patient_for_two.busy_retry = RetryPolicy::immediate(2);
+    let short = VcdConnector::new(patient_for_two)
+        .unwrap()
+        .rehydrate(client.token(), ApiVersion::parse("29.0").unwrap())
+        .await
+        .unwrap();
+    let err = short.post(&url, "text/xml", "<x/>").await.unwrap_err();
+    assert!(err.is_busy(), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    sim.shutdown().await;
+}

@@ -1,0 +1,198 @@
+//! Concurrent requests against one server: one operation per cluster decided
+//! at request time, the server's own metadata writes never failing its vApp
+//! calls, and the org-fair queue past `service.max_operations`.
+
+mod support;
+
+use std::time::Duration;
+
+use cse_core::config::Seconds;
+use futures::future::join_all;
+use serde_json::{Value, json};
+use support::{Harness, prepare_template, start_with};
+use vcd_sim::clock::Clock;
+
+fn create_body(name: &str, nodes: u32) -> Value {
+    json!({"name": name, "node_count": nodes, "vdc": "vdc1", "network": "net1"})
+}
+
+/// Sends the same request `n` times at once; the (status, body) of each.
+async fn at_once(
+    h: &Harness,
+    token: &str,
+    n: usize,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Vec<(u16, Value)> {
+    join_all((0..n).map(|_| h.call(token, method, path, body.clone()))).await
+}
+
+fn accepted(replies: &[(u16, Value)]) -> Vec<String> {
+    replies
+        .iter()
+        .filter(|(status, _)| *status == 202)
+        .map(|(_, body)| body["task_href"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn refusals(replies: &[(u16, Value)]) -> Vec<(u16, String)> {
+    replies
+        .iter()
+        .filter(|(status, _)| *status != 202)
+        .map(|(status, body)| (*status, body["message"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_and_deletes_of_one_cluster_are_refused_at_once() {
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+
+    // Six creates of one name: one is accepted, five refused with a clear text.
+    let replies = at_once(
+        &h,
+        &alice,
+        6,
+        "POST",
+        "/api/cse",
+        Some(create_body("twin", 0)),
+    )
+    .await;
+    let tasks = accepted(&replies);
+    assert_eq!(tasks.len(), 1, "{replies:?}");
+    for (status, message) in refusals(&replies) {
+        assert!(
+            (status, message.as_str())
+                == (
+                    409,
+                    "Cluster 'twin' already exists: another request is creating it."
+                )
+                || (status, message.as_str()) == (500, "Cluster already exists."),
+            "{status} {message}"
+        );
+    }
+    let (status, _, error) = h.wait_task(&tasks[0]).await;
+    assert_eq!(status, "success", "{error}");
+
+    // Four deletes of one cluster: one is accepted, three refused.
+    let replies = at_once(&h, &alice, 4, "DELETE", "/api/cse/twin", None).await;
+    let tasks = accepted(&replies);
+    assert_eq!(tasks.len(), 1, "{replies:?}");
+    for (status, message) in refusals(&replies) {
+        assert_eq!(status, 409, "{message}");
+        assert!(
+            message.starts_with("Cluster 'twin' is busy: another operation (delete_cluster)"),
+            "{message}"
+        );
+    }
+    let (status, _, error) = h.wait_task(&tasks[0]).await;
+    assert_eq!(status, "success", "{error}");
+    assert!(h.sim.handle.state().vapp_metadata("twin").is_none());
+    // Every claim is released: the name can be created again.
+    assert!(h.ctx().claims.is_empty());
+    let (status, body) = h
+        .call(&alice, "POST", "/api/cse", Some(create_body("twin", 0)))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(status, "success", "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_renewals_never_make_the_servers_own_vapp_calls_busy() {
+    // A lease renewed every 50 ms while vCD's metadata tasks take 20 ms: before
+    // the vApp gate, recomposes and rollbacks collided with the renewals and
+    // failed with BUSY_ENTITY.
+    let h = start_with(
+        |b| b.clock(Clock::scaled(0.02)),
+        |config| {
+            config.timeouts.lease_ttl = Seconds::from_millis(150);
+        },
+    )
+    .await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let replies = join_all((0..6).map(|i| {
+        let alice = alice.clone();
+        let h = &h;
+        async move {
+            h.call(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(create_body(&format!("busy{i}"), 2)),
+            )
+            .await
+        }
+    }))
+    .await;
+    let tasks = accepted(&replies);
+    assert_eq!(tasks.len(), 6, "{replies:?}");
+    for task in &tasks {
+        let (status, _, error) = h.wait_task(task).await;
+        assert_eq!(status, "success", "{error}");
+    }
+    let (_, list) = h.call(&alice, "GET", "/api/cse", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 6, "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_operations_requests_queue_and_past_the_queue_they_are_refused() {
+    let h = start_with(
+        |b| b.clock(Clock::scaled(0.01)),
+        |config| {
+            config.service.max_operations = 2;
+            config.service.max_queued_operations = 3;
+        },
+    )
+    .await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let mut replies = Vec::new();
+    for i in 0..6 {
+        replies.push(
+            h.call(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(create_body(&format!("q{i}"), 0)),
+            )
+            .await,
+        );
+    }
+    let tasks = accepted(&replies);
+    assert_eq!(tasks.len(), 5, "two run, three wait: {replies:?}");
+    assert_eq!(
+        refusals(&replies),
+        vec![(
+            503,
+            "The server is busy: 2 operations are running and 3 are queued, the most it accepts. Try again later."
+                .to_owned()
+        )]
+    );
+    // The queued ones say so in their task until they start.
+    let texts: Vec<String> = h
+        .sim
+        .handle
+        .state()
+        .task_list()
+        .into_iter()
+        .filter(|t| t.operation_name == "create_cluster")
+        .map(|t| t.operation.clone())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|text| text.starts_with("Queued: create_cluster for q")),
+        "{texts:?}"
+    );
+    for task in &tasks {
+        let (status, _, error) = h.wait_task(task).await;
+        assert_eq!(status, "success", "{error}");
+    }
+    assert_eq!(h.ctx().queue.counts(), (0, 0));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(h.ctx().claims.is_empty());
+}
