@@ -578,11 +578,22 @@ fn request_builders_match_the_fixtures() {
                 Some(script),
                 Some(gold),
             ),
-            SourcedItem::cse_node(source, "node-p3q9", "net1", 0, None, None),
+            SourcedItem::cse_node(source.clone(), "node-p3q9", "net1", 0, None, None),
         ],
         false,
     );
     assert_same_document(&add, "recompose_vapp_params_add.xml");
+    let generated = RecomposeVAppParams::add(
+        vec![
+            SourcedItem::cse_node(source, "node-p3q9", "net1", 0, None, None)
+                .with_generated_password(),
+        ],
+        true,
+    );
+    assert_same_document(
+        &generated,
+        "recompose_vapp_params_add_generated_password.xml",
+    );
 
     assert_same_document(
         &RecomposeVAppParams::delete(&[

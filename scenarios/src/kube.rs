@@ -1,8 +1,9 @@
 //! Kubernetes state inside a cluster, read the way an operator would: find
 //! the cluster's master VM through vCD (system administrator of the `cse`
 //! config), then run `kubectl get nodes` in it through vCenter guest
-//! operations with the template's root credentials. Works on a real vCD as on
-//! the simulator.
+//! operations with the master's root credentials (the password vCD generated
+//! for it, read as the system administrator, or the template's). Works on a
+//! real vCD as on the simulator.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,12 +37,19 @@ pub async fn nodes(ctx: &Arc<Context>, cluster: &str) -> Result<Vec<KubeNode>, S
         .get(&found.vapp_href)
         .await
         .map_err(|e| format!("cannot read the cluster's vApp: {e}"))?;
-    let credentials = guest_credentials(ctx, &found.cluster.template).map_err(|e| e.to_string())?;
     let mut failures = Vec::new();
     for master in lookup::vms_of(&vapp)
         .into_iter()
         .filter(|vm| NodeType::classify(&vm.name) == Some(NodeType::Master))
     {
+        let credentials =
+            match guest_credentials(ctx, &admin, &master.href, &found.cluster.template).await {
+                Ok(credentials) => credentials,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", master.name));
+                    continue;
+                }
+            };
         let target = match ctx.vcenters.target_for_vm(&admin, &master.href).await {
             Ok(target) => target,
             Err(e) => {

@@ -111,6 +111,25 @@ impl SourcedItem {
     }
 }
 
+impl SourcedItem {
+    /// Lets vCD generate the new VM's root password at guest customization
+    /// (`AdminPasswordEnabled` + `AdminPasswordAuto`) instead of keeping the
+    /// source VM's: every VM then has its own, readable in its
+    /// `GuestCustomizationSection/AdminPassword` by those allowed to.
+    pub fn with_generated_password(mut self) -> Self {
+        if let Some(section) = self
+            .instantiation_params
+            .as_mut()
+            .and_then(|params| params.guest_customization_section.as_mut())
+        {
+            section.admin_password_enabled = Some(true);
+            section.admin_password_auto = Some(true);
+            section.admin_password = None;
+        }
+        self
+    }
+}
+
 /// `ComposeVAppParams`: create an (empty) vApp.
 #[derive(Debug, Clone, PartialEq, Eq, Default, FromXml, ToXml)]
 #[xml(rename = "ComposeVAppParams", ns(VCLOUD, ovf = OVF))]

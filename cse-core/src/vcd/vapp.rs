@@ -183,6 +183,20 @@ impl Vm {
             .as_deref()
     }
 
+    /// The root password vCD generated for this VM at guest customization
+    /// (`AdminPasswordEnabled` and `AdminPasswordAuto` both true), if any. A VM
+    /// composed with `AdminPasswordEnabled` false reports its source's password
+    /// instead, which is not necessarily its root password: `None` then.
+    pub fn generated_admin_password(&self) -> Option<&str> {
+        let section = self.guest_customization_section.as_ref()?;
+        if section.admin_password_enabled == Some(true) && section.admin_password_auto == Some(true)
+        {
+            section.admin_password.as_deref().filter(|p| !p.is_empty())
+        } else {
+            None
+        }
+    }
+
     /// The primary IP address: the hardware section's first NIC `vcloud:ipAddress` (pyvcloud
     /// `get_primary_ip`), else the primary `NetworkConnection/IpAddress`.
     pub fn primary_ip(&self) -> Option<&str> {

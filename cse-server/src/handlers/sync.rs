@@ -77,16 +77,24 @@ pub async fn cluster_info(
     reply_json(request, 200, &cluster)
 }
 
-/// Root credentials of a cluster's guests: the password of the template the
-/// cluster was made from (`cse.template`), else of the default template.
-pub fn guest_credentials(ctx: &Context, template: &str) -> Result<GuestCredentials, ApiError> {
+/// Root credentials of a cluster VM's guest: the password vCD generated for
+/// it, else the password of the template the cluster was made from
+/// (`cse.template`), else of the default template.
+pub async fn guest_credentials(
+    ctx: &Context,
+    admin: &crate::vcd::Client,
+    vm_href: &str,
+    template: &str,
+) -> Result<GuestCredentials, ApiError> {
     let template = ctx
         .config
         .broker
         .template(template)
         .or_else(|| ctx.config.broker.default_template())
         .ok_or_else(|| ApiError::TemplateNotFound(template.to_owned()))?;
-    Ok(GuestCredentials::root(template.admin_password.clone()))
+    crate::ops::credentials::root_of_vm(admin, vm_href, &template.admin_password)
+        .await
+        .map_err(|e| vcd_failure(&e))
 }
 
 fn script_deadline(ctx: &Context) -> tokio::time::Instant {
@@ -101,12 +109,13 @@ pub async fn cluster_config(
     name: &str,
 ) -> Result<ExtReply, ApiError> {
     let (found, vms) = cluster_with_vms(caller, name).await?;
-    let credentials = guest_credentials(ctx, &found.cluster.template)?;
     let admin = ctx.admin().await?;
     for master in vms
         .iter()
         .filter(|vm| NodeType::classify(&vm.name) == Some(NodeType::Master))
     {
+        let credentials =
+            guest_credentials(ctx, &admin, &master.href, &found.cluster.template).await?;
         let target = match ctx.vcenters.target_for_vm(&admin, &master.href).await {
             Ok(target) => target,
             Err(error) => {
@@ -175,8 +184,8 @@ async fn nfs_exports(
     found: &FoundCluster,
     vm: &VmView,
 ) -> Result<Vec<String>, ApiError> {
-    let credentials = guest_credentials(ctx, &found.cluster.template)?;
     let admin = ctx.admin().await?;
+    let credentials = guest_credentials(ctx, &admin, &vm.href, &found.cluster.template).await?;
     let target = ctx
         .vcenters
         .target_for_vm(&admin, &vm.href)

@@ -20,7 +20,6 @@ use super::steps::{self, Run, VmOptions, vcd};
 use super::task::{self, TaskIdentity};
 use crate::handlers::Context;
 use crate::vcd::Client;
-use crate::vsphere::GuestCredentials;
 
 fn stage(stage: OperationStage) -> impl Fn(ApiError) -> ApiError {
     move |error| match error {
@@ -189,7 +188,6 @@ async fn create(
         storage_profile: spec.storage_profile.clone(),
         ssh_key: spec.ssh_key.clone(),
     };
-    let credentials = GuestCredentials::root(template.admin_password.clone());
     let family = scripts::for_template(&template.name);
 
     // Master.
@@ -202,6 +200,10 @@ async fn create(
         .cloned()
         .ok_or_else(|| ApiError::Internal("no master VM was made".into()))?;
     run.done("master").await?;
+    let credentials = run
+        .root(&master_href, template)
+        .await
+        .map_err(stage(OperationStage::AddingMaster))?;
     progress(TaskMessage::InitializingCluster).await?;
     async {
         let output = run
@@ -239,7 +241,7 @@ async fn create(
             .map_err(stage(OperationStage::CreatingWorkers))?;
         run.done("workers").await?;
         progress(TaskMessage::JoiningNodes(n)).await?;
-        join_workers(run, &credentials, &family, &master_href, &workers)
+        join_workers(run, &credentials, template, &family, &master_href, &workers)
             .await
             .map_err(stage(OperationStage::CreatingWorkers))?;
         run.done("join").await?;

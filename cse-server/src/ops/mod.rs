@@ -15,10 +15,12 @@
 //! - `gate`: one call at a time on a cluster vApp (no self-inflicted BUSY).
 //! - `task`: the vCD task.
 //! - `scripts`: the embedded template scripts.
+//! - `credentials`: root credentials of a cluster VM (generated per VM, or the template's).
 //! - `resume`: taking over operations after a crash.
 
 pub mod claims;
 pub mod create;
+pub mod credentials;
 pub mod delete;
 pub mod gate;
 pub mod journal;

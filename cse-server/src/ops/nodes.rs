@@ -8,6 +8,7 @@ use cse_core::api::{ApiError, NodeDeletion, NodesSpec, TaskMessage, TaskOperatio
 use cse_core::config::TemplateConfig;
 use cse_core::naming::NodeType;
 
+use super::credentials::root_of_vm;
 use super::journal::{self, Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::scripts::{self, TemplateScripts};
@@ -17,16 +18,18 @@ use crate::handlers::Context;
 use crate::vcd::Client;
 use crate::vsphere::GuestCredentials;
 
-/// Joins `workers` (name, href) to the cluster of the master at `master_href`.
+/// Joins `workers` (name, href), made from `template`, to the cluster of the
+/// master at `master_href` (root on the master: `master`).
 pub async fn join_workers(
     run: &Run,
-    credentials: &GuestCredentials,
+    master: &GuestCredentials,
+    template: &TemplateConfig,
     family: &TemplateScripts,
     master_href: &str,
     workers: &[(String, String)],
 ) -> Result<(), ApiError> {
     let output = run
-        .run_script(master_href, credentials, scripts::TOKEN_AND_IP)
+        .run_script(master_href, master, scripts::TOKEN_AND_IP)
         .await?;
     if !output.success() {
         return Err(ApiError::JoinFailed {
@@ -41,7 +44,8 @@ pub async fn join_workers(
     };
     let join = scripts::join_script(family, token, ip);
     for (_, href) in workers {
-        let output = run.run_script(href, credentials, &join).await?;
+        let credentials = run.root(href, template).await?;
+        let output = run.run_script(href, &credentials, &join).await?;
         if !output.success() {
             return Err(ApiError::JoinFailed {
                 stderr: output.stderr,
@@ -152,16 +156,20 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
 }
 
 async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), ApiError> {
-    let template = cluster_template(run).await?;
-    let credentials = GuestCredentials::root(template);
+    let template = cluster_template_password(run).await?;
     for (_, href) in masters(run).await? {
+        let credentials = root_of_vm(&run.admin, &href, &template)
+            .await
+            .map_err(vcd)?;
         run.run_script(&href, &credentials, &scripts::kubectl_delete(names))
             .await?;
     }
     Ok(())
 }
 
-async fn cluster_template(run: &Run) -> Result<cse_core::config::Secret, ApiError> {
+/// The template password of the cluster's template (`cse.template`), else of
+/// the default template.
+async fn cluster_template_password(run: &Run) -> Result<cse_core::config::Secret, ApiError> {
     let metadata: cse_core::vcd::Metadata = run
         .admin
         .get_doc(&format!("{}/metadata", run.vapp_href))
@@ -212,13 +220,16 @@ async fn add_nodes(
         )
         .await
         .map_err(vcd)?;
-        let credentials = GuestCredentials::root(template.admin_password.clone());
         let family = scripts::for_template(cluster_template);
         let master =
             masters(run).await?.into_iter().next().ok_or_else(|| {
                 ApiError::Internal(format!("Cluster '{name}' has no master node."))
             })?;
-        join_workers(run, &credentials, &family, &master.1, &made).await?;
+        let master_password = cluster_template_password(run).await?;
+        let master_root = root_of_vm(&run.admin, &master.1, &master_password)
+            .await
+            .map_err(vcd)?;
+        join_workers(run, &master_root, template, &family, &master.1, &made).await?;
         run.done("join").await?;
     }
     Ok(())
@@ -259,9 +270,11 @@ pub async fn run_delete(
         )
         .await
         .map_err(vcd)?;
-        let password = cluster_template(&run).await?;
-        let credentials = GuestCredentials::root(password);
+        let password = cluster_template_password(&run).await?;
         for (_, href) in masters(&run).await? {
+            let credentials = root_of_vm(&run.admin, &href, &password)
+                .await
+                .map_err(vcd)?;
             let output = run
                 .run_script(
                     &href,
