@@ -462,4 +462,64 @@ mod tests {
         assert_eq!(reopened.reply_for("k18").as_deref(), Some("r18"));
         assert!(reopened.reply_for("k0").is_none());
     }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_journal_is_0600_in_a_0700_directory_also_after_compaction() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cse-state");
+        let j = ReplyJournal::open(&dir, 2).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(JOURNAL_FILE)), 0o600);
+        for i in 0..20 {
+            execute(&j, &format!("k{i}"))
+                .complete(Arc::from(format!("r{i}")))
+                .await
+                .unwrap();
+        }
+        assert_eq!(mode(&dir.join(JOURNAL_FILE)), 0o600, "after compaction");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_existing_open_state_directory_and_journal_are_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cse-state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let file = dir.join(JOURNAL_FILE);
+        std::fs::write(&file, "{\"key\":\"a\",\"reply\":\"r\"}\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let j = ReplyJournal::open(&dir, 8).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(j.reply_for("a").as_deref(), Some("r"));
+    }
+
+    #[tokio::test]
+    async fn a_completed_read_wakes_its_copies_but_is_not_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let j = ReplyJournal::open(root.path(), 8).unwrap();
+        let run = execute(&j, "get");
+        let Claim::Wait(mut rx) = j.claim("get") else {
+            panic!("expected to wait")
+        };
+        run.complete_read(Arc::from("kubeconfig"));
+        let got = rx.wait_for(Option::is_some).await.unwrap().clone();
+        assert_eq!(got.as_deref(), Some("kubeconfig"));
+        assert!(j.reply_for("get").is_none());
+        assert!(matches!(j.claim("get"), Claim::Execute(_)));
+        let text = std::fs::read_to_string(root.path().join(JOURNAL_FILE)).unwrap();
+        assert!(text.is_empty(), "{text}");
+        assert!(journals_method("POST") && journals_method("PUT") && journals_method("DELETE"));
+        assert!(!journals_method("GET") && !journals_method("get") && !journals_method("HEAD"));
+    }
 }
