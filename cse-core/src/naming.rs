@@ -289,9 +289,8 @@ pub fn generate_unused_node_names<R: Rng + ?Sized, S: BuildHasher>(
     }
     let mut chosen: HashSet<String> = HashSet::with_capacity(count);
     let mut names = Vec::with_capacity(count);
-    let is_free = |name: &str, chosen: &HashSet<String>| {
-        !existing.contains(name) && !chosen.contains(name)
-    };
+    let is_free =
+        |name: &str, chosen: &HashSet<String>| !existing.contains(name) && !chosen.contains(name);
     if (taken_of_type + count) * 2 <= NODE_NAMES_PER_TYPE {
         let mut budget = count.saturating_mul(4).saturating_add(64);
         while names.len() < count && budget > 0 {

@@ -108,7 +108,11 @@ fn sample_output_is_golden() {
 fn sample_layout_matches_the_original() {
     let text = sample_config();
     let sections: Vec<&str> = text.split("\n\n").collect();
-    assert_eq!(sections.len(), 7, "five 1.2.x sections, timeouts and limits");
+    assert_eq!(
+        sections.len(),
+        7,
+        "five 1.2.x sections, timeouts and limits"
+    );
     for (block, name) in sections
         .iter()
         .zip(["amqp:", "vcd:", "vcs:", "service:", "broker:"])

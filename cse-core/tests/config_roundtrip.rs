@@ -4,7 +4,8 @@
 
 use cse_core::config::{
     AmqpConfig, BrokerConfig, BrokerType, Config, ConfigProblem, IpAllocationMode, LIMIT_FIELDS,
-    Limits, MAX_SECONDS, Seconds, Secret, ServiceConfig, TemplateConfig, Timeouts, VcdConfig, VcenterConfig,
+    Limits, MAX_SECONDS, Seconds, Secret, ServiceConfig, TemplateConfig, Timeouts, VcdConfig,
+    VcenterConfig,
 };
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
@@ -287,15 +288,17 @@ fn config() -> BoxedStrategy<Config> {
         timeouts(),
         limits(),
     )
-        .prop_map(|(amqp, vcd, vcs, service, broker, timeouts, limits)| Config {
-            amqp,
-            vcd,
-            vcs,
-            service,
-            broker,
-            timeouts,
-            limits,
-        })
+        .prop_map(
+            |(amqp, vcd, vcs, service, broker, timeouts, limits)| Config {
+                amqp,
+                vcd,
+                vcs,
+                service,
+                broker,
+                timeouts,
+                limits,
+            },
+        )
         .boxed()
 }
 

@@ -93,7 +93,10 @@ fn the_sample_documents_every_limit() {
     let limits = text.split("\nlimits:\n").nth(1).expect("a limits section");
     for field in LIMIT_FIELDS {
         assert!(
-            limits.contains(&format!("  # {}\n  {}: {}\n", field.doc, field.key, field.default)),
+            limits.contains(&format!(
+                "  # {}\n  {}: {}\n",
+                field.doc, field.key, field.default
+            )),
             "{}",
             field.key
         );
@@ -205,7 +208,10 @@ fn node_create_is_bounded_by_request_and_by_cluster_size() {
         .validate("c1")
         .unwrap();
     let limits = Limits::default();
-    assert_eq!(check_cluster_capacity("c1", 90, spec.node_count, &limits), Ok(()));
+    assert_eq!(
+        check_cluster_capacity("c1", 90, spec.node_count, &limits),
+        Ok(())
+    );
     let error = check_cluster_capacity("c1", 91, spec.node_count, &limits).unwrap_err();
     assert_eq!(
         error.to_string(),

@@ -156,7 +156,11 @@ fn serve_keeps_its_secrets_private_and_removes_them_on_sigterm() {
     assert_eq!(mode(&temp_dir), 0o700, "temporary directory");
     let state = temp_dir.join("cse-state");
     assert_eq!(mode(&state), 0o700, "state directory");
-    assert_eq!(mode(&state.join("amqp-replies.jsonl")), 0o600, "reply journal");
+    assert_eq!(
+        mode(&state.join("amqp-replies.jsonl")),
+        0o600,
+        "reply journal"
+    );
 
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

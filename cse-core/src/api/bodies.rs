@@ -323,7 +323,12 @@ impl DeleteNodesBody {
             return Err(ApiError::InvalidNodeList(given.to_vec()));
         }
         for node in given {
-            check_length("nodes", node, limits.max_name_length, "limits.max_name_length")?;
+            check_length(
+                "nodes",
+                node,
+                limits.max_name_length,
+                "limits.max_name_length",
+            )?;
         }
         if let Some(master) = given
             .iter()
@@ -495,7 +500,12 @@ fn check_name_lengths<'a>(
 ) -> Result<(), ApiError> {
     for (field, value) in names {
         if let Some(text) = value {
-            check_length(field, text, limits.max_name_length, "limits.max_name_length")?;
+            check_length(
+                field,
+                text,
+                limits.max_name_length,
+                "limits.max_name_length",
+            )?;
         }
     }
     Ok(())

@@ -27,7 +27,9 @@ pub use model::{
     IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 pub use permissions::{PermissionClass, PermissionProblem, check_file, check_mode};
-pub use private_files::{PrivateFileError, create_private_dir, open_private_append, write_private_file};
+pub use private_files::{
+    PrivateFileError, create_private_dir, open_private_append, write_private_file,
+};
 pub use sample::{render, sample_config, sample_model};
 pub use secret::{REDACTED, Secret};
 pub use timeouts::{MAX_SECONDS, Seconds, TIMEOUT_FIELDS, TimeoutField, Timeouts};

@@ -63,10 +63,9 @@ pub fn create_private_dir(dir: &Path) -> Result<(), PrivateFileError> {
 /// changed: a caller writing where the user asked, such as `--info-file`, must not
 /// change the user's directory; callers owning the directory use [`create_private_dir`]).
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), PrivateFileError> {
-    let name = path.file_name().map_or_else(
-        || "file".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = imp::open_private(&temp, false)?;

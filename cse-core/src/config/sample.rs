@@ -6,11 +6,11 @@
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use super::limits::{LIMIT_FIELDS, Limits};
 use super::model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS, DEFAULT_PREFETCH,
     IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
-use super::limits::{LIMIT_FIELDS, Limits};
 use super::secret::Secret;
 use super::timeouts::{TIMEOUT_FIELDS, Timeouts};
 

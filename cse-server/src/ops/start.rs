@@ -172,7 +172,8 @@ pub async fn create_nodes(
     request: &ExtRequest,
     name: &str,
 ) -> Result<ExtReply, ApiError> {
-    let spec = CreateNodesBody::from_json(&request.body)?.validate_with(name, &ctx.config.limits)?;
+    let spec =
+        CreateNodesBody::from_json(&request.body)?.validate_with(name, &ctx.config.limits)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
     let found = find_cluster(&caller.client, name).await?;
     let current_vms = found.cluster.number_of_vms.trim().parse().unwrap_or(0);
