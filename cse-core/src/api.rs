@@ -17,7 +17,8 @@ pub mod tasks;
 
 pub use bodies::{
     ClusterSpec, CreateClusterBody, CreateNodesBody, DeleteNodesBody, NodeDeletion, NodesSpec,
-    SystemAction, SystemUpdateBody, VmResources, parse_body, python_list_repr, python_str_repr,
+    SystemAction, SystemUpdateBody, VmResources, check_cluster_capacity, parse_body,
+    python_list_repr, python_str_repr,
 };
 pub use errors::{ApiError, MessageBody, OperationStage};
 pub use responses::{

@@ -3,7 +3,10 @@
 //! * **Node VM names** are `<prefix>-<4 chars of [a-z0-9]>` with prefix `mstr` (master),
 //!   `node` (worker) or `nfsd` (NFS server), exactly as CSE 1.2.x named them, so clusters
 //!   created by the original keep being recognised. Generation takes an injected [`rand::Rng`]
-//!   so tests and the simulator are deterministic.
+//!   so tests and the simulator are deterministic. Generation is bounded: `N` names for a
+//!   vApp of `M` VMs cost O(N + M) expected (random draws while the name space is mostly
+//!   free, then at most one ordered pass over it), and a request for more names than are
+//!   left is refused at once with [`NamingError::NotEnoughNames`], never searched for.
 //! * **Metadata keys** on the cluster vApp: the four 1.2.x keys plus two new ones for the
 //!   operation journal and the replica lease (see [`METADATA_OP_JOURNAL`], [`METADATA_OP_LEASE`]).
 //! * **Cluster-name validation**: the original rule (≤ 25 chars, one trailing `.` stripped,
@@ -202,7 +205,20 @@ pub enum NamingError {
         /// The type whose name space is full.
         node_type: NodeType,
     },
+    /// More names were asked for than are left unused.
+    #[error("cannot name {wanted} new {node_type} VMs: only {left} unused {prefix}-xxxx names are left", prefix = node_type.prefix())]
+    NotEnoughNames {
+        /// The type asked for.
+        node_type: NodeType,
+        /// Names asked for.
+        wanted: usize,
+        /// Names still unused.
+        left: usize,
+    },
 }
+
+/// Number of distinct names of one type (36^4).
+pub const NODE_NAMES_PER_TYPE: usize = 36 * 36 * 36 * 36;
 
 /// A random node name `<prefix>-<4 chars of [a-z0-9]>` (may collide; see
 /// [`generate_unused_node_name`]).
@@ -247,38 +263,83 @@ pub fn generate_node_name_unless<R: Rng + ?Sized>(
 }
 
 /// `count` distinct node names, none present in `existing` (for adding several VMs at once).
-pub fn generate_unused_node_names<R: Rng + ?Sized, S: BuildHasher + Clone>(
+///
+/// Cost: O(`count` + `existing.len()`) expected. More names than are left unused is
+/// [`NamingError::NotEnoughNames`] at once. While at most half the name space would be
+/// used, names are drawn at random (expected < 2 draws each, with a total budget); names
+/// still missing after the budget come from one ordered pass over the name space from a
+/// random start, so the call always ends after at most 36^4 candidates in all.
+pub fn generate_unused_node_names<R: Rng + ?Sized, S: BuildHasher>(
     node_type: NodeType,
     count: usize,
     existing: &HashSet<String, S>,
     rng: &mut R,
 ) -> Result<Vec<String>, NamingError> {
-    let mut taken = existing.clone();
+    let taken_of_type = existing
+        .iter()
+        .filter(|name| NodeName::parse(name).is_ok_and(|n| n.node_type() == node_type))
+        .count();
+    let left = NODE_NAMES_PER_TYPE - taken_of_type;
+    if count > left {
+        return Err(NamingError::NotEnoughNames {
+            node_type,
+            wanted: count,
+            left,
+        });
+    }
+    let mut chosen: HashSet<String> = HashSet::with_capacity(count);
     let mut names = Vec::with_capacity(count);
-    for _ in 0..count {
-        let name = generate_unused_node_name(node_type, &taken, rng)?;
-        taken.insert(name.clone());
-        names.push(name);
+    let is_free =
+        |name: &str, chosen: &HashSet<String>| !existing.contains(name) && !chosen.contains(name);
+    if (taken_of_type + count) * 2 <= NODE_NAMES_PER_TYPE {
+        let mut budget = count.saturating_mul(4).saturating_add(64);
+        while names.len() < count && budget > 0 {
+            budget -= 1;
+            let candidate = generate_node_name(node_type, rng);
+            if is_free(&candidate, &chosen) {
+                chosen.insert(candidate.clone());
+                names.push(candidate);
+            }
+        }
+    }
+    if names.len() < count {
+        let start = rng.random_range(0..NODE_NAMES_PER_TYPE);
+        for index in (start..NODE_NAMES_PER_TYPE).chain(0..start) {
+            let candidate = node_name_at(node_type, index);
+            if is_free(&candidate, &chosen) {
+                chosen.insert(candidate.clone());
+                names.push(candidate);
+                if names.len() == count {
+                    break;
+                }
+            }
+        }
+    }
+    if names.len() < count {
+        // Only reachable if `existing` held names of this type twice, which a set cannot.
+        return Err(NamingError::NamesExhausted { node_type });
     }
     Ok(names)
 }
 
+/// The `index`-th name of a type in alphabet order (`index` < [`NODE_NAMES_PER_TYPE`]).
+fn node_name_at(node_type: NodeType, mut index: usize) -> String {
+    let base = NODE_SUFFIX_ALPHABET.len();
+    let mut suffix = [0u8; NODE_SUFFIX_LEN];
+    for slot in suffix.iter_mut().rev() {
+        *slot = NODE_SUFFIX_ALPHABET[index % base];
+        index /= base;
+    }
+    let mut name = String::with_capacity(node_type.prefix().len() + 1 + NODE_SUFFIX_LEN);
+    name.push_str(node_type.prefix());
+    name.push('-');
+    name.extend(suffix.iter().map(|b| char::from(*b)));
+    name
+}
+
 /// Every possible name of a type, in alphabet order.
 fn all_node_names(node_type: NodeType) -> impl Iterator<Item = String> {
-    let base = NODE_SUFFIX_ALPHABET.len();
-    let total = base.pow(NODE_SUFFIX_LEN as u32);
-    (0..total).map(move |mut n| {
-        let mut suffix = [0u8; NODE_SUFFIX_LEN];
-        for slot in suffix.iter_mut().rev() {
-            *slot = NODE_SUFFIX_ALPHABET[n % base];
-            n /= base;
-        }
-        format!(
-            "{}-{}",
-            node_type.prefix(),
-            std::str::from_utf8(&suffix).unwrap_or_default()
-        )
-    })
+    (0..NODE_NAMES_PER_TYPE).map(move |n| node_name_at(node_type, n))
 }
 
 /// Longest accepted cluster name (1.2.x rule, counted before the trailing dot is stripped).

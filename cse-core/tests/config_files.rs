@@ -108,7 +108,11 @@ fn sample_output_is_golden() {
 fn sample_layout_matches_the_original() {
     let text = sample_config();
     let sections: Vec<&str> = text.split("\n\n").collect();
-    assert_eq!(sections.len(), 6, "five 1.2.x sections and timeouts");
+    assert_eq!(
+        sections.len(),
+        7,
+        "five 1.2.x sections, timeouts and limits"
+    );
     for (block, name) in sections
         .iter()
         .zip(["amqp:", "vcd:", "vcs:", "service:", "broker:"])
@@ -134,6 +138,7 @@ fn sample_layout_matches_the_original() {
         }
     }
     assert!(sections[5].contains("\ntimeouts:\n"), "{}", sections[5]);
+    assert!(sections[6].contains("\nlimits:\n"), "{}", sections[6]);
     assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
     assert!(!text.contains('{'), "block style only");
 }
@@ -155,6 +160,7 @@ fn install_guide_example_loads_with_defaults_for_new_keys() {
     );
     assert!(!config.service.enforce_authorization);
     assert_eq!(config.timeouts.script, Seconds::from_secs(1800));
+    assert_eq!(config.limits, cse_core::config::Limits::default());
 }
 
 #[test]

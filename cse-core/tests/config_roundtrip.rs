@@ -3,9 +3,9 @@
 //! key removed always reports exactly that key as missing.
 
 use cse_core::config::{
-    AmqpConfig, BrokerConfig, BrokerType, Config, ConfigProblem, IpAllocationMode, MAX_SECONDS,
-    NodeRootPassword, Seconds, Secret, ServiceConfig, TemplateConfig, Timeouts, VcdConfig,
-    VcenterConfig,
+    AmqpConfig, BrokerConfig, BrokerType, Config, ConfigProblem, IpAllocationMode, LIMIT_FIELDS,
+    Limits, MAX_SECONDS, NodeRootPassword, Seconds, Secret, ServiceConfig, TemplateConfig,
+    Timeouts, VcdConfig, VcenterConfig,
 };
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
@@ -84,6 +84,25 @@ fn timeouts() -> BoxedStrategy<Timeouts> {
                 vcd_task: v[11],
                 vcd_task_poll_interval: v[12],
             }
+        })
+        .boxed()
+}
+
+fn limits() -> BoxedStrategy<Limits> {
+    let fields: Vec<BoxedStrategy<u32>> = LIMIT_FIELDS
+        .iter()
+        .map(|f| (u32::try_from(f.min).unwrap()..=u32::try_from(f.max).unwrap()).boxed())
+        .collect();
+    fields
+        .prop_map(|v| Limits {
+            max_cluster_vms: v[0],
+            max_cpu: v[1],
+            max_delete_nodes: v[2],
+            max_memory_mb: v[3],
+            max_name_length: v[4],
+            max_node_count: v[5],
+            max_request_body_bytes: v[6],
+            max_ssh_key_length: v[7],
         })
         .boxed()
 }
@@ -280,15 +299,26 @@ fn service() -> BoxedStrategy<ServiceConfig> {
 }
 
 fn config() -> BoxedStrategy<Config> {
-    (amqp(), vcd(), vcenters(), service(), broker(), timeouts())
-        .prop_map(|(amqp, vcd, vcs, service, broker, timeouts)| Config {
-            amqp,
-            vcd,
-            vcs,
-            service,
-            broker,
-            timeouts,
-        })
+    (
+        amqp(),
+        vcd(),
+        vcenters(),
+        service(),
+        broker(),
+        timeouts(),
+        limits(),
+    )
+        .prop_map(
+            |(amqp, vcd, vcs, service, broker, timeouts, limits)| Config {
+                amqp,
+                vcd,
+                vcs,
+                service,
+                broker,
+                timeouts,
+                limits,
+            },
+        )
         .boxed()
 }
 

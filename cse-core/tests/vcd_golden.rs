@@ -59,6 +59,8 @@ golden_tests! {
     compose_vapp_params: ComposeVAppParams = "compose_vapp_params.xml";
     instantiate_vapp_template_params: InstantiateVAppTemplateParams = "instantiate_vapp_template_params.xml";
     recompose_vapp_params_add: RecomposeVAppParams = "recompose_vapp_params_add.xml";
+    recompose_vapp_params_add_generated_password: RecomposeVAppParams =
+        "recompose_vapp_params_add_generated_password.xml";
     recompose_vapp_params_delete: RecomposeVAppParams = "recompose_vapp_params_delete.xml";
     capture_vapp_params: CaptureVAppParams = "capture_vapp_params.xml";
     undeploy_vapp_params: UndeployVAppParams = "undeploy_vapp_params.xml";

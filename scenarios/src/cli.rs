@@ -1,7 +1,8 @@
 //! `cse-scenario`: `run FILE...` replays scenario files on the embedded
 //! simulator (default) or a live vCD and prints a step table per file;
 //! `serve` keeps an embedded simulator with CSE installed running for
-//! interactive use.
+//! interactive use, until SIGINT or SIGTERM (both remove its temporary
+//! directory); its `--info-file` holds passwords and is written 0600.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -36,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Replay scenario files; exits non-zero when any expectation fails.
     Run(RunArgs),
-    /// Run the simulator with CSE installed and the server serving, until Ctrl+C.
+    /// Run the simulator with CSE installed and the server serving, until Ctrl+C or SIGTERM.
     Serve(ServeArgs),
 }
 
@@ -215,7 +216,30 @@ fn load_tenants(path: &Path) -> Result<BTreeMap<String, Tenant>, String> {
     serde_yaml::from_str(&text).map_err(|e| format!("tenants file {}: {e}", path.display()))
 }
 
-/// `serve`: the simulator with CSE installed and serving, until Ctrl+C.
+/// SIGINT (Ctrl+C) or SIGTERM, whichever comes first: `serve` removes its temporary
+/// directory (generated config with passwords, reply journal) on both.
+async fn stop_signal() -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => {
+                result.map_err(|e| format!("cannot listen for Ctrl+C: {e}"))
+            }
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| format!("cannot listen for Ctrl+C: {e}"))
+    }
+}
+
+/// `serve`: the simulator with CSE installed and serving, until Ctrl+C or SIGTERM.
 pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> {
     let spec = crate::format::SimulatorSpec {
         time_scale: args.time_scale,
@@ -233,8 +257,9 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     info["cse_config"] = serde_json::Value::String(target.config_path().display().to_string());
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
     if let Some(path) = &args.info_file {
-        std::fs::write(path, &text)
-            .map_err(|e| format!("cannot write info file {}: {e}", path.display()))?;
+        // It holds passwords: 0600, written whole (the user's directory is left as it is).
+        cse_core::config::write_private_file(path, text.as_bytes())
+            .map_err(|e| format!("cannot write info file: {e}"))?;
     }
     let _ = writeln!(out, "{text}");
     let _ = writeln!(
@@ -245,8 +270,11 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let _ = writeln!(out, "press Ctrl+C to stop");
     let _ = out.flush();
     tokio::select! {
-        result = tokio::signal::ctrl_c() => {
-            result.map_err(|e| format!("cannot listen for Ctrl+C: {e}"))?;
+        result = stop_signal() => {
+            if let Err(e) = result {
+                // Still stop cleanly: the temporary directory holds the config's passwords.
+                let _ = writeln!(out, "{e}; stopping");
+            }
         }
         result = target.server_exited() => {
             if let Err(e) = result {

@@ -110,3 +110,76 @@ fn serve_writes_its_info_serves_vcd_cse_and_stops_on_ctrl_c() {
         std::fs::read_to_string(&log_path).unwrap()
     );
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_keeps_its_secrets_private_and_removes_them_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let info_path = dir.path().join("info.json");
+    let log_path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .args(["serve", "--time-scale", "0", "--info-file"])
+        .arg(&info_path)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let info: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&info_path)
+            && let Ok(info) = serde_json::from_str(&text)
+        {
+            break info;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "serve exited early ({status}): {}",
+                std::fs::read_to_string(&log_path).unwrap()
+            );
+        }
+        assert!(Instant::now() < deadline, "no info file");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The info file holds every account's password; the generated config and the reply
+    // journal live in a private temporary directory.
+    assert_eq!(mode(&info_path), 0o600, "info file");
+    let config = PathBuf::from(info["cse_config"].as_str().unwrap());
+    let temp_dir = config.parent().unwrap().to_path_buf();
+    assert_eq!(mode(&config), 0o600, "generated config");
+    assert_eq!(mode(&temp_dir), 0o700, "temporary directory");
+    let state = temp_dir.join("cse-state");
+    assert_eq!(mode(&state), 0o700, "state directory");
+    assert_eq!(
+        mode(&state.join("amqp-replies.jsonl")),
+        0o600,
+        "reply journal"
+    );
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(&log_path).unwrap()
+    );
+    assert!(
+        !temp_dir.exists(),
+        "the temporary directory with the config's passwords is removed"
+    );
+}

@@ -2,7 +2,8 @@
 //! router and (optionally) a separate vCenter listener, serves them over
 //! HTTPS with a self-signed certificate or plain HTTP, and returns a
 //! [`SimHandle`] with the URLs, the certificate and the state for inspection.
-//! `vcd-sim serve` is a thin CLI over this.
+//! `vcd-sim serve` is a thin CLI over this; its `--info-file` (every account's
+//! password) is written by [`write_info_file`], readable by its owner only.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,16 @@ pub enum ServeError {
     Tls(std::io::Error),
     #[error("invalid AMQP URL: {0}")]
     AmqpUrl(String),
+    #[error("cannot write info file: {0}")]
+    InfoFile(#[from] cse_core::config::PrivateFileError),
+}
+
+/// Writes the info JSON (URLs and every account's password) to `path` with mode 0600,
+/// created that way and replaced whole. The directory is the user's choice and is left as
+/// it is.
+pub fn write_info_file(path: &std::path::Path, info: &str) -> Result<(), ServeError> {
+    cse_core::config::write_private_file(path, info.as_bytes())?;
+    Ok(())
 }
 
 /// Applies an `amqp://user:pass@host:port/vhost` URL to the world's AMQP
@@ -516,5 +527,27 @@ mod tests {
         );
         assert!(apply_amqp_url(&mut w, "http://h").is_err());
         assert!(apply_amqp_url(&mut w, "not a url").is_err());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod info_file_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn the_info_file_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("info.json");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_info_file(&path, "{\"password\": \"x\"}").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"password\": \"x\"}"
+        );
     }
 }

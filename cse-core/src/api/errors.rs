@@ -253,6 +253,36 @@ pub enum ApiError {
         /// `service.max_queued_operations`.
         queued: u32,
     },
+    /// A request value is above the server's configured limit (`limits:` in config.yaml).
+    /// `value` is the number, or the size of a string (never a long string itself).
+    #[error("Invalid {field}: {value} is over the limit of {limit} ({setting}).")]
+    OverLimit {
+        /// The request field (`node_count`, `ssh_key`, ...).
+        field: &'static str,
+        /// The value asked for, or its size (`20000 characters`).
+        value: String,
+        /// The limit with its unit (`50 VMs per request`).
+        limit: String,
+        /// The config key that sets it (`limits.max_node_count`).
+        setting: &'static str,
+    },
+    /// A node create would make the cluster bigger than `limits.max_cluster_vms`.
+    #[error(
+        "Invalid node_count: {adding}. Cluster '{cluster}' has {current} VMs and can have at most {limit} (limits.max_cluster_vms)."
+    )]
+    ClusterTooLarge {
+        /// The cluster.
+        cluster: String,
+        /// VMs it has now.
+        current: u64,
+        /// VMs the request adds.
+        adding: u64,
+        /// `limits.max_cluster_vms`.
+        limit: u32,
+    },
+    /// More names are needed than remain free (a limit set above the name space).
+    #[error("{0}")]
+    NamesExhausted(String),
 }
 
 impl ApiError {
@@ -272,7 +302,10 @@ impl ApiError {
             | ApiError::ConflictingSystemUpdate
             | ApiError::StopFalse
             | ApiError::MissingApiVersion(_)
-            | ApiError::BadEnvelope(_) => 400,
+            | ApiError::BadEnvelope(_)
+            | ApiError::OverLimit { .. }
+            | ApiError::ClusterTooLarge { .. }
+            | ApiError::NamesExhausted(_) => 400,
             ApiError::ClusterBeingCreated(_) | ApiError::ClusterBusy { .. } => 409,
             ApiError::OperationQueueFull { .. } => 503,
             ApiError::ServiceDisabled

@@ -8,8 +8,10 @@
 
 mod endpoints;
 mod error;
+mod limits;
 mod model;
 mod permissions;
+mod private_files;
 mod sample;
 mod schema;
 mod secret;
@@ -19,12 +21,16 @@ mod validate;
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigProblem, EndpointError, ListEntry, Location, ValueType};
+pub use limits::{LIMIT_FIELDS, LimitField, Limits};
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
     DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
     ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 pub use permissions::{PermissionClass, PermissionProblem, check_file, check_mode};
+pub use private_files::{
+    PrivateFileError, create_private_dir, open_private_append, write_private_file,
+};
 pub use sample::{render, sample_config, sample_model};
 pub use secret::{REDACTED, Secret};
 pub use timeouts::{MAX_SECONDS, Seconds, TIMEOUT_FIELDS, TimeoutField, Timeouts};
@@ -36,7 +42,7 @@ pub const CONFIG_ENV_VAR: &str = "CSE_CONFIG";
 /// Config path used when neither `-c` nor `CSE_CONFIG` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "config.yaml";
 /// Top-level sections that may be left out (new in CSE-RS).
-pub const OPTIONAL_SECTIONS: &[&str] = &["timeouts"];
+pub const OPTIONAL_SECTIONS: &[&str] = &["timeouts", "limits"];
 /// vCD's default `extensibility.timeout` in the 1.2.x era.
 pub const VCD_DEFAULT_EXTENSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 

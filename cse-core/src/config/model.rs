@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::Limits;
 use super::secret::Secret;
 use super::timeouts::Timeouts;
 
@@ -25,6 +26,9 @@ pub struct Config {
     /// Deadlines for every wait (optional section, new in CSE-RS).
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Bounds on what a request may ask for (optional section, new in CSE-RS).
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// Section `amqp`.

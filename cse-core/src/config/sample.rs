@@ -1,11 +1,12 @@
 //! `cse sample`: the sample configuration with the original 1.2.x values, and the
 //! renderer that writes any [`Config`] the way the original did (block-style YAML,
 //! keys sorted within each section, sections separated by a blank line), followed
-//! by the optional `timeouts` section with one comment per key.
+//! by the optional `timeouts` and `limits` sections with one comment per key.
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use super::limits::{LIMIT_FIELDS, Limits};
 use super::model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
     DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
@@ -73,6 +74,7 @@ pub fn sample_model() -> Config {
             node_root_password: NodeRootPassword::Generated,
         },
         timeouts: Timeouts::default(),
+        limits: Limits::default(),
     }
 }
 
@@ -121,6 +123,7 @@ pub fn render(config: &Config) -> String {
         section("service", &config.service),
         section("broker", &config.broker),
         timeouts_section(&config.timeouts),
+        limits_section(&config.limits),
     ];
     let mut text = sections.join("\n");
     let trimmed = text.trim_end().len();
@@ -147,6 +150,16 @@ fn timeouts_section(timeouts: &Timeouts) -> String {
             field.doc,
             value.to_yaml_number()
         ));
+    }
+    text
+}
+
+fn limits_section(limits: &Limits) -> String {
+    let mut text = String::from(
+        "# Largest values a tenant request may ask for (optional; defaults shown)\nlimits:\n",
+    );
+    for ((key, value), field) in limits.entries().iter().zip(LIMIT_FIELDS) {
+        text.push_str(&format!("  # {}\n  {key}: {value}\n", field.doc));
     }
     text
 }

@@ -3,6 +3,7 @@
 //! type. The validator walks a parsed YAML document against these tables.
 
 use super::endpoints;
+use super::limits::LIMIT_FIELDS;
 use super::timeouts::TIMEOUT_FIELDS;
 
 /// A rule on a string value; returns what the value should be when it fails.
@@ -238,7 +239,22 @@ fn timeouts() -> Vec<Field> {
         .collect()
 }
 
-/// The whole file: the five 1.2.x sections plus the optional `timeouts`.
+fn limits() -> Vec<Field> {
+    LIMIT_FIELDS
+        .iter()
+        .map(|field| {
+            optional(
+                field.key,
+                Kind::Int {
+                    min: field.min,
+                    max: field.max,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The whole file: the five 1.2.x sections plus the optional `timeouts` and `limits`.
 pub(crate) fn root() -> Vec<Field> {
     vec![
         required("amqp", Kind::Section(amqp())),
@@ -254,5 +270,6 @@ pub(crate) fn root() -> Vec<Field> {
         required("service", Kind::Section(service())),
         required("broker", Kind::Section(broker())),
         optional("timeouts", Kind::Section(timeouts())),
+        optional("limits", Kind::Section(limits())),
     ]
 }

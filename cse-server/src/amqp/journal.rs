@@ -25,6 +25,23 @@
 //! The journal is bounded: the most recent `capacity` replies are kept (a
 //! redelivery comes within seconds, while vCD still waits), and the file is
 //! compacted to those when it grows past four times that.
+//!
+//! **Only replies of requests that change something are journaled.** Reads
+//! (`GET`: cluster list, info, `cluster config`, node info, templates,
+//! system) are safe to execute again, and their replies hold what must not
+//! rest on disk: a `cluster config` reply is a kubeconfig with the cluster's
+//! client key. The listener completes them with [`Execution::complete_read`]:
+//! copies waiting for the running request still get its reply (in-process
+//! de-duplication of in-flight requests holds for every method), but the
+//! reply is neither written to the file nor kept after the waiters have it,
+//! and a later redelivery runs the read again. Replies of `POST`/`PUT`/`DELETE`
+//! (a task href, an error) are journaled as before.
+//!
+//! **At rest** the journal is `0600` in a `0700` state directory: both are
+//! created with those modes, an existing directory or file with other modes
+//! is tightened, and one that belongs to another user (the tightening fails)
+//! is refused with an error naming it, so the server does not start with its
+//! replies readable by others. The compacted file is written the same way.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, Write};
@@ -120,7 +137,11 @@ impl ReplyJournal {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(open_err)?;
+        let private_err = |e: cse_core::config::PrivateFileError| JournalError::Open {
+            path: e.path.clone(),
+            source: std::io::Error::new(e.source.kind(), e.to_string()),
+        };
+        cse_core::config::create_private_dir(dir).map_err(private_err)?;
         let mut entries = Vec::new();
         match std::fs::File::open(&path) {
             Ok(f) => {
@@ -139,11 +160,7 @@ impl ReplyJournal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(open_err(e)),
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(open_err)?;
+        let file = cse_core::config::open_private_append(&path).map_err(private_err)?;
         let lines = entries.len();
         let journal = Self::build(capacity, Some(FileSink { path, file }), entries);
         journal.inner.state.lock().lines_in_file = lines;
@@ -270,24 +287,12 @@ impl ReplyJournal {
             }
             (text, state.order.len())
         };
-        let tmp = sink.path.with_extension("jsonl.tmp");
-        let write_err = |source| JournalError::Write {
-            path: tmp.clone(),
-            source,
+        let write_err = |e: cse_core::config::PrivateFileError| JournalError::Write {
+            path: e.path.clone(),
+            source: std::io::Error::new(e.source.kind(), e.to_string()),
         };
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
-            f.write_all(text.as_bytes()).map_err(write_err)?;
-            f.sync_all().map_err(write_err)?;
-        }
-        std::fs::rename(&tmp, &sink.path).map_err(write_err)?;
-        sink.file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&sink.path)
-            .map_err(|source| JournalError::Write {
-                path: sink.path.clone(),
-                source,
-            })?;
+        cse_core::config::write_private_file(&sink.path, text.as_bytes()).map_err(write_err)?;
+        sink.file = cse_core::config::open_private_append(&sink.path).map_err(write_err)?;
         self.inner.state.lock().lines_in_file = count;
         Ok(())
     }
@@ -327,6 +332,24 @@ impl Execution {
         }
         persisted
     }
+}
+
+impl Execution {
+    /// Completes a read (`GET`): wakes the copies waiting for this run with its reply,
+    /// without writing it to the file or keeping it (see the module documentation).
+    pub fn complete_read(mut self, reply: Arc<str>) {
+        self.completed = true;
+        let mut state = self.journal.inner.state.lock();
+        if let Some(tx) = state.in_flight.remove(&self.key) {
+            tx.send_replace(Some(reply));
+        }
+    }
+}
+
+/// Whether the reply to a request with this HTTP method is journaled: only requests that
+/// change something (`POST`, `PUT`, `DELETE`, anything but `GET`/`HEAD`).
+pub fn journals_method(method: &str) -> bool {
+    !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD"))
 }
 
 impl Drop for Execution {
@@ -438,5 +461,65 @@ mod tests {
         assert_eq!(reopened.reply_for("k19").as_deref(), Some("r19"));
         assert_eq!(reopened.reply_for("k18").as_deref(), Some("r18"));
         assert!(reopened.reply_for("k0").is_none());
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_journal_is_0600_in_a_0700_directory_also_after_compaction() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cse-state");
+        let j = ReplyJournal::open(&dir, 2).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(JOURNAL_FILE)), 0o600);
+        for i in 0..20 {
+            execute(&j, &format!("k{i}"))
+                .complete(Arc::from(format!("r{i}")))
+                .await
+                .unwrap();
+        }
+        assert_eq!(mode(&dir.join(JOURNAL_FILE)), 0o600, "after compaction");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_existing_open_state_directory_and_journal_are_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cse-state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let file = dir.join(JOURNAL_FILE);
+        std::fs::write(&file, "{\"key\":\"a\",\"reply\":\"r\"}\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let j = ReplyJournal::open(&dir, 8).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(j.reply_for("a").as_deref(), Some("r"));
+    }
+
+    #[tokio::test]
+    async fn a_completed_read_wakes_its_copies_but_is_not_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let j = ReplyJournal::open(root.path(), 8).unwrap();
+        let run = execute(&j, "get");
+        let Claim::Wait(mut rx) = j.claim("get") else {
+            panic!("expected to wait")
+        };
+        run.complete_read(Arc::from("kubeconfig"));
+        let got = rx.wait_for(Option::is_some).await.unwrap().clone();
+        assert_eq!(got.as_deref(), Some("kubeconfig"));
+        assert!(j.reply_for("get").is_none());
+        assert!(matches!(j.claim("get"), Claim::Execute(_)));
+        let text = std::fs::read_to_string(root.path().join(JOURNAL_FILE)).unwrap();
+        assert!(text.is_empty(), "{text}");
+        assert!(journals_method("POST") && journals_method("PUT") && journals_method("DELETE"));
+        assert!(!journals_method("GET") && !journals_method("get") && !journals_method("HEAD"));
     }
 }

@@ -10,14 +10,14 @@ use cse_bus::{
     Backoff, Bus, BusError, ConsumeOptions, Consumer, Delivery, ExchangeOptions, QueueOptions,
 };
 use cse_core::api::ApiError;
-use cse_core::ext::{ExtReply, ExtRequest};
+use cse_core::ext::{ExtLimits, ExtReply, ExtRequest};
 use futures::FutureExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::handler::Handler;
-use super::journal::{Claim, ReplyJournal};
+use super::journal::{Claim, ReplyJournal, journals_method};
 
 /// How the listeners attach to the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct ListenerConfig {
     /// Reconnect delays.
     pub reconnect_initial: Duration,
     pub reconnect_max: Duration,
+    /// Largest request body decoded (`limits.max_request_body_bytes`); bigger requests
+    /// are answered 400 without being decoded.
+    pub max_body_bytes: usize,
 }
 
 impl ListenerConfig {
@@ -48,6 +51,7 @@ impl ListenerConfig {
             passive_exchange: true,
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(5),
+            max_body_bytes: config.limits.max_body_bytes(),
         }
     }
 
@@ -62,6 +66,7 @@ impl ListenerConfig {
             passive_exchange: false,
             reconnect_initial: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(5),
+            max_body_bytes: cse_core::config::Limits::default().max_body_bytes(),
         }
     }
 }
@@ -302,7 +307,10 @@ async fn process(shared: &Shared, delivery: Delivery) {
 /// Produces and publishes the reply; true when the delivery may be acked.
 async fn answer(shared: &Shared, delivery: &Delivery) -> bool {
     let properties = &delivery.message.properties;
-    let request = match ExtRequest::from_json(&delivery.message.body) {
+    let limits = ExtLimits {
+        max_body_bytes: shared.config.max_body_bytes,
+    };
+    let request = match ExtRequest::from_json_with_limits(&delivery.message.body, &limits) {
         Ok(r) => r,
         Err(e) => {
             // Not a request we can ever handle: answer if possible, never requeue.
@@ -339,8 +347,11 @@ async fn answer(shared: &Shared, delivery: &Delivery) -> bool {
                 // The other run was abandoned: claim again.
             }
             Claim::Execute(execution) => {
+                let journaled = journals_method(&request.method);
                 let reply: Arc<str> = Arc::from(run_handler(shared, request.clone()).await);
-                if let Err(e) = execution.complete(reply.clone()).await {
+                if !journaled {
+                    execution.complete_read(reply.clone());
+                } else if let Err(e) = execution.complete(reply.clone()).await {
                     tracing::error!(error = %e, "could not record the reply; a crash now could run this request twice");
                 }
                 break reply;

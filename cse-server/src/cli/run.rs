@@ -72,16 +72,12 @@ pub async fn check_installation(context: &Context) -> anyhow::Result<()> {
 }
 
 /// Runs the server until it is stopped: RabbitMQ from the config's `amqp`
-/// section, reply journal in `cse-state/` next to the config file, stop on
+/// section, reply journal in `cse-state/` (0700) next to the config file, stop on
 /// SIGINT/SIGTERM or through the API.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)
         .with_context(|| format!("invalid configuration {}", args.config.display()))?;
-    let state_dir = args
-        .config
-        .parent()
-        .map(|dir| dir.join("cse-state"))
-        .filter(|dir| std::fs::create_dir_all(dir).is_ok());
+    let state_dir = state_dir_of(&args.config)?;
     let bus = Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
         &config.amqp,
     )));
@@ -92,6 +88,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         ready: None,
     };
     serve(config, bus, options, wait_for_signal()).await
+}
+
+/// Name of the state directory next to the config file.
+pub const STATE_DIR: &str = "cse-state";
+
+/// The state directory of `cse run`: `cse-state/` next to the config file, created 0700 (an
+/// existing one is tightened to 0700). It holds the reply journal, so a directory that
+/// cannot be made private (another user's) stops the server with a message naming it
+/// instead of leaving replies readable by others.
+pub fn state_dir_of(config_file: &std::path::Path) -> anyhow::Result<Option<PathBuf>> {
+    let dir = config_file
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join(STATE_DIR);
+    cse_core::config::create_private_dir(&dir).context("cannot prepare the state directory")?;
+    Ok(Some(dir))
 }
 
 /// How [`serve`] runs besides its config.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cse_core::api::{
     ApiError, ClusterTaskReply, CreateClusterBody, CreateClusterReply, CreateNodesBody,
-    DeleteNodesBody, TaskMessage, TaskOperation, reply_json,
+    DeleteNodesBody, TaskMessage, TaskOperation, check_cluster_capacity, reply_json,
 };
 use cse_core::ext::{ExtReply, ExtRequest};
 
@@ -139,7 +139,7 @@ pub async fn create_cluster(
     caller: &Caller,
     request: &ExtRequest,
 ) -> Result<ExtReply, ApiError> {
-    let spec = CreateClusterBody::from_json(&request.body)?.validate()?;
+    let spec = CreateClusterBody::from_json(&request.body)?.validate_with(&ctx.config.limits)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
     let operation = TaskOperation::CreateCluster;
     let admitted = Admitted::new(ctx, caller, &spec.name, operation)?;
@@ -229,11 +229,14 @@ pub async fn create_nodes(
     request: &ExtRequest,
     name: &str,
 ) -> Result<ExtReply, ApiError> {
-    let spec = CreateNodesBody::from_json(&request.body)?.validate(name)?;
+    let spec =
+        CreateNodesBody::from_json(&request.body)?.validate_with(name, &ctx.config.limits)?;
     let template = ctx.template(spec.template.as_deref())?.clone();
     let operation = TaskOperation::CreateNodes;
     let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
+    let current_vms = found.cluster.number_of_vms.trim().parse().unwrap_or(0);
+    check_cluster_capacity(name, current_vms, spec.node_count, &ctx.config.limits)?;
     let admin = ctx.admin().await?;
     ensure_idle(&admin, &found).await?;
     let first = TaskMessage::AddingNodesToCluster(spec.node_count);
@@ -268,7 +271,8 @@ pub async fn delete_nodes(
     request: &ExtRequest,
     name: &str,
 ) -> Result<ExtReply, ApiError> {
-    let deletion = DeleteNodesBody::from_json(&request.body)?.validate(name)?;
+    let deletion =
+        DeleteNodesBody::from_json(&request.body)?.validate_with(name, &ctx.config.limits)?;
     let operation = TaskOperation::DeleteNodes;
     let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cse_core::api::ApiError;
 use cse_core::config::TemplateConfig;
-use cse_core::naming::{NodeType, generate_unused_node_name};
+use cse_core::naming::{NodeType, generate_unused_node_names};
 use cse_core::vcd::ovf::RasdItem;
 use cse_core::vcd::params::Source;
 use cse_core::vcd::vapp::StorageProfile;
@@ -196,17 +196,9 @@ pub async fn add_vms(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let source_vm = template_vm(&run.ctx, &run.admin, template).await?;
     let vapp = run.vapp().await?;
-    let mut taken: HashSet<String> = vapp.vms().iter().map(|vm| vm.name.clone()).collect();
-    let mut names = Vec::new();
-    {
-        let mut rng = rand::rng();
-        for _ in 0..count {
-            let name = generate_unused_node_name(node_type, &taken, &mut rng)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            taken.insert(name.clone());
-            names.push(name);
-        }
-    }
+    let taken: HashSet<String> = vapp.vms().iter().map(|vm| vm.name.clone()).collect();
+    let names = generate_unused_node_names(node_type, count as usize, &taken, &mut rand::rng())
+        .map_err(|e| ApiError::NamesExhausted(e.to_string()))?;
     run.journal.new_vms.extend(names.iter().cloned());
     run.save().await?;
 

@@ -114,8 +114,12 @@ impl ProfileStore {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        if !dir.exists() {
-            create_private_dir(dir).map_err(|e| self.write_error(e.to_string()))?;
+        // A directory this command made (or its default `~/.vcd-cse`, also when an older
+        // version made it with the umask's mode) is kept at 0700; a directory the user named
+        // with $VCD_CSE_HOME that already exists is left as it is (the file is 0600).
+        if !dir.exists() || dir.file_name() == Some(std::ffi::OsStr::new(DEFAULT_DIR)) {
+            cse_core::config::create_private_dir(dir)
+                .map_err(|e| self.write_error(e.to_string()))?;
         }
         let temp = dir.join(format!(".{PROFILE_FILE}.{}.tmp", std::process::id()));
         let result =
@@ -169,20 +173,6 @@ impl ProfileStore {
 }
 
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
 fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut file = fs::OpenOptions::new()
@@ -213,4 +203,36 @@ fn file_mode(path: &Path) -> Option<u32> {
 #[cfg(not(unix))]
 fn file_mode(_path: &Path) -> Option<u32> {
     None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn an_open_default_profile_directory_is_tightened_on_save() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join(DEFAULT_DIR);
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let store = ProfileStore::new(dir.join(PROFILE_FILE));
+        let profile = Profile {
+            host: "https://vcd".into(),
+            org: "acme".into(),
+            user: "alice".into(),
+            token: Secret::new("token"),
+            api_version: "31.0".into(),
+            verify: true,
+            disable_warnings: false,
+            vdc: String::new(),
+            vdc_href: String::new(),
+            org_href: String::new(),
+        };
+        store.save(&profile).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(store.path()), 0o600);
+    }
 }

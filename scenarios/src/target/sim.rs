@@ -100,6 +100,8 @@ impl SimTarget {
             }
         };
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        // The generated config (passwords) and the reply journal live here: 0700.
+        cse_core::config::create_private_dir(dir.path()).map_err(|e| e.to_string())?;
         let (ova_path, sha256) = write_ova(dir.path())?;
         let mut config = config_for(&sim.handle.info(), &ova_path, &sha256, spec);
         if let Some(url) = &settings.amqp_url {
@@ -239,11 +241,9 @@ fn load_world(spec: &WorldSpec, base: &Path) -> Result<World, String> {
     }
 }
 
+/// Writes a file holding secrets: 0600 from its creation on.
 fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| format!("protecting {}: {e}", path.display()))
+    cse_core::config::write_private_file(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// Writes a small Photon OVA into `dir`; its path and sha256.

@@ -107,8 +107,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let handle = &full.handle;
     let info = serde_json::to_string_pretty(&handle.info())?;
     if let Some(f) = &args.info_file {
-        std::fs::write(f, &info)
-            .map_err(|e| anyhow::anyhow!("cannot write info file {}: {e}", f.display()))?;
+        vcd_sim::serve::write_info_file(f, &info)?;
     }
     println!("{info}");
     wait_for_signal().await;

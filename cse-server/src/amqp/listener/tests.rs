@@ -102,8 +102,8 @@ impl Vcd {
         Vcd { bus, replies }
     }
 
-    fn request(id: &str, path: &str) -> Message {
-        let envelope = ExtRequestBuilder::new(id, "GET", path)
+    fn request(id: &str, method: &str, path: &str) -> Message {
+        let envelope = ExtRequestBuilder::new(id, method, path)
             .header("Accept", "application/*+json;version=29.0")
             .build()
             .to_json();
@@ -114,8 +114,12 @@ impl Vcd {
     }
 
     async fn send(&self, id: &str, path: &str) {
+        self.send_as(id, "GET", path).await;
+    }
+
+    async fn send_as(&self, id: &str, method: &str, path: &str) {
         self.bus
-            .publish(EXCHANGE, KEY, Self::request(id, path))
+            .publish(EXCHANGE, KEY, Self::request(id, method, path))
             .await
             .unwrap();
     }
@@ -283,7 +287,7 @@ async fn a_redelivered_request_whose_reply_was_sent_is_not_executed_again() {
         ReplyJournal::in_memory(16),
     );
     assert!(pool.wait_connected(Duration::from_secs(5)).await);
-    vcd.send("once", "/api/cse/system").await;
+    vcd.send_as("once", "PUT", "/api/cse/system").await;
     let first = vcd.reply().await;
     // The ack was lost with the connection: the broker redelivers, the pool
     // reconnects and answers the copy from its journal.
@@ -439,7 +443,7 @@ async fn a_restarted_server_answers_a_handled_request_from_its_state_dir() {
         ReplyJournal::open(dir.path(), 16).unwrap(),
     )
     .await;
-    vcd.send("kept", "/api/cse/system").await;
+    vcd.send_as("kept", "POST", "/api/cse").await;
     let original = vcd.reply().await;
     pool.stop(Duration::from_secs(1)).await;
 
@@ -452,7 +456,7 @@ async fn a_restarted_server_answers_a_handled_request_from_its_state_dir() {
         ReplyJournal::open(dir.path(), 16).unwrap(),
     )
     .await;
-    vcd.send("kept", "/api/cse/system").await;
+    vcd.send_as("kept", "POST", "/api/cse").await;
     let again = vcd.reply().await;
     assert_eq!(original, again);
     assert_eq!(first.runs("kept"), 1);
@@ -490,4 +494,59 @@ async fn a_single_listener_reconnects_at_once_while_a_request_still_runs() {
         "the redelivered copy waited for the first run"
     );
     pool.stop(Duration::from_secs(30)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_are_executed_again_and_never_written_to_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("cse-state");
+    let broker = MemoryBroker::new();
+    let mut vcd = Vcd::new(&broker).await;
+    let handler = Recorder::slow(Duration::ZERO);
+    let pool = start(
+        &broker,
+        handler.clone(),
+        config(1, 4),
+        ReplyJournal::open(&state, 16).unwrap(),
+    )
+    .await;
+    vcd.send("config", "/api/cse/c1/config").await;
+    let first = vcd.reply().await;
+    vcd.send("config", "/api/cse/c1/config").await;
+    let again = vcd.reply().await;
+    assert_eq!(first, again);
+    assert_eq!(handler.runs("config"), 2, "a read is simply executed again");
+    vcd.send_as("create", "POST", "/api/cse").await;
+    let _ = vcd.reply().await;
+    pool.stop(Duration::from_secs(1)).await;
+    let text = std::fs::read_to_string(state.join(super::super::journal::JOURNAL_FILE)).unwrap();
+    assert!(!text.contains("/api/cse/c1/config"), "{text}");
+    assert!(!text.contains("\"config\""), "{text}");
+    assert_eq!(text.lines().count(), 1, "only the POST: {text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_over_the_configured_limit_is_refused_before_decoding() {
+    let broker = MemoryBroker::new();
+    let mut vcd = Vcd::new(&broker).await;
+    let handler = Recorder::slow(Duration::ZERO);
+    let mut cfg = config(1, 4);
+    cfg.max_body_bytes = 1024;
+    let pool = start(&broker, handler.clone(), cfg, ReplyJournal::in_memory(16)).await;
+    let envelope = ExtRequestBuilder::new("big", "POST", "/api/cse")
+        .header("Accept", "application/*+json;version=29.0")
+        .body(vec![b' '; 1025])
+        .build()
+        .to_json();
+    let message = Message::new(envelope)
+        .with_correlation_id("corr-big")
+        .with_reply_to(REPLY_QUEUE)
+        .with_header(cse_bus::REPLY_TO_EXCHANGE_HEADER, REPLY_EXCHANGE);
+    vcd.bus.publish(EXCHANGE, KEY, message).await.unwrap();
+    let (corr, reply) = vcd.reply().await;
+    assert_eq!(corr, "corr-big");
+    assert_eq!(reply.status_code, 400);
+    assert!(reply.body_text().contains("1024"), "{}", reply.body_text());
+    assert_eq!(handler.total(), 0, "never handled");
+    pool.stop(Duration::from_secs(1)).await;
 }
