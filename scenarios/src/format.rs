@@ -260,6 +260,25 @@ pub struct Outcome {
     /// The step (request plus task) takes at most this long.
     #[serde(default, deserialize_with = "optional_duration")]
     pub within: Option<Duration>,
+    /// Of the step's requests (sent at once), exactly this many are accepted
+    /// and their tasks end as `task` says; the others are refused as
+    /// `status` / `error_contains` say.
+    pub accepted: Option<u32>,
+}
+
+impl Outcome {
+    /// Checks `accepted` against the number of requests the step sends.
+    fn check_accepted(&self, step: usize, requests: u32) -> Result<(), String> {
+        match self.accepted {
+            Some(accepted) if accepted > requests => Err(format!(
+                "step {step}: `accepted: {accepted}` of only {requests} request(s)"
+            )),
+            Some(_) if self.status.is_some_and(|s| (200..300).contains(&s)) => Err(format!(
+                "step {step}: with `accepted`, `status` is the status of the refused requests (not 2xx)"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// How a vCD task ended.
@@ -692,12 +711,13 @@ impl Scenario {
                     if s.count == 0 {
                         return Err(format!("step {n}: count must be at least 1"));
                     }
-                    if s.count > 1 && !s.name.contains("{i}") {
+                    if s.count > 1 && !s.name.contains("{i}") && s.expect.accepted.is_none() {
                         return Err(format!(
-                            "step {n}: creating {} clusters needs `{{i}}` in the name",
+                            "step {n}: creating {} clusters needs `{{i}}` in the name (or `expect: {{accepted: N}}` for concurrent creates of one name)",
                             s.count
                         ));
                     }
+                    s.expect.check_accepted(n, s.count)?;
                     s.id.clone()
                 }
                 Action::AddNodes(s) => {
@@ -721,12 +741,13 @@ impl Scenario {
                 }
                 Action::DeleteCluster(s) => {
                     known_tenant(&s.tenant, n)?;
-                    if s.count > 1 && !s.cluster.contains("{i}") {
+                    if s.count > 1 && !s.cluster.contains("{i}") && s.expect.accepted.is_none() {
                         return Err(format!(
-                            "step {n}: deleting {} clusters needs `{{i}}` in the name",
+                            "step {n}: deleting {} clusters needs `{{i}}` in the name (or `expect: {{accepted: N}}` for concurrent deletes of one cluster)",
                             s.count
                         ));
                     }
+                    s.expect.check_accepted(n, s.count)?;
                     s.id.clone()
                 }
                 Action::ClusterConfig(s) => {

@@ -335,13 +335,18 @@ impl<'a> Runner<'a> {
         let mut refusals = Vec::new();
         for ((subject, ..), reply) in requests.iter().zip(replies) {
             let reply = reply.map_err(|e| format!("{subject}: {e}"))?;
-            let expected_refusal = expect.status.is_some_and(|s| !(200..300).contains(&s));
-            if expected_refusal || !reply.accepted() {
+            if expect.accepted.is_some() {
+                if !reply.accepted() {
+                    check_split_refusal(&reply, expect).map_err(|e| format!("{subject}: {e}"))?;
+                    refusals.push(format!("{subject}: {}", refusal_text(&reply)));
+                    continue;
+                }
+            } else if expect.status.is_some_and(|s| !(200..300).contains(&s)) || !reply.accepted() {
                 check_refusal(&reply, expect).map_err(|e| format!("{subject}: {e}"))?;
                 refusals.push(format!("{subject}: {}", refusal_text(&reply)));
                 continue;
             }
-            if let Some(status) = expect.status
+            if let Some(status) = expect.status.filter(|_| expect.accepted.is_none())
                 && status != reply.status
             {
                 return Err(format!(
@@ -364,11 +369,24 @@ impl<'a> Runner<'a> {
         if let Some(id) = id {
             self.tasks.insert(id.clone(), new_tasks.clone());
         }
-        if !refusals.is_empty() {
+        if let Some(accepted) = expect.accepted {
+            if new_tasks.len() != accepted as usize {
+                return Err(format!(
+                    "{} request(s) accepted, expected {accepted}; refused: {}",
+                    new_tasks.len(),
+                    refusals.join("; ")
+                ));
+            }
+        } else if !refusals.is_empty() {
             return Ok(refusals.join("; "));
         }
+        let refused = if refusals.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} refused: {})", refusals.len(), refusals[0])
+        };
         if !wait {
-            return Ok(format!("{} task(s) started", new_tasks.len()));
+            return Ok(format!("{} task(s) started{refused}", new_tasks.len()));
         }
         let within = expect.within.unwrap_or(self.scenario.defaults.task_timeout);
         self.follow(&new_tasks, within).await?;
@@ -382,7 +400,7 @@ impl<'a> Runner<'a> {
         for index in new_tasks {
             lines.push(check_task(&self.tracked[index], &check)?);
         }
-        Ok(lines.join("; "))
+        Ok(format!("{}{refused}", lines.join("; ")))
     }
 
     /// Follows tracked tasks to their end, all at once.
@@ -762,6 +780,29 @@ fn check_refusal(reply: &Reply, expect: &Outcome) -> Result<(), String> {
             ));
         }
         _ => {}
+    }
+    if let Some(text) = &expect.error_contains
+        && !reply.message().contains(text.as_str())
+    {
+        return Err(format!(
+            "message `{}` does not contain `{text}`",
+            reply.message()
+        ));
+    }
+    Ok(())
+}
+
+/// A refused request of a step with `expect.accepted`: `status` and
+/// `error_contains`, when given, describe the refusals.
+fn check_split_refusal(reply: &Reply, expect: &Outcome) -> Result<(), String> {
+    if let Some(status) = expect.status
+        && status != reply.status
+    {
+        return Err(format!(
+            "refused with HTTP {} ({}), expected {status}",
+            reply.status,
+            reply.message()
+        ));
     }
     if let Some(text) = &expect.error_contains
         && !reply.message().contains(text.as_str())

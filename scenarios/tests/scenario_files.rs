@@ -93,3 +93,26 @@ fn every_shipped_file_parses_and_is_tested() {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contention_yaml() {
+    let report = replay("contention.yaml").await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    // The losers of the races were refused, and said why.
+    let details: Vec<&str> = steps
+        .iter()
+        .map(|s| s["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("5 refused: twin: HTTP 409 Cluster 'twin' already exists")),
+        "{details:#?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("3 refused: twin: HTTP 409")),
+        "{details:#?}"
+    );
+}
