@@ -387,9 +387,16 @@ async fn connection_failures_are_retried_then_reported() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-/// A route added to the simulator that answers 503 with an `Error` document
-/// for its first `failures` requests, then a finished `Task`.
-fn flaky_route(failures: usize, hits: Arc<AtomicUsize>) -> axum::Router {
+/// A route added to the simulator at `path` that answers `status` with an
+/// `Error` document of `minor_code` for its first `failures` requests, then
+/// `done` with a finished `Task`.
+fn scripted_route(
+    path: &str,
+    failures: usize,
+    (status, minor_code): (u16, &'static str),
+    done: u16,
+    hits: Arc<AtomicUsize>,
+) -> axum::Router {
     use axum::http::StatusCode;
     let handler = move || {
         let hits = hits.clone();
@@ -397,18 +404,25 @@ fn flaky_route(failures: usize, hits: Arc<AtomicUsize>) -> axum::Router {
             let n = hits.fetch_add(1, Ordering::SeqCst);
             if n < failures {
                 (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="503" minorErrorCode="SERVICE_UNAVAILABLE" message="try later"/>"#.to_owned(),
+                    StatusCode::from_u16(status).unwrap(),
+                    format!(
+                        r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="{status}" minorErrorCode="{minor_code}" message="try later"/>"#
+                    ),
                 )
             } else {
                 (
-                    StatusCode::OK,
+                    StatusCode::from_u16(done).unwrap(),
                     r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="h" status="success"/>"#.to_owned(),
                 )
             }
         }
     };
-    axum::Router::new().route("/flaky", axum::routing::any(handler))
+    axum::Router::new().route(path, axum::routing::any(handler))
+}
+
+/// Answers 503 for its first `failures` requests, then a finished `Task`.
+fn flaky_route(failures: usize, hits: Arc<AtomicUsize>) -> axum::Router {
+    scripted_route("/flaky", failures, (503, "SERVICE_UNAVAILABLE"), 200, hits)
 }
 
 #[tokio::test]
@@ -467,28 +481,9 @@ async fn transient_statuses_are_retried_for_idempotent_requests_only() {
     sim.shutdown().await;
 }
 
-/// A route that answers `400 BUSY_ENTITY` for its first `busy` requests, then a
-/// finished `Task`.
+/// Answers `400 BUSY_ENTITY` for its first `busy` requests, then 202 `Task`.
 fn busy_route(busy: usize, hits: Arc<AtomicUsize>) -> axum::Router {
-    use axum::http::StatusCode;
-    let handler = move || {
-        let hits = hits.clone();
-        async move {
-            let n = hits.fetch_add(1, Ordering::SeqCst);
-            if n < busy {
-                (
-                    StatusCode::BAD_REQUEST,
-                    r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="400" minorErrorCode="BUSY_ENTITY" message="The requested operation could not be executed since vApp &quot;c1&quot; is busy."/>"#.to_owned(),
-                )
-            } else {
-                (
-                    StatusCode::ACCEPTED,
-                    r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="h" status="success"/>"#.to_owned(),
-                )
-            }
-        }
-    };
-    axum::Router::new().route("/busy", axum::routing::any(handler))
+    scripted_route("/busy", busy, (400, "BUSY_ENTITY"), 202, hits)
 }
 
 #[tokio::test]

@@ -781,15 +781,7 @@ fn check_refusal(reply: &Reply, expect: &Outcome) -> Result<(), String> {
         }
         _ => {}
     }
-    if let Some(text) = &expect.error_contains
-        && !reply.message().contains(text.as_str())
-    {
-        return Err(format!(
-            "message `{}` does not contain `{text}`",
-            reply.message()
-        ));
-    }
-    Ok(())
+    check_message(reply, expect)
 }
 
 /// A refused request of a step with `expect.accepted`: `status` and
@@ -804,15 +796,18 @@ fn check_split_refusal(reply: &Reply, expect: &Outcome) -> Result<(), String> {
             reply.message()
         ));
     }
-    if let Some(text) = &expect.error_contains
-        && !reply.message().contains(text.as_str())
-    {
-        return Err(format!(
+    check_message(reply, expect)
+}
+
+/// The refusal's message contains `expect.error_contains` (when given).
+fn check_message(reply: &Reply, expect: &Outcome) -> Result<(), String> {
+    match &expect.error_contains {
+        Some(text) if !reply.message().contains(text.as_str()) => Err(format!(
             "message `{}` does not contain `{text}`",
             reply.message()
-        ));
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn refusal_text(reply: &Reply) -> String {
