@@ -81,6 +81,7 @@ fn every_shipped_file_parses_and_is_tested() {
     assert_eq!(
         names,
         [
+            "contention.yaml",
             "faults.yaml",
             "install.yaml",
             "lifecycle.yaml",
