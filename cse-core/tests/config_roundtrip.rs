@@ -133,6 +133,7 @@ fn vcd() -> BoxedStrategy<VcdConfig> {
                 api_version: format!("{major}.{minor}"),
                 host,
                 log,
+                max_concurrent_requests: 32,
                 password: Secret::new(password),
                 port,
                 username,
@@ -300,7 +301,12 @@ proptest! {
         let section = sections[section_index];
         let mut doc = serde_yaml::to_value(&config).unwrap();
         let map = doc.get_mut(section).unwrap().as_mapping_mut().unwrap();
-        let optional = ["enforce_authorization", "max_operations", "prefetch"];
+        let optional = [
+            "enforce_authorization",
+            "max_concurrent_requests",
+            "max_operations",
+            "prefetch",
+        ];
         let keys: Vec<String> = map
             .keys()
             .filter_map(|k| k.as_str().map(str::to_owned))

@@ -19,6 +19,7 @@ mod validate;
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigProblem, EndpointError, ListEntry, Location, ValueType};
+pub use model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS, DEFAULT_PREFETCH,
     IpAllocationMode, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
