@@ -153,6 +153,7 @@ fn vcd() -> BoxedStrategy<VcdConfig> {
                 api_version: format!("{major}.{minor}"),
                 host,
                 log,
+                max_concurrent_requests: 32,
                 password: Secret::new(password),
                 port,
                 username,
@@ -353,6 +354,7 @@ proptest! {
         let map = doc.get_mut(section).unwrap().as_mapping_mut().unwrap();
         let optional = [
             "enforce_authorization",
+            "max_concurrent_requests",
             "max_operations",
             "prefetch",
             "max_queued_operations",

@@ -393,10 +393,15 @@ fn new_optional_keys_default_and_can_be_set() {
         service.remove("enforce_authorization");
         service.remove("max_operations");
         service.remove("prefetch");
+        section(doc, "vcd").remove("max_concurrent_requests");
         doc.remove("timeouts");
     })
     .unwrap();
     assert!(!config.service.enforce_authorization);
+    assert_eq!(
+        config.vcd.max_concurrent_requests,
+        cse_core::config::DEFAULT_MAX_CONCURRENT_REQUESTS
+    );
     assert_eq!(config.service.prefetch, cse_core::config::DEFAULT_PREFETCH);
     assert_eq!(config.timeouts, cse_core::config::Timeouts::default());
 

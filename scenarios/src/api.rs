@@ -17,6 +17,8 @@ use crate::format::Tenant;
 /// The API version the runner speaks (CSE 1.2.x's).
 pub const API_VERSION: &str = "29.0";
 const AUTH_HEADER: &str = "x-vcloud-authorization";
+/// Idle connections to vCD the runner keeps for later steps.
+const MAX_IDLE_CONNECTIONS: usize = 16;
 
 /// Why a request could not be made or understood.
 #[derive(Debug, thiserror::Error)]
@@ -96,9 +98,13 @@ impl VcdApi {
             .trim_end_matches('/')
             .trim_end_matches("/api")
             .to_owned();
+        // One client for every tenant: its kept-alive connections are
+        // reused across steps, and idle ones beyond a few are closed.
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(!verify_tls)
             .timeout(Duration::from_secs(120))
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+            .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ApiError::Transport {
                 url: base.clone(),

@@ -138,6 +138,7 @@ mod tests {
             api_version: "29.0".into(),
             host: host.into(),
             log: true,
+            max_concurrent_requests: 32,
             password: Secret::new("pw"),
             port,
             username: "administrator".into(),

@@ -22,6 +22,7 @@ use std::path::Path;
 
 pub use error::{ConfigError, ConfigProblem, EndpointError, ListEntry, Location, ValueType};
 pub use limits::{LIMIT_FIELDS, LimitField, Limits};
+pub use model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
     DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,

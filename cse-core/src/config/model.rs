@@ -67,6 +67,10 @@ pub struct VcdConfig {
     pub host: String,
     /// Wire logging of the sysadmin client (kept for compatibility).
     pub log: bool,
+    /// Most HTTP requests this server process has open to vCD at once; more
+    /// wait for a free slot (new; default 32). Also bounds the connections kept.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: u32,
     /// System administrator password.
     pub password: Secret,
     /// vCD port; used when `host` names no port and it differs from the scheme's default.
@@ -89,6 +93,13 @@ pub struct VcenterConfig {
     pub username: String,
     /// Verify the vCenter's TLS certificate.
     pub verify: bool,
+}
+
+/// Default of `vcd.max_concurrent_requests`.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 32;
+
+fn default_max_concurrent_requests() -> u32 {
+    DEFAULT_MAX_CONCURRENT_REQUESTS
 }
 
 /// Section `service`.

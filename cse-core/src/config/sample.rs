@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use super::limits::{LIMIT_FIELDS, Limits};
+use super::model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 use super::model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
     DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
@@ -39,6 +40,7 @@ pub fn sample_model() -> Config {
             api_version: "29.0".into(),
             host: "vcd.vmware.com".into(),
             log: true,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             password: Secret::new("my_secret_password"),
             port: 443,
             username: "administrator".into(),

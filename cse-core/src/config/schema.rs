@@ -143,6 +143,13 @@ fn vcd() -> Vec<Field> {
         required("api_version", Kind::Str(Some(rule_api_version))),
         required("host", Kind::Str(Some(rule_vcd_host))),
         required("log", Kind::Bool),
+        optional(
+            "max_concurrent_requests",
+            Kind::Int {
+                min: 1,
+                max: 10_000,
+            },
+        ),
         required("password", any_str()),
         required("port", port()),
         required("username", non_empty()),

@@ -3,6 +3,13 @@
 //! logging in (the system administrator) or by re-hydrating a tenant's forwarded
 //! `x-vcloud-authorization` token at the version of the tenant's `Accept` header.
 //!
+//! Every session of a connector shares its HTTP pool and its request slots: at
+//! most `vcd.max_concurrent_requests` requests are open to vCD at once (a
+//! request holds its slot until its body is read); the others wait for a slot
+//! before they are sent, so their time-outs start only once they are. The
+//! pool keeps at most that many idle connections, so the connections open to
+//! vCD stay bounded however many operations and tenants are active.
+//!
 //! Every request sends `Accept: application/*+xml;version=<v>` and the session
 //! token; idempotent requests are retried with backoff; a 401 on a session that
 //! was opened with credentials logs in again once and repeats the request.
@@ -14,11 +21,12 @@ use cse_core::config::{Config, Secret};
 use cse_core::vcd::VcdDocument;
 use parking_lot::RwLock;
 use reqwest::{Method, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
 use super::error::{VcdError, VcdErrorDocument};
-use super::http::{HttpTimeouts, TlsOptions, build_http_client};
+use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_pooled_http_client};
 use super::query::{Query, QueryPage, QueryRecord};
 use super::retry::{RetryPolicy, TransportFailure, status_is_retryable, transport_is_retryable};
 use super::session::{AUTH_HEADER, Credentials, REQUEST_ID_HEADER, SYSTEM_ORG, SessionInfo};
@@ -41,6 +49,9 @@ pub struct VcdSettings {
     pub tls: TlsOptions,
     /// Connect / request time-outs.
     pub http: HttpTimeouts,
+    /// Most requests open to vCD at once over every session of the connector
+    /// (`vcd.max_concurrent_requests`); also the idle connections kept.
+    pub max_concurrent_requests: usize,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
     /// Retries of any request vCD refused as `BUSY_ENTITY`.
@@ -70,6 +81,8 @@ impl VcdSettings {
         let mut settings = Self::new(&api_url, version)?;
         settings.tls = TlsOptions::verify(config.vcd.verify);
         settings.http = HttpTimeouts::from_config(&config.timeouts);
+        settings.max_concurrent_requests =
+            usize::try_from(config.vcd.max_concurrent_requests.max(1)).unwrap_or(usize::MAX);
         settings.task_poll_interval = config.timeouts.vcd_task_poll_interval.duration();
         settings.task_timeout = config.timeouts.vcd_task.duration();
         Ok(settings)
@@ -97,6 +110,10 @@ impl VcdSettings {
             default_version,
             tls: TlsOptions::verify(true),
             http: HttpTimeouts::default(),
+            max_concurrent_requests: usize::try_from(
+                cse_core::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            )
+            .unwrap_or(usize::MAX),
             retry: RetryPolicy::default(),
             busy_retry: RetryPolicy::busy_default(),
             task_poll_interval: timeouts.vcd_task_poll_interval.duration(),
@@ -110,19 +127,32 @@ impl VcdSettings {
     }
 }
 
-/// A vCD endpoint: its settings and one pooled HTTP client. Cheap to clone.
+/// A vCD endpoint: its settings, one pooled HTTP client and the request slots
+/// its sessions share. Cheap to clone (clones share pool and slots).
 #[derive(Clone, Debug)]
 pub struct VcdConnector {
-    http: reqwest::Client,
+    transport: Transport,
     settings: Arc<VcdSettings>,
+}
+
+/// The HTTP client and the slots bounding the requests open through it.
+#[derive(Clone, Debug)]
+struct Transport {
+    http: reqwest::Client,
+    slots: Arc<Semaphore>,
 }
 
 impl VcdConnector {
     /// Builds the HTTP client for these settings.
     pub fn new(settings: VcdSettings) -> Result<Self, VcdError> {
-        let http = build_http_client(&settings.tls, settings.http).map_err(VcdError::HttpClient)?;
+        let max = settings.max_concurrent_requests.max(1);
+        let http = build_pooled_http_client(&settings.tls, settings.http, PoolLimits::keeping(max))
+            .map_err(VcdError::HttpClient)?;
         Ok(Self {
-            http,
+            transport: Transport {
+                http,
+                slots: Arc::new(Semaphore::new(max)),
+            },
             settings: Arc::new(settings),
         })
     }
@@ -132,11 +162,21 @@ impl VcdConnector {
         &self.settings
     }
 
+    /// Requests open to vCD right now (sent, body not yet read), over every
+    /// session of this connector.
+    pub fn requests_in_flight(&self) -> usize {
+        self.settings
+            .max_concurrent_requests
+            .max(1)
+            .saturating_sub(self.transport.slots.available_permits())
+    }
+
     /// `POST /api/sessions` with user, org and password at the default version. The
     /// session logs in again by itself when vCD later answers 401.
     pub async fn login(&self, credentials: Credentials) -> Result<Client, VcdError> {
         let version = self.settings.default_version.clone();
-        let (token, session) = login(&self.http, &self.settings, &version, &credentials).await?;
+        let (token, session) =
+            login(&self.transport, &self.settings, &version, &credentials).await?;
         Ok(self.client(version, token, session, Some(credentials)))
     }
 
@@ -155,8 +195,8 @@ impl VcdConnector {
     /// session cannot be renewed: a later 401 is returned as [`VcdError::Unauthorized`].
     pub async fn rehydrate(&self, token: Secret, version: ApiVersion) -> Result<Client, VcdError> {
         let url = self.settings.api_url("session");
-        let response = send_retrying(
-            &self.http,
+        let (response, slot) = send_retrying(
+            &self.transport,
             self.settings.retry,
             &Method::GET,
             &url,
@@ -166,7 +206,9 @@ impl VcdConnector {
             None,
         )
         .await?;
-        let answer = read_answer(Method::GET, &url, response).await?;
+        let answer = read_answer(Method::GET, &url, response).await;
+        drop(slot);
+        let answer = answer?;
         let session = SessionInfo::parse(&url, &answer.body)?;
         Ok(self.client(version, token, session, None))
     }
@@ -180,7 +222,7 @@ impl VcdConnector {
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
-                http: self.http.clone(),
+                transport: self.transport.clone(),
                 settings: self.settings.clone(),
                 version,
                 auth: RwLock::new(Auth {
@@ -203,7 +245,7 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     settings: Arc<VcdSettings>,
     version: ApiVersion,
     auth: RwLock<Auth>,
@@ -453,8 +495,8 @@ impl Client {
                 let auth = self.inner.auth.read();
                 (auth.token.clone(), auth.generation)
             };
-            let response = send_retrying(
-                &self.inner.http,
+            let (response, slot) = send_retrying(
+                &self.inner.transport,
                 self.inner.settings.retry,
                 &method,
                 href,
@@ -469,10 +511,15 @@ impl Client {
                 && self.inner.credentials.is_some()
             {
                 renewed = true;
+                drain(response).await;
+                // The login needs a slot of its own.
+                drop(slot);
                 self.renew(generation).await?;
                 continue;
             }
-            return read_answer(method, href, response).await;
+            let answer = read_answer(method, href, response).await;
+            drop(slot);
+            return answer;
         }
     }
 
@@ -487,7 +534,7 @@ impl Client {
         }
         tracing::info!(user = %credentials.user, org = %credentials.org, "vCD session expired; logging in again");
         let (token, session) = login(
-            &self.inner.http,
+            &self.inner.transport,
             &self.inner.settings,
             &self.inner.version,
             credentials,
@@ -509,15 +556,15 @@ fn to_xml<T: VcdDocument>(href: &str, doc: &T) -> Result<String, VcdError> {
 }
 
 async fn login(
-    http: &reqwest::Client,
+    transport: &Transport,
     settings: &VcdSettings,
     version: &ApiVersion,
     credentials: &Credentials,
 ) -> Result<(Secret, SessionInfo), VcdError> {
     let url = settings.api_url("sessions");
     let basic = credentials.basic_authorization();
-    let response = send_retrying(
-        http,
+    let (response, _slot) = send_retrying(
+        transport,
         settings.retry,
         &Method::POST,
         &url,
@@ -552,10 +599,12 @@ async fn login(
 }
 
 /// Sends a request, retrying transport failures and transient statuses as the
-/// policy allows for its method. Returns the last response, whatever its status.
+/// policy allows for its method. Returns the last response, whatever its status,
+/// with the request slot it holds: drop the slot once the body is read. No slot
+/// is held while waiting between attempts.
 #[allow(clippy::too_many_arguments)]
 async fn send_retrying(
-    http: &reqwest::Client,
+    transport: &Transport,
     retry: RetryPolicy,
     method: &Method,
     url: &str,
@@ -563,19 +612,33 @@ async fn send_retrying(
     token: Option<&Secret>,
     authorization: Option<&Secret>,
     body: Option<(&str, &str)>,
-) -> Result<reqwest::Response, VcdError> {
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), VcdError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match send_once(http, method, url, version, token, authorization, body).await {
+        // The slots are never closed, so this always yields one.
+        let slot = transport.slots.clone().acquire_owned().await.ok();
+        match send_once(
+            &transport.http,
+            method,
+            url,
+            version,
+            token,
+            authorization,
+            body,
+        )
+        .await
+        {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if status_is_retryable(method, status) && retry.allows_another(attempt) {
                     tracing::debug!(%method, url, attempt, status, "vCD answered a transient error; retrying");
+                    drain(response).await;
+                    drop(slot);
                     tokio::time::sleep(retry.backoff(attempt)).await;
                     continue;
                 }
-                return Ok(response);
+                return Ok((response, slot));
             }
             Err(VcdError::Transport {
                 source,
@@ -583,6 +646,7 @@ async fn send_retrying(
                 url: u,
             }) => {
                 let failure = TransportFailure::of(&source);
+                drop(slot);
                 if transport_is_retryable(method, failure) && retry.allows_another(attempt) {
                     tracing::debug!(%method, url, attempt, "vCD request failed; retrying: {source}");
                     tokio::time::sleep(retry.backoff(attempt)).await;
@@ -597,6 +661,11 @@ async fn send_retrying(
             Err(error) => return Err(error),
         }
     }
+}
+
+/// Reads and drops a body nobody needs, so its connection goes back to the pool.
+async fn drain(response: reqwest::Response) {
+    let _ = response.bytes().await;
 }
 
 async fn send_once(

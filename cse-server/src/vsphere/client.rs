@@ -2,6 +2,9 @@
 //! server needs: service content, login with the `vmware_soap_session` cookie
 //! (logged in again once when vCenter answers `NotAuthenticated`), VM property
 //! reads, and the guest process and file operations with their HTTP transfers.
+//! SOAP calls and transfers share one client whose pool of kept-alive
+//! connections is bounded ([`VcenterSettings::pool`]); every answer is read to
+//! its end so its connection is reused rather than dropped.
 
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use super::endpoint::VcenterEndpoint;
 use super::error::VsphereError;
 use super::requests;
 use super::soap::{self, FaultKind, MoRef, SoapOutcome};
-use crate::vcd::http::{HttpTimeouts, TlsOptions, build_http_client};
+use crate::vcd::http::{HttpTimeouts, PoolLimits, TlsOptions, build_pooled_http_client};
 use crate::vcd::retry::{RetryPolicy, TransportFailure};
 use crate::vcd::xml::Element;
 
@@ -149,6 +152,8 @@ pub struct FileTransferInfo {
 pub struct VcenterSettings {
     /// Time-outs of one HTTP exchange.
     pub http: HttpTimeouts,
+    /// Kept-alive connections per vCenter (SOAP calls and file transfers).
+    pub pool: PoolLimits,
     /// Retries of idempotent calls after transport failures.
     pub retry: RetryPolicy,
     /// Roots to trust instead of the platform's when verifying (tests, private CAs).
@@ -190,9 +195,11 @@ impl VcenterSession {
             TlsOptions::verify(account.verify)
         };
         let http =
-            build_http_client(&tls, settings.http).map_err(|source| VsphereError::HttpClient {
-                vcenter: account.name.clone(),
-                source,
+            build_pooled_http_client(&tls, settings.http, settings.pool).map_err(|source| {
+                VsphereError::HttpClient {
+                    vcenter: account.name.clone(),
+                    source,
+                }
             })?;
         Ok(Self {
             name: account.name.clone(),
@@ -394,6 +401,7 @@ impl VcenterSession {
     ) -> Result<Element, VsphereError> {
         let status = response.status();
         if status != StatusCode::OK && status != StatusCode::INTERNAL_SERVER_ERROR {
+            drain(response).await;
             return Err(VsphereError::Http {
                 operation: method.to_owned(),
                 vcenter: self.name.clone(),
@@ -567,12 +575,15 @@ impl VcenterSession {
             .send()
             .await
             .map_err(|source| self.transfer_error("upload", source))?;
-        if response.status() != StatusCode::OK {
+        let status = response.status();
+        // Read the (empty) answer to the end so the connection can be reused.
+        drain(response).await;
+        if status != StatusCode::OK {
             return Err(VsphereError::Transfer {
                 direction: "upload",
                 path: guest_path.to_owned(),
                 vm: vm.to_owned(),
-                status: response.status().as_u16(),
+                status: status.as_u16(),
             });
         }
         Ok(())
@@ -620,11 +631,13 @@ impl VcenterSession {
             .await
             .map_err(|source| self.transfer_error("download", source))?;
         if response.status() != StatusCode::OK {
+            let status = response.status().as_u16();
+            drain(response).await;
             return Err(VsphereError::Transfer {
                 direction: "download",
                 path: guest_path.to_owned(),
                 vm: vm.to_owned(),
-                status: response.status().as_u16(),
+                status,
             });
         }
         response
@@ -671,6 +684,11 @@ impl VcenterSession {
         .await
         .map(drop)
     }
+}
+
+/// Reads and drops an answer's body, so its connection goes back to the pool.
+async fn drain(response: reqwest::Response) {
+    let _ = response.bytes().await;
 }
 
 /// The `vmware_soap_session=…` pair of a `Set-Cookie` value, as it must be sent back.

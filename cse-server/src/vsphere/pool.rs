@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use super::client::{VcenterSession, VcenterSettings};
 use super::endpoint::VcenterEndpoint;
 use super::error::VsphereError;
-use crate::vcd::http::HttpTimeouts;
+use crate::vcd::http::{HttpTimeouts, PoolLimits};
 
 /// Sessions by vCenter name.
 #[derive(Debug)]
@@ -39,6 +39,10 @@ impl VcenterPool {
     pub fn from_config(config: &Config) -> Self {
         let settings = VcenterSettings {
             http: HttpTimeouts::from_config(&config.timeouts),
+            // Guest operations make one call at a time per operation, so the
+            // operations running at once bound the connections in use; of
+            // those, only the default few are kept once idle.
+            pool: PoolLimits::default(),
             ..VcenterSettings::default()
         };
         Self::new(config.vcs.clone(), settings)

@@ -7,11 +7,13 @@
 //! `vapps` (compose, instantiate, recompose, power, hardware, delete),
 //! `catalogs` (catalogs, OVF upload, capture), `metadata`, `admin`
 //! (extension services, rights, AMQP, vCenters), `records` (query records),
-//! `guests` (a recording [`GuestLifecycle`] for tests).
+//! `guests` (a recording [`GuestLifecycle`] for tests), `index` (per-entity
+//! running tasks, per-org vApps, work counters).
 
 pub mod admin;
 pub mod catalogs;
 pub mod guests;
+pub mod index;
 pub mod metadata;
 pub mod model;
 pub mod records;
@@ -186,6 +188,10 @@ pub struct Inner {
     pub amqp: AmqpSettings,
     pub vcenters: BTreeMap<Id, VimServer>,
     pub sessions: HashMap<String, Session>,
+    /// Running tasks per entity, vApps per org.
+    pub(crate) index: index::Indexes,
+    /// What requests have examined (see [`Sim::work`]).
+    pub(crate) work: index::WorkCounters,
     next_moref: u64,
     next_mac: u64,
 }
@@ -430,6 +436,8 @@ impl Sim {
             },
             vcenters: BTreeMap::new(),
             sessions: HashMap::new(),
+            index: index::Indexes::default(),
+            work: index::WorkCounters::default(),
             next_moref: 1000,
             next_mac: 0x010000,
         };
@@ -724,6 +732,12 @@ impl Sim {
             .values()
             .map(|v| v.name.clone())
             .collect()
+    }
+
+    /// How many entities and tasks requests have examined since the start:
+    /// compare two readings to see the work of the requests in between.
+    pub fn work(&self) -> index::Work {
+        self.inner.read().work.read()
     }
 
     /// Every task in creation order: (operation name, status).

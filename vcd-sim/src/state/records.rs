@@ -345,7 +345,17 @@ impl Sim {
                 }
             }
             "vApp" | "adminVApp" => {
-                for a in g.vapps.values().filter(|a| in_scope(a.org)) {
+                // A tenant's query looks at its own org's vApps only.
+                let vapps: Vec<&VApp> = if admin {
+                    g.vapps.values().collect()
+                } else {
+                    g.index
+                        .vapps_of(caller.org)
+                        .filter_map(|id| g.vapps.get(&id))
+                        .collect()
+                };
+                g.work.entities(vapps.len());
+                for a in vapps.into_iter().filter(|a| in_scope(a.org)) {
                     let vms: Vec<&Vm> = a.vms.iter().filter_map(|v| g.vms.get(v)).collect();
                     let e = EntityRef::VApp(a.id);
                     let status = vapp_status(&g, a);
@@ -389,6 +399,7 @@ impl Sim {
                 }
             }
             "vm" | "adminVM" => {
+                g.work.entities(g.vms.len());
                 for v in g.vms.values().filter(|v| in_scope(v.org)) {
                     let (container, container_name, is_template) = match v.parent {
                         VmParent::VApp(a) => (

@@ -82,31 +82,38 @@ impl Inner {
             },
         );
         self.task_order.push(id);
+        self.index.task_started(spec.owner, id);
         id
+    }
+
+    /// The tasks still running on `entity`, oldest first.
+    fn running_on(&self, entity: EntityRef) -> impl Iterator<Item = &Task> {
+        let candidates = self.index.tasks_of(entity);
+        self.work.tasks(candidates.len());
+        candidates
+            .iter()
+            .filter_map(|id| self.tasks.get(id))
+            .filter(move |t| {
+                !t.status.is_terminal()
+                    && matches!(&t.owner, TaskOwner::Entity { entity: e, .. } if *e == entity)
+            })
     }
 
     /// Whether a running task is working on this entity.
     pub fn is_busy(&self, entity: EntityRef) -> bool {
-        self.tasks.values().any(|t| {
-            !t.status.is_terminal()
-                && matches!(&t.owner, TaskOwner::Entity { entity: e, .. } if *e == entity)
-        })
+        self.running_on(entity).next().is_some()
     }
 
     /// Running tasks of an entity (its `Tasks` element).
     pub fn running_tasks(&self, entity: EntityRef) -> Vec<Task> {
-        self.task_order
-            .iter()
-            .filter_map(|id| self.tasks.get(id))
-            .filter(|t| {
-                !t.status.is_terminal()
-                    && matches!(&t.owner, TaskOwner::Entity { entity: e, .. } if *e == entity)
-            })
-            .cloned()
-            .collect()
+        self.running_on(entity).cloned().collect()
     }
 
     pub(crate) fn finish_task(&mut self, id: Id, result: SimResult<()>) {
+        if let Some(TaskOwner::Entity { entity, .. }) = self.tasks.get(&id).map(|t| &t.owner) {
+            let entity = *entity;
+            self.index.task_ended(entity, id);
+        }
         if let Some(t) = self.tasks.get_mut(&id) {
             match result {
                 Ok(()) => {
@@ -258,7 +265,8 @@ impl Sim {
             ));
         }
         let strict = self.config.strict_tasks;
-        let mut g = self.inner.write();
+        let mut guard = self.inner.write();
+        let g = &mut *guard;
         let t = g
             .tasks
             .get_mut(&id)
@@ -271,6 +279,13 @@ impl Sim {
         }
         if let Some(s) = input.status {
             t.status = s;
+            if let TaskOwner::Entity { entity, .. } = &t.owner {
+                if s.is_terminal() {
+                    g.index.task_ended(*entity, id);
+                } else {
+                    g.index.task_started(*entity, id);
+                }
+            }
             if s.is_terminal() {
                 t.end = Some(Utc::now());
             }

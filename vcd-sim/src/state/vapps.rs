@@ -229,8 +229,13 @@ impl Sim {
                 "The vApp name must not be empty.".into(),
             ));
         }
-        if g.vapps
-            .values()
+        // Names are unique per VDC; only the VDC's org's vApps can collide.
+        let org_of_vdc = g.vdcs.get(&vdc).map(|v| v.org).unwrap_or_default();
+        let same_org: Vec<Id> = g.index.vapps_of(org_of_vdc).collect();
+        g.work.entities(same_org.len());
+        if same_org
+            .iter()
+            .filter_map(|id| g.vapps.get(id))
             .any(|v| v.vdc == vdc && v.name == params.name)
         {
             return Err(SimError::DuplicateName(format!(
@@ -312,6 +317,7 @@ impl Sim {
                 creating: true,
             },
         );
+        g.index.vapp_added(org, id);
         let created = match self.add_vms(&mut g, caller, id, &items) {
             Ok(c) => c,
             Err(e) => {
@@ -1020,7 +1026,9 @@ impl Sim {
         for vm in vms {
             self.remove_vm_now(g, vm);
         }
-        g.vapps.remove(&vapp);
+        if let Some(removed) = g.vapps.remove(&vapp) {
+            g.index.vapp_removed(removed.org, vapp);
+        }
         g.metadata.remove(&EntityRef::VApp(vapp));
     }
 }

@@ -1,0 +1,234 @@
+//! The embedded simulator and the real CSE server in this process (the
+//! scenario runner's simulator target, `cse install` done), driven as
+//! tenants drive it: `POST /api/cse` over HTTPS, vCD tasks followed to the
+//! end, `GET /api/cse` for the list. Used by the scale benchmarks and by the
+//! resource tests.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use scenarios::api::{Reply, TaskEnd};
+use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
+use scenarios::target::Target;
+use scenarios::target::sim::{SimSettings, SimTarget};
+use serde_json::json;
+
+/// Longest wait for one operation's task.
+pub const TASK_WAIT: Duration = Duration::from_secs(600);
+
+/// How to start a [`Scale`] world.
+#[derive(Debug, Clone)]
+pub struct ScaleSpec {
+    /// Tenant orgs (acme plus generated ones).
+    pub orgs: usize,
+    /// `service.max_operations`.
+    pub max_operations: u32,
+    /// `service.listeners`, when not the config's default.
+    pub listeners: Option<u32>,
+}
+
+impl Default for ScaleSpec {
+    fn default() -> Self {
+        Self {
+            orgs: 10,
+            max_operations: 256,
+            listeners: None,
+        }
+    }
+}
+
+/// An accepted operation: whose it is and its task.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The tenant that asked.
+    pub tenant: Tenant,
+    /// The cluster.
+    pub cluster: String,
+    /// The task's href.
+    pub task_href: String,
+}
+
+/// The simulator target with its server running.
+pub struct Scale {
+    /// The target (simulator, server, tenant API).
+    pub target: SimTarget,
+    tenants: Vec<Tenant>,
+}
+
+impl Scale {
+    /// Starts the simulator with `spec.orgs` tenant orgs at time scale 0,
+    /// installs CSE and starts the server.
+    pub async fn start(spec: &ScaleSpec) -> Result<Self, String> {
+        let simulator = SimulatorSpec {
+            world: WorldSpec::Generated {
+                seed: 13,
+                orgs: spec.orgs,
+            },
+            max_operations: Some(spec.max_operations),
+            listeners: spec.listeners,
+            ..SimulatorSpec::default()
+        };
+        let target = SimTarget::start(&simulator, &SimSettings::default()).await?;
+        let tenants = target.tenants().into_values().collect();
+        Ok(Self { target, tenants })
+    }
+
+    /// The first user of the `index`-th tenant org (0 = acme).
+    pub fn tenant(&self, index: usize) -> &Tenant {
+        &self.tenants[index % self.tenants.len()]
+    }
+
+    /// How many tenant orgs there are.
+    pub fn org_count(&self) -> usize {
+        self.tenants.len()
+    }
+
+    /// Logs every tenant in (so later timings do not include logins).
+    pub async fn login_all(&self) -> Result<(), String> {
+        for tenant in &self.tenants {
+            self.target
+                .api()
+                .token(tenant)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// `POST /api/cse` for a cluster of one master and `workers` workers.
+    pub async fn create(
+        &self,
+        tenant: &Tenant,
+        cluster: &str,
+        workers: u32,
+    ) -> Result<Accepted, String> {
+        let body = json!({
+            "name": cluster,
+            "node_count": workers,
+            "vdc": "vdc1",
+            "network": "net1",
+            "enable_nfs": false,
+        });
+        let reply = self
+            .target
+            .api()
+            .cse(tenant, "POST", "", Some(&body))
+            .await
+            .map_err(|e| format!("create {cluster}: {e}"))?;
+        accepted(tenant, cluster, &reply)
+    }
+
+    /// `DELETE /api/cse/<cluster>`.
+    pub async fn delete(&self, tenant: &Tenant, cluster: &str) -> Result<Accepted, String> {
+        let reply = self
+            .target
+            .api()
+            .cse(tenant, "DELETE", &format!("/{cluster}"), None)
+            .await
+            .map_err(|e| format!("delete {cluster}: {e}"))?;
+        accepted(tenant, cluster, &reply)
+    }
+
+    /// `GET /api/cse` as `tenant`: the reply and how long it took.
+    pub async fn list(&self, tenant: &Tenant) -> Result<(Reply, Duration), String> {
+        let started = Instant::now();
+        let reply = self
+            .target
+            .api()
+            .cse(tenant, "GET", "", None)
+            .await
+            .map_err(|e| format!("list: {e}"))?;
+        Ok((reply, started.elapsed()))
+    }
+
+    /// Follows one task to its end; an error unless it succeeded.
+    pub async fn finish(&self, op: &Accepted) -> Result<TaskEnd, String> {
+        let end = self
+            .target
+            .api()
+            .follow(&op.tenant, &op.task_href, Instant::now(), TASK_WAIT)
+            .await
+            .map_err(|e| format!("{}: {e}", op.cluster))?;
+        if end.state.status == "success" {
+            Ok(end)
+        } else {
+            Err(format!(
+                "{}: task ended {}: {}",
+                op.cluster,
+                end.state.status,
+                end.state.error_message.clone().unwrap_or_default()
+            ))
+        }
+    }
+
+    /// Follows every task; the failures' texts.
+    pub async fn finish_all(&self, ops: &[Accepted]) -> Vec<String> {
+        join_all(ops.iter().map(|op| self.finish(op)))
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect()
+    }
+
+    /// Creates `names` (with `workers` workers each, as `tenant`) all at once
+    /// and waits for them; the refusals and failures.
+    pub async fn create_wave(
+        &self,
+        tenant: &Tenant,
+        names: &[String],
+        workers: u32,
+    ) -> Vec<String> {
+        let replies = join_all(names.iter().map(|n| self.create(tenant, n, workers))).await;
+        let (ops, mut errors) = split(replies);
+        errors.extend(self.finish_all(&ops).await);
+        errors
+    }
+
+    /// Deletes `names` (as `tenant`) all at once and waits; the failures.
+    pub async fn delete_wave(&self, tenant: &Tenant, names: &[String]) -> Vec<String> {
+        let replies = join_all(names.iter().map(|n| self.delete(tenant, n))).await;
+        let (ops, mut errors) = split(replies);
+        errors.extend(self.finish_all(&ops).await);
+        errors
+    }
+
+    /// Stops the server and the simulator.
+    pub async fn shutdown(self) {
+        Box::new(self.target).shutdown().await;
+    }
+}
+
+fn split(replies: Vec<Result<Accepted, String>>) -> (Vec<Accepted>, Vec<String>) {
+    let mut ops = Vec::new();
+    let mut errors = Vec::new();
+    for reply in replies {
+        match reply {
+            Ok(op) => ops.push(op),
+            Err(e) => errors.push(e),
+        }
+    }
+    (ops, errors)
+}
+
+fn accepted(tenant: &Tenant, cluster: &str, reply: &Reply) -> Result<Accepted, String> {
+    if !reply.accepted() {
+        return Err(format!(
+            "{cluster}: HTTP {}: {}",
+            reply.status,
+            reply.message()
+        ));
+    }
+    let task_href = reply
+        .task_href()
+        .ok_or_else(|| format!("{cluster}: no task_href in {}", reply.body))?;
+    Ok(Accepted {
+        tenant: tenant.clone(),
+        cluster: cluster.to_owned(),
+        task_href,
+    })
+}
+
+/// `prefix-1` … `prefix-n`.
+pub fn names(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}-{i}")).collect()
+}

@@ -1,0 +1,116 @@
+//! The work behind a tenant's vApp query stays with the tenant's org: with
+//! hundreds of cluster vApps (and their finished tasks) in another org, the
+//! query CSE makes to check a cluster name in an empty org examines no more
+//! vApps and tasks than in an empty world, and a query in the busy org
+//! examines its own vApps once each, not every task ever run.
+//! (`Sim::work` counts the entities and tasks requests look at.)
+
+use std::sync::Arc;
+
+use vcd_sim::serve::{SimBuilder, SimHandle};
+use vcd_sim::state::vapps::CreateVAppParams;
+use vcd_sim::state::{Domain, EntityRef, MetaEntry, MetaType, Sim};
+use vcd_sim::world::World;
+
+/// The query CSE sends to find a cluster by name (spec §4.4 encoding).
+const CLUSTER_QUERY: &str = "/api/query?type=vApp&format=idrecords&page=1&pageSize=128&filterEncoded=true\
+    &filter=metadata%3Acse.cluster.id%3D%3DSTRING%3A*%3Bname%3D%3Dnew-cluster\
+    &fields=metadata%3Acse.cluster.id%2Cmetadata%3Acse.master.ip";
+
+async fn login(http: &reqwest::Client, sim: &SimHandle, org: &str, user: &str, pw: &str) -> String {
+    let response = http
+        .post(format!("{}/api/sessions", sim.base_url))
+        .basic_auth(format!("{user}@{org}"), Some(pw))
+        .header("Accept", "application/*+xml;version=29.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.headers()["x-vcloud-authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn query(http: &reqwest::Client, sim: &SimHandle, token: &str) -> String {
+    let response = http
+        .get(format!("{}{CLUSTER_QUERY}", sim.base_url))
+        .header("Accept", "application/*+xml;version=29.0")
+        .header("x-vcloud-authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.text().await.unwrap()
+}
+
+/// `count` vApps in the first VDC of `org`, each with a `cse.cluster.id`, as
+/// the org's first user: two tasks each (compose, metadata), all finished.
+fn seed_clusters(sim: &Arc<Sim>, org: &str, count: usize) {
+    let (user, vdc) = {
+        let g = sim.read();
+        let org = g.orgs.values().find(|o| o.name == org).unwrap().id;
+        let user = g.users.values().find(|u| u.org == org).unwrap().id;
+        let vdc = g.vdcs.values().find(|v| v.org == org).unwrap().id;
+        (user, vdc)
+    };
+    let caller = sim.read().caller_for(user).unwrap();
+    for i in 0..count {
+        let params = CreateVAppParams {
+            name: format!("seeded-{i}"),
+            description: format!("cluster seeded-{i}"),
+            ..CreateVAppParams::default()
+        };
+        let (vapp, _task) = sim.create_vapp(&caller, vdc, params).unwrap();
+        sim.set_metadata(
+            &caller,
+            EntityRef::VApp(vapp),
+            vec![MetaEntry {
+                domain: Domain::General,
+                visibility: "READWRITE".into(),
+                key: "cse.cluster.id".into(),
+                kind: MetaType::String,
+                value: format!("id-{i}"),
+            }],
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
+    let sim = SimBuilder::new()
+        .world(World::generated(5, 3))
+        .start()
+        .await
+        .unwrap();
+    let info = sim.info();
+    let busy = &info.tenants[0];
+    let quiet = info.tenants.iter().find(|t| t.org != busy.org).unwrap();
+    assert_ne!(busy.org, quiet.org);
+    let http = reqwest::Client::new();
+    let quiet_token = login(&http, &sim, &quiet.org, &quiet.user, &quiet.password).await;
+    let busy_token = login(&http, &sim, &busy.org, &busy.user, &busy.password).await;
+
+    let before = sim.state().work();
+    let empty_world = query(&http, &sim, &quiet_token).await;
+    let empty_world_work = sim.state().work() - before;
+
+    seed_clusters(sim.state(), &busy.org, 400);
+
+    let before = sim.state().work();
+    let crowded_world = query(&http, &sim, &quiet_token).await;
+    let crowded_world_work = sim.state().work() - before;
+    assert_eq!(crowded_world_work, empty_world_work);
+    assert_eq!(crowded_world, empty_world);
+    assert!(crowded_world.contains("total=\"0\""), "{crowded_world}");
+
+    // In the busy org: each of its vApps once, and no finished task at all.
+    let before = sim.state().work();
+    let own = query(&http, &sim, &busy_token).await;
+    let own_work = sim.state().work() - before;
+    assert!(own.contains("total=\"0\""), "the name is not taken: {own}");
+    assert_eq!(own_work.entities_examined, 400);
+    assert_eq!(own_work.tasks_examined, 0);
+    sim.shutdown().await;
+}
