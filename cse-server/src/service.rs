@@ -1,7 +1,8 @@
-//! The request handler behind the listeners: routes a forwarded request with
-//! `cse_core::api::Request` and answers it. This build answers
-//! `GET /api/cse/system`; the cluster, node and template operations are
-//! wired in by their own modules.
+//! The router behind the listeners: parses a forwarded request's route once
+//! (`cse_core::api::Request`) and hands the parsed route to the handlers
+//! ([`RouteHandler`], implemented by `handlers::Operations`). Without handlers
+//! it answers `GET /api/cse/system` itself (a tenant's view) and refuses the
+//! rest.
 
 use std::sync::Arc;
 
@@ -11,10 +12,28 @@ use cse_core::ext::{ExtReply, ExtRequest};
 
 use crate::amqp::Handler;
 
+/// What the router hands a parsed route to.
+#[async_trait]
+pub trait RouteHandler: Send + Sync {
+    /// Answers `request`, whose route the router parsed as `route`.
+    async fn handle_route(&self, route: Request, request: ExtRequest) -> ExtReply;
+}
+
+/// Any listener-level [`Handler`] behind the router (it sees the request,
+/// not the parsed route): test doubles and embedders.
+struct WholeRequests(Arc<dyn Handler>);
+
+#[async_trait]
+impl RouteHandler for WholeRequests {
+    async fn handle_route(&self, _route: Request, request: ExtRequest) -> ExtReply {
+        self.0.handle(request).await
+    }
+}
+
 /// Routes extension requests to their handlers.
 #[derive(Clone, Default)]
 pub struct Service {
-    operations: Option<Arc<dyn Handler>>,
+    operations: Option<Arc<dyn RouteHandler>>,
     system_info_too: bool,
 }
 
@@ -27,17 +46,17 @@ impl Service {
         }
     }
 
-    /// A service that hands every route except the system info to `operations`.
+    /// A service that hands every request except the system info to `operations`.
     pub fn with_operations(operations: Arc<dyn Handler>) -> Self {
         Service {
-            operations: Some(operations),
+            operations: Some(Arc::new(WholeRequests(operations))),
             system_info_too: false,
         }
     }
 
-    /// A service that hands every route to `operations`, system info included
-    /// (so System-org callers get the process details): what `cse run` uses.
-    pub fn with_all_routes(operations: Arc<dyn Handler>) -> Self {
+    /// A service that hands every parsed route to `operations`, system info
+    /// included (so System-org callers get the process details): what `cse run` uses.
+    pub fn with_all_routes(operations: Arc<dyn RouteHandler>) -> Self {
         Service {
             operations: Some(operations),
             system_info_too: true,
@@ -57,7 +76,7 @@ impl Handler for Service {
         match Request::from_ext(&request) {
             Ok(Request::SystemInfo) if !self.system_info_too => system_info(&request),
             Ok(route) => match &self.operations {
-                Some(operations) => operations.handle(request).await,
+                Some(operations) => operations.handle_route(route, request).await,
                 None => ApiError::Internal(format!(
                     "The operation {route:?} is not available in this server build."
                 ))

@@ -9,7 +9,8 @@ mod support;
 use std::sync::Arc;
 
 use cli_support::Env;
-use cse_server::handlers::{Context, Operations};
+use cse_server::context::Context;
+use cse_server::handlers::Operations;
 use serde_json::json;
 use support::Harness;
 

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_core::naming::NodeType;
-use cse_server::handlers::Context;
-use cse_server::handlers::lookup;
-use cse_server::handlers::sync::guest_credentials;
+use cse_server::clusters;
+use cse_server::context::Context;
 use cse_server::vsphere::PollSettings;
 
 /// One line of `kubectl get nodes`.
@@ -30,7 +29,7 @@ pub async fn nodes(ctx: &Arc<Context>, cluster: &str) -> Result<Vec<KubeNode>, S
         .admin()
         .await
         .map_err(|e| format!("cannot log in as the system administrator: {e}"))?;
-    let found = lookup::find_cluster(&admin, cluster)
+    let found = clusters::find_cluster(&admin, cluster)
         .await
         .map_err(|e| e.to_string())?;
     let vapp = admin
@@ -38,18 +37,24 @@ pub async fn nodes(ctx: &Arc<Context>, cluster: &str) -> Result<Vec<KubeNode>, S
         .await
         .map_err(|e| format!("cannot read the cluster's vApp: {e}"))?;
     let mut failures = Vec::new();
-    for master in lookup::vms_of(&vapp)
+    for master in clusters::vms_of(&vapp)
         .into_iter()
         .filter(|vm| NodeType::classify(&vm.name) == Some(NodeType::Master))
     {
-        let credentials =
-            match guest_credentials(ctx, &admin, &master.href, &found.cluster.template).await {
-                Ok(credentials) => credentials,
-                Err(e) => {
-                    failures.push(format!("{}: {e}", master.name));
-                    continue;
-                }
-            };
+        let credentials = match cse_server::ops::credentials::of_cluster_vm(
+            ctx,
+            &admin,
+            &master.href,
+            &found.cluster.template,
+        )
+        .await
+        {
+            Ok(credentials) => credentials,
+            Err(e) => {
+                failures.push(format!("{}: {e}", master.name));
+                continue;
+            }
+        };
         let target = match ctx.vcenters.target_for_vm(&admin, &master.href).await {
             Ok(target) => target,
             Err(e) => {

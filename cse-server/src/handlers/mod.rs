@@ -5,8 +5,6 @@
 //! cluster create/delete and node create/delete start an operation in
 //! [`crate::ops`] and answer 202 with the vCD task that tracks it.
 
-pub mod context;
-pub mod lookup;
 pub mod swagger;
 pub mod sync;
 
@@ -17,10 +15,11 @@ use cse_core::api::{ApiError, Request, SystemInfo, SystemUpdateBody, reply_json}
 use cse_core::ext::{ExtReply, ExtRequest};
 use tracing::Instrument;
 
-pub use context::Context;
+use crate::context::Context;
 
 use crate::amqp::Handler;
 use crate::auth::{authenticate, check_rights};
+use crate::service::RouteHandler;
 
 /// The request handler of a running server.
 #[derive(Clone)]
@@ -39,9 +38,8 @@ impl Operations {
         &self.context
     }
 
-    async fn dispatch(&self, request: &ExtRequest) -> Result<ExtReply, ApiError> {
+    async fn dispatch(&self, route: Request, request: &ExtRequest) -> Result<ExtReply, ApiError> {
         let ctx = &self.context;
-        let route = Request::from_ext(request)?;
         route.check_enabled(ctx.system.is_enabled())?;
         let caller = authenticate(&ctx.connector, request).await?;
         tracing::debug!(user = %caller.session.user, org = %caller.session.org, route = route.operation_name(), "caller authenticated");
@@ -103,12 +101,23 @@ fn unreachable_route(request: &ExtRequest) -> Result<ExtReply, ApiError> {
     )))
 }
 
+/// Parses the route itself: for callers that skip the router (tests, embedders).
 #[async_trait]
 impl Handler for Operations {
     async fn handle(&self, request: ExtRequest) -> ExtReply {
+        match Request::from_ext(&request) {
+            Ok(route) => self.handle_route(route, request).await,
+            Err(error) => error.reply_to(&request),
+        }
+    }
+}
+
+#[async_trait]
+impl RouteHandler for Operations {
+    async fn handle_route(&self, route: Request, request: ExtRequest) -> ExtReply {
         let span = tracing::info_span!("request", request_id = %request.id, method = %request.method, uri = %request.request_uri);
         async {
-            let reply = match self.dispatch(&request).await {
+            let reply = match self.dispatch(route, &request).await {
                 Ok(reply) => reply,
                 Err(error) => {
                     tracing::info!(status = error.status(), "request refused: {error}");

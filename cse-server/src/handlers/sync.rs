@@ -11,10 +11,10 @@ use cse_core::api::{
 use cse_core::ext::{ExtReply, ExtRequest};
 use cse_core::naming::NodeType;
 
-use super::context::Context;
-use super::lookup::{FoundCluster, VmView, find_cluster, find_clusters, vms_of};
 use crate::auth::{Caller, vcd_failure};
-use crate::vsphere::{GuestCredentials, PollSettings};
+use crate::clusters::{FoundCluster, VmView, find_cluster, find_clusters, vms_of};
+use crate::context::Context;
+use crate::vsphere::PollSettings;
 
 /// `GET /api/cse`.
 pub async fn list_clusters(
@@ -77,26 +77,6 @@ pub async fn cluster_info(
     reply_json(request, 200, &cluster)
 }
 
-/// Root credentials of a cluster VM's guest: the password vCD generated for
-/// it, else the password of the template the cluster was made from
-/// (`cse.template`), else of the default template.
-pub async fn guest_credentials(
-    ctx: &Context,
-    admin: &crate::vcd::Client,
-    vm_href: &str,
-    template: &str,
-) -> Result<GuestCredentials, ApiError> {
-    let template = ctx
-        .config
-        .broker
-        .template(template)
-        .or_else(|| ctx.config.broker.default_template())
-        .ok_or_else(|| ApiError::TemplateNotFound(template.to_owned()))?;
-    crate::ops::credentials::root_of_vm(admin, vm_href, &template.admin_password)
-        .await
-        .map_err(|e| vcd_failure(&e))
-}
-
 fn script_deadline(ctx: &Context) -> tokio::time::Instant {
     tokio::time::Instant::now() + ctx.config.timeouts.script.duration()
 }
@@ -114,8 +94,13 @@ pub async fn cluster_config(
         .iter()
         .filter(|vm| NodeType::classify(&vm.name) == Some(NodeType::Master))
     {
-        let credentials =
-            guest_credentials(ctx, &admin, &master.href, &found.cluster.template).await?;
+        let credentials = crate::ops::credentials::of_cluster_vm(
+            ctx,
+            &admin,
+            &master.href,
+            &found.cluster.template,
+        )
+        .await?;
         let target = match ctx.vcenters.target_for_vm(&admin, &master.href).await {
             Ok(target) => target,
             Err(error) => {
@@ -185,7 +170,9 @@ async fn nfs_exports(
     vm: &VmView,
 ) -> Result<Vec<String>, ApiError> {
     let admin = ctx.admin().await?;
-    let credentials = guest_credentials(ctx, &admin, &vm.href, &found.cluster.template).await?;
+    let credentials =
+        crate::ops::credentials::of_cluster_vm(ctx, &admin, &vm.href, &found.cluster.template)
+            .await?;
     let target = ctx
         .vcenters
         .target_for_vm(&admin, &vm.href)

@@ -18,7 +18,7 @@ use super::nodes::join_workers;
 use super::scripts;
 use super::steps::{self, Run, VmOptions, vcd};
 use super::task::{self, TaskIdentity};
-use crate::handlers::Context;
+use crate::context::Context;
 use crate::vcd::Client;
 
 fn stage(stage: OperationStage) -> impl Fn(ApiError) -> ApiError {
@@ -171,7 +171,7 @@ async fn create(
             LeaseKeeper::start(
                 run.admin.clone(),
                 run.vapp_href.clone(),
-                &run.ctx.lease_settings(),
+                &super::lease::settings(&run.ctx),
             )
             .await
             .map_err(steps::lease(name, "create_cluster"))?,

@@ -9,6 +9,7 @@
 use cse_core::config::{NodeRootPassword, Secret};
 use cse_core::vcd::Vm;
 
+use crate::context::Context;
 use crate::vcd::{Client, VcdError};
 use crate::vsphere::GuestCredentials;
 
@@ -34,4 +35,24 @@ pub fn root_of(vm: &Vm, template_password: &Secret) -> GuestCredentials {
         Some(password) => GuestCredentials::root(Secret::new(password.to_owned())),
         None => GuestCredentials::root(template_password.clone()),
     }
+}
+
+/// Root credentials of a cluster VM's guest: the password vCD generated for
+/// it, else the password of the template the cluster was made from
+/// (`cse.template`), else of the default template.
+pub async fn of_cluster_vm(
+    ctx: &Context,
+    admin: &Client,
+    vm_href: &str,
+    template: &str,
+) -> Result<GuestCredentials, cse_core::api::ApiError> {
+    let template = ctx
+        .config
+        .broker
+        .template(template)
+        .or_else(|| ctx.config.broker.default_template())
+        .ok_or_else(|| cse_core::api::ApiError::TemplateNotFound(template.to_owned()))?;
+    root_of_vm(admin, vm_href, &template.admin_password)
+        .await
+        .map_err(|e| cse_core::api::ApiError::Internal(e.to_string()))
 }

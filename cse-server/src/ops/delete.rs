@@ -10,7 +10,7 @@ use super::journal::{self, Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::steps;
 use super::task::{self, TaskIdentity};
-use crate::handlers::Context;
+use crate::context::Context;
 use crate::vcd::Client;
 
 /// Deletes the cluster vApp and ends the task.
@@ -20,9 +20,13 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
     let result = async {
         // The lease first and kept alive: a journal without a live lease
         // looks abandoned to a resume pass.
-        let _keeper = LeaseKeeper::start(admin.clone(), vapp_href.clone(), &ctx.lease_settings())
-            .await
-            .map_err(steps::lease(&task.cluster, "delete_cluster"))?;
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            vapp_href.clone(),
+            &super::lease::settings(&ctx),
+        )
+        .await
+        .map_err(steps::lease(&task.cluster, "delete_cluster"))?;
         journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal)
             .await
             .map_err(steps::vcd)?;

@@ -12,8 +12,8 @@ use cse_core::naming::{METADATA_OP_JOURNAL, METADATA_OP_LEASE};
 use cse_core::vcd::MetadataValue;
 use serde::{Deserialize, Serialize};
 
-use super::gate::VappGates;
 use super::task::TaskIdentity;
+use crate::coordination::VappGates;
 use crate::vcd::{Client, VcdError};
 
 /// Which operation a journal describes.

@@ -3,83 +3,14 @@
 //! replica (or this server after a restart) takes an operation over only when
 //! its holder has really gone.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
-
-use parking_lot::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-use super::gate::VappGates;
 use super::journal::{Lease, read_lease, write_lease};
+use crate::context::Context;
+use crate::coordination::{HeldLeases, VappGates};
 use crate::vcd::{Client, VcdError};
-
-/// Resources this process is working on, by the last segment of their href:
-/// the vApps whose lease it keeps and the tasks of the operations it runs.
-/// A resume pass never takes over an operation this process is still
-/// running, even when a renewal came late (a slow vCD) and the lease in
-/// metadata looks lapsed, nor ends its task as orphaned before the journal
-/// is written.
-#[derive(Debug, Clone, Default)]
-pub struct HeldLeases(Arc<Mutex<HashMap<String, usize>>>);
-
-impl HeldLeases {
-    /// Whether this process keeps the lease of the vApp at `vapp_href`.
-    pub fn holds(&self, vapp_href: &str) -> bool {
-        self.0.lock().contains_key(vapp_key(vapp_href))
-    }
-
-    /// Marks `href` as held until the guard is dropped.
-    pub fn hold(&self, href: &str) -> HeldGuard {
-        self.add(href);
-        HeldGuard {
-            held: self.clone(),
-            href: href.to_owned(),
-        }
-    }
-
-    fn add(&self, vapp_href: &str) {
-        *self
-            .0
-            .lock()
-            .entry(vapp_key(vapp_href).to_owned())
-            .or_default() += 1;
-    }
-
-    fn remove(&self, vapp_href: &str) {
-        let mut held = self.0.lock();
-        let key = vapp_key(vapp_href);
-        if let Some(count) = held.get_mut(key) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(key);
-            }
-        }
-    }
-}
-
-/// Releases a [`HeldLeases::hold`] when dropped.
-#[derive(Debug)]
-pub struct HeldGuard {
-    held: HeldLeases,
-    href: String,
-}
-
-impl Drop for HeldGuard {
-    fn drop(&mut self) {
-        self.held.remove(&self.href);
-    }
-}
-
-/// The vApp's id segment (hrefs of one vApp differ in host form, never in it).
-pub(crate) fn vapp_key(vapp_href: &str) -> &str {
-    vapp_href
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(vapp_href)
-}
 
 /// Renews a lease in the background; dropping it stops the renewals.
 #[derive(Debug)]
@@ -175,20 +106,12 @@ impl LeaseKeeper {
     }
 }
 
-#[cfg(test)]
-mod held_tests {
-    use super::*;
-
-    #[test]
-    fn held_leases_count_and_match_by_vapp_id() {
-        let held = HeldLeases::default();
-        held.add("https://vcd.example/api/vApp/vapp-1");
-        held.add("https://127.0.0.1:8443/api/vApp/vapp-1/");
-        assert!(held.holds("https://other/api/vApp/vapp-1"));
-        assert!(!held.holds("https://vcd.example/api/vApp/vapp-2"));
-        held.remove("https://vcd.example/api/vApp/vapp-1");
-        assert!(held.holds("https://vcd.example/api/vApp/vapp-1"));
-        held.remove("https://vcd.example/api/vApp/vapp-1");
-        assert!(!held.holds("https://vcd.example/api/vApp/vapp-1"));
+/// The lease settings of the server process `ctx`.
+pub fn settings(ctx: &Context) -> LeaseSettings {
+    LeaseSettings {
+        owner: ctx.owner_id.clone(),
+        ttl: ctx.config.timeouts.lease_ttl.duration(),
+        held: ctx.held_leases.clone(),
+        gates: ctx.vapp_gates.clone(),
     }
 }

@@ -10,23 +10,20 @@
 //! - `create`, `nodes`, `delete`: the operations.
 //! - `steps`: template lookup, adding / removing VMs, guest scripts.
 //! - `journal`, `lease`: state in metadata.
-//! - `claims`: one operation per cluster, decided at request time.
-//! - `queue`: operation slots and the org-fair queue behind them.
-//! - `gate`: one call at a time on a cluster vApp (no self-inflicted BUSY).
+//!
+//! Beneath: `crate::context` (server state), `crate::coordination` (claims,
+//! queue, vApp gates, held leases), `crate::clusters` (lookup), the clients.
 //! - `task`: the vCD task.
 //! - `scripts`: the embedded template scripts.
 //! - `credentials`: root credentials of a cluster VM (generated per VM, or the template's).
 //! - `resume`: taking over operations after a crash.
 
-pub mod claims;
 pub mod create;
 pub mod credentials;
 pub mod delete;
-pub mod gate;
 pub mod journal;
 pub mod lease;
 pub mod nodes;
-pub mod queue;
 pub mod resume;
 pub mod scripts;
 pub mod start;

@@ -14,7 +14,7 @@ use super::lease::LeaseKeeper;
 use super::scripts::{self, TemplateScripts};
 use super::steps::{self, Run, VmOptions, vcd};
 use super::task::{self, TaskIdentity};
-use crate::handlers::Context;
+use crate::context::Context;
 use crate::vcd::Client;
 use crate::vsphere::GuestCredentials;
 
@@ -93,10 +93,13 @@ pub async fn run_create(
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper =
-            LeaseKeeper::start(admin.clone(), run.vapp_href.clone(), &ctx.lease_settings())
-                .await
-                .map_err(steps::lease(&task.cluster, "create_nodes"))?;
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            run.vapp_href.clone(),
+            &super::lease::settings(&ctx),
+        )
+        .await
+        .map_err(steps::lease(&task.cluster, "create_nodes"))?;
         run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
@@ -258,10 +261,13 @@ pub async fn run_delete(
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper =
-            LeaseKeeper::start(admin.clone(), run.vapp_href.clone(), &ctx.lease_settings())
-                .await
-                .map_err(steps::lease(&task.cluster, "delete_nodes"))?;
+        let _keeper = LeaseKeeper::start(
+            admin.clone(),
+            run.vapp_href.clone(),
+            &super::lease::settings(&ctx),
+        )
+        .await
+        .map_err(steps::lease(&task.cluster, "delete_nodes"))?;
         run.save().await?;
         task::progress(
             &admin,

@@ -19,7 +19,7 @@ use super::journal::{self, Journal, Lease, OpKind};
 use super::steps::{self, Run, vcd};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
-use crate::handlers::Context;
+use crate::context::Context;
 use crate::vcd::{Client, Filter, Query, QueryFormat};
 
 /// The message of an operation a server finished for a crashed one.

@@ -12,15 +12,15 @@ use cse_core::api::{
 };
 use cse_core::ext::{ExtReply, ExtRequest};
 
-use super::claims::ClusterClaim;
 use super::journal;
-use super::queue::Admission;
 use super::steps::vcd;
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
 use crate::auth::Caller;
-use crate::handlers::Context;
-use crate::handlers::lookup::{FoundCluster, find_cluster, find_clusters, vms_of};
+use crate::clusters::{FoundCluster, find_cluster, find_clusters, vms_of};
+use crate::context::Context;
+use crate::coordination::Admission;
+use crate::coordination::ClusterClaim;
 use crate::vcd::{Client, links_of, media};
 
 /// An operation that may run: its cluster claimed and a slot or a queue

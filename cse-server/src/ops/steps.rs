@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::journal::{self, Journal};
 use super::lease::LeaseError;
 use super::scripts;
-use crate::handlers::Context;
+use crate::context::Context;
 use crate::vcd::{Client, Filter, Query, QueryFormat, VcdError};
 use crate::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
 
@@ -553,7 +553,7 @@ pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
 /// Deletes the vApp (powered off first by vCD with `force=true`), in its gate.
 pub async fn delete_vapp(
     admin: &Client,
-    gates: &super::gate::VappGates,
+    gates: &crate::coordination::VappGates,
     vapp_href: &str,
 ) -> Result<(), ApiError> {
     let _turn = gates.enter(vapp_href).await;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cse_core::config::Config;
 use cse_server::cli::RabbitConnector;
-use cse_server::handlers::Context;
+use cse_server::context::Context;
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;

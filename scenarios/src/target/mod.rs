@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_server::cli::{self, BusConnector, Context as CliContext, ScriptedAnswers};
-use cse_server::handlers::Context;
+use cse_server::context::Context;
 
 use crate::api::VcdApi;
 use crate::format::{FaultStep, ServerState, TargetKind, Tenant};

@@ -32,17 +32,17 @@ pub struct Context {
     /// This process's identity in operation leases.
     pub owner_id: String,
     /// Leases this process keeps (never taken over by its own resume passes).
-    pub held_leases: crate::ops::lease::HeldLeases,
+    pub held_leases: crate::coordination::HeldLeases,
     /// Tasks of the operations this process runs (never ended as orphans).
-    pub local_tasks: crate::ops::lease::HeldLeases,
+    pub local_tasks: crate::coordination::HeldLeases,
     /// Listeners started (system info).
     pub consumer_threads: AtomicU64,
     /// Clusters with an operation running or queued in this process.
-    pub claims: crate::ops::claims::ClusterClaims,
+    pub claims: crate::coordination::ClusterClaims,
     /// One call at a time per cluster vApp from this process.
-    pub vapp_gates: crate::ops::gate::VappGates,
+    pub vapp_gates: crate::coordination::VappGates,
     /// Operation slots and the org-fair queue behind them.
-    pub queue: crate::ops::queue::OperationQueue,
+    pub queue: crate::coordination::OperationQueue,
     admin: Mutex<Option<Client>>,
 }
 
@@ -79,28 +79,18 @@ impl Context {
             system: SystemState::enabled(),
             tracker: TaskTracker::new(),
             owner_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
-            held_leases: crate::ops::lease::HeldLeases::default(),
-            local_tasks: crate::ops::lease::HeldLeases::default(),
+            held_leases: crate::coordination::HeldLeases::default(),
+            local_tasks: crate::coordination::HeldLeases::default(),
             consumer_threads: AtomicU64::new(0),
-            claims: crate::ops::claims::ClusterClaims::default(),
-            vapp_gates: crate::ops::gate::VappGates::default(),
-            queue: crate::ops::queue::OperationQueue::new(
+            claims: crate::coordination::ClusterClaims::default(),
+            vapp_gates: crate::coordination::VappGates::default(),
+            queue: crate::coordination::OperationQueue::new(
                 config.service.max_operations,
                 config.service.max_queued_operations,
             ),
             admin: Mutex::new(None),
             config,
         })
-    }
-
-    /// What operations need to take and keep leases.
-    pub fn lease_settings(&self) -> crate::ops::lease::LeaseSettings {
-        crate::ops::lease::LeaseSettings {
-            owner: self.owner_id.clone(),
-            ttl: self.config.timeouts.lease_ttl.duration(),
-            held: self.held_leases.clone(),
-            gates: self.vapp_gates.clone(),
-        }
     }
 
     /// The system-administrator session, logged in on first use.

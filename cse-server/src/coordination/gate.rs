@@ -14,7 +14,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 use tokio::sync::OwnedMutexGuard;
 
-use super::lease::vapp_key;
+use super::held::vapp_key;
 
 /// Gates by vApp id, shared by every operation of one server process.
 #[derive(Debug, Clone, Default)]
