@@ -149,7 +149,7 @@ impl Sim {
         let vdc = g.org_vdc_for(org, "template")?;
         let tid = g.new_id();
         let iid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
         g.templates.insert(
             tid,
@@ -532,7 +532,7 @@ impl Sim {
             g.ensure_item_name_free(cat, name)?;
         }
         let tid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
         let item = match target_item {
             Some(ti) => {
@@ -698,7 +698,7 @@ impl Sim {
         let vdc = g.org_vdc_for(org, "media")?;
         let mid = g.new_id();
         let iid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
         g.media.insert(
             mid,
