@@ -30,10 +30,20 @@ async fn upload_url(alice: &Session) -> String {
     let r = alice
         .post(&add, UPLOAD, r#"<UploadVAppTemplateParams name="probe"/>"#)
         .await;
-    let tpl_href = r.dom().child("Entity").unwrap().attr("href").unwrap().to_string();
+    let tpl_href = r
+        .dom()
+        .child("Entity")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
     let tpl = alice.doc(&tpl_href).await;
     let file = tpl.child("Files").unwrap().child("File").unwrap();
-    file.child("Link").unwrap().attr("href").unwrap().to_string()
+    file.child("Link")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -54,7 +64,14 @@ async fn two_simulators_with_one_seed_hand_out_different_tokens() {
     all.dedup();
     assert_eq!(all.len(), ta.len(), "no token repeats within a run");
 
-    let (ua, ub) = (upload_url(&a.alice().await).await, upload_url(&b.alice().await).await);
-    let path = |u: &str| u.split_once("/transfer/").map(|(_, p)| p.to_string()).unwrap();
+    let (ua, ub) = (
+        upload_url(&a.alice().await).await,
+        upload_url(&b.alice().await).await,
+    );
+    let path = |u: &str| {
+        u.split_once("/transfer/")
+            .map(|(_, p)| p.to_string())
+            .unwrap()
+    };
     assert_ne!(path(&ua), path(&ub), "transfer URLs are credentials too");
 }

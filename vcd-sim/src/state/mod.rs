@@ -30,8 +30,8 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::secret;
 use crate::guest_api::GuestLifecycle;
+use crate::secret;
 use crate::world::{RoleName, World};
 pub use model::*;
 
@@ -187,6 +187,8 @@ pub struct Inner {
     pub amqp: AmqpSettings,
     pub vcenters: BTreeMap<Id, VimServer>,
     pub sessions: HashMap<String, Session>,
+    /// Injected task failures ([`Sim::fail_tasks`]).
+    pub(crate) task_faults: Vec<tasks::TaskFault>,
     next_moref: u64,
     next_mac: u64,
 }
@@ -430,6 +432,7 @@ impl Sim {
             },
             vcenters: BTreeMap::new(),
             sessions: HashMap::new(),
+            task_faults: Vec::new(),
             next_moref: 1000,
             next_mac: 0x010000,
         };
