@@ -240,7 +240,7 @@ async fn stopped_vapp(alice: &Session, name: &str) -> (String, String, String) {
     let vdc_href = named_link(&org, "application/vnd.vmware.vcloud.vdc+xml", "vdc1");
     let cat_href = named_link(&org, CATALOG, "cse");
     let item = upload_ova(
-        &alice,
+        alice,
         &cat_href,
         &format!("{name}-base"),
         &make_ova(&[3u8; 200]),
