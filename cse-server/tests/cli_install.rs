@@ -221,3 +221,29 @@ async fn cleanup_false_keeps_the_temp_vapp_running() {
     let (code, out) = env.cse(&["check", "-i"]).await;
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test]
+async fn install_follows_the_capture_task_and_reports_its_failure() {
+    let env = Env::start().await;
+    env.sim
+        .handle
+        .state()
+        .fail_tasks("vdcCaptureTemplate", "Datastore ds1 is full.", 1);
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_ne!(code, 0, "a failed capture fails the install:\n{out}");
+    assert!(
+        out.contains(&format!(
+            "Capturing temp vApp 'photon2-temp' as '{TEMPLATE_ITEM}' failed: "
+        )) && out.contains("Datastore ds1 is full."),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Created template"),
+        "no template is reported after a failed capture:\n{out}"
+    );
+    // the failed template is not mistaken for a finished one: a re-run rebuilds it
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+}

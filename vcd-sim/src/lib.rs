@@ -18,6 +18,8 @@
 //! - `ova`: generated OVF/OVA appliances (Photon, Ubuntu) for tests and demos.
 //! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener, REST faults) behind
 //!   `vcd-sim serve`.
+//! - `unread_body`: the serving layer's answer-before-the-body handling (HTTP/2 refusals).
+//! - `secret`: tokens, generated passwords and transfer ids from the OS CSPRNG (never the seed).
 
 pub mod assembly;
 pub mod clock;
@@ -26,7 +28,9 @@ pub mod guest;
 pub mod guest_api;
 pub mod ova;
 pub mod rest;
+pub mod secret;
 pub mod serve;
 pub mod state;
+pub mod unread_body;
 pub mod vsphere;
 pub mod world;

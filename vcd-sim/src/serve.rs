@@ -330,6 +330,10 @@ fn spawn(
     tls: Option<RustlsConfig>,
 ) -> Result<Listener, ServeError> {
     listener.set_nonblocking(true).map_err(ServeError::Tls)?;
+    // Early answers (401, 413, 404) must reach HTTP/2 clients as statuses.
+    let router = router.layer(axum::middleware::from_fn(
+        crate::unread_body::keep_unread_body,
+    ));
     match tls {
         Some(cfg) => {
             let handle = axum_server::Handle::new();

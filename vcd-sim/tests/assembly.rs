@@ -171,16 +171,14 @@ async fn vcd_vcenter_and_guest_agree_from_instantiate_to_capture_and_delete() {
             ),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let captured = r.dom();
-    let captured_href = captured.attr("href").expect("template href").to_string();
-    let task = captured
-        .child("Tasks")
-        .and_then(|t| t.child("Task"))
-        .and_then(|t| t.attr("href"))
-        .expect("capture task")
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let task = r.dom();
+    let captured_href = task
+        .child("Owner")
+        .and_then(|o| o.attr("href"))
+        .expect("the capture task's owner is the template")
         .to_string();
-    alice.task_ok(&task).await;
+    alice.task_ok(task.attr("href").unwrap()).await;
     let copy_href = instantiate(&alice, &vdc, &net_href, &captured_href, "c2").await;
     let copy = vm_facts(&admin, &copy_href).await;
     assert_ne!(copy.moref, vm.moref);

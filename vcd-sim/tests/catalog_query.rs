@@ -98,19 +98,24 @@ async fn capture_a_vapp_into_a_template_and_overwrite_it() {
             body(""),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let tpl = r.dom();
-    alice
-        .task_ok(
-            tpl.child("Tasks")
-                .unwrap()
-                .child("Task")
-                .unwrap()
-                .attr("href")
-                .unwrap(),
-        )
-        .await;
-    let captured = alice.doc(tpl.attr("href").unwrap()).await;
+    // POST-CaptureVApp-catalog (since 5.5): 202 with the Task, whose Owner is the template
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(
+        r.content_type(),
+        "application/vnd.vmware.vcloud.task+xml;version=31.0"
+    );
+    let task = r.dom();
+    assert_eq!(task.name, "Task");
+    assert_eq!(task.attr("operationName"), Some("vdcCaptureTemplate"));
+    let owner = task.child("Owner").unwrap();
+    assert_eq!(
+        owner.attr("type"),
+        Some("application/vnd.vmware.vcloud.vAppTemplate+xml")
+    );
+    assert_eq!(owner.attr("name"), Some("k8s-tmpl"));
+    let captured_href = owner.attr("href").unwrap().to_string();
+    alice.task_ok(task.attr("href").unwrap()).await;
+    let captured = alice.doc(&captured_href).await;
     assert_eq!(captured.attr("status"), Some("8"));
     let cvm = captured.child("Children").unwrap().child("Vm").unwrap();
     assert_eq!(
@@ -150,22 +155,13 @@ async fn capture_a_vapp_into_a_template_and_overwrite_it() {
             body(&target),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    alice
-        .task_ok(
-            r.dom()
-                .child("Tasks")
-                .unwrap()
-                .child("Task")
-                .unwrap()
-                .attr("href")
-                .unwrap(),
-        )
-        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let task = r.dom();
+    alice.task_ok(task.attr("href").unwrap()).await;
     let item = alice.doc(&item_href).await;
     assert_eq!(
         item.child("Entity").unwrap().attr("href"),
-        r.dom().attr("href"),
+        task.child("Owner").unwrap().attr("href"),
         "item re-pointed to the new template"
     );
     assert_eq!(
@@ -236,6 +232,122 @@ async fn capture_a_vapp_into_a_template_and_overwrite_it() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(alice.get(&admin_cat).await.status, StatusCode::FORBIDDEN);
+}
+
+/// A powered-off vApp instantiated from an uploaded OVA; returns (VDC, catalog, vApp) hrefs.
+async fn stopped_vapp(alice: &Session, name: &str) -> (String, String, String) {
+    let org = alice.doc(&alice.org_href()).await;
+    let vdc_href = named_link(&org, "application/vnd.vmware.vcloud.vdc+xml", "vdc1");
+    let cat_href = named_link(&org, CATALOG, "cse");
+    let item = upload_ova(
+        alice,
+        &cat_href,
+        &format!("{name}-base"),
+        &make_ova(&[3u8; 200]),
+        200,
+    )
+    .await;
+    let tpl_href = item
+        .child("Entity")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    let vapp_href = instantiate(alice, &vdc_href, &tpl_href, name).await;
+    let vapp = alice.doc(&vapp_href).await;
+    let r = alice
+        .post(
+            &Session::link(&vapp, "power:shutdown", None),
+            "application/xml",
+            "",
+        )
+        .await;
+    alice.task_ok(r.dom().attr("href").unwrap()).await;
+    (vdc_href, cat_href, vapp_href)
+}
+
+fn capture_body(name: &str, vapp_href: &str) -> String {
+    format!(
+        r#"<CaptureVAppParams xmlns="http://www.vmware.com/vcloud/v1.5" name="{name}"><Description/><Source href="{vapp_href}"/></CaptureVAppParams>"#
+    )
+}
+
+#[tokio::test]
+async fn the_deprecated_vdc_capture_answers_201_with_the_template() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let (vdc_href, _, vapp_href) = stopped_vapp(&alice, "old-style").await;
+    let r = alice
+        .post(
+            &format!("{vdc_href}/action/captureVApp"),
+            "application/vnd.vmware.vcloud.captureVAppParams+xml",
+            capture_body("vdc-tmpl", &vapp_href),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.content_type(),
+        "application/vnd.vmware.vcloud.vAppTemplate+xml;version=31.0"
+    );
+    let tpl = r.dom();
+    assert_eq!(tpl.name, "VAppTemplate");
+    let task = tpl.child("Tasks").unwrap().child("Task").unwrap();
+    assert_eq!(task.attr("operationName"), Some("vdcCaptureTemplate"));
+    alice.task_ok(task.attr("href").unwrap()).await;
+    let captured = alice.doc(tpl.attr("href").unwrap()).await;
+    assert_eq!(captured.attr("status"), Some("8"));
+    assert!(
+        find_link(
+            &captured,
+            "catalogItem",
+            Some("application/vnd.vmware.vcloud.catalogItem+xml")
+        )
+        .is_none(),
+        "a VDC capture adds no catalog item"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_capture_task_ends_in_error_and_leaves_a_failed_template() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let (_, cat_href, vapp_href) = stopped_vapp(&alice, "doomed").await;
+    sim.handle
+        .state()
+        .fail_tasks("vdcCaptureTemplate", "Datastore full.", 1);
+    let cat = alice.doc(&cat_href).await;
+    let capture = Session::link(
+        &cat,
+        "add",
+        Some("application/vnd.vmware.vcloud.captureVAppParams+xml"),
+    );
+    let r = alice
+        .post(
+            &capture,
+            "application/vnd.vmware.vcloud.captureVAppParams+xml",
+            capture_body("doomed-tmpl", &vapp_href),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let task = alice.wait_task(r.dom().attr("href").unwrap()).await;
+    assert_eq!(task.attr("status"), Some("error"));
+    assert_eq!(
+        task.child("Error").unwrap().attr("message"),
+        Some("Datastore full.")
+    );
+    let tpl = alice
+        .doc(task.child("Owner").unwrap().attr("href").unwrap())
+        .await;
+    assert_eq!(tpl.attr("status"), Some("-1"));
+    // the fault was used up: the next capture works
+    let r = alice
+        .post(
+            &capture,
+            "application/vnd.vmware.vcloud.captureVAppParams+xml",
+            capture_body("second-tmpl", &vapp_href),
+        )
+        .await;
+    alice.task_ok(r.dom().attr("href").unwrap()).await;
 }
 
 #[tokio::test]

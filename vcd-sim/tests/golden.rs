@@ -1,5 +1,6 @@
 //! Golden XML of every document type the simulator serves (insta snapshots
-//! under tests/snapshots). UUIDs, timestamps and the port are filtered.
+//! under tests/snapshots). UUIDs, timestamps, the port and generated admin
+//! passwords (random on every run) are filtered.
 
 mod common;
 
@@ -13,6 +14,7 @@ fn snap(name: &str, text: &str) {
             (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{uuid}"),
             (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "{timestamp}"),
             (r"http://127\.0\.0\.1:\d+", "{B}"),
+            (r"<AdminPassword>[^<]*</AdminPassword>", "<AdminPassword>{password}</AdminPassword>"),
         ],
         prepend_module_to_snapshot => false,
     }, {

@@ -73,11 +73,80 @@ async fn power_on_goes_through_tools_start_customization_reboot_and_warm_up() {
             (ExecutingScripts, false),
             (NotRunning, false),
             (ExecutingScripts, false),
-            (Running, false),
             (Running, true)
-        ]
+        ],
+        "the agent warms up while tools still report ExecutingScripts"
     );
     world.check_access("vm-1", &creds("New-pw1")).unwrap();
+}
+
+/// What the original CSE 1.2.5 `cse install` does: its first guest operation
+/// goes out as soon as it first sees `guestToolsRunning`, with no retry.
+#[tokio::test]
+async fn the_first_guest_operation_after_tools_running_works() {
+    let world = timed_world(Duration::from_millis(60));
+    let disk = world.import_disk("photon");
+    world.create_vm("vm-1", "vm-1", disk).unwrap();
+    world
+        .power_on(
+            "vm-1",
+            Some(Customization {
+                computer_name: "node-1".into(),
+                admin_password: Some("Pw-1".into()),
+                script: None,
+            }),
+        )
+        .unwrap();
+    let mut statuses = Vec::new();
+    for attempt in 0.. {
+        assert!(
+            attempt < 2_000,
+            "tools never reported Running: {statuses:?}"
+        );
+        let info = world.vm_info("vm-1").unwrap();
+        if statuses.last() != Some(&info.tools_running_status) {
+            statuses.push(info.tools_running_status);
+        }
+        if info.tools_running_status == ToolsRunningStatus::Running {
+            assert!(info.guest_operations_ready);
+            world
+                .check_access("vm-1", &creds("Pw-1"))
+                .expect("guest operations work once tools report Running");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    use ToolsRunningStatus::*;
+    assert_eq!(
+        statuses,
+        vec![
+            NotRunning,
+            ExecutingScripts,
+            NotRunning,
+            ExecutingScripts,
+            Running
+        ]
+    );
+}
+
+/// "Running but unavailable" is still there, as a fault, to test retries.
+#[tokio::test]
+async fn running_but_unavailable_is_an_injectable_fault() {
+    let world = world();
+    base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", "Pw-1");
+    world.inject_fault(
+        FaultScope::Vm("vm-1".into()),
+        GuestFaultKind::OpsUnavailableForCalls { calls: 2 },
+    );
+    let info = world.vm_info("vm-1").unwrap();
+    assert_eq!(info.tools_running_status, ToolsRunningStatus::Running);
+    for _ in 0..2 {
+        assert_eq!(
+            world.check_access("vm-1", &creds("Pw-1")),
+            Err(GuestFault::GuestOperationsUnavailable)
+        );
+    }
+    world.check_access("vm-1", &creds("Pw-1")).unwrap();
 }
 
 #[tokio::test]

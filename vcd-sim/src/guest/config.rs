@@ -1,5 +1,6 @@
-//! Construction parameters of the guest model: the clock, the seed for
-//! everything random (tokens, pids are sequential), and the simulated
+//! Construction parameters of the guest model: the clock, the world seed
+//! (never used for credentials: bootstrap tokens come from the CSPRNG in
+//! `crate::secret`; pids are sequential), and the simulated
 //! durations of boot, tools start, package installs and Kubernetes work.
 
 use std::time::Duration;
@@ -59,7 +60,8 @@ impl Default for GuestTimings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestConfig {
     pub clock: Clock,
-    /// Seeds token generation, so runs are reproducible.
+    /// The world's seed. Nothing a guest hands out as a credential (kubeadm
+    /// bootstrap tokens) follows it.
     pub seed: u64,
     pub timings: GuestTimings,
 }

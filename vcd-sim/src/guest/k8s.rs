@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rand::RngExt as _;
-use rand::rngs::StdRng;
 
 /// A bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -100,21 +98,13 @@ pub fn token_well_formed(text: &str) -> bool {
     ok(id, 6) && ok(secret, 16)
 }
 
-/// A fresh random token expiring after `ttl`.
-pub fn new_token(
-    rng: &mut StdRng,
-    now: DateTime<Utc>,
-    ttl: Option<chrono::Duration>,
-) -> BootstrapToken {
+/// A fresh random token expiring after `ttl`. It is a credential (it joins
+/// nodes to the cluster), so it comes from the CSPRNG, never the world seed.
+pub fn new_token(now: DateTime<Utc>, ttl: Option<chrono::Duration>) -> BootstrapToken {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut pick = |n: usize| -> String {
-        (0..n)
-            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-            .collect()
-    };
     BootstrapToken {
-        id: pick(6),
-        secret: pick(16),
+        id: crate::secret::string(ALPHABET, 6),
+        secret: crate::secret::string(ALPHABET, 16),
         expires: ttl.map(|t| now + t),
     }
 }
@@ -145,14 +135,13 @@ impl Clusters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
-    fn tokens_are_well_formed_and_seeded() {
+    fn tokens_are_well_formed_and_unpredictable() {
         let now = Utc::now();
-        let a = new_token(&mut StdRng::seed_from_u64(7), now, None);
-        let b = new_token(&mut StdRng::seed_from_u64(7), now, None);
-        assert_eq!(a, b);
+        let a = new_token(now, None);
+        let b = new_token(now, None);
+        assert_ne!(a, b);
         assert!(token_well_formed(&a.text()), "{}", a.text());
         assert!(!token_well_formed("abc.def"));
         assert!(!token_well_formed("ABCDEF.0123456789abcdef"));

@@ -1,7 +1,8 @@
 //! `GuestLifecycle` for the vCD side, and the boot sequence: power-on →
 //! boot → tools starting → guest customization (script `precustomization`,
 //! computer name, script `postcustomization`, admin password) → agent warm-up
-//! → ready. Every step takes its simulated time on the world's clock; on an
+//! (still `guestToolsExecutingScripts`) → ready (`guestToolsRunning`, guest
+//! operations accepted). Every step takes its simulated time on the world's clock; on an
 //! instant clock the sequence completes inside `power_on`.
 
 use std::future::Future;

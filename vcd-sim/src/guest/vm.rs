@@ -13,6 +13,9 @@ pub enum BootPhase {
     Booting,
     ToolsStarting,
     /// Tools run, the guest-operations agent does not accept calls yet.
+    /// Reported as `guestToolsExecutingScripts`: on a real vCenter
+    /// `guestToolsRunning` means guest operations work (vsphere-guest-ops
+    /// §6.2, corrected); "running but unavailable" exists only as a fault.
     AgentWarmingUp,
     Ready,
     /// Tools never start (fault); resumes when the fault is cleared.
@@ -23,8 +26,10 @@ pub enum BootPhase {
 impl BootPhase {
     pub fn tools_status(&self) -> ToolsRunningStatus {
         match self {
-            BootPhase::ToolsStarting => ToolsRunningStatus::ExecutingScripts,
-            BootPhase::AgentWarmingUp | BootPhase::Ready => ToolsRunningStatus::Running,
+            BootPhase::ToolsStarting | BootPhase::AgentWarmingUp => {
+                ToolsRunningStatus::ExecutingScripts
+            }
+            BootPhase::Ready => ToolsRunningStatus::Running,
             _ => ToolsRunningStatus::NotRunning,
         }
     }

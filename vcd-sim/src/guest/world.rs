@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use parking_lot::{Mutex, MutexGuard, RwLock};
-use rand::SeedableRng as _;
-use rand::rngs::StdRng;
 use tokio::runtime::Handle;
 
 use crate::clock::Clock;
@@ -29,7 +27,6 @@ pub struct WorldState {
     next_disk: u64,
     pub clusters: Clusters,
     pub faults: Faults,
-    pub rng: StdRng,
     /// Added to the real time to get guest time (tests move it forward).
     pub time_offset: chrono::Duration,
 }
@@ -113,7 +110,6 @@ impl GuestWorld {
             next_disk: 0,
             clusters: Clusters::default(),
             faults: Faults::default(),
-            rng: StdRng::seed_from_u64(config.seed),
             time_offset: chrono::Duration::zero(),
         };
         GuestWorld {

@@ -1,5 +1,5 @@
-//! Request plumbing around every route: the request-id header, the API
-//! version check (406), and vCD's API-extension routing — a path fully
+//! Request plumbing around every route: the request-id header, the length
+//! limit on a declared `Content-Length` (413), the API version check (406), and vCD's API-extension routing — a path fully
 //! matching an enabled extension's API filter goes to the extension (after
 //! authentication), not to vCD's own handlers.
 
@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, AppState, SUPPORTED_VERSIONS, accept_version, request_token};
+use super::{ApiError, AppState, MAX_BODY, SUPPORTED_VERSIONS, accept_version, request_token};
 use crate::ext::{ForwardedRequest, SecurityContext};
 use crate::state::EntityRef;
 
@@ -27,6 +27,19 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
 async fn handle(state: AppState, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    if let Some(len) = declared_length(&req)
+        && len > MAX_BODY as u64
+    {
+        // Refused on its Content-Length, before a byte of it is read.
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_REQUEST",
+            format!(
+                "The request body of {len} bytes is over the length limit of {MAX_BODY} bytes."
+            ),
+        )
+        .into_response();
+    }
     if path.starts_with("/api/") && path != "/api/versions" {
         let accept = req
             .headers()
@@ -52,6 +65,17 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// The request's `Content-Length`, if it has a valid one.
+fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Request) -> Response {

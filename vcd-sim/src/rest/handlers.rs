@@ -13,7 +13,7 @@ use super::docs::{self, mt};
 use super::parse;
 use super::query;
 use super::{ApiError, ApiResult, AppState, Ctx, SUPPORTED_VERSIONS};
-use crate::state::catalogs::TransferTarget;
+use crate::state::catalogs::{CaptureInto, TransferTarget};
 use crate::state::records::{ADMIN_TYPES, TENANT_TYPES};
 use crate::state::vapps::{PowerOp, UndeployAction};
 use crate::state::*;
@@ -413,9 +413,41 @@ async fn vdc_action(
                 }
             }
         }
-        "uploadVAppTemplate" | "captureVApp" => Err(ctx.err(ApiError::bad_request(format!(
-            "{action} into a VDC is not supported by the simulator; use the catalog's {action} action."
-        )))),
+        "captureVApp" => {
+            // Deprecated (POST-CaptureVApp, vdc): 201 with the template, its
+            // capture task under Tasks.
+            let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
+            let params = capture_params(&ctx, &dom)?;
+            if params.target_item.is_some() {
+                return Err(ctx.err(ApiError::bad_request(
+                    "TargetCatalogItem needs a capture into a catalog.",
+                )));
+            }
+            let (tpl, task) = ctx
+                .sim()
+                .capture_vapp(
+                    &caller,
+                    CaptureInto::Vdc(vdc),
+                    params.source,
+                    &params.name,
+                    &params.description,
+                )
+                .map_err(|e| ctx.fail(e))?;
+            let g = ctx.sim().read();
+            let t = g.tasks.get(&task).cloned();
+            let tp = g
+                .templates
+                .get(&tpl)
+                .ok_or_else(|| ctx.fail(SimError::Internal("template vanished".into())))?;
+            Ok(ctx.xml(
+                StatusCode::CREATED,
+                mt::TEMPLATE,
+                docs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
+            ))
+        }
+        "uploadVAppTemplate" => Err(ctx.err(ApiError::bad_request(
+            "uploadVAppTemplate into a VDC is not supported by the simulator; use the catalog's upload action.",
+        ))),
         _ => Err(ctx.err(ApiError::not_found(format!("No VDC action \"{action}\".")))),
     }
 }
@@ -577,44 +609,59 @@ async fn catalog_action(
             ))
         }
         "captureVApp" => {
-            let name = dom.attr("name").unwrap_or_default().to_string();
-            let description = dom
-                .child_text("Description")
-                .unwrap_or_default()
-                .to_string();
-            let source = dom
-                .child("Source")
-                .and_then(|s| s.attr("href"))
-                .and_then(uuid_of)
-                .ok_or_else(|| {
-                    ctx.err(ApiError::bad_request(
-                        "CaptureVAppParams needs a Source vApp.",
-                    ))
-                })?;
-            let target = dom
-                .child("TargetCatalogItem")
-                .and_then(|s| s.attr("href"))
-                .and_then(uuid_of);
-            let (tpl, task) = ctx
+            // Since 5.5 (POST-CaptureVApp-catalog): 202 with the Task.
+            let params = capture_params(&ctx, &dom)?;
+            let (_, task) = ctx
                 .sim()
-                .capture_vapp(&caller, cat, source, &name, &description, target)
+                .capture_vapp(
+                    &caller,
+                    CaptureInto::Catalog {
+                        catalog: cat,
+                        target_item: params.target_item,
+                    },
+                    params.source,
+                    &params.name,
+                    &params.description,
+                )
                 .map_err(|e| ctx.fail(e))?;
-            let g = ctx.sim().read();
-            let t = g.tasks.get(&task).cloned();
-            let tp = g
-                .templates
-                .get(&tpl)
-                .ok_or_else(|| ctx.fail(SimError::Internal("template vanished".into())))?;
-            Ok(ctx.xml(
-                StatusCode::CREATED,
-                mt::TEMPLATE,
-                docs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
-            ))
+            task_response(&ctx, task)
         }
         _ => Err(ctx.err(ApiError::not_found(format!(
             "No catalog action \"{action}\"."
         )))),
     }
+}
+
+/// What a `CaptureVAppParams` body asks for.
+struct CaptureRequest {
+    name: String,
+    description: String,
+    source: Id,
+    target_item: Option<Id>,
+}
+
+fn capture_params(ctx: &Ctx, dom: &super::xml::Dom) -> Result<CaptureRequest, ApiError> {
+    let source = dom
+        .child("Source")
+        .and_then(|s| s.attr("href"))
+        .and_then(uuid_of)
+        .ok_or_else(|| {
+            ctx.err(ApiError::bad_request(
+                "CaptureVAppParams needs a Source vApp.",
+            ))
+        })?;
+    Ok(CaptureRequest {
+        name: dom.attr("name").unwrap_or_default().to_string(),
+        description: dom
+            .child_text("Description")
+            .unwrap_or_default()
+            .to_string(),
+        source,
+        target_item: dom
+            .child("TargetCatalogItem")
+            .and_then(|s| s.attr("href"))
+            .and_then(uuid_of),
+    })
 }
 
 async fn get_catalog_item(ctx: Ctx, Path(id): Path<String>) -> ApiResult {

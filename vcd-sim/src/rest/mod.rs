@@ -187,14 +187,19 @@ pub fn request_token(headers: &HeaderMap) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+/// `scheme://host:port` of the hrefs in a response: the public URL if set,
+/// else the request's `Host` header (HTTP/1.1) or its URI authority (HTTP/2
+/// carries the host in `:authority`, and sends no `Host`).
+pub fn base_url(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap) -> String {
     if let Some(u) = &state.public_url {
         return u.trim_end_matches('/').to_string();
     }
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| "localhost".to_owned());
     format!("{}://{}", state.scheme, host)
 }
 
@@ -214,7 +219,7 @@ impl FromRequestParts<AppState> for Ctx {
             .unwrap_or_else(|| SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.len() - 1].to_string());
         Ok(Ctx {
             state: state.clone(),
-            base: base_url(state, &parts.headers),
+            base: base_url(state, &parts.uri, &parts.headers),
             version,
             token: request_token(&parts.headers),
         })

@@ -149,7 +149,7 @@ impl Sim {
         let vdc = g.org_vdc_for(org, "template")?;
         let tid = g.new_id();
         let iid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
         g.templates.insert(
             tid,
@@ -496,23 +496,29 @@ impl Sim {
         }
     }
 
-    /// `POST /api/catalog/{id}/action/captureVApp`: a template copying the
-    /// vApp's VMs (hardware, NICs, customization incl. password, disk state).
-    /// `target_item`: overwrite that item instead of adding one.
+    /// `POST /api/catalog/{id}/action/captureVApp` (or the deprecated
+    /// `POST /api/vdc/{id}/action/captureVApp`, [`CaptureInto::Vdc`]): a
+    /// template copying the vApp's VMs (hardware, NICs, customization incl.
+    /// password, disk state). Returns the template and its capture task.
     pub fn capture_vapp(
         self: &Arc<Self>,
         caller: &Caller,
-        cat: Id,
+        into: CaptureInto,
         vapp: Id,
         name: &str,
         description: &str,
-        target_item: Option<Id>,
     ) -> SimResult<(Id, Id)> {
         let instant = self.config.clock.is_instant();
         let mut g = self.inner.write();
-        let org = match g.catalogs.get(&cat) {
-            Some(c) if caller.can_see_org(c.org) => c.org,
-            _ => return Err(SimError::no_access(&EntityRef::Catalog(cat))),
+        let org = match into {
+            CaptureInto::Catalog { catalog, .. } => match g.catalogs.get(&catalog) {
+                Some(c) if caller.can_see_org(c.org) => c.org,
+                _ => return Err(SimError::no_access(&EntityRef::Catalog(catalog))),
+            },
+            CaptureInto::Vdc(vdc) => match g.vdcs.get(&vdc) {
+                Some(v) if caller.can_see_org(v.org) => v.org,
+                _ => return Err(SimError::no_access(&EntityRef::Vdc(vdc))),
+            },
         };
         self.require_catalog_admin(caller, org)?;
         let (vdc, vapp_name, vms, networks) = match g.vapps.get(&vapp) {
@@ -521,21 +527,36 @@ impl Sim {
             }
             _ => return Err(SimError::no_access(&EntityRef::VApp(vapp))),
         };
+        if name.trim().is_empty() {
+            return Err(SimError::BadRequest(
+                "CaptureVAppParams needs a name.".into(),
+            ));
+        }
         g.ensure_not_busy(EntityRef::VApp(vapp), &vapp_name)?;
-        if let Some(ti) = target_item {
-            if !g.catalogs[&cat].items.contains(&ti) {
-                return Err(SimError::BadRequest(format!(
-                    "Catalog item {ti} is not in this catalog."
-                )));
+        let (cat, target_item, vdc) = match into {
+            CaptureInto::Catalog {
+                catalog,
+                target_item,
+            } => (Some(catalog), target_item, vdc),
+            CaptureInto::Vdc(target) => (None, None, target),
+        };
+        if let Some(cat) = cat {
+            if let Some(ti) = target_item {
+                if !g.catalogs[&cat].items.contains(&ti) {
+                    return Err(SimError::BadRequest(format!(
+                        "Catalog item {ti} is not in this catalog."
+                    )));
+                }
+            } else {
+                g.ensure_item_name_free(cat, name)?;
             }
-        } else {
-            g.ensure_item_name_free(cat, name)?;
         }
         let tid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
-        let item = match target_item {
-            Some(ti) => {
+        let item = match (cat, target_item) {
+            (None, _) => None,
+            (Some(_), Some(ti)) => {
                 let old = g.items.get(&ti).and_then(|i| i.template());
                 if let Some(old) = old
                     && let Some(t) = g.templates.remove(&old)
@@ -549,9 +570,9 @@ impl Sim {
                     i.name = name.into();
                     i.description = description.into();
                 }
-                ti
+                Some(ti)
             }
-            None => {
+            (Some(cat), None) => {
                 let iid = g.new_id();
                 g.items.insert(
                     iid,
@@ -567,10 +588,10 @@ impl Sim {
                 if let Some(c) = g.catalogs.get_mut(&cat) {
                     c.items.push(iid);
                 }
-                iid
+                Some(iid)
             }
         };
-        if let Some(c) = g.catalogs.get_mut(&cat) {
+        if let Some(c) = cat.and_then(|cat| g.catalogs.get_mut(&cat)) {
             c.version += 1;
         }
         g.templates.insert(
@@ -579,7 +600,7 @@ impl Sim {
                 id: tid,
                 org,
                 vdc,
-                catalog_item: Some(item),
+                catalog_item: item,
                 name: name.into(),
                 description: description.into(),
                 status: 0,
@@ -657,6 +678,18 @@ impl Sim {
     }
 }
 
+/// Where a capture puts its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureInto {
+    /// A catalog: a new item, or `target_item` re-pointed (overwrite).
+    Catalog {
+        catalog: Id,
+        target_item: Option<Id>,
+    },
+    /// A VDC, without a catalog item (the deprecated VDC capture).
+    Vdc(Id),
+}
+
 impl Sim {
     /// `POST /api/catalog/{id}/action/upload` with a `Media`: a catalog item
     /// holding a media image waiting for its bytes. Returns the item id.
@@ -698,7 +731,7 @@ impl Sim {
         let vdc = g.org_vdc_for(org, "media")?;
         let mid = g.new_id();
         let iid = g.new_id();
-        let transfer = seeded_uuid(&mut g);
+        let transfer = transfer_id();
         let now = Utc::now();
         g.media.insert(
             mid,

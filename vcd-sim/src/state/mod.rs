@@ -28,11 +28,12 @@ use std::time::Duration;
 use chrono::Utc;
 use parking_lot::RwLock;
 use rand::rngs::StdRng;
-use rand::{Rng, RngExt, SeedableRng};
+use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::guest_api::GuestLifecycle;
+use crate::secret;
 use crate::world::{RoleName, World};
 pub use model::*;
 
@@ -192,6 +193,8 @@ pub struct Inner {
     pub(crate) index: index::Indexes,
     /// What requests have examined (see [`Sim::work`]).
     pub(crate) work: index::WorkCounters,
+    /// Injected task failures ([`Sim::fail_tasks`]).
+    pub(crate) task_faults: Vec<tasks::TaskFault>,
     next_moref: u64,
     next_mac: u64,
 }
@@ -203,18 +206,16 @@ impl Inner {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
+    /// A session token: 128 bits from the operating system's CSPRNG, never
+    /// from the world seed (a seeded token could be computed in advance).
     pub(crate) fn new_token(&mut self) -> String {
-        let mut bytes = [0u8; 16];
-        self.rng.fill_bytes(&mut bytes);
-        hex::encode(bytes)
+        secret::token()
     }
 
-    /// vCD-style generated admin password: 8 letters and digits.
+    /// vCD-style generated admin password (8 letters and digits) from the
+    /// CSPRNG, never from the world seed.
     pub(crate) fn new_password(&mut self) -> String {
-        const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-        (0..8)
-            .map(|_| CHARS[self.rng.random_range(0..CHARS.len())] as char)
-            .collect()
+        secret::password()
     }
 
     pub(crate) fn new_moref(&mut self) -> String {
@@ -401,7 +402,8 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Builds the state of a world. Ids, tokens and passwords follow `world.seed`.
+    /// Builds the state of a world. Ids and generated names follow
+    /// `world.seed`; tokens, passwords and transfer URLs never do ([`secret`]).
     pub fn new(world: &World, guests: Arc<dyn GuestLifecycle>, config: SimConfig) -> Arc<Sim> {
         let rng = StdRng::seed_from_u64(world.seed);
         let w = &world.amqp;
@@ -438,6 +440,7 @@ impl Sim {
             sessions: HashMap::new(),
             index: index::Indexes::default(),
             work: index::WorkCounters::default(),
+            task_faults: Vec::new(),
             next_moref: 1000,
             next_mac: 0x010000,
         };
@@ -812,9 +815,10 @@ pub struct TaskSummary {
     pub error: Option<String>,
 }
 
-/// Makes a fresh random UUID outside the seeded sequence (transfer ids).
-pub(crate) fn seeded_uuid(inner: &mut Inner) -> Uuid {
-    inner.new_id()
+/// A transfer (upload URL) id: the URL is the credential, so it comes from
+/// the CSPRNG, outside the seeded sequence of ids.
+pub(crate) fn transfer_id() -> Uuid {
+    secret::uuid()
 }
 
 #[cfg(test)]
@@ -829,14 +833,25 @@ mod tests {
     }
 
     #[test]
-    fn the_same_seed_gives_the_same_world() {
+    fn the_same_seed_gives_the_same_world_but_not_the_same_tokens() {
         let (a, b, c) = (sim(1), sim(1), sim(2));
         let ids = |s: &Sim| s.read().orgs.keys().copied().collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&c));
-        let (ta, _) = a.login("acme", "alice", "alice-pw").unwrap();
-        let (tb, _) = b.login("acme", "alice", "alice-pw").unwrap();
-        assert_eq!(ta, tb, "tokens follow the seed too");
+        let tokens = |s: &Sim| {
+            (0..5)
+                .map(|_| s.login("acme", "alice", "alice-pw").unwrap().0)
+                .collect::<Vec<_>>()
+        };
+        let (ta, tb) = (tokens(&a), tokens(&b));
+        for (x, y) in ta.iter().zip(&tb) {
+            assert_ne!(x, y, "tokens never follow the seed");
+        }
+        assert_eq!(
+            ids(&a),
+            ids(&b),
+            "logins do not move the seeded sequence of ids"
+        );
         let names = |s: &Sim| {
             s.read()
                 .users

@@ -23,6 +23,16 @@ pub(crate) struct TaskSpec {
 /// The effect a task applies when its simulated duration has passed.
 pub(crate) type Work = Box<dyn FnOnce(&Sim) -> SimResult<()> + Send + 'static>;
 
+/// An injected failure: the next `times` tasks with this `operationName`
+/// end in `error` with `message` instead of doing their work (a template
+/// they were creating is left with status -1, as vCD leaves a failed one).
+#[derive(Debug, Clone)]
+pub(crate) struct TaskFault {
+    pub operation_name: String,
+    pub message: String,
+    pub times: usize,
+}
+
 /// A created task and what it still has to do.
 pub(crate) struct PendingTask {
     pub id: Id,
@@ -109,6 +119,34 @@ impl Inner {
         self.running_on(entity).cloned().collect()
     }
 
+    /// The message of a fault that fails task `id` now (and uses it up); a
+    /// template the task was creating is marked failed (status -1).
+    fn take_task_fault(&mut self, id: Id) -> Option<String> {
+        let (operation_name, owner) = {
+            let t = self.tasks.get(&id)?;
+            (t.operation_name.clone(), t.owner.clone())
+        };
+        let i = self
+            .task_faults
+            .iter()
+            .position(|f| f.operation_name == operation_name && f.times > 0)?;
+        let fault = &mut self.task_faults[i];
+        fault.times -= 1;
+        let message = fault.message.clone();
+        if fault.times == 0 {
+            self.task_faults.remove(i);
+        }
+        if let TaskOwner::Entity {
+            entity: EntityRef::Template(t),
+            ..
+        } = owner
+            && let Some(t) = self.templates.get_mut(&t)
+        {
+            t.status = -1;
+        }
+        Some(message)
+    }
+
     pub(crate) fn finish_task(&mut self, id: Id, result: SimResult<()>) {
         if let Some(TaskOwner::Entity { entity, .. }) = self.tasks.get(&id).map(|t| &t.owner) {
             let entity = *entity;
@@ -147,11 +185,31 @@ impl Inner {
 impl Sim {
     /// Runs a task's work: inline on an instant clock, else on the runtime
     /// after the task's simulated duration.
+    /// Makes the next `times` tasks whose `operationName` is `operation_name`
+    /// (e.g. `vdcCaptureTemplate`) end in `error` with `message`, without doing
+    /// their work. A fault injection for clients' error paths.
+    pub fn fail_tasks(&self, operation_name: &str, message: &str, times: usize) {
+        self.inner.write().task_faults.push(TaskFault {
+            operation_name: operation_name.to_owned(),
+            message: message.to_owned(),
+            times,
+        });
+    }
+
+    /// Runs a task's work, unless a [`TaskFault`] fails it first.
+    fn finish_pending(&self, id: Id, work: Work) {
+        let fault = self.inner.write().take_task_fault(id);
+        let result = match fault {
+            Some(message) => Err(SimError::Internal(message)),
+            None => work(self),
+        };
+        self.inner.write().finish_task(id, result);
+    }
+
     pub(crate) fn run_task(self: &Arc<Self>, pending: PendingTask) {
         let clock = self.config.clock;
         if clock.is_instant() || tokio::runtime::Handle::try_current().is_err() {
-            let result = (pending.work)(self);
-            self.inner.write().finish_task(pending.id, result);
+            self.finish_pending(pending.id, pending.work);
             return;
         }
         let sim = Arc::clone(self);
@@ -161,8 +219,7 @@ impl Sim {
                 t.status = TaskStatus::Running;
             }
             clock.sleep(pending.duration).await;
-            let result = (pending.work)(&sim);
-            sim.inner.write().finish_task(pending.id, result);
+            sim.finish_pending(pending.id, pending.work);
         });
     }
 

@@ -480,11 +480,34 @@ async fn capture(
         .capture_href()
         .map_err(|e| CliError::Missing(format!("catalog '{}': {e}", catalog.name)))?;
     let answer = client.post_doc(href, &params).await?;
-    let captured: VAppTemplate = answer.parse()?;
-    if let Some(task) = client.wait_for_answer(&answer).await? {
-        task.into_result()?;
-    }
-    upload::wait_resolved(client, &captured.href).await?;
+    let failed = |cause: String| {
+        CliError::Missing(format!(
+            "Capturing temp vApp '{}' as '{}' failed: {cause}",
+            template.temp_vapp, template.catalog_item
+        ))
+    };
+    let root = answer.element()?.map(|e| e.name);
+    let template_href = if root.as_deref() == Some("Task") {
+        // Since vCD 5.5 a capture into a catalog answers 202 with the task
+        // (spec vcd-rest §5.5); its Owner is the new template.
+        let task = client
+            .wait_for_answer(&answer)
+            .await
+            .map_err(|e| failed(e.to_string()))?
+            .ok_or_else(|| failed("vCD answered without a task".to_owned()))?
+            .into_result()
+            .map_err(|e| failed(e.to_string()))?;
+        task.owner_href
+            .ok_or_else(|| failed(format!("the capture task {} names no template", task.href)))?
+    } else {
+        // The deprecated VDC capture's answer: the template, its task inside.
+        let captured: VAppTemplate = answer.parse()?;
+        if let Some(task) = client.wait_for_answer(&answer).await? {
+            task.into_result().map_err(|e| failed(e.to_string()))?;
+        }
+        captured.href
+    };
+    upload::wait_resolved(client, &template_href).await?;
     ctx.say(format!(
         "Created template '{}' in catalog '{}'",
         template.catalog_item, catalog.name

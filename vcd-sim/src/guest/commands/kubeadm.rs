@@ -193,7 +193,7 @@ async fn init(
     let conf = admin_conf(&ip);
     let token = ctx.world(|state| {
         let now = state.now();
-        let token = k8s::new_token(&mut state.rng, now, Some(chrono::Duration::hours(24)));
+        let token = k8s::new_token(now, Some(chrono::Duration::hours(24)));
         let mut nodes = BTreeMap::new();
         nodes.insert(
             hostname.clone(),
@@ -262,7 +262,7 @@ fn token(ctx: &mut Ctx, words: &[String], opts: &BTreeMap<String, String>, io: &
             };
             let created = ctx.world(|state| {
                 let now = state.now();
-                let token = k8s::new_token(&mut state.rng, now, ttl);
+                let token = k8s::new_token(now, ttl);
                 let cluster = state.clusters.by_master.get_mut(&moref)?;
                 cluster.tokens.push(token.clone());
                 Some(token.text())
