@@ -19,19 +19,30 @@ type Key = (String, String);
 
 #[derive(Debug)]
 struct Holder {
+    id: u64,
     operation: TaskOperation,
     started: Arc<AtomicBool>,
+    task: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Claims {
+    by_cluster: HashMap<Key, Holder>,
+    next_id: u64,
 }
 
 /// The clusters this process has an operation for, running or queued.
 #[derive(Debug, Clone, Default)]
-pub struct ClusterClaims(Arc<Mutex<HashMap<Key, Holder>>>);
+pub struct ClusterClaims(Arc<Mutex<Claims>>);
 
-/// Holds a cluster for one operation; released on drop.
+/// Holds a cluster for one operation; released when its task ends
+/// ([`ClusterClaims::release_task`], so a tenant who sees the task end can
+/// start the next operation at once), or at the latest on drop.
 #[derive(Debug)]
 pub struct ClusterClaim {
     claims: ClusterClaims,
     key: Key,
+    id: u64,
     started: Arc<AtomicBool>,
 }
 
@@ -40,11 +51,27 @@ impl ClusterClaim {
     pub fn mark_started(&self) {
         self.started.store(true, Ordering::SeqCst);
     }
+
+    /// Records the operation's task, whose end releases the claim.
+    pub fn attach_task(&self, task_href: &str) {
+        if let Some(holder) = self.claims.0.lock().by_cluster.get_mut(&self.key)
+            && holder.id == self.id
+        {
+            holder.task = Some(task_href.to_owned());
+        }
+    }
 }
 
 impl Drop for ClusterClaim {
     fn drop(&mut self) {
-        self.claims.0.lock().remove(&self.key);
+        let mut claims = self.claims.0.lock();
+        if claims
+            .by_cluster
+            .get(&self.key)
+            .is_some_and(|holder| holder.id == self.id)
+        {
+            claims.by_cluster.remove(&self.key);
+        }
     }
 }
 
@@ -59,27 +86,41 @@ impl ClusterClaims {
     ) -> Result<ClusterClaim, ApiError> {
         let key = (org.to_owned(), cluster.to_owned());
         let mut claims = self.0.lock();
-        if let Some(holder) = claims.get(&key) {
+        if let Some(holder) = claims.by_cluster.get(&key) {
             return Err(conflict(cluster, operation, holder));
         }
+        claims.next_id += 1;
+        let id = claims.next_id;
         let started = Arc::new(AtomicBool::new(false));
-        claims.insert(
+        claims.by_cluster.insert(
             key.clone(),
             Holder {
+                id,
                 operation,
                 started: started.clone(),
+                task: None,
             },
         );
         Ok(ClusterClaim {
             claims: self.clone(),
             key,
+            id,
             started,
         })
     }
 
+    /// Releases the claim of the operation whose task is `task_href`: called
+    /// right before the task's final status is written.
+    pub fn release_task(&self, task_href: &str) {
+        self.0
+            .lock()
+            .by_cluster
+            .retain(|_, holder| holder.task.as_deref() != Some(task_href));
+    }
+
     /// Number of clusters claimed.
     pub fn len(&self) -> usize {
-        self.0.lock().len()
+        self.0.lock().by_cluster.len()
     }
 
     /// True when no cluster is claimed.
@@ -141,8 +182,23 @@ mod tests {
             .unwrap();
         assert_eq!(claims.len(), 4);
         drop(create);
-        let _delete = claims
+        let delete = claims
             .claim("org-1", "c1", TaskOperation::DeleteCluster)
             .unwrap();
+        // The task's end releases the claim; the old guard then leaves the
+        // next operation's claim alone.
+        delete.attach_task("https://vcd/api/task/1");
+        claims.release_task("https://vcd/api/task/1");
+        let next = claims
+            .claim("org-1", "c1", TaskOperation::CreateNodes)
+            .unwrap();
+        drop(delete);
+        assert!(
+            claims
+                .claim("org-1", "c1", TaskOperation::DeleteNodes)
+                .is_err(),
+            "the next operation still holds the cluster"
+        );
+        drop(next);
     }
 }

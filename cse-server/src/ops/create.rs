@@ -12,28 +12,18 @@ use cse_core::naming::{
 };
 use cse_core::vcd::{ComposeVAppParams, VApp, Vdc};
 
+use super::error::OpError;
 use super::journal::{self, Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::nodes::join_workers;
 use super::scripts;
-use super::steps::{self, Run, VmOptions, vcd};
+use super::steps::{self, Run, VmOptions};
 use super::task::{self, TaskIdentity};
 use crate::context::Context;
 use crate::vcd::Client;
 
-fn stage(stage: OperationStage) -> impl Fn(ApiError) -> ApiError {
-    move |error| match error {
-        ApiError::StageFailed { .. }
-        | ApiError::ClusterInitFailed { .. }
-        | ApiError::JoinFailed { .. }
-        | ApiError::ClusterAlreadyExists
-        | ApiError::ClusterBeingCreated(_)
-        | ApiError::ClusterBusy { .. } => error,
-        other => ApiError::StageFailed {
-            stage,
-            cause: other.to_string(),
-        },
-    }
+fn stage(stage: OperationStage) -> impl Fn(OpError) -> OpError {
+    OpError::in_stage(stage)
 }
 
 /// Runs a create to its end: the task ends in success, or in error after the
@@ -62,12 +52,18 @@ pub async fn run(
                 tracing::warn!("cannot clear the journal of {name}: {error}");
             }
             report(
-                task::succeed(&admin, &task, &TaskMessage::CreatedCluster.render(name, id)).await,
+                task::succeed(
+                    &admin,
+                    &ctx.claims,
+                    &task,
+                    &TaskMessage::CreatedCluster.render(name, id),
+                )
+                .await,
             );
         }
         Err(error) => {
             tracing::warn!(cluster = %name, "create failed: {error}");
-            finish_failed(&run, &error.to_string()).await;
+            finish_failed(&run, &ApiError::from(error).to_string()).await;
         }
     }
     drop(keeper);
@@ -92,6 +88,7 @@ pub async fn finish_failed(run: &Run, message: &str) {
     report(
         task::fail(
             &run.admin,
+            &run.ctx.claims,
             task,
             TaskOperation::CreateCluster.default_operation_text(),
             message,
@@ -112,7 +109,7 @@ async fn create(
     template: &TemplateConfig,
     vdc_href: &str,
     keeper: &mut Option<LeaseKeeper>,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let task = run.journal.task.clone();
     let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
     let admin = run.admin.clone();
@@ -126,20 +123,20 @@ async fn create(
                 &message.render(&task.cluster, &task.cluster_id),
             )
             .await
-            .map_err(vcd)
+            .map_err(OpError::from)
         }
     };
 
     // vApp, metadata, journal, lease.
     progress(TaskMessage::CreatingClusterVapp).await?;
     async {
-        let vdc: Vdc = run.admin.get_doc(vdc_href).await.map_err(vcd)?;
+        let vdc: Vdc = run.admin.get_doc(vdc_href).await?;
         let network = vdc
             .network(&spec.network)
-            .ok_or_else(|| ApiError::NetworkNotFound(spec.network.clone()))?;
+            .ok_or_else(|| OpError::Cse(ApiError::NetworkNotFound(spec.network.clone())))?;
         let compose = vdc
             .compose_href()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| OpError::Unexpected(e.to_string()))?;
         let answer = run
             .admin
             .post_doc(
@@ -150,22 +147,21 @@ async fn create(
             .map_err(|error| {
                 // Another server created the name since this one checked.
                 if error.is_duplicate_name() {
-                    ApiError::ClusterBeingCreated(name.to_owned())
+                    OpError::Cse(ApiError::ClusterBeingCreated(name.to_owned()))
                 } else {
-                    vcd(error)
+                    OpError::Vcd(error)
                 }
             })?;
-        let vapp: VApp = answer.parse().map_err(vcd)?;
+        let vapp: VApp = answer.parse()?;
         run.vapp_href = vapp.href.clone();
-        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+        run.admin.wait_for_answer(&answer).await?;
         for (key, value) in [
             (METADATA_CLUSTER_ID, id),
             (METADATA_VERSION, cse_core::CSE_VERSION),
             (METADATA_TEMPLATE, template.name.as_str()),
         ] {
             journal::set_metadata(&run.admin, &run.ctx.vapp_gates, &run.vapp_href, key, value)
-                .await
-                .map_err(vcd)?;
+                .await?;
         }
         *keeper = Some(
             LeaseKeeper::start(
@@ -174,7 +170,7 @@ async fn create(
                 &super::lease::settings(&run.ctx),
             )
             .await
-            .map_err(steps::lease(name, "create_cluster"))?,
+            .map_err(|e| OpError::from((name.to_owned(), "create_cluster", e)))?,
         );
         run.done("vapp").await
     }
@@ -198,7 +194,7 @@ async fn create(
     let (_, master_href) = master
         .first()
         .cloned()
-        .ok_or_else(|| ApiError::Internal("no master VM was made".into()))?;
+        .ok_or_else(|| OpError::Unexpected("no master VM was made".into()))?;
     run.done("master").await?;
     let credentials = run
         .root(&master_href, template)
@@ -212,7 +208,8 @@ async fn create(
         if !output.success() {
             return Err(ApiError::ClusterInitFailed {
                 stderr: output.stderr,
-            });
+            }
+            .into());
         }
         let output = run
             .run_script(&master_href, &credentials, scripts::MASTER_IP)
@@ -225,8 +222,7 @@ async fn create(
             METADATA_MASTER_IP,
             ip,
         )
-        .await
-        .map_err(vcd)?;
+        .await?;
         run.done("init").await
     }
     .await

@@ -54,5 +54,5 @@ pub async fn of_cluster_vm(
         .ok_or_else(|| cse_core::api::ApiError::TemplateNotFound(template.to_owned()))?;
     root_of_vm(admin, vm_href, &template.admin_password)
         .await
-        .map_err(|e| cse_core::api::ApiError::Internal(e.to_string()))
+        .map_err(|e| crate::auth::vcd_failure(&e))
 }

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use cse_core::api::{TaskMessage, TaskOperation};
+use cse_core::api::{ApiError, TaskMessage, TaskOperation};
 
+use super::error::OpError;
 use super::journal::{self, Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::steps;
@@ -26,22 +27,32 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(steps::lease(&task.cluster, "delete_cluster"))?;
-        journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal)
-            .await
-            .map_err(steps::vcd)?;
+        .map_err(|e| OpError::from((task.cluster.clone(), "delete_cluster", e)))?;
+        journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal).await?;
         steps::delete_vapp(&admin, &ctx.vapp_gates, &vapp_href).await
     }
     .await;
-    finish(&admin, &task, result.map_err(|e| e.to_string())).await;
+    finish(
+        &ctx,
+        &admin,
+        &task,
+        result.map_err(|e: OpError| ApiError::from(e).to_string()),
+    )
+    .await;
 }
 
 /// Ends a delete-cluster task.
-pub async fn finish(admin: &Client, task: &TaskIdentity, result: Result<(), String>) {
+pub async fn finish(
+    ctx: &Context,
+    admin: &Client,
+    task: &TaskIdentity,
+    result: Result<(), String>,
+) {
     let outcome = match result {
         Ok(()) => {
             task::succeed(
                 admin,
+                &ctx.claims,
                 task,
                 &TaskMessage::DeletedCluster.render(&task.cluster, &task.cluster_id),
             )
@@ -50,6 +61,7 @@ pub async fn finish(admin: &Client, task: &TaskIdentity, result: Result<(), Stri
         Err(message) => {
             task::fail(
                 admin,
+                &ctx.claims,
                 task,
                 TaskOperation::DeleteCluster.default_operation_text(),
                 &message,

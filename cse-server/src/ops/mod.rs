@@ -9,6 +9,8 @@
 //! - `start`: the four async routes: validate, create the task, answer 202.
 //! - `create`, `nodes`, `delete`: the operations.
 //! - `steps`: template lookup, adding / removing VMs, guest scripts.
+//! - `error`: [`error::OpError`], the operations' error, made into the wire
+//!   `ApiError` once, where a task's message is written.
 //! - `journal`, `lease`: state in metadata.
 //!
 //! Beneath: `crate::context` (server state), `crate::coordination` (claims,
@@ -21,6 +23,7 @@
 pub mod create;
 pub mod credentials;
 pub mod delete;
+pub mod error;
 pub mod journal;
 pub mod lease;
 pub mod nodes;

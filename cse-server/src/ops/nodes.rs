@@ -9,10 +9,11 @@ use cse_core::config::TemplateConfig;
 use cse_core::naming::NodeType;
 
 use super::credentials::root_of_vm;
+use super::error::OpError;
 use super::journal::{self, Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::scripts::{self, TemplateScripts};
-use super::steps::{self, Run, VmOptions, vcd};
+use super::steps::{self, Run, VmOptions};
 use super::task::{self, TaskIdentity};
 use crate::context::Context;
 use crate::vcd::Client;
@@ -27,20 +28,22 @@ pub async fn join_workers(
     family: &TemplateScripts,
     master_href: &str,
     workers: &[(String, String)],
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let output = run
         .run_script(master_href, master, scripts::TOKEN_AND_IP)
         .await?;
     if !output.success() {
         return Err(ApiError::JoinFailed {
             stderr: output.stderr,
-        });
+        }
+        .into());
     }
     let mut words = output.stdout.split_whitespace();
     let (Some(token), Some(ip)) = (words.next(), words.next()) else {
         return Err(ApiError::JoinFailed {
             stderr: format!("no token and address from the master: {}", output.stdout),
-        });
+        }
+        .into());
     };
     let join = scripts::join_script(family, token, ip);
     for (_, href) in workers {
@@ -49,7 +52,8 @@ pub async fn join_workers(
         if !output.success() {
             return Err(ApiError::JoinFailed {
                 stderr: output.stderr,
-            });
+            }
+            .into());
         }
     }
     Ok(())
@@ -62,7 +66,7 @@ fn report(result: Result<(), crate::vcd::VcdError>) {
 }
 
 /// The master VMs (name, href) of the vApp.
-async fn masters(run: &Run) -> Result<Vec<(String, String)>, ApiError> {
+async fn masters(run: &Run) -> Result<Vec<(String, String)>, OpError> {
     Ok(run
         .vapp()
         .await?
@@ -99,7 +103,7 @@ pub async fn run_create(
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(steps::lease(&task.cluster, "create_nodes"))?;
+        .map_err(|e| OpError::from((task.cluster.clone(), "create_nodes", e)))?;
         run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
@@ -113,24 +117,25 @@ pub async fn run_create(
             } else {
                 TaskMessage::AddedNodes(n)
             };
-            report(task::succeed(&admin, &task, &done.render(name, id)).await);
+            report(task::succeed(&admin, &ctx.claims, &task, &done.render(name, id)).await);
         }
-        Err(error @ ApiError::ClusterBusy { .. }) => {
+        Err(error) if error.is_lease_lost() => {
             // Another server holds the cluster: its journal is not ours to clear.
             tracing::warn!(cluster = %name, "add nodes refused: {error}");
             report(
                 task::fail(
                     &admin,
+                    &ctx.claims,
                     &task,
                     TaskOperation::CreateNodes.default_operation_text(),
-                    &error.to_string(),
+                    &ApiError::from(error).to_string(),
                 )
                 .await,
             );
         }
         Err(error) => {
             tracing::warn!(cluster = %name, "add nodes failed: {error}");
-            finish_failed_create(&run, &error.to_string()).await;
+            finish_failed_create(&run, &ApiError::from(error).to_string()).await;
         }
     }
 }
@@ -150,6 +155,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
     report(
         task::fail(
             &run.admin,
+            &run.ctx.claims,
             &run.journal.task,
             TaskOperation::CreateNodes.default_operation_text(),
             message,
@@ -158,12 +164,10 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
     );
 }
 
-async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), ApiError> {
+async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), OpError> {
     let template = cluster_template_password(run).await?;
     for (_, href) in masters(run).await? {
-        let credentials = root_of_vm(&run.admin, &href, &template)
-            .await
-            .map_err(vcd)?;
+        let credentials = root_of_vm(&run.admin, &href, &template).await?;
         run.run_script(&href, &credentials, &scripts::kubectl_delete(names))
             .await?;
     }
@@ -172,12 +176,11 @@ async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), ApiErro
 
 /// The template password of the cluster's template (`cse.template`), else of
 /// the default template.
-async fn cluster_template_password(run: &Run) -> Result<cse_core::config::Secret, ApiError> {
+async fn cluster_template_password(run: &Run) -> Result<cse_core::config::Secret, OpError> {
     let metadata: cse_core::vcd::Metadata = run
         .admin
         .get_doc(&format!("{}/metadata", run.vapp_href))
-        .await
-        .map_err(vcd)?;
+        .await?;
     let name = metadata
         .get(cse_core::naming::METADATA_TEMPLATE)
         .unwrap_or_default()
@@ -187,7 +190,7 @@ async fn cluster_template_password(run: &Run) -> Result<cse_core::config::Secret
         .template(&name)
         .or_else(|| broker.default_template())
         .map(|t| t.admin_password.clone())
-        .ok_or(ApiError::TemplateNotFound(name))
+        .ok_or(OpError::Cse(ApiError::TemplateNotFound(name)))
 }
 
 async fn add_nodes(
@@ -195,7 +198,7 @@ async fn add_nodes(
     spec: &NodesSpec,
     template: &TemplateConfig,
     cluster_template: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let task = run.journal.task.clone();
     let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
     let n = spec.node_count;
@@ -204,8 +207,7 @@ async fn add_nodes(
         &task,
         &TaskMessage::CreatingNodes(n).render(name, id),
     )
-    .await
-    .map_err(vcd)?;
+    .await?;
     let options = VmOptions {
         network: spec.network.clone(),
         cpu: spec.resources.cpu,
@@ -221,17 +223,14 @@ async fn add_nodes(
             &task,
             &TaskMessage::JoiningNodes(n).render(name, id),
         )
-        .await
-        .map_err(vcd)?;
+        .await?;
         let family = scripts::for_template(cluster_template);
         let master =
             masters(run).await?.into_iter().next().ok_or_else(|| {
-                ApiError::Internal(format!("Cluster '{name}' has no master node."))
+                OpError::Unexpected(format!("Cluster '{name}' has no master node."))
             })?;
         let master_password = cluster_template_password(run).await?;
-        let master_root = root_of_vm(&run.admin, &master.1, &master_password)
-            .await
-            .map_err(vcd)?;
+        let master_root = root_of_vm(&run.admin, &master.1, &master_password).await?;
         join_workers(run, &master_root, template, &family, &master.1, &made).await?;
         run.done("join").await?;
     }
@@ -267,20 +266,17 @@ pub async fn run_delete(
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(steps::lease(&task.cluster, "delete_nodes"))?;
+        .map_err(|e| OpError::from((task.cluster.clone(), "delete_nodes", e)))?;
         run.save().await?;
         task::progress(
             &admin,
             &task,
             &TaskMessage::DeletingNodes(n).render(&name, &id),
         )
-        .await
-        .map_err(vcd)?;
+        .await?;
         let password = cluster_template_password(&run).await?;
         for (_, href) in masters(&run).await? {
-            let credentials = root_of_vm(&run.admin, &href, &password)
-                .await
-                .map_err(vcd)?;
+            let credentials = root_of_vm(&run.admin, &href, &password).await?;
             let output = run
                 .run_script(
                     &href,
@@ -291,7 +287,8 @@ pub async fn run_delete(
             if !output.success() && !deletion.force {
                 return Err(ApiError::NodeDeleteFailed {
                     stderr: output.stderr,
-                });
+                }
+                .into());
             }
         }
         run.done("kubernetes").await?;
@@ -302,7 +299,7 @@ pub async fn run_delete(
 }
 
 /// Undeploys and deletes the journal's doomed VMs.
-pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), ApiError> {
+pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), OpError> {
     let task = run.journal.task.clone();
     let (name, id) = (task.cluster.as_str(), task.cluster_id.as_str());
     task::progress(
@@ -310,31 +307,30 @@ pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), ApiError> {
         &task,
         &TaskMessage::UndeployingNodes(n).render(name, id),
     )
-    .await
-    .map_err(vcd)?;
+    .await?;
     task::progress(
         &run.admin,
         &task,
         &TaskMessage::DeletingVms(n).render(name, id),
     )
-    .await
-    .map_err(vcd)?;
+    .await?;
     let doomed = run.journal.doomed_vms.clone();
     steps::remove_vms(run, &doomed).await?;
     run.done("vms").await
 }
 
 /// Clears the journal and ends a delete-nodes task.
-pub async fn finish_delete(run: &Run, result: Result<(), ApiError>, n: u32) {
+pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
     let task = &run.journal.task;
     // Lost to another server: its journal is not ours to clear.
-    if !matches!(result, Err(ApiError::ClusterBusy { .. })) {
+    if !result.as_ref().is_err_and(OpError::is_lease_lost) {
         report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
     }
     match result {
         Ok(()) => report(
             task::succeed(
                 &run.admin,
+                &run.ctx.claims,
                 task,
                 &TaskMessage::DeletedNodes(n).render(&task.cluster, &task.cluster_id),
             )
@@ -343,9 +339,10 @@ pub async fn finish_delete(run: &Run, result: Result<(), ApiError>, n: u32) {
         Err(error) => report(
             task::fail(
                 &run.admin,
+                &run.ctx.claims,
                 task,
                 TaskOperation::DeleteNodes.default_operation_text(),
-                &error.to_string(),
+                &ApiError::from(error).to_string(),
             )
             .await,
         ),

@@ -15,8 +15,9 @@ use cse_core::api::{ApiError, TaskOperation};
 use cse_core::naming::{METADATA_CLUSTER_ID, METADATA_OP_JOURNAL, METADATA_OP_LEASE};
 use cse_core::vcd::Task;
 
+use super::error::OpError;
 use super::journal::{self, Journal, Lease, OpKind};
-use super::steps::{self, Run, vcd};
+use super::steps::{self, Run};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
 use crate::context::Context;
@@ -35,7 +36,7 @@ pub struct ResumeReport {
 }
 
 /// One resume pass.
-pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
+pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
     let admin = ctx.admin().await?;
     let mut report = ResumeReport::default();
     let query = Query::new("adminVApp", QueryFormat::Records)
@@ -46,11 +47,11 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
         ])
         .page_size(128);
     let mut owned_tasks = Vec::new();
-    for record in admin.query(&query).await.map_err(vcd)? {
+    for record in admin.query(&query).await? {
         let Some(vapp_href) = record.href().map(str::to_owned) else {
             continue;
         };
-        let Some((journal, lease)) = journal::read(&admin, &vapp_href).await.map_err(vcd)? else {
+        let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
             continue;
         };
         owned_tasks.push(journal.task.href.clone());
@@ -63,8 +64,7 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, ApiError> {
             &vapp_href,
             &Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
         )
-        .await
-        .map_err(vcd)?;
+        .await?;
         tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
         take_over(ctx, &admin, vapp_href, journal).await;
         report.taken_over += 1;
@@ -92,8 +92,8 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journa
         OpKind::DeleteCluster => {
             let result = steps::delete_vapp(admin, &ctx.vapp_gates, &run.vapp_href)
                 .await
-                .map_err(|e| e.to_string());
-            delete::finish(admin, &run.journal.task, result).await;
+                .map_err(|e| ApiError::from(e).to_string());
+            delete::finish(ctx, admin, &run.journal.task, result).await;
         }
     }
 }
@@ -113,12 +113,12 @@ async fn end_orphan_tasks(
     ctx: &Arc<Context>,
     admin: &Client,
     owned: &[String],
-) -> Result<usize, ApiError> {
+) -> Result<usize, OpError> {
     let query = Query::new("adminTask", QueryFormat::Records)
         .filter(Filter::eq("status", "running").and_eq("serviceNamespace", "vcloud.cse"));
     let min_age = ctx.config.timeouts.lease_ttl.duration();
     let mut ended = 0;
-    for record in admin.query(&query).await.map_err(vcd)? {
+    for record in admin.query(&query).await? {
         let Some(href) = record.href() else { continue };
         if owned.iter().any(|o| o == href)
             || ctx.local_tasks.holds(href)
@@ -126,7 +126,7 @@ async fn end_orphan_tasks(
         {
             continue;
         }
-        let doc: Task = admin.get_doc(href).await.map_err(vcd)?;
+        let doc: Task = admin.get_doc(href).await?;
         let Some(operation) = doc.operation_name.as_deref().and_then(operation_of) else {
             continue;
         };
@@ -145,6 +145,7 @@ async fn end_orphan_tasks(
         }
         if let Err(error) = task::fail(
             admin,
+            &ctx.claims,
             &identity,
             operation.default_operation_text(),
             INTERRUPTED,

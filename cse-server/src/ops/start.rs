@@ -13,10 +13,9 @@ use cse_core::api::{
 use cse_core::ext::{ExtReply, ExtRequest};
 
 use super::journal;
-use super::steps::vcd;
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
-use crate::auth::Caller;
+use crate::auth::{Caller, vcd_failure};
 use crate::clusters::{FoundCluster, find_cluster, find_clusters, vms_of};
 use crate::context::Context;
 use crate::coordination::Admission;
@@ -39,7 +38,11 @@ impl Admitted {
         name: &str,
         operation: TaskOperation,
     ) -> Result<Self, ApiError> {
-        let org = caller.session.org_href().map_err(vcd)?.to_owned();
+        let org = caller
+            .session
+            .org_href()
+            .map_err(|e| vcd_failure(&e))?
+            .to_owned();
         let claim = ctx.claims.claim(&org, name, operation)?;
         let admission = ctx.queue.admit(&org)?;
         Ok(Admitted { claim, admission })
@@ -66,6 +69,7 @@ fn spawn_operation(
     operation: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let held = ctx.local_tasks.hold(&task.href);
+    admitted.claim.attach_task(&task.href);
     ctx.tracker.spawn(async move {
         let Admitted { claim, admission } = admitted;
         let slot = match admission {
@@ -106,11 +110,15 @@ async fn open_task(
     identity: TaskIdentity,
     first: TaskMessage,
 ) -> Result<TaskIdentity, ApiError> {
-    let org_href = caller.session.org_href().map_err(vcd)?.to_owned();
+    let org_href = caller
+        .session
+        .org_href()
+        .map_err(|e| vcd_failure(&e))?
+        .to_owned();
     let text = first.render(&identity.cluster, &identity.cluster_id);
     task::create(admin, &org_href, identity, &text)
         .await
-        .map_err(vcd)
+        .map_err(|e| vcd_failure(&e))
 }
 
 /// Refuses to start a second operation on a cluster while another one is
@@ -118,7 +126,10 @@ async fn open_task(
 /// (its lease held) or interrupted and about to be finished by a server (its
 /// lease lapsed).
 async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
-    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href).await.map_err(vcd)? {
+    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href)
+        .await
+        .map_err(|e| vcd_failure(&e))?
+    {
         let state = if lease.is_some_and(|lease| !lease.expired()) {
             "is in progress"
         } else {
@@ -145,13 +156,21 @@ pub async fn create_cluster(
     let admitted = Admitted::new(ctx, caller, &spec.name, operation)?;
     if !find_clusters(&caller.client, Some(&spec.name))
         .await
-        .map_err(vcd)?
+        .map_err(|e| vcd_failure(&e))?
         .is_empty()
     {
         return Err(ApiError::ClusterAlreadyExists);
     }
-    let org_href = caller.session.org_href().map_err(vcd)?.to_owned();
-    let org = caller.client.get(&org_href).await.map_err(vcd)?;
+    let org_href = caller
+        .session
+        .org_href()
+        .map_err(|e| vcd_failure(&e))?
+        .to_owned();
+    let org = caller
+        .client
+        .get(&org_href)
+        .await
+        .map_err(|e| vcd_failure(&e))?;
     let vdc_href = links_of(&org)
         .into_iter()
         .find(|l| {
@@ -276,7 +295,11 @@ pub async fn delete_nodes(
     let operation = TaskOperation::DeleteNodes;
     let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
-    let vapp = caller.client.get(&found.vapp_href).await.map_err(vcd)?;
+    let vapp = caller
+        .client
+        .get(&found.vapp_href)
+        .await
+        .map_err(|e| vcd_failure(&e))?;
     let vms = vms_of(&vapp);
     if let Some(missing) = deletion
         .nodes

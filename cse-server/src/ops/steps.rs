@@ -15,38 +15,12 @@ use cse_core::vcd::vapp::StorageProfile;
 use cse_core::vcd::{RecomposeVAppParams, SourcedItem, UndeployVAppParams, VApp};
 use tokio::time::Instant;
 
+use super::error::OpError;
 use super::journal::{self, Journal};
-use super::lease::LeaseError;
 use super::scripts;
 use crate::context::Context;
-use crate::vcd::{Client, Filter, Query, QueryFormat, VcdError};
+use crate::vcd::{Client, Filter, Query, QueryFormat};
 use crate::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
-
-/// Any vCD failure inside an operation, as the task's message. A vApp still
-/// busy after the client's retries (another server or a vCD user holds it)
-/// gets a text a person can act on instead of vCD's raw refusal.
-pub fn vcd(error: VcdError) -> ApiError {
-    if error.is_busy() {
-        return ApiError::Internal(format!(
-            "The cluster is busy: another task in vCD holds its vApp (still busy after retrying). Try again when it has finished. ({})",
-            error.vcd_message().unwrap_or_default()
-        ));
-    }
-    ApiError::Internal(error.to_string())
-}
-
-/// A lease failure as the task's message: lost to another server is the
-/// busy-cluster text, never a raw vCD error.
-pub fn lease(cluster: &str, operation: &str) -> impl Fn(LeaseError) -> ApiError {
-    move |error| match error {
-        LeaseError::HeldElsewhere { .. } => ApiError::ClusterBusy {
-            cluster: cluster.to_owned(),
-            operation: operation.to_owned(),
-            state: "is in progress",
-        },
-        LeaseError::Vcd(error) => vcd(error),
-    }
-}
 
 /// What an operation works with.
 pub struct Run {
@@ -62,13 +36,13 @@ pub struct Run {
 
 impl Run {
     /// Records `step` as done.
-    pub async fn done(&mut self, step: &str) -> Result<(), ApiError> {
+    pub async fn done(&mut self, step: &str) -> Result<(), OpError> {
         self.journal.done.push(step.to_owned());
         self.save().await
     }
 
     /// Writes the journal.
-    pub async fn save(&self) -> Result<(), ApiError> {
+    pub async fn save(&self) -> Result<(), OpError> {
         journal::write(
             &self.admin,
             &self.ctx.vapp_gates,
@@ -76,12 +50,12 @@ impl Run {
             &self.journal,
         )
         .await
-        .map_err(vcd)
+        .map_err(OpError::from)
     }
 
     /// The cluster vApp document.
-    pub async fn vapp(&self) -> Result<VApp, ApiError> {
-        self.admin.get_doc(&self.vapp_href).await.map_err(vcd)
+    pub async fn vapp(&self) -> Result<VApp, OpError> {
+        Ok(self.admin.get_doc(&self.vapp_href).await?)
     }
 
     fn poll(&self) -> PollSettings {
@@ -97,12 +71,12 @@ impl Run {
     }
 
     /// The guest of the VM at `vm_href`.
-    pub async fn target(&self, vm_href: &str) -> Result<GuestTarget, ApiError> {
+    pub async fn target(&self, vm_href: &str) -> Result<GuestTarget, OpError> {
         self.ctx
             .vcenters
             .target_for_vm(&self.admin, vm_href)
             .await
-            .map_err(|e| ApiError::Internal(format!("Couldn't reach the VM's guest: {e}")))
+            .map_err(OpError::GuestUnreachable)
     }
 
     /// Root credentials of the VM at `vm_href` of a cluster made from `template`.
@@ -110,10 +84,8 @@ impl Run {
         &self,
         vm_href: &str,
         template: &TemplateConfig,
-    ) -> Result<GuestCredentials, ApiError> {
-        super::credentials::root_of_vm(&self.admin, vm_href, &template.admin_password)
-            .await
-            .map_err(vcd)
+    ) -> Result<GuestCredentials, OpError> {
+        Ok(super::credentials::root_of_vm(&self.admin, vm_href, &template.admin_password).await?)
     }
 
     /// Runs `script` as root in the guest at `vm_href`, within `timeouts.script`.
@@ -122,7 +94,7 @@ impl Run {
         vm_href: &str,
         credentials: &GuestCredentials,
         script: &str,
-    ) -> Result<ScriptOutput, ApiError> {
+    ) -> Result<ScriptOutput, OpError> {
         let target = self.target(vm_href).await?;
         target
             .session
@@ -134,7 +106,7 @@ impl Run {
                 self.script_deadline(),
             )
             .await
-            .map_err(|e| ApiError::Internal(format!("Couldn't run a script in the guest: {e}")))
+            .map_err(OpError::guest("Couldn't run a script in the guest"))
     }
 }
 
@@ -158,25 +130,25 @@ pub async fn template_vm(
     ctx: &Context,
     admin: &Client,
     template: &TemplateConfig,
-) -> Result<String, ApiError> {
-    let not_found = || ApiError::TemplateNotFound(template.name.clone());
+) -> Result<String, OpError> {
+    let not_found = || OpError::Cse(ApiError::TemplateNotFound(template.name.clone()));
     let query = Query::new("adminCatalogItem", QueryFormat::Records).filter(
         Filter::eq("name", &template.catalog_item)
             .and_eq("catalogName", &ctx.config.broker.catalog),
     );
-    let records = admin.query(&query).await.map_err(vcd)?;
+    let records = admin.query(&query).await?;
     let item_href = records
         .first()
         .and_then(|r| r.href())
         .ok_or_else(not_found)?
         .to_owned();
-    let item = admin.get(&item_href).await.map_err(vcd)?;
+    let item = admin.get(&item_href).await?;
     let template_href = item
         .child("Entity")
         .and_then(|e| e.attr("href"))
         .ok_or_else(not_found)?
         .to_owned();
-    let vapp_template = admin.get(&template_href).await.map_err(vcd)?;
+    let vapp_template = admin.get(&template_href).await?;
     vapp_template
         .descend(&["Children", "Vm"])
         .and_then(|vm| vm.attr("href"))
@@ -193,12 +165,12 @@ pub async fn add_vms(
     node_type: NodeType,
     count: u32,
     options: &VmOptions,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Vec<(String, String)>, OpError> {
     let source_vm = template_vm(&run.ctx, &run.admin, template).await?;
     let vapp = run.vapp().await?;
     let taken: HashSet<String> = vapp.vms().iter().map(|vm| vm.name.clone()).collect();
     let names = generate_unused_node_names(node_type, count as usize, &taken, &mut rand::rng())
-        .map_err(|e| ApiError::NamesExhausted(e.to_string()))?;
+        .map_err(|e| OpError::Cse(ApiError::NamesExhausted(e.to_string())))?;
     run.journal.new_vms.extend(names.iter().cloned());
     run.save().await?;
 
@@ -210,10 +182,10 @@ pub async fn add_vms(
                 .iter()
                 .find(|l| l.rel == "up" && l.media_type.as_deref() == Some(crate::vcd::media::VDC))
                 .map(|l| l.href.clone())
-                .ok_or_else(|| ApiError::Internal("The cluster vApp has no VDC link".into()))?;
-            let vdc: cse_core::vcd::Vdc = run.admin.get_doc(&vdc_href).await.map_err(vcd)?;
+                .ok_or_else(|| OpError::Unexpected("The cluster vApp has no VDC link".into()))?;
+            let vdc: cse_core::vcd::Vdc = run.admin.get_doc(&vdc_href).await?;
             let profile = vdc.storage_profile(name).ok_or_else(|| {
-                ApiError::Internal(format!(
+                OpError::Unexpected(format!(
                     "Storage profile '{name}' not found in the Virtual Datacenter."
                 ))
             })?;
@@ -257,22 +229,21 @@ pub async fn add_vms(
     let power_on = options.cpu.is_none() && options.memory_mb.is_none();
     let recompose = vapp
         .recompose_href()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| OpError::Unexpected(e.to_string()))?;
     {
         let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
         let answer = run
             .admin
             .post_doc(recompose, &RecomposeVAppParams::add(items, power_on))
-            .await
-            .map_err(vcd)?;
-        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+            .await?;
+        run.admin.wait_for_answer(&answer).await?;
     }
 
     let vapp = run.vapp().await?;
     let mut made = Vec::new();
     for name in &names {
         let vm = vapp.vm(name).ok_or_else(|| {
-            ApiError::Internal(format!("VM '{name}' is missing after the recompose"))
+            OpError::Unexpected(format!("VM '{name}' is missing after the recompose"))
         })?;
         made.push((name.clone(), vm.href.clone()));
     }
@@ -287,16 +258,15 @@ pub async fn add_vms(
     Ok(made)
 }
 
-async fn resize_and_power_on(run: &Run, href: &str, options: &VmOptions) -> Result<(), ApiError> {
+async fn resize_and_power_on(run: &Run, href: &str, options: &VmOptions) -> Result<(), OpError> {
     let section = format!("{href}/virtualHardwareSection");
     let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
     if let Some(cpu) = options.cpu {
         let answer = run
             .admin
             .put_doc(&format!("{section}/cpu"), &RasdItem::cpu(u64::from(cpu), 1))
-            .await
-            .map_err(vcd)?;
-        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+            .await?;
+        run.admin.wait_for_answer(&answer).await?;
     }
     if let Some(memory) = options.memory_mb {
         let answer = run
@@ -305,16 +275,14 @@ async fn resize_and_power_on(run: &Run, href: &str, options: &VmOptions) -> Resu
                 &format!("{section}/memory"),
                 &RasdItem::memory(u64::from(memory)),
             )
-            .await
-            .map_err(vcd)?;
-        run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+            .await?;
+        run.admin.wait_for_answer(&answer).await?;
     }
     let answer = run
         .admin
         .post_empty(&format!("{href}/power/action/powerOn"))
-        .await
-        .map_err(vcd)?;
-    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+        .await?;
+    run.admin.wait_for_answer(&answer).await?;
     Ok(())
 }
 
@@ -327,8 +295,8 @@ async fn prepare_guest(
     node_type: NodeType,
     name: &str,
     href: &str,
-) -> Result<(), ApiError> {
-    let vm: cse_core::vcd::Vm = run.admin.get_doc(href).await.map_err(vcd)?;
+) -> Result<(), OpError> {
+    let vm: cse_core::vcd::Vm = run.admin.get_doc(href).await?;
     if vm.generated_admin_password().is_some() {
         let credentials = super::credentials::root_of(&vm, &template.admin_password);
         let target = run.target(href).await?;
@@ -336,9 +304,9 @@ async fn prepare_guest(
             .session
             .wait_until_ready(&target.vm, &credentials, run.poll(), run.tools_deadline())
             .await
-            .map_err(|e| {
-                ApiError::Internal(format!("VM '{name}' is not ready to execute scripts: {e}"))
-            })?;
+            .map_err(OpError::guest(format!(
+                "VM '{name}' is not ready to execute scripts"
+            )))?;
         return set_up_nfs(run, template, node_type, name, href, &credentials).await;
     }
     let first_password = vm
@@ -359,7 +327,7 @@ async fn prepare_guest(
             // proves it ran.
             let path = format!("/tmp/cse-pw-{}.sh", uuid::Uuid::new_v4().simple());
             let fail = |e: crate::vsphere::VsphereError| {
-                ApiError::Internal(format!("Couldn't set the root password of '{name}': {e}"))
+                OpError::guest(format!("Couldn't set the root password of '{name}'"))(e)
             };
             target
                 .session
@@ -432,9 +400,9 @@ async fn prepare_guest(
                 )
                 .await
                 .map_err(|_| {
-                    ApiError::Internal(format!(
-                        "VM '{name}' is not ready to execute scripts: {first_error}"
-                    ))
+                    OpError::guest(format!("VM '{name}' is not ready to execute scripts"))(
+                        first_error,
+                    )
                 })?;
             final_credentials
         }
@@ -450,12 +418,12 @@ async fn set_up_nfs(
     name: &str,
     href: &str,
     credentials: &GuestCredentials,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     if node_type == NodeType::Nfs {
         let nfsd = scripts::for_template(&template.name).nfsd;
         let output = run.run_script(href, credentials, nfsd).await?;
         if !output.success() {
-            return Err(ApiError::Internal(format!(
+            return Err(OpError::Unexpected(format!(
                 "Couldn't set up NFS on '{name}':\n{}",
                 output.stderr
             )));
@@ -472,7 +440,7 @@ async fn wait_password_changed(
     old: &GuestCredentials,
     name: &str,
     pid: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let deadline = run.script_deadline();
     loop {
         match target.session.list_processes(&target.vm, old, &[pid]).await {
@@ -483,7 +451,7 @@ async fn wait_password_changed(
                     .and_then(|p| p.exit_code)
                     && code != 0
                 {
-                    return Err(ApiError::Internal(format!(
+                    return Err(OpError::Unexpected(format!(
                         "Couldn't set the root password of '{name}': the script exited with {code}"
                     )));
                 }
@@ -494,14 +462,14 @@ async fn wait_password_changed(
                 return Ok(());
             }
             Err(error) if !error.is_transient() => {
-                return Err(ApiError::Internal(format!(
+                return Err(OpError::Unexpected(format!(
                     "Couldn't set the root password of '{name}': {error}"
                 )));
             }
             Err(_) => {}
         }
         if Instant::now() >= deadline {
-            return Err(ApiError::Internal(format!(
+            return Err(OpError::Unexpected(format!(
                 "Couldn't set the root password of '{name}': the guest still accepts the old one"
             )));
         }
@@ -510,7 +478,7 @@ async fn wait_password_changed(
 }
 
 /// Undeploys (errors ignored) and deletes the named VMs of the vApp that exist.
-pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
+pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), OpError> {
     let vapp = run.vapp().await?;
     let hrefs: Vec<String> = names
         .iter()
@@ -540,13 +508,12 @@ pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), ApiError> {
     let refs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
     let recompose = vapp
         .recompose_href()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| OpError::Unexpected(e.to_string()))?;
     let answer = run
         .admin
         .post_doc(recompose, &RecomposeVAppParams::delete(&refs))
-        .await
-        .map_err(vcd)?;
-    run.admin.wait_for_answer(&answer).await.map_err(vcd)?;
+        .await?;
+    run.admin.wait_for_answer(&answer).await?;
     Ok(())
 }
 
@@ -555,11 +522,11 @@ pub async fn delete_vapp(
     admin: &Client,
     gates: &crate::coordination::VappGates,
     vapp_href: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let _turn = gates.enter(vapp_href).await;
     match admin.delete(&format!("{vapp_href}?force=true")).await {
-        Ok(answer) => admin.wait_for_answer(&answer).await.map(drop).map_err(vcd),
+        Ok(answer) => Ok(admin.wait_for_answer(&answer).await.map(drop)?),
         Err(error) if error.is_not_found() => Ok(()),
-        Err(error) => Err(vcd(error)),
+        Err(error) => Err(error.into()),
     }
 }

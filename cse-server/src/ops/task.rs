@@ -9,6 +9,7 @@ use cse_core::vcd::task::{TaskOwner, TaskUser};
 use cse_core::vcd::{Task, TaskStatus, VcdErrorDocument};
 use serde::{Deserialize, Serialize};
 
+use crate::coordination::ClusterClaims;
 use crate::vcd::{Client, VcdError, find_link, links_of, media};
 
 /// Who and what a task is about (serialisable into the journal).
@@ -86,22 +87,32 @@ pub async fn progress(admin: &Client, task: &TaskIdentity, text: &str) -> Result
         .map(drop)
 }
 
-/// Ends the task in `success` with `text`.
-pub async fn succeed(admin: &Client, task: &TaskIdentity, text: &str) -> Result<(), VcdError> {
+/// Ends the task in `success` with `text`; the cluster's claim is released
+/// first, so a tenant who sees the task end can start the next operation.
+pub async fn succeed(
+    admin: &Client,
+    claims: &ClusterClaims,
+    task: &TaskIdentity,
+    text: &str,
+) -> Result<(), VcdError> {
+    claims.release_task(&task.href);
     admin
         .put_doc(&task.href, &task.document(TaskStatus::Success, text, None))
         .await
         .map(drop)
 }
 
-/// Ends the task in `error` with `message` (the operation text keeps the
-/// 1.2.x default for the operation, e.g. `create cluster`).
+/// Ends the task in `error` with `message`; the operation text keeps the
+/// 1.2.x default for the operation, e.g. `create cluster` (claim released
+/// first, as for [`succeed`]).
 pub async fn fail(
     admin: &Client,
+    claims: &ClusterClaims,
     task: &TaskIdentity,
     operation_text: &str,
     message: &str,
 ) -> Result<(), VcdError> {
+    claims.release_task(&task.href);
     admin
         .put_doc(
             &task.href,
