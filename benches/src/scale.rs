@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use cse_core::config::Seconds;
 use futures::future::join_all;
 use scenarios::api::{Reply, TaskEnd};
 use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
@@ -25,6 +26,11 @@ pub struct ScaleSpec {
     pub max_operations: u32,
     /// `service.listeners`, when not the config's default.
     pub listeners: Option<u32>,
+    /// Simulated durations × this (0: none).
+    pub time_scale: f64,
+    /// `timeouts.vcd_task_poll_interval` in vCD (unscaled) seconds, when not
+    /// the scenario runner's fast polling: scaled by `time_scale`.
+    pub task_poll_interval: Option<Duration>,
 }
 
 impl Default for ScaleSpec {
@@ -33,6 +39,8 @@ impl Default for ScaleSpec {
             orgs: 10,
             max_operations: 256,
             listeners: None,
+            time_scale: 0.0,
+            task_poll_interval: None,
         }
     }
 }
@@ -66,9 +74,20 @@ impl Scale {
             },
             max_operations: Some(spec.max_operations),
             listeners: spec.listeners,
+            time_scale: spec.time_scale,
             ..SimulatorSpec::default()
         };
-        let target = SimTarget::start(&simulator, &SimSettings::default()).await?;
+        let poll = spec
+            .task_poll_interval
+            .map(|p| p.mul_f64(spec.time_scale.max(0.0)));
+        let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
+            if let Some(poll) = poll {
+                config.timeouts.vcd_task_poll_interval = Seconds::from_millis(
+                    u64::try_from(poll.as_millis()).unwrap_or(u64::MAX).max(1),
+                );
+            }
+        })
+        .await?;
         let tenants = target.tenants().into_values().collect();
         Ok(Self { target, tenants })
     }

@@ -25,8 +25,15 @@
 //! The journal is bounded: the most recent `capacity` replies are kept (a
 //! redelivery comes within seconds, while vCD still waits), and the file is
 //! compacted to those when it grows past four times that.
+//!
+//! **Reads are kept in memory only** ([`Execution::complete_in_memory`]): a
+//! request without effects (`GET`) may safely run again after a crash, so its
+//! reply is never written (nor flushed) to the file. Each flush costs a disk
+//! sync under the file's lock, which serialised every list and info reply of
+//! a busy server behind one another; and those replies (kubeconfigs among
+//! them) do not belong on disk.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +75,8 @@ struct State {
     done: HashMap<String, Arc<str>>,
     order: VecDeque<String>,
     in_flight: HashMap<String, watch::Sender<Option<Arc<str>>>>,
+    /// Keys whose replies are kept in memory only (never written to the file).
+    memory_only: HashSet<String>,
     lines_in_file: usize,
 }
 
@@ -159,6 +168,7 @@ impl ReplyJournal {
                     done: HashMap::new(),
                     order: VecDeque::new(),
                     in_flight: HashMap::new(),
+                    memory_only: HashSet::new(),
                     lines_in_file: 0,
                 }),
                 file: file.map(Mutex::new),
@@ -218,6 +228,7 @@ impl ReplyJournal {
         while state.order.len() > self.inner.capacity {
             if let Some(old) = state.order.pop_front() {
                 state.done.remove(&old);
+                state.memory_only.remove(&old);
             }
         }
     }
@@ -258,7 +269,11 @@ impl ReplyJournal {
         let (text, count) = {
             let state = self.inner.state.lock();
             let mut text = String::new();
-            for key in &state.order {
+            for key in state
+                .order
+                .iter()
+                .filter(|k| !state.memory_only.contains(*k))
+            {
                 if let Some(reply) = state.done.get(key) {
                     let entry = Entry {
                         key: key.clone(),
@@ -326,6 +341,22 @@ impl Execution {
             tx.send_replace(Some(reply));
         }
         persisted
+    }
+}
+
+impl Execution {
+    /// Records the reply in memory only and wakes any copies waiting for it:
+    /// for requests without effects (reads), whose repetition after a crash
+    /// is harmless. Nothing is written to the file.
+    pub fn complete_in_memory(mut self, reply: Arc<str>) {
+        self.completed = true;
+        let journal = self.journal.clone();
+        let mut state = journal.inner.state.lock();
+        state.memory_only.insert(self.key.clone());
+        journal.remember(&mut state, self.key.clone(), reply.clone());
+        if let Some(tx) = state.in_flight.remove(&self.key) {
+            tx.send_replace(Some(reply));
+        }
     }
 }
 
@@ -420,6 +451,35 @@ mod tests {
         assert_eq!(j.reply_for("a").as_deref(), Some("{\"x\":1}"));
         assert!(j.reply_for("b").is_none());
         assert!(matches!(j.claim("b"), Claim::Execute(_)));
+    }
+
+    #[tokio::test]
+    async fn replies_of_reads_are_replayed_in_process_but_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = ReplyJournal::open(dir.path(), 2).unwrap();
+        let run = execute(&j, "read");
+        let Claim::Wait(mut rx) = j.claim("read") else {
+            panic!("expected to wait")
+        };
+        run.complete_in_memory(Arc::from("kubeconfig-ish"));
+        let got = rx.wait_for(Option::is_some).await.unwrap().clone();
+        assert_eq!(got.as_deref(), Some("kubeconfig-ish"));
+        assert!(matches!(j.claim("read"), Claim::Replay(_)));
+        // Neither appended nor carried over by a compaction.
+        for i in 0..12 {
+            execute(&j, &format!("w{i}"))
+                .complete(Arc::from(format!("r{i}")))
+                .await
+                .unwrap();
+            if i == 0 {
+                execute(&j, "read2").complete_in_memory(Arc::from("kubeconfig-ish"));
+            }
+        }
+        let text = std::fs::read_to_string(dir.path().join(JOURNAL_FILE)).unwrap();
+        assert!(!text.contains("kubeconfig-ish"), "{text}");
+        assert!(text.contains("r11"), "{text}");
+        let reopened = ReplyJournal::open(dir.path(), 2).unwrap();
+        assert!(reopened.reply_for("read").is_none());
     }
 
     #[tokio::test]

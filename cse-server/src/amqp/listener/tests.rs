@@ -103,7 +103,11 @@ impl Vcd {
     }
 
     fn request(id: &str, path: &str) -> Message {
-        let envelope = ExtRequestBuilder::new(id, "GET", path)
+        Self::request_with(id, "GET", path)
+    }
+
+    fn request_with(id: &str, method: &str, path: &str) -> Message {
+        let envelope = ExtRequestBuilder::new(id, method, path)
             .header("Accept", "application/*+json;version=29.0")
             .build()
             .to_json();
@@ -116,6 +120,13 @@ impl Vcd {
     async fn send(&self, id: &str, path: &str) {
         self.bus
             .publish(EXCHANGE, KEY, Self::request(id, path))
+            .await
+            .unwrap();
+    }
+
+    async fn send_with(&self, id: &str, method: &str, path: &str) {
+        self.bus
+            .publish(EXCHANGE, KEY, Self::request_with(id, method, path))
             .await
             .unwrap();
     }
@@ -439,9 +450,18 @@ async fn a_restarted_server_answers_a_handled_request_from_its_state_dir() {
         ReplyJournal::open(dir.path(), 16).unwrap(),
     )
     .await;
-    vcd.send("kept", "/api/cse/system").await;
+    vcd.send_with("kept", "PUT", "/api/cse/system").await;
     let original = vcd.reply().await;
+    vcd.send("read", "/api/cse/c1/config").await;
+    let read = vcd.reply().await;
     pool.stop(Duration::from_secs(1)).await;
+    let text =
+        std::fs::read_to_string(dir.path().join(super::super::journal::JOURNAL_FILE)).unwrap();
+    assert!(text.contains("kept"), "{text}");
+    assert!(
+        !text.contains("c1/config"),
+        "reads stay off the disk: {text}"
+    );
 
     // The same request arrives again at a new process (its ack was lost).
     let second = Recorder::slow(Duration::ZERO);
@@ -452,11 +472,15 @@ async fn a_restarted_server_answers_a_handled_request_from_its_state_dir() {
         ReplyJournal::open(dir.path(), 16).unwrap(),
     )
     .await;
-    vcd.send("kept", "/api/cse/system").await;
+    vcd.send_with("kept", "PUT", "/api/cse/system").await;
     let again = vcd.reply().await;
     assert_eq!(original, again);
     assert_eq!(first.runs("kept"), 1);
     assert_eq!(second.runs("kept"), 0);
+    // A read simply runs again.
+    vcd.send("read", "/api/cse/c1/config").await;
+    assert_eq!(vcd.reply().await, read);
+    assert_eq!(second.runs("read"), 1);
     pool.stop(Duration::from_secs(1)).await;
 }
 
