@@ -106,6 +106,7 @@ impl Harness {
             } else {
                 Vec::new()
             },
+            ..VcenterSettings::default()
         }
     }
 

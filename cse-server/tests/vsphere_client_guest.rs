@@ -82,6 +82,7 @@ async fn start(power_on: bool) -> Harness {
         },
         retry: RetryPolicy::immediate(2),
         trusted_roots: vec![reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()],
+        ..VcenterSettings::default()
     };
     let account = VcenterConfig {
         name: "vc1".into(),
