@@ -31,6 +31,9 @@ pub struct ScaleSpec {
     /// `timeouts.vcd_task_poll_interval` in vCD (unscaled) seconds, when not
     /// the scenario runner's fast polling: scaled by `time_scale`.
     pub task_poll_interval: Option<Duration>,
+    /// `timeouts.lease_ttl` (also the resume cadence), when not the scenario
+    /// runner's (the default divided by 100 at time scale 0).
+    pub lease_ttl: Option<Duration>,
 }
 
 impl Default for ScaleSpec {
@@ -41,6 +44,7 @@ impl Default for ScaleSpec {
             listeners: None,
             time_scale: 0.0,
             task_poll_interval: None,
+            lease_ttl: None,
         }
     }
 }
@@ -80,7 +84,13 @@ impl Scale {
         let poll = spec
             .task_poll_interval
             .map(|p| p.mul_f64(spec.time_scale.max(0.0)));
+        let lease_ttl = spec.lease_ttl;
         let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
+            if let Some(ttl) = lease_ttl {
+                config.timeouts.lease_ttl = Seconds::from_millis(
+                    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1),
+                );
+            }
             if let Some(poll) = poll {
                 config.timeouts.vcd_task_poll_interval = Seconds::from_millis(
                     u64::try_from(poll.as_millis()).unwrap_or(u64::MAX).max(1),
