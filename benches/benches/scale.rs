@@ -338,11 +338,7 @@ async fn soak() -> Result<(), String> {
     let total = sized(1000);
     let wave = 100.min(total);
     let orgs = 5;
-    let scale = Scale::start(&ScaleSpec {
-        orgs,
-        ..spec()
-    })
-    .await?;
+    let scale = Scale::start(&ScaleSpec { orgs, ..spec() }).await?;
     scale.login_all().await?;
     let start = Snapshot::now();
     println!("| after wave | created | deleted | failures | fds | sockets | RSS |");

@@ -87,9 +87,8 @@ impl Scale {
         let lease_ttl = spec.lease_ttl;
         let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
             if let Some(ttl) = lease_ttl {
-                config.timeouts.lease_ttl = Seconds::from_millis(
-                    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1),
-                );
+                config.timeouts.lease_ttl =
+                    Seconds::from_millis(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
             }
             if let Some(poll) = poll {
                 config.timeouts.vcd_task_poll_interval = Seconds::from_millis(
