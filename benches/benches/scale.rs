@@ -146,17 +146,24 @@ async fn list_load(
 
 async fn p2() -> Result<(), String> {
     let orgs = 10;
-    let per_org = sized(100);
-    let clients = 50;
-    let requests = sized(1000).max(clients);
     let scale = Scale::start(&ScaleSpec {
         orgs: orgs + 1,
         ..spec()
     })
     .await?;
+    let result = p2_run(&scale).await;
+    scale.shutdown().await;
+    result
+}
+
+async fn p2_run(scale: &Scale) -> Result<(), String> {
     scale.login_all().await?;
+    let orgs = 10;
+    let per_org = sized(100);
+    let clients = 50;
+    let requests = sized(1000).max(clients);
     let started = Instant::now();
-    let errors = populate(&scale, 0..orgs, per_org, 50).await;
+    let errors = populate(scale, 0..orgs, per_org, 10).await;
     if !errors.is_empty() {
         return Err(format!(
             "{} creates failed, first: {}",
@@ -175,11 +182,8 @@ async fn p2() -> Result<(), String> {
         return Err(format!("org 1 lists {listed} clusters, expected {per_org}"));
     }
     let empty_tenant = scale.tenant(orgs).clone();
-    let empty = list_load(&scale, clients, requests, |_| empty_tenant.clone()).await?;
-    let full = list_load(&scale, clients, requests, |c| {
-        scale.tenant(c % orgs).clone()
-    })
-    .await?;
+    let empty = list_load(scale, clients, requests, |_| empty_tenant.clone()).await?;
+    let full = list_load(scale, clients, requests, |c| scale.tenant(c % orgs).clone()).await?;
     println!(
         "GET /api/cse, {clients} concurrent clients, {} requests each case",
         full.len()
@@ -209,7 +213,6 @@ async fn p2() -> Result<(), String> {
             "NOT met"
         }
     );
-    scale.shutdown().await;
     Ok(())
 }
 
@@ -221,10 +224,17 @@ async fn p3() -> Result<(), String> {
         ..spec()
     })
     .await?;
+    let result = p3_run(&scale).await;
+    scale.shutdown().await;
+    result
+}
+
+async fn p3_run(scale: &Scale) -> Result<(), String> {
     scale.login_all().await?;
+    let count = sized(200);
     let before = Snapshot::now();
     let started = Instant::now();
-    let shared = &scale;
+    let shared = scale;
     let creates = (0..count).map(|i| {
         let tenant = shared.tenant(i % 4).clone();
         async move { shared.create(&tenant, &format!("p3-{i}"), 2).await }
@@ -258,7 +268,6 @@ async fn p3() -> Result<(), String> {
         println!("  failed: {e}");
     }
     println!("(the RSS is this process's: simulator, guests and server together)");
-    scale.shutdown().await;
     Ok(())
 }
 
@@ -282,16 +291,23 @@ async fn per_create(
 
 async fn growth() -> Result<(), String> {
     let orgs = 10;
-    let per_org = sized(100);
-    let probes = sized(20);
     let scale = Scale::start(&ScaleSpec {
         orgs: orgs + 2,
         ..spec()
     })
     .await?;
+    let result = growth_run(&scale).await;
+    scale.shutdown().await;
+    result
+}
+
+async fn growth_run(scale: &Scale) -> Result<(), String> {
     scale.login_all().await?;
-    let empty = per_create(&scale, orgs, "empty", probes).await?;
-    let errors = populate(&scale, 0..orgs, per_org, 50).await;
+    let orgs = 10;
+    let per_org = sized(100);
+    let probes = sized(20);
+    let empty = per_create(scale, orgs, "empty", probes).await?;
+    let errors = populate(scale, 0..orgs, per_org, 10).await;
     if !errors.is_empty() {
         return Err(format!(
             "{} creates failed, first: {}",
@@ -299,8 +315,8 @@ async fn growth() -> Result<(), String> {
             errors[0]
         ));
     }
-    let crowded = per_create(&scale, orgs + 1, "crowded", probes).await?;
-    let crowded_own = per_create(&scale, 0, "own", probes).await?;
+    let crowded = per_create(scale, orgs + 1, "crowded", probes).await?;
+    let crowded_own = per_create(scale, 0, "own", probes).await?;
     println!("{probes} sequential single-VM creates (accept to task success) per case");
     println!("| world | mean | p50 | ratio of means |");
     println!("|---|---|---|---|");
@@ -330,16 +346,22 @@ async fn growth() -> Result<(), String> {
             "NOT met"
         }
     );
-    scale.shutdown().await;
     Ok(())
 }
 
 async fn soak() -> Result<(), String> {
+    let orgs = 5;
+    let scale = Scale::start(&ScaleSpec { orgs, ..spec() }).await?;
+    let result = soak_run(&scale).await;
+    scale.shutdown().await;
+    result
+}
+
+async fn soak_run(scale: &Scale) -> Result<(), String> {
+    scale.login_all().await?;
     let total = sized(1000);
     let wave = 100.min(total);
     let orgs = 5;
-    let scale = Scale::start(&ScaleSpec { orgs, ..spec() }).await?;
-    scale.login_all().await?;
     let start = Snapshot::now();
     println!("| after wave | created | deleted | failures | fds | sockets | RSS |");
     println!("|---|---|---|---|---|---|---|");
@@ -382,7 +404,6 @@ async fn soak() -> Result<(), String> {
         end.rss_kib as f64 / 1024.0,
         ratio_count(end.rss_kib as usize, start.rss_kib as usize)
     );
-    scale.shutdown().await;
     Ok(())
 }
 
@@ -395,7 +416,6 @@ fn ratio_count(a: usize, b: usize) -> String {
 }
 
 async fn delete() -> Result<(), String> {
-    let rounds = 3;
     // vCD's task durations at a tenth, and the server polling tasks as in
     // production (2 s, a tenth of it on this clock), so the polling shows.
     let time_scale = 0.1;
@@ -406,7 +426,15 @@ async fn delete() -> Result<(), String> {
         ..spec()
     })
     .await?;
+    let result = delete_run(&scale).await;
+    scale.shutdown().await;
+    result
+}
+
+async fn delete_run(scale: &Scale) -> Result<(), String> {
     scale.login_all().await?;
+    let rounds = 3;
+    let time_scale = 0.1;
     let tenant = scale.tenant(0).clone();
     let mut times = Vec::new();
     for round in 1..=rounds {
@@ -441,6 +469,5 @@ async fn delete() -> Result<(), String> {
         ms(samples.mean()),
         samples.mean().as_secs_f64() / time_scale
     );
-    scale.shutdown().await;
     Ok(())
 }
