@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use cse_core::config::Seconds;
 use futures::future::join_all;
 use scenarios::api::{Reply, TaskEnd};
 use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
@@ -25,6 +26,14 @@ pub struct ScaleSpec {
     pub max_operations: u32,
     /// `service.listeners`, when not the config's default.
     pub listeners: Option<u32>,
+    /// Simulated durations × this (0: none).
+    pub time_scale: f64,
+    /// `timeouts.vcd_task_poll_interval` in vCD (unscaled) seconds, when not
+    /// the scenario runner's fast polling: scaled by `time_scale`.
+    pub task_poll_interval: Option<Duration>,
+    /// `timeouts.lease_ttl` (also the resume cadence), when not the scenario
+    /// runner's (the default divided by 100 at time scale 0).
+    pub lease_ttl: Option<Duration>,
 }
 
 impl Default for ScaleSpec {
@@ -33,6 +42,9 @@ impl Default for ScaleSpec {
             orgs: 10,
             max_operations: 256,
             listeners: None,
+            time_scale: 0.0,
+            task_poll_interval: None,
+            lease_ttl: None,
         }
     }
 }
@@ -66,9 +78,25 @@ impl Scale {
             },
             max_operations: Some(spec.max_operations),
             listeners: spec.listeners,
+            time_scale: spec.time_scale,
             ..SimulatorSpec::default()
         };
-        let target = SimTarget::start(&simulator, &SimSettings::default()).await?;
+        let poll = spec
+            .task_poll_interval
+            .map(|p| p.mul_f64(spec.time_scale.max(0.0)));
+        let lease_ttl = spec.lease_ttl;
+        let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
+            if let Some(ttl) = lease_ttl {
+                config.timeouts.lease_ttl =
+                    Seconds::from_millis(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
+            }
+            if let Some(poll) = poll {
+                config.timeouts.vcd_task_poll_interval = Seconds::from_millis(
+                    u64::try_from(poll.as_millis()).unwrap_or(u64::MAX).max(1),
+                );
+            }
+        })
+        .await?;
         let tenants = target.tenants().into_values().collect();
         Ok(Self { target, tenants })
     }

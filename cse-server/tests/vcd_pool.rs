@@ -145,3 +145,28 @@ fn the_cap_comes_from_the_config_and_defaults() {
         7
     );
 }
+
+#[tokio::test]
+async fn a_transport_failure_says_why() {
+    cse_bus::tls::install_crypto_provider();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let version = ApiVersion::parse("29.0").unwrap();
+    let mut settings =
+        VcdSettings::new(&format!("http://127.0.0.1:{port}/api"), version.clone()).unwrap();
+    settings.retry = cse_server::vcd::RetryPolicy::immediate(1);
+    let err = VcdConnector::new(settings)
+        .unwrap()
+        .rehydrate(Secret::new("t"), version)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!(
+            "GET http://127.0.0.1:{port}/api/session failed: error sending request: "
+        )),
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+}

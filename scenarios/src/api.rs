@@ -17,8 +17,10 @@ use crate::format::Tenant;
 /// The API version the runner speaks (CSE 1.2.x's).
 pub const API_VERSION: &str = "29.0";
 const AUTH_HEADER: &str = "x-vcloud-authorization";
-/// Idle connections to vCD the runner keeps for later steps.
-const MAX_IDLE_CONNECTIONS: usize = 16;
+/// Idle connections to vCD the runner keeps for later steps: enough for the
+/// concurrency of scale scenarios and benchmarks (fewer would make them open a
+/// new TLS connection per request), bounded all the same.
+const MAX_IDLE_CONNECTIONS: usize = 128;
 
 /// Why a request could not be made or understood.
 #[derive(Debug, thiserror::Error)]

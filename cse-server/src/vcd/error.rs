@@ -48,7 +48,7 @@ pub enum VcdError {
     #[error("cannot set up the HTTP client for vCD: {0}")]
     HttpClient(#[source] reqwest::Error),
     /// No answer: connection refused, TLS failure, time-out, broken body.
-    #[error("{method} {url} failed: {source}")]
+    #[error("{method} {url} failed: {}", transport_text(.source))]
     Transport {
         /// HTTP method.
         method: String,
@@ -245,6 +245,22 @@ impl VcdError {
             reason: error.to_string(),
         }
     }
+}
+
+/// A transport error with its causes (`error sending request: … operation
+/// timed out`), so an operator sees why, not only that, a request failed.
+pub fn transport_text(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn minor_code_text(code: &Option<String>) -> String {

@@ -32,7 +32,7 @@ pub enum VsphereError {
         source: reqwest::Error,
     },
     /// No answer (connection, TLS, time-out).
-    #[error("{operation} on vCenter '{vcenter}' failed: {source}")]
+    #[error("{operation} on vCenter '{vcenter}' failed: {}", crate::vcd::error::transport_text(.source))]
     Transport {
         /// SOAP method or transfer.
         operation: String,

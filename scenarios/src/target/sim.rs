@@ -66,6 +66,16 @@ impl SimTarget {
     /// Starts the simulator; runs `cse install` and starts the server when
     /// `spec.installed`.
     pub async fn start(spec: &SimulatorSpec, settings: &SimSettings) -> Result<SimTarget, String> {
+        Self::start_with(spec, settings, |_| {}).await
+    }
+
+    /// [`SimTarget::start`] with the generated config changed by `configure`
+    /// before it is written (benchmarks setting production poll intervals).
+    pub async fn start_with(
+        spec: &SimulatorSpec,
+        settings: &SimSettings,
+        configure: impl FnOnce(&mut Config),
+    ) -> Result<SimTarget, String> {
         cse_bus::tls::install_crypto_provider();
         let world = load_world(&spec.world, &settings.base_dir)?;
         let clock = Clock::scaled(spec.time_scale);
@@ -107,6 +117,7 @@ impl SimTarget {
         if let Some(url) = &settings.amqp_url {
             apply_amqp_url(&mut config, url)?;
         }
+        configure(&mut config);
         let config_path = dir.path().join("config.yaml");
         write_private(&config_path, &config.to_yaml())?;
         let context = Arc::new(
