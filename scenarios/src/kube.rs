@@ -12,7 +12,7 @@ use cse_core::naming::NodeType;
 use cse_server::handlers::Context;
 use cse_server::handlers::lookup;
 use cse_server::handlers::sync::guest_credentials;
-use cse_server::vsphere::PollSettings;
+use cse_vcd::vsphere::PollSettings;
 
 /// One line of `kubectl get nodes`.
 #[derive(Debug, Clone, PartialEq, Eq)]

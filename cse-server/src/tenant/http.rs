@@ -85,8 +85,8 @@ impl VcdHttp {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("vcd-cse/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(crate::vcd::http::DEFAULT_MAX_IDLE_PER_HOST)
-            .pool_idle_timeout(crate::vcd::http::DEFAULT_POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(cse_vcd::vcd::http::DEFAULT_MAX_IDLE_PER_HOST)
+            .pool_idle_timeout(cse_vcd::vcd::http::DEFAULT_POOL_IDLE_TIMEOUT)
             .build()
             .map_err(|e| TenantError::Connection {
                 url: base.to_string(),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_core::config::{Secret, VcenterConfig};
-use cse_server::vcd::{HttpTimeouts, RetryPolicy};
-use cse_server::vsphere::{
+use cse_vcd::vcd::{HttpTimeouts, RetryPolicy};
+use cse_vcd::vsphere::{
     FaultKind, GuestCredentials, PollSettings, ProgramSpec, VcenterPool, VcenterSession,
     VcenterSettings, VsphereError,
 };
@@ -185,18 +185,18 @@ async fn scripts_run_with_outputs_and_leave_no_files_behind_on_one_session() {
 async fn the_pool_dials_the_vcenter_url_vcd_registered() {
     let h = start().await;
     let pem = h.sim.cert_pem.as_ref().unwrap();
-    let mut settings = cse_server::vcd::VcdSettings::new(
+    let mut settings = cse_vcd::vcd::VcdSettings::new(
         &format!("{}/api", h.sim.base_url),
-        cse_server::vcd::ApiVersion::parse("29.0").unwrap(),
+        cse_vcd::vcd::ApiVersion::parse("29.0").unwrap(),
     )
     .unwrap();
-    settings.tls = cse_server::vcd::TlsOptions::trusting(vec![
+    settings.tls = cse_vcd::vcd::TlsOptions::trusting(vec![
         reqwest::Certificate::from_pem(pem.as_bytes()).unwrap(),
     ]);
     let info = h.sim.info();
-    let admin = cse_server::vcd::VcdConnector::new(settings)
+    let admin = cse_vcd::vcd::VcdConnector::new(settings)
         .unwrap()
-        .login(cse_server::vcd::Credentials {
+        .login(cse_vcd::vcd::Credentials {
             user: info.sysadmin.user,
             org: "System".into(),
             password: Secret::new(info.sysadmin.password),
@@ -208,7 +208,7 @@ async fn the_pool_dials_the_vcenter_url_vcd_registered() {
     assert!(port.is_some_and(|p| p != 443), "{}", registered.url);
 
     let pool = VcenterPool::new(vec![h.account(VC_PASSWORD, true)], h.settings(true));
-    let placement = cse_server::vcd::VmPlacement {
+    let placement = cse_vcd::vcd::VmPlacement {
         vcenter: "vc1".into(),
         moref: VM.into(),
     };
@@ -229,7 +229,7 @@ async fn the_pool_dials_the_vcenter_url_vcd_registered() {
     let again = pool.target_for_placement(&admin, &placement).await.unwrap();
     assert!(Arc::ptr_eq(&target.session, &again.session));
 
-    let unknown = cse_server::vcd::VmPlacement {
+    let unknown = cse_vcd::vcd::VmPlacement {
         vcenter: "vc9".into(),
         moref: VM.into(),
     };
@@ -241,7 +241,7 @@ async fn the_pool_dials_the_vcenter_url_vcd_registered() {
     let org_href = admin.session().org_href().unwrap().to_owned();
     let err = pool.target_for_vm(&admin, &org_href).await.unwrap_err();
     assert!(
-        matches!(err, cse_server::vsphere::LocateError::NoPlacement { .. }),
+        matches!(err, cse_vcd::vsphere::LocateError::NoPlacement { .. }),
         "{err}"
     );
     h.sim.shutdown().await;

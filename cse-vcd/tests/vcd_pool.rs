@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
 use cse_core::config::Secret;
-use cse_server::vcd::{ApiVersion, VcdConnector, VcdSettings};
+use cse_vcd::vcd::{ApiVersion, VcdConnector, VcdSettings};
 use parking_lot::Mutex;
 
 const SESSION: &str = r#"<Session xmlns="http://www.vmware.com/vcloud/v1.5" user="alice" org="acme" href="/api/session"/>"#;

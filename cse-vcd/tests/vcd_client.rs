@@ -8,7 +8,7 @@ use std::time::Duration;
 use cse_core::config::Secret;
 use cse_core::vcd::task::{TaskOwner, TaskUser};
 use cse_core::vcd::{Org, Task, TaskStatus as DocStatus, VcdErrorDocument as DocError};
-use cse_server::vcd::{
+use cse_vcd::vcd::{
     ApiVersion, Client, Credentials, Filter, Query, QueryFormat, RetryPolicy, TaskInfo, TaskStatus,
     TlsOptions, VcdConnector, VcdError, VcdSettings, version_from_accept,
 };

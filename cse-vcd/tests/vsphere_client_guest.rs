@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cse_core::config::{Secret, VcenterConfig};
-use cse_server::vcd::{HttpTimeouts, RetryPolicy};
-use cse_server::vsphere::{
+use cse_vcd::vcd::{HttpTimeouts, RetryPolicy};
+use cse_vcd::vsphere::{
     FaultKind, GuestCredentials, PollSettings, VcenterSession, VcenterSettings, VsphereError,
 };
 use tokio::time::Instant;
