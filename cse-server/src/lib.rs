@@ -1,4 +1,5 @@
-//! The CSE server: AMQP listeners, request handlers, cluster operations and the two CLIs.
+//! The CSE server: AMQP listeners, request handlers, cluster operations and the admin CLI `cse`.
+//! The tenant CLI `vcd-cse` is the `cse_tenant` crate.
 //! The vCD REST and vCenter guest-operations clients live in `cse_vcd`; `vcd` and `vsphere`
 //! are re-exported here so the server's modules keep their paths.
 //!
@@ -12,5 +13,4 @@ pub mod handlers;
 pub mod ops;
 pub mod service;
 pub mod system;
-pub mod tenant;
 pub use cse_vcd::{vcd, vsphere};

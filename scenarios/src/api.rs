@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cse_core::config::Secret;
-use cse_server::tenant::http::{VcdHttp, base_url};
-use cse_server::tenant::wait::TaskState;
+use cse_tenant::http::{VcdHttp, base_url};
+use cse_tenant::wait::TaskState;
 use serde_json::Value;
 use tokio::sync::Mutex;
 

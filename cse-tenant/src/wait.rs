@@ -187,7 +187,7 @@ async fn poll(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tenant::vcd_xml::parse_root;
+    use crate::vcd_xml::parse_root;
 
     const RUNNING: &str = r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="https://h/api/task/7f0c" id="urn:vcloud:task:7f0c" status="running" operation="Creating cluster c1(abc)" operationName="create_cluster"><Progress>40</Progress></Task>"#;
     const FAILED: &str = r#"<Task href="https://h/api/task/7f0c" id="urn:vcloud:task:7f0c" status="error" operation="Creating master node for c1(abc)" operationName="create_cluster"><Error majorErrorCode="500" minorErrorCode="INTERNAL_SERVER_ERROR" message="Error while adding master node: no IP"/></Task>"#;

@@ -11,16 +11,16 @@ use cse_core::api::{
 };
 use cse_core::config::Secret;
 use cse_core::naming::NodeType;
-use cse_server::tenant::args::{
+use cse_tenant::args::{
     Cli, ClusterCommand, Command, NodeCommand, NodeKind, SystemCommand, TemplateCommand,
 };
-use cse_server::tenant::commands::{
+use cse_tenant::commands::{
     create_cluster_body, create_nodes_body, delete_nodes_body, read_ssh_key,
 };
-use cse_server::tenant::errors::{Endpoint, TenantError};
-use cse_server::tenant::profile::{Profile, ProfileStore, default_path};
-use cse_server::tenant::render;
-use cse_server::tenant::wait::TaskState;
+use cse_tenant::errors::{Endpoint, TenantError};
+use cse_tenant::profile::{Profile, ProfileStore, default_path};
+use cse_tenant::render;
+use cse_tenant::wait::TaskState;
 
 fn parse(args: &[&str]) -> Cli {
     let mut all = vec!["vcd-cse"];
@@ -345,7 +345,7 @@ fn template_system_version_and_global_flags() {
 
 // ---------------------------------------------------------------- bodies
 
-fn create_args(extra: &[&str]) -> cse_server::tenant::args::ClusterCreateArgs {
+fn create_args(extra: &[&str]) -> cse_tenant::args::ClusterCreateArgs {
     let mut args = vec!["cluster", "create", "mycluster", "-n", "intranet"];
     args.extend_from_slice(extra);
     match parse(&args).command {

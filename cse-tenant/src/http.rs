@@ -79,7 +79,7 @@ pub struct LoginSession {
 impl VcdHttp {
     /// A client for `base` (see [`base_url`]); `verify` = check the TLS certificate.
     pub fn new(base: Url, verify: bool, api_version: &str) -> Result<VcdHttp, TenantError> {
-        crate::tenant::install_tls();
+        crate::install_tls();
         let client = reqwest::Client::builder()
             .tls_danger_accept_invalid_certs(!verify)
             .connect_timeout(CONNECT_TIMEOUT)

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cse_core::api::{ClusterTaskReply, TemplateEntry};
-use cse_server::tenant::{self, Io, ProgressMode, Prompter, Settings};
+use cse_tenant::{self as tenant, Io, ProgressMode, Prompter, Settings};
 use futures::future::BoxFuture;
 use vcd_sim::ext::responses::timeout_response;
 use vcd_sim::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
@@ -489,16 +489,10 @@ async fn tls_is_verified_unless_disabled_with_i() {
         .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "alice logged in, org: 'acme', vdc: 'vdc1'\n");
-    assert_eq!(
-        err,
-        format!("{}\n", cse_server::tenant::commands::INSECURE_WARNING)
-    );
+    assert_eq!(err, format!("{}\n", cse_tenant::commands::INSECURE_WARNING));
     let (code, _, err) = world.run(&["logout"]).await;
     assert_eq!(code, 0);
-    assert_eq!(
-        err,
-        format!("{}\n", cse_server::tenant::commands::INSECURE_WARNING)
-    );
+    assert_eq!(err, format!("{}\n", cse_tenant::commands::INSECURE_WARNING));
     // -w silences the warning.
     let (code, _, err) = world
         .run(&[

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use cse_server::tenant::{self, Io, ProgressMode, Prompter, Settings};
+use cse_tenant::{self as tenant, Io, ProgressMode, Prompter, Settings};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "b1946ac92492d2347c6235b4d2611184";
@@ -870,7 +870,7 @@ async fn errors_from_vcd_and_cse_are_explained() {
 
 #[tokio::test]
 async fn create_needs_a_vdc_when_the_login_has_none() {
-    use cse_server::tenant::profile::ProfileStore;
+    use cse_tenant::profile::ProfileStore;
     let stub = Stub::start().await;
     stub.login().await;
     let store = ProfileStore::new(stub.profile_path());

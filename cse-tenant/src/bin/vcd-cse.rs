@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use cse_server::tenant::{self, Io, ProgressMode, Settings, TerminalPrompter};
+use cse_tenant::{self as tenant, Io, ProgressMode, Settings, TerminalPrompter};
 
 fn main() {
     tenant::install_tls();
