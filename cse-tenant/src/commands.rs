@@ -6,6 +6,7 @@ use cse_core::api::{
     DeleteNodesBody, MessageBody, NodeInfo, SystemInfo, SystemUpdateBody, TemplateEntry,
 };
 use cse_core::config::Secret;
+use cse_vcd::vcd::ApiVersion;
 use reqwest::Method;
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use super::args::{
     NodeDeleteArgs, SystemCommand, TemplateCommand, VmArgs,
 };
 use super::errors::TenantError;
-use super::http::{ORG_MEDIA_TYPE, VcdHttp, base_url, json_body, negotiate_version};
+use super::http::{VcdEndpoint, VcdSession, base_url, json_body};
 use super::profile::{Profile, ProfileStore};
 use super::render::{self, LoginResult};
 use super::wait::follow_task;
@@ -121,6 +122,11 @@ pub fn read_ssh_key(vm: &VmArgs) -> Result<Option<String>, TenantError> {
     Ok(Some(key))
 }
 
+/// An API version given by the user (`-V`) or stored in the profile.
+fn parse_version(text: &str) -> Result<ApiVersion, TenantError> {
+    ApiVersion::parse(text).ok_or_else(|| TenantError::InvalidApiVersion(text.trim().to_owned()))
+}
+
 /// The JSON of `cluster config`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterConfigOutput {
@@ -167,8 +173,8 @@ impl Context<'_, '_, '_> {
         }
     }
 
-    /// The stored login and a client carrying its token.
-    fn connect(&mut self) -> Result<(Profile, VcdHttp), TenantError> {
+    /// The stored login and a session resumed from its token.
+    fn connect(&mut self) -> Result<(Profile, VcdSession), TenantError> {
         let profile = self.store.require_login()?;
         if let Some(warning) = self.store.permission_warning() {
             self.warn(&warning)?;
@@ -177,9 +183,10 @@ impl Context<'_, '_, '_> {
         if !profile.verify && !profile.disable_warnings && base.scheme() == "https" {
             self.warn(INSECURE_WARNING)?;
         }
-        let http = VcdHttp::new(base, profile.verify, &profile.api_version)?
-            .with_token(profile.token.clone());
-        Ok((profile, http))
+        let version = parse_version(&profile.api_version)?;
+        let session =
+            VcdEndpoint::new(base, profile.verify)?.resume(profile.token.clone(), version);
+        Ok((profile, session))
     }
 
     async fn login(&mut self, args: &LoginArgs) -> Result<(), TenantError> {
@@ -197,17 +204,16 @@ impl Context<'_, '_, '_> {
         if !verify && !args.disable_warnings && base.scheme() == "https" {
             self.warn(INSECURE_WARNING)?;
         }
-        let http = VcdHttp::new(base.clone(), verify, "")?;
+        let endpoint = VcdEndpoint::new(base.clone(), verify)?;
         let api_version = match &args.api_version {
-            Some(v) => v.trim().to_owned(),
-            None => negotiate_version(&http.offered_versions().await?)?,
+            Some(v) => parse_version(v)?,
+            None => endpoint.negotiate().await?,
         };
-        let http = http.with_api_version(&api_version);
-        let (token, session) = match &args.session_id {
+        let session = match &args.session_id {
             Some(id) => {
-                let token = Secret::new(id.trim());
-                let session = http.clone().with_token(token.clone()).session().await?;
-                (token, session)
+                endpoint
+                    .rehydrate(Secret::new(id.trim()), api_version.clone())
+                    .await?
             }
             None => {
                 let password = match &args.password {
@@ -219,21 +225,22 @@ impl Context<'_, '_, '_> {
                             .map_err(|e| TenantError::Password(e.to_string()))?,
                     ),
                 };
-                let login = http.login(&args.org, &args.user, &password).await?;
-                (login.token, login.session)
+                endpoint
+                    .login(&args.org, &args.user, &password, api_version.clone())
+                    .await?
             }
         };
-        let http = http.with_token(token.clone());
-        let org_link = session
-            .links("down", ORG_MEDIA_TYPE)
-            .next()
-            .ok_or_else(|| TenantError::UnexpectedReply {
-                url: http.api_url(&["session"]).to_string(),
+        let info = session.info();
+        let org_href = info
+            .org_href()
+            .map_err(|_| TenantError::UnexpectedReply {
+                url: session.api_url(&["session"]).to_string(),
                 status: 200,
                 detail: "the Session has no link to the logged-in organization".to_owned(),
-            })?;
-        let org_doc = http.get_xml(&org_link.href).await?;
-        let vdcs = VcdHttp::vdc_links(&org_doc);
+            })?
+            .to_owned();
+        let org_doc = session.get_xml(&org_href).await?;
+        let vdcs = VcdSession::vdc_links(&org_doc);
         let vdc = match &args.vdc {
             Some(wanted) => Some(
                 vdcs.into_iter()
@@ -242,19 +249,23 @@ impl Context<'_, '_, '_> {
             ),
             None => vdcs.into_iter().next(),
         };
-        let user = session.attr("user").unwrap_or(&args.user).to_owned();
-        let org = session.attr("org").unwrap_or(&args.org).to_owned();
+        let user = Some(info.user)
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| args.user.clone());
+        let org = Some(info.org)
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| args.org.clone());
         let profile = Profile {
             host: base.as_str().trim_end_matches('/').to_owned(),
             org: org.clone(),
             user: user.clone(),
-            token,
-            api_version,
+            token: session.token(),
+            api_version: api_version.to_string(),
             verify,
             disable_warnings: args.disable_warnings,
             vdc: vdc.as_ref().map(|v| v.name.clone()).unwrap_or_default(),
             vdc_href: vdc.as_ref().map(|v| v.href.clone()).unwrap_or_default(),
-            org_href: org_link.href,
+            org_href,
         };
         self.store.save(&profile)?;
         let result = LoginResult {
@@ -406,7 +417,7 @@ impl Context<'_, '_, '_> {
 
     async fn task_reply(
         &mut self,
-        http: &VcdHttp,
+        http: &VcdSession,
         reply: &ClusterTaskReply,
     ) -> Result<(), TenantError> {
         if self.cli.follow_tasks() {
@@ -416,7 +427,7 @@ impl Context<'_, '_, '_> {
         }
     }
 
-    async fn follow(&mut self, http: &VcdHttp, task_href: &str) -> Result<(), TenantError> {
+    async fn follow(&mut self, http: &VcdSession, task_href: &str) -> Result<(), TenantError> {
         let state = follow_task(
             http,
             task_href,

@@ -140,6 +140,9 @@ pub enum TenantError {
         /// Versions this client supports.
         supported: String,
     },
+    /// `-V/--version` (or the profile) names something that is not an API version.
+    #[error("Invalid API version '{0}': expected a version such as 32.0.")]
+    InvalidApiVersion(String),
     /// `login --vdc NAME` named a VDC the organization does not have.
     #[error("VDC '{0}' not found in the organization.")]
     VdcNotFound(String),
@@ -248,7 +251,7 @@ impl TenantError {
 
 /// The `message` attribute of a vCD `Error` XML document, if `body` is one.
 pub fn vcd_error_message(body: &str) -> Option<String> {
-    let root = super::vcd_xml::parse_root(body).ok()?;
+    let root = cse_vcd::vcd::xml::parse(body).ok()?;
     if root.name != "Error" {
         return None;
     }

@@ -1,6 +1,7 @@
-//! A small vCD client for the tenant CLI: API version negotiation, login (`POST
-//! /api/sessions` with Basic `user@org:password`, token from the `x-vcloud-authorization`
-//! header), the session and org documents, logout, `/api/cse` calls and task reads.
+//! The tenant CLI's side of the one vCD client (`cse_vcd::vcd`): which connection settings
+//! `vcd-cse` uses, the API versions it speaks, and how the client's answers and failures
+//! become [`TenantError`] texts. Login, version negotiation, re-hydration of a stored token,
+//! task reads and `/api/cse` calls are the shared client's; nothing here speaks HTTP itself.
 //!
 //! Headers follow vcd-cli's CSE plugin: `Accept: application/*+json;version=<api>` for
 //! `/api/cse`, `text/x-yaml;version=<api>` for a kubeconfig, `application/*+xml;version=<api>`
@@ -9,22 +10,26 @@
 use std::time::Duration;
 
 use cse_core::config::Secret;
-use reqwest::{Method, RequestBuilder};
+use cse_vcd::vcd::xml::Element;
+use cse_vcd::vcd::{
+    ApiVersion, Client, Credentials, HttpTimeouts, RetryPolicy, SessionInfo, TlsOptions,
+    VcdConnector, VcdError, VcdSettings, media,
+};
+use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::errors::{Endpoint, TenantError, excerpt};
-use super::vcd_xml::{self, Element, Link};
 
 /// API versions this client speaks (the CSE 1.2 server's vCD library knows 29.0–32.0).
 pub const SUPPORTED_API_VERSIONS: [&str; 4] = ["29.0", "30.0", "31.0", "32.0"];
 /// Session token header.
-pub const AUTH_HEADER: &str = "x-vcloud-authorization";
+pub const AUTH_HEADER: &str = cse_vcd::vcd::AUTH_HEADER;
 /// Media type of an org document.
-pub const ORG_MEDIA_TYPE: &str = "application/vnd.vmware.vcloud.org+xml";
+pub const ORG_MEDIA_TYPE: &str = media::ORG;
 /// Media type of a VDC reference.
-pub const VDC_MEDIA_TYPE: &str = "application/vnd.vmware.vcloud.vdc+xml";
+pub const VDC_MEDIA_TYPE: &str = media::VDC;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(180);
@@ -58,64 +63,62 @@ pub fn base_url(host: &str) -> Result<Url, TenantError> {
     Ok(url)
 }
 
-/// A client bound to one vCD and API version, with or without a session token.
+/// `<base>/api/<segments...>`, each segment percent-encoded.
+pub fn api_url(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.clear().push("api");
+        for segment in segments {
+            path.push(segment);
+        }
+    }
+    url
+}
+
+/// The versions `vcd-cse` speaks, as [`ApiVersion`]s.
+pub fn supported_versions() -> Vec<ApiVersion> {
+    SUPPORTED_API_VERSIONS
+        .iter()
+        .filter_map(|v| ApiVersion::parse(v))
+        .collect()
+}
+
+/// A vCD endpoint as `vcd-cse` reaches it: the shared client's connector with the CLI's
+/// time-outs and user agent, no automatic retries (a command reports what happened), and
+/// the certificate check the user chose.
 #[derive(Debug, Clone)]
-pub struct VcdHttp {
-    client: reqwest::Client,
+pub struct VcdEndpoint {
+    connector: VcdConnector,
     base: Url,
-    api_version: String,
-    token: Option<Secret>,
 }
 
-/// What a successful login returns.
-#[derive(Debug, Clone)]
-pub struct LoginSession {
-    /// The session token.
-    pub token: Secret,
-    /// The `Session` document.
-    pub session: Element,
-}
-
-impl VcdHttp {
-    /// A client for `base` (see [`base_url`]); `verify` = check the TLS certificate.
-    pub fn new(base: Url, verify: bool, api_version: &str) -> Result<VcdHttp, TenantError> {
+impl VcdEndpoint {
+    /// An endpoint for `base` (see [`base_url`]); `verify` = check the TLS certificate.
+    pub fn new(base: Url, verify: bool) -> Result<VcdEndpoint, TenantError> {
         crate::install_tls();
-        let client = reqwest::Client::builder()
-            .tls_danger_accept_invalid_certs(!verify)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("vcd-cse/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(cse_vcd::vcd::http::DEFAULT_MAX_IDLE_PER_HOST)
-            .pool_idle_timeout(cse_vcd::vcd::http::DEFAULT_POOL_IDLE_TIMEOUT)
-            .build()
-            .map_err(|e| TenantError::Connection {
-                url: base.to_string(),
-                cause: error_chain(&e),
-                hint: String::new(),
-            })?;
-        Ok(VcdHttp {
-            client,
-            base,
-            api_version: api_version.to_owned(),
-            token: None,
-        })
-    }
-
-    /// The same client with a session token.
-    pub fn with_token(mut self, token: Secret) -> VcdHttp {
-        self.token = Some(token);
-        self
-    }
-
-    /// The same client speaking another API version.
-    pub fn with_api_version(mut self, api_version: &str) -> VcdHttp {
-        api_version.clone_into(&mut self.api_version);
-        self
-    }
-
-    /// The API version in use.
-    pub fn api_version(&self) -> &str {
-        &self.api_version
+        let setup_error = |cause: String| TenantError::Connection {
+            url: base.to_string(),
+            cause,
+            hint: String::new(),
+        };
+        let default_version = supported_versions()
+            .pop()
+            .ok_or_else(|| setup_error("no supported API version".to_owned()))?;
+        let mut settings = VcdSettings::new(api_url(&base, &[]).as_str(), default_version)
+            .map_err(|e| setup_error(e.to_string()))?;
+        settings.tls = TlsOptions::verify(verify);
+        settings.http = HttpTimeouts {
+            connect: CONNECT_TIMEOUT,
+            request: REQUEST_TIMEOUT,
+        };
+        settings.retry = RetryPolicy::never();
+        settings.busy_retry = RetryPolicy::never();
+        settings.user_agent = Some(concat!("vcd-cse/", env!("CARGO_PKG_VERSION")).to_owned());
+        let connector = VcdConnector::new(settings).map_err(|e| match e {
+            VcdError::HttpClient(source) => setup_error(error_chain(&source)),
+            other => setup_error(other.to_string()),
+        })?;
+        Ok(VcdEndpoint { connector, base })
     }
 
     /// The base URL.
@@ -123,101 +126,129 @@ impl VcdHttp {
         &self.base
     }
 
-    /// `<base>/api/<segments...>`, each segment percent-encoded.
-    pub fn api_url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        {
-            let mut path = url
-                .path_segments_mut()
-                .expect("http(s) URLs always have a path");
-            path.clear().push("api");
-            for segment in segments {
-                path.push(segment);
-            }
-        }
-        url
+    /// The highest version both vCD (`GET /api/versions`) and [`SUPPORTED_API_VERSIONS`]
+    /// list.
+    pub async fn negotiate(&self) -> Result<ApiVersion, TenantError> {
+        self.connector
+            .negotiate(&supported_versions())
+            .await
+            .map_err(|e| match e {
+                VcdError::NoCommonVersion { offered, .. } => TenantError::NoCommonApiVersion {
+                    offered: offered.join(", "),
+                    supported: SUPPORTED_API_VERSIONS.join(", "),
+                },
+                other => from_vcd(Endpoint::Vcd, other),
+            })
     }
 
-    /// The versions `GET /api/versions` lists.
-    pub async fn offered_versions(&self) -> Result<Vec<String>, TenantError> {
-        let url = self.api_url(&["versions"]);
-        let request = self.client.get(url.clone());
-        let body = self.send(request, Endpoint::Vcd, &url).await?;
-        let root = parse_document(&url, &body)?;
-        Ok(root
-            .children_named("VersionInfo")
-            .filter_map(|info| info.child("Version"))
-            .map(|v| v.text.clone())
-            .collect())
-    }
-
-    /// Log in with Basic `user@org:password` and return the token and session document.
+    /// Log in with Basic `user@org:password` at `version`.
     pub async fn login(
         &self,
         org: &str,
         user: &str,
         password: &Secret,
-    ) -> Result<LoginSession, TenantError> {
-        let url = self.api_url(&["sessions"]);
-        let request = self
-            .client
-            .post(url.clone())
-            .header("Accept", self.xml_accept())
-            .basic_auth(format!("{user}@{org}"), Some(password.expose()));
-        let response = self.execute(request, &url).await?;
-        let status = response.status().as_u16();
-        let token = response
-            .headers()
-            .get(AUTH_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = read_body(response, &url).await?;
-        if status != 200 {
-            return Err(TenantError::from_reply(
-                Endpoint::Login,
-                url.as_str(),
-                status,
-                &body,
-            ));
-        }
-        let token = token.ok_or_else(|| TenantError::UnexpectedReply {
-            url: url.to_string(),
-            status,
-            detail: format!("no {AUTH_HEADER} header in the login reply"),
-        })?;
-        Ok(LoginSession {
-            token: Secret::new(token),
-            session: parse_document(&url, &body)?,
-        })
+        version: ApiVersion,
+    ) -> Result<VcdSession, TenantError> {
+        let credentials = Credentials {
+            user: user.to_owned(),
+            org: org.to_owned(),
+            password: password.clone(),
+        };
+        let client = self
+            .connector
+            .login_at(credentials, version)
+            .await
+            .map_err(|e| from_vcd(Endpoint::Login, e))?;
+        Ok(self.session(client))
     }
 
-    /// `GET /api/session` with the token (checks that it is still valid).
-    pub async fn session(&self) -> Result<Element, TenantError> {
-        let url = self.api_url(&["session"]);
-        self.get_xml(url.as_str()).await
+    /// A session from a token given on the command line, checked with `GET /api/session`.
+    pub async fn rehydrate(
+        &self,
+        token: Secret,
+        version: ApiVersion,
+    ) -> Result<VcdSession, TenantError> {
+        let client = self
+            .connector
+            .rehydrate(token, version)
+            .await
+            .map_err(|e| from_vcd(Endpoint::Vcd, e))?;
+        Ok(self.session(client))
+    }
+
+    /// A session from the profile's stored token (no request until the first call).
+    pub fn resume(&self, token: Secret, version: ApiVersion) -> VcdSession {
+        self.session(self.connector.resume(token, version))
+    }
+
+    fn session(&self, client: Client) -> VcdSession {
+        VcdSession {
+            client,
+            base: self.base.clone(),
+        }
+    }
+}
+
+/// A `Link` to a VDC in an org document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VdcLink {
+    /// Target URL.
+    pub href: String,
+    /// `name` attribute (empty when absent).
+    pub name: String,
+}
+
+/// A logged-in (or resumed) session of the shared client, with the CLI's error texts.
+#[derive(Debug, Clone)]
+pub struct VcdSession {
+    client: Client,
+    base: Url,
+}
+
+impl VcdSession {
+    /// The session token (to store in the profile; never printed).
+    pub fn token(&self) -> Secret {
+        self.client.token()
+    }
+
+    /// The API version in use.
+    pub fn api_version(&self) -> &ApiVersion {
+        self.client.api_version()
+    }
+
+    /// The `Session` document's user, org and links (empty for a resumed session).
+    pub fn info(&self) -> SessionInfo {
+        self.client.session()
+    }
+
+    /// `<base>/api/<segments...>`.
+    pub fn api_url(&self, segments: &[&str]) -> Url {
+        api_url(&self.base, segments)
     }
 
     /// `DELETE /api/session`.
     pub async fn logout(&self) -> Result<(), TenantError> {
-        let url = self.api_url(&["session"]);
-        let request = self.authorized(self.client.delete(url.clone()), self.xml_accept());
-        self.send(request, Endpoint::Vcd, &url).await.map(|_| ())
+        self.client
+            .logout()
+            .await
+            .map_err(|e| from_vcd(Endpoint::Vcd, e))
     }
 
-    /// GET a vCD XML document by href.
+    /// GET a vCD XML document by href (a relative href is resolved against the base URL).
     pub async fn get_xml(&self, href: &str) -> Result<Element, TenantError> {
         let url = self.href_url(href)?;
-        let request = self.authorized(self.client.get(url.clone()), self.xml_accept());
-        let body = self.send(request, Endpoint::Vcd, &url).await?;
-        parse_document(&url, &body)
+        self.client
+            .get(url.as_str())
+            .await
+            .map_err(|e| from_vcd(Endpoint::Vcd, e))
     }
 
     /// The VDC links of an org document.
-    pub fn vdc_links(org: &Element) -> Vec<Link> {
+    pub fn vdc_links(org: &Element) -> Vec<VdcLink> {
         org.children_named("Link")
             .filter(|l| l.attr("type") == Some(VDC_MEDIA_TYPE))
             .filter_map(|l| {
-                Some(Link {
+                Some(VdcLink {
                     href: l.attr("href")?.to_owned(),
                     name: l.attr("name").unwrap_or_default().to_owned(),
                 })
@@ -233,16 +264,9 @@ impl VcdHttp {
         body: Option<String>,
     ) -> Result<T, TenantError> {
         let url = self.cse_url(segments);
-        let mut request = self.authorized(
-            self.client.request(method, url.clone()),
-            format!("application/*+json;version={}", self.api_version),
-        );
-        if let Some(body) = body {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(body);
-        }
-        let text = self.send(request, Endpoint::Cse, &url).await?;
+        let accept = self.client.api_version().accept_json();
+        let body = body.as_deref().map(|text| ("application/json", text));
+        let text = self.call_cse(method, &url, &accept, body).await?;
         serde_json::from_str(&text).map_err(|e| TenantError::UnexpectedReply {
             url: url.to_string(),
             status: 200,
@@ -254,29 +278,39 @@ impl VcdHttp {
     /// literal; a reply that is not one is taken as the YAML text itself.
     pub async fn cse_config(&self, cluster: &str) -> Result<String, TenantError> {
         let url = self.cse_url(&[cluster, "config"]);
-        let request = self.authorized(
-            self.client.get(url.clone()),
-            format!("text/x-yaml;version={}", self.api_version),
-        );
-        let text = self.send(request, Endpoint::Cse, &url).await?;
+        let accept = format!("text/x-yaml;version={}", self.client.api_version());
+        let text = self.call_cse(Method::GET, &url, &accept, None).await?;
         Ok(serde_json::from_str::<String>(&text).unwrap_or(text))
     }
 
-    fn cse_url(&self, segments: &[&str]) -> Url {
+    /// `<base>/api/cse/<segments...>`.
+    pub fn cse_url(&self, segments: &[&str]) -> Url {
         let mut all = vec!["cse"];
         all.extend_from_slice(segments);
         self.api_url(&all)
     }
 
-    fn xml_accept(&self) -> String {
-        format!("application/*+xml;version={}", self.api_version)
-    }
-
-    fn authorized(&self, request: RequestBuilder, accept: String) -> RequestBuilder {
-        let request = request.header("Accept", accept);
-        match &self.token {
-            Some(token) => request.header(AUTH_HEADER, token.expose()),
-            None => request,
+    async fn call_cse(
+        &self,
+        method: Method,
+        url: &Url,
+        accept: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<String, TenantError> {
+        let reply = self
+            .client
+            .exchange(method, url.as_str(), accept, body)
+            .await
+            .map_err(|e| from_vcd(Endpoint::Cse, e))?;
+        if reply.is_success() {
+            Ok(reply.body)
+        } else {
+            Err(TenantError::from_reply(
+                Endpoint::Cse,
+                &reply.url,
+                reply.status,
+                &reply.body,
+            ))
         }
     }
 
@@ -291,36 +325,6 @@ impl VcdHttp {
                 detail: format!("invalid href '{href}': {e}"),
             })
     }
-
-    async fn execute(
-        &self,
-        request: RequestBuilder,
-        url: &Url,
-    ) -> Result<reqwest::Response, TenantError> {
-        request.send().await.map_err(|e| connection_error(url, &e))
-    }
-
-    /// Send, read the body, and turn non-2xx replies into errors.
-    async fn send(
-        &self,
-        request: RequestBuilder,
-        endpoint: Endpoint,
-        url: &Url,
-    ) -> Result<String, TenantError> {
-        let response = self.execute(request, url).await?;
-        let status = response.status().as_u16();
-        let body = read_body(response, url).await?;
-        if (200..300).contains(&status) {
-            Ok(body)
-        } else {
-            Err(TenantError::from_reply(
-                endpoint,
-                url.as_str(),
-                status,
-                &body,
-            ))
-        }
-    }
 }
 
 /// The JSON text of a request body (plain structs of strings, numbers and booleans, whose
@@ -330,41 +334,78 @@ pub fn json_body<T: Serialize>(body: &T) -> String {
 }
 
 /// Choose the API version: the highest one both `offered` and [`SUPPORTED_API_VERSIONS`]
-/// contain.
+/// contain (the shared client's negotiation, on a list already read).
 pub fn negotiate_version(offered: &[String]) -> Result<String, TenantError> {
-    let mut common: Vec<&str> = SUPPORTED_API_VERSIONS
+    let offered_versions: Vec<ApiVersion> = offered
         .iter()
-        .copied()
-        .filter(|v| offered.iter().any(|o| o.trim() == *v))
+        .filter_map(|v| ApiVersion::parse(v))
         .collect();
-    common.sort_by_key(|v| version_key(v));
-    common
-        .last()
-        .map(|v| (*v).to_owned())
+    cse_vcd::vcd::highest_common_version(&offered_versions, &supported_versions())
+        .map(|v| v.to_string())
         .ok_or_else(|| TenantError::NoCommonApiVersion {
             offered: offered.join(", "),
             supported: SUPPORTED_API_VERSIONS.join(", "),
         })
 }
 
-fn version_key(version: &str) -> (u32, u32) {
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+/// A failure of the shared client as the CLI reports it (the same texts as
+/// [`TenantError::from_reply`] gives for a raw reply).
+pub fn from_vcd(endpoint: Endpoint, error: VcdError) -> TenantError {
+    let detail = |message: String| Some(message).filter(|m| !m.trim().is_empty());
+    match error {
+        VcdError::Transport { url, source, .. } => connection_error(&url, &source),
+        VcdError::LoginRefused { .. } => TenantError::LoginRejected,
+        VcdError::Unauthorized { .. } => match endpoint {
+            Endpoint::Login => TenantError::LoginRejected,
+            Endpoint::Vcd | Endpoint::Cse => TenantError::SessionExpired,
+        },
+        VcdError::Api {
+            url,
+            status,
+            message,
+            ..
+        } => match (status, detail(message)) {
+            (403, message) => TenantError::Forbidden(message),
+            (404 | 406, message) if endpoint == Endpoint::Cse => TenantError::CseNotRegistered {
+                status,
+                detail: message,
+            },
+            (406, message) => TenantError::NotAcceptable(message),
+            (404, message) => TenantError::NotFound {
+                url,
+                detail: message,
+            },
+            (504, message) => TenantError::GatewayTimeout {
+                message: message
+                    .map(|m| m.trim_end_matches('.').to_owned())
+                    .unwrap_or_else(|| "vCD answered 504 Gateway Timeout".to_owned()),
+            },
+            (_, Some(message)) => TenantError::Vcd { status, message },
+            (_, None) => TenantError::UnexpectedReply {
+                url,
+                status,
+                detail: "no vCD Error document in the reply".to_owned(),
+            },
+        },
+        VcdError::MissingToken { url } => TenantError::UnexpectedReply {
+            url,
+            status: 200,
+            detail: format!("no {AUTH_HEADER} header in the login reply"),
+        },
+        VcdError::Parse { url, reason } => TenantError::UnexpectedReply {
+            url,
+            status: 200,
+            detail: reason,
+        },
+        other => TenantError::UnexpectedReply {
+            url: String::new(),
+            status: 200,
+            detail: other.to_string(),
+        },
+    }
 }
 
-async fn read_body(response: reqwest::Response, url: &Url) -> Result<String, TenantError> {
-    response.text().await.map_err(|e| connection_error(url, &e))
-}
-
-fn parse_document(url: &Url, body: &str) -> Result<Element, TenantError> {
-    vcd_xml::parse_root(body).map_err(|e| TenantError::UnexpectedReply {
-        url: url.to_string(),
-        status: 200,
-        detail: format!("{e}: {}", excerpt(body)),
-    })
-}
-
-fn connection_error(url: &Url, error: &reqwest::Error) -> TenantError {
+fn connection_error(url: &str, error: &reqwest::Error) -> TenantError {
     let cause = error_chain(error);
     let lower = cause.to_ascii_lowercase();
     let hint = if lower.contains("certificate") || lower.contains("unknownissuer") {
@@ -375,7 +416,7 @@ fn connection_error(url: &Url, error: &reqwest::Error) -> TenantError {
         String::new()
     };
     TenantError::Connection {
-        url: url.to_string(),
+        url: url.to_owned(),
         cause,
         hint,
     }
@@ -426,10 +467,59 @@ mod tests {
 
     #[test]
     fn cluster_names_are_encoded_as_one_path_segment() {
-        let http = VcdHttp::new(base_url("https://h").unwrap(), true, "31.0").unwrap();
+        let endpoint = VcdEndpoint::new(base_url("https://h").unwrap(), true).unwrap();
+        let session = endpoint.resume(Secret::new("t"), ApiVersion::parse("31.0").unwrap());
         assert_eq!(
-            http.cse_url(&["a/b?c", "info"]).as_str(),
+            session.cse_url(&["a/b?c", "info"]).as_str(),
             "https://h/api/cse/a%2Fb%3Fc/info"
         );
+    }
+
+    #[test]
+    fn client_failures_read_as_the_cli_reports_replies() {
+        let api = |status: u16, message: &str| VcdError::Api {
+            method: "GET".into(),
+            url: "https://h/api/org/1".into(),
+            status,
+            minor_error_code: None,
+            message: message.into(),
+            request_id: None,
+        };
+        let unauthorized = || VcdError::Unauthorized {
+            method: "GET".into(),
+            url: "https://h/api/session".into(),
+            minor_error_code: None,
+        };
+        for (error, endpoint, expected) in [
+            (unauthorized(), Endpoint::Vcd, TenantError::SessionExpired),
+            (unauthorized(), Endpoint::Login, TenantError::LoginRejected),
+            (
+                api(403, "Access denied"),
+                Endpoint::Vcd,
+                TenantError::Forbidden(Some("Access denied".into())),
+            ),
+            (
+                api(406, ""),
+                Endpoint::Cse,
+                TenantError::CseNotRegistered {
+                    status: 406,
+                    detail: None,
+                },
+            ),
+            (
+                api(500, "boom"),
+                Endpoint::Vcd,
+                TenantError::Vcd {
+                    status: 500,
+                    message: "boom".into(),
+                },
+            ),
+        ] {
+            assert_eq!(
+                from_vcd(endpoint, error).to_string(),
+                expected.to_string(),
+                "{endpoint:?}"
+            );
+        }
     }
 }

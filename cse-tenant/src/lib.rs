@@ -12,7 +12,6 @@ pub mod errors;
 pub mod http;
 pub mod profile;
 pub mod render;
-pub mod vcd_xml;
 pub mod wait;
 
 use std::ffi::OsString;

@@ -9,8 +9,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::errors::TenantError;
-use super::http::VcdHttp;
-use super::vcd_xml::Element;
+use cse_vcd::vcd::xml::Element;
+
+use super::http::VcdSession;
 
 /// Consecutive connection failures tolerated while polling before giving up.
 pub const MAX_POLL_CONNECTION_FAILURES: u32 = 3;
@@ -119,7 +120,7 @@ pub enum ProgressMode {
 
 /// Poll `task_href` every `poll_interval` until the task ends; the final state on success.
 pub async fn follow_task(
-    http: &VcdHttp,
+    http: &VcdSession,
     task_href: &str,
     poll_interval: Duration,
     mode: ProgressMode,
@@ -140,7 +141,7 @@ pub async fn follow_task(
 }
 
 async fn poll(
-    http: &VcdHttp,
+    http: &VcdSession,
     task_href: &str,
     poll_interval: Duration,
     bar: &ProgressBar,
@@ -187,7 +188,7 @@ async fn poll(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vcd_xml::parse_root;
+    use cse_vcd::vcd::xml::parse as parse_root;
 
     const RUNNING: &str = r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="https://h/api/task/7f0c" id="urn:vcloud:task:7f0c" status="running" operation="Creating cluster c1(abc)" operationName="create_cluster"><Progress>40</Progress></Task>"#;
     const FAILED: &str = r#"<Task href="https://h/api/task/7f0c" id="urn:vcloud:task:7f0c" status="error" operation="Creating master node for c1(abc)" operationName="create_cluster"><Error majorErrorCode="500" minorErrorCode="INTERNAL_SERVER_ERROR" message="Error while adding master node: no IP"/></Task>"#;

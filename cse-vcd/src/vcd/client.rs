@@ -26,12 +26,12 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::error::{VcdError, VcdErrorDocument};
-use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_pooled_http_client};
+use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_http_client_as};
 use super::query::{Query, QueryPage, QueryRecord};
 use super::retry::{RetryPolicy, TransportFailure, status_is_retryable, transport_is_retryable};
 use super::session::{AUTH_HEADER, Credentials, REQUEST_ID_HEADER, SYSTEM_ORG, SessionInfo};
 use super::tasks::{TaskInfo, wait_until_done};
-use super::version::ApiVersion;
+use super::version::{ApiVersion, highest_common_version};
 use super::xml::{self, Element};
 
 /// Most pages a single query may return before the client stops (a guard against
@@ -60,6 +60,8 @@ pub struct VcdSettings {
     pub task_poll_interval: Duration,
     /// Longest wait for one task.
     pub task_timeout: Duration,
+    /// `User-Agent` sent (`None`: the HTTP library's default).
+    pub user_agent: Option<String>,
 }
 
 impl VcdSettings {
@@ -118,6 +120,7 @@ impl VcdSettings {
             busy_retry: RetryPolicy::busy_default(),
             task_poll_interval: timeouts.vcd_task_poll_interval.duration(),
             task_timeout: timeouts.vcd_task.duration(),
+            user_agent: None,
         })
     }
 
@@ -146,8 +149,13 @@ impl VcdConnector {
     /// Builds the HTTP client for these settings.
     pub fn new(settings: VcdSettings) -> Result<Self, VcdError> {
         let max = settings.max_concurrent_requests.max(1);
-        let http = build_pooled_http_client(&settings.tls, settings.http, PoolLimits::keeping(max))
-            .map_err(VcdError::HttpClient)?;
+        let http = build_http_client_as(
+            &settings.tls,
+            settings.http,
+            PoolLimits::keeping(max),
+            settings.user_agent.as_deref(),
+        )
+        .map_err(VcdError::HttpClient)?;
         Ok(Self {
             transport: Transport {
                 http,
@@ -175,9 +183,48 @@ impl VcdConnector {
     /// session logs in again by itself when vCD later answers 401.
     pub async fn login(&self, credentials: Credentials) -> Result<Client, VcdError> {
         let version = self.settings.default_version.clone();
+        self.login_at(credentials, version).await
+    }
+
+    /// `POST /api/sessions` at `version` (one negotiated with [`Self::negotiate`], or
+    /// chosen by the user). The token to store for later runs is [`Client::token`].
+    pub async fn login_at(
+        &self,
+        credentials: Credentials,
+        version: ApiVersion,
+    ) -> Result<Client, VcdError> {
         let (token, session) =
             login(&self.transport, &self.settings, &version, &credentials).await?;
         Ok(self.client(version, token, session, Some(credentials)))
+    }
+
+    /// The API versions vCD offers (`GET /api/versions`, no session needed), in the
+    /// order vCD lists them. Entries that are not `NN.N` are skipped.
+    pub async fn offered_versions(&self) -> Result<Vec<ApiVersion>, VcdError> {
+        let url = self.settings.api_url("versions");
+        let (response, slot) = send_retrying(
+            &self.transport,
+            self.settings.retry,
+            &Method::GET,
+            &url,
+            ACCEPT_ANY_XML,
+            None,
+            None,
+            None,
+        )
+        .await?;
+        let answer = read_answer(Method::GET, &url, response).await;
+        drop(slot);
+        Ok(versions_offered(&answer?.document()?))
+    }
+
+    /// The highest version both vCD offers (`GET /api/versions`) and `supported` lists.
+    pub async fn negotiate(&self, supported: &[ApiVersion]) -> Result<ApiVersion, VcdError> {
+        let offered = self.offered_versions().await?;
+        highest_common_version(&offered, supported).ok_or_else(|| VcdError::NoCommonVersion {
+            offered: offered.iter().map(ApiVersion::to_string).collect(),
+            supported: supported.iter().map(ApiVersion::to_string).collect(),
+        })
     }
 
     /// Logs in as the configured system administrator (org `System`).
@@ -200,7 +247,7 @@ impl VcdConnector {
             self.settings.retry,
             &Method::GET,
             &url,
-            &version,
+            &version.accept_xml(),
             Some(&token),
             None,
             None,
@@ -211,6 +258,15 @@ impl VcdConnector {
         let answer = answer?;
         let session = SessionInfo::parse(&url, &answer.body)?;
         Ok(self.client(version, token, session, None))
+    }
+
+    /// A session from a token stored by an earlier run (a tenant's saved login), without
+    /// a request: the first call tells whether vCD still accepts it
+    /// ([`VcdError::Unauthorized`] when not). Its [`Client::session`] is empty, since the
+    /// `Session` document was not read; use [`Self::rehydrate`] when it is needed. Such
+    /// a session cannot be renewed.
+    pub fn resume(&self, token: Secret, version: ApiVersion) -> Client {
+        self.client(version, token, SessionInfo::default(), None)
     }
 
     fn client(
@@ -270,6 +326,24 @@ pub struct Answer {
     pub body: String,
     /// The request URL.
     pub url: String,
+}
+
+/// A reply of any status (see [`Client::exchange`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body text (may be empty).
+    pub body: String,
+    /// The request URL.
+    pub url: String,
+}
+
+impl Reply {
+    /// True for a 2xx status.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
 }
 
 impl Answer {
@@ -454,6 +528,46 @@ impl Client {
         QueryPage::from_element(&answer.url, &answer.document()?)
     }
 
+    /// Sends a request to an API vCD fronts for an extension (`/api/cse/...`) and
+    /// returns the reply whatever its status: such refusals carry the extension's own
+    /// body (JSON), which the caller reads. `accept` is the whole `Accept` value (e.g.
+    /// [`ApiVersion::accept_json`]); `body` is `(content type, text)`. Transport
+    /// failures and transient statuses are retried as [`VcdSettings::retry`] allows for
+    /// the method; a 401 is returned as it is (an extension may answer 401 itself).
+    pub async fn exchange(
+        &self,
+        method: Method,
+        href: &str,
+        accept: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<Reply, VcdError> {
+        let token = self.token();
+        let (response, slot) = send_retrying(
+            &self.inner.transport,
+            self.inner.settings.retry,
+            &method,
+            href,
+            accept,
+            Some(&token),
+            None,
+            body,
+        )
+        .await?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|source| VcdError::Transport {
+            method: method.to_string(),
+            url: href.to_owned(),
+            source: source.without_url(),
+        });
+        drop(slot);
+        tracing::debug!(%method, url = href, status, "vCD answered");
+        Ok(Reply {
+            status,
+            body: text?,
+            url: href.to_owned(),
+        })
+    }
+
     /// `DELETE /api/session`. Only for sessions this server opened itself: a tenant's
     /// token is shared with the tenant's own tools and must not be logged out.
     pub async fn logout(&self) -> Result<(), VcdError> {
@@ -500,7 +614,7 @@ impl Client {
                 self.inner.settings.retry,
                 &method,
                 href,
-                &self.inner.version,
+                &self.inner.version.accept_xml(),
                 Some(&token),
                 None,
                 body,
@@ -548,6 +662,17 @@ impl Client {
     }
 }
 
+/// `Accept` of requests that do not depend on a version (`/api/versions`).
+const ACCEPT_ANY_XML: &str = "application/*+xml";
+
+/// The versions a `SupportedVersions` document lists (`VersionInfo/Version`).
+fn versions_offered(root: &Element) -> Vec<ApiVersion> {
+    root.children_named("VersionInfo")
+        .filter_map(|info| info.child_text("Version"))
+        .filter_map(ApiVersion::parse)
+        .collect()
+}
+
 fn to_xml<T: VcdDocument>(href: &str, doc: &T) -> Result<String, VcdError> {
     doc.to_xml().map_err(|source| VcdError::Document {
         url: href.to_owned(),
@@ -568,7 +693,7 @@ async fn login(
         settings.retry,
         &Method::POST,
         &url,
-        version,
+        &version.accept_xml(),
         None,
         Some(&basic),
         None,
@@ -608,7 +733,7 @@ async fn send_retrying(
     retry: RetryPolicy,
     method: &Method,
     url: &str,
-    version: &ApiVersion,
+    accept: &str,
     token: Option<&Secret>,
     authorization: Option<&Secret>,
     body: Option<(&str, &str)>,
@@ -622,7 +747,7 @@ async fn send_retrying(
             &transport.http,
             method,
             url,
-            version,
+            accept,
             token,
             authorization,
             body,
@@ -672,14 +797,14 @@ async fn send_once(
     http: &reqwest::Client,
     method: &Method,
     url: &str,
-    version: &ApiVersion,
+    accept: &str,
     token: Option<&Secret>,
     authorization: Option<&Secret>,
     body: Option<(&str, &str)>,
 ) -> Result<reqwest::Response, VcdError> {
     let mut request = http
         .request(method.clone(), url)
-        .header(reqwest::header::ACCEPT, version.accept_xml());
+        .header(reqwest::header::ACCEPT, accept);
     if let Some(token) = token {
         request = request.header(AUTH_HEADER, token.expose());
     }

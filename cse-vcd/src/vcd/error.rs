@@ -165,6 +165,18 @@ pub enum VcdError {
         /// The registrations list read.
         url: String,
     },
+    /// None of the API versions vCD offers is one the caller speaks.
+    #[error(
+        "vCD offers API versions [{}], none of which this client speaks ([{}])",
+        .offered.join(", "),
+        .supported.join(", ")
+    )]
+    NoCommonVersion {
+        /// Versions in `/api/versions`.
+        offered: Vec<String>,
+        /// Versions the caller supports.
+        supported: Vec<String>,
+    },
     /// A paged query did not end within the page limit.
     #[error("query {url} returned more than {max_pages} pages; stopped reading")]
     TooManyPages {

@@ -113,6 +113,17 @@ pub fn build_pooled_http_client(
     timeouts: HttpTimeouts,
     pool: PoolLimits,
 ) -> Result<reqwest::Client, reqwest::Error> {
+    build_http_client_as(tls, timeouts, pool, None)
+}
+
+/// A reqwest client with these TLS options, time-outs and pool limits, sending
+/// `user_agent` (a command names itself, e.g. `vcd-cse/0.1.0`) when given.
+pub fn build_http_client_as(
+    tls: &TlsOptions,
+    timeouts: HttpTimeouts,
+    pool: PoolLimits,
+    user_agent: Option<&str>,
+) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
@@ -121,6 +132,9 @@ pub fn build_pooled_http_client(
         .tcp_keepalive(TCP_KEEPALIVE)
         .redirect(reqwest::redirect::Policy::none())
         .tls_danger_accept_invalid_certs(!tls.verify);
+    if let Some(agent) = user_agent {
+        builder = builder.user_agent(agent);
+    }
     if tls.verify && !tls.trusted_roots.is_empty() {
         builder = builder.tls_certs_only(tls.trusted_roots.iter().cloned());
     }

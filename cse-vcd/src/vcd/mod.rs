@@ -1,7 +1,9 @@
-//! The vCD REST client (reqwest + rustls): sessions made by logging in (system
-//! administrator) or re-hydrated from a tenant's forwarded token and `Accept`
-//! version, XML requests with retries for idempotent calls and renewal on 401,
-//! task waiting with deadlines, paged queries, and the vCenter lookup of a VM.
+//! The vCD REST client (reqwest + rustls): API version negotiation, sessions made by
+//! logging in (the system administrator, a tenant's CLI, the scenario runner),
+//! re-hydrated from a tenant's forwarded token and `Accept` version or resumed from a
+//! stored token; XML requests with retries for idempotent calls and renewal on 401,
+//! `/api/cse` calls through vCD, task waiting with deadlines, paged queries, and the
+//! vCenter lookup of a VM.
 //!
 //! Module map:
 //! - `client`: [`VcdConnector`] (one per endpoint) and [`Client`] (one session).
@@ -28,7 +30,7 @@ pub mod version;
 pub mod vim;
 pub mod xml;
 
-pub use client::{Answer, Client, VcdConnector, VcdSettings};
+pub use client::{Answer, Client, Reply, VcdConnector, VcdSettings};
 pub use error::{VcdError, VcdErrorDocument};
 pub use http::{HttpTimeouts, TlsOptions};
 pub use links::{Link, find_link, links_of, require_link};
@@ -36,5 +38,5 @@ pub use query::{Filter, Query, QueryFormat, QueryPage, QueryRecord};
 pub use retry::RetryPolicy;
 pub use session::{AUTH_HEADER, Credentials, SessionInfo};
 pub use tasks::{TaskInfo, TaskStatus};
-pub use version::{ApiVersion, media, version_from_accept};
+pub use version::{ApiVersion, highest_common_version, media, version_from_accept};
 pub use vim::{VimServer, VmPlacement, vm_moref_from_environment, vm_placement};

@@ -15,8 +15,9 @@ pub const REQUEST_ID_HEADER: &str = "x-vmware-vcloud-request-id";
 /// The system organization's name.
 pub const SYSTEM_ORG: &str = "System";
 
-/// What the `Session` document says about the logged-in user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the `Session` document says about the logged-in user (empty for a session
+/// resumed from a stored token, whose document was not read).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionInfo {
     /// `user` (login name).
     pub user: String,

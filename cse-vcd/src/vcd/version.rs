@@ -29,6 +29,17 @@ impl ApiVersion {
         format!("application/*+xml;version={}", self.0)
     }
 
+    /// The `Accept` header for JSON requests at this version (`/api/cse`, as vcd-cli sends).
+    pub fn accept_json(&self) -> String {
+        format!("application/*+json;version={}", self.0)
+    }
+
+    /// `(major, minor)`, for ordering versions numerically (`9.0` < `29.0`).
+    pub fn key(&self) -> (u32, u32) {
+        let mut parts = self.0.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+
     /// The major number (`29` for `29.0`).
     pub fn major(&self) -> u32 {
         self.0
@@ -43,6 +54,20 @@ impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Version negotiation: the numerically highest version both `offered` (vCD's
+/// `/api/versions`) and `supported` (what the caller speaks) contain; `None` when they
+/// share none.
+pub fn highest_common_version(
+    offered: &[ApiVersion],
+    supported: &[ApiVersion],
+) -> Option<ApiVersion> {
+    supported
+        .iter()
+        .filter(|v| offered.contains(v))
+        .max_by_key(|v| v.key())
+        .cloned()
 }
 
 /// The `version=` parameter of an `Accept` header, from the first media range that
@@ -136,6 +161,21 @@ mod tests {
     }
 
     #[test]
+    fn negotiation_picks_the_highest_common_version() {
+        let list = |vs: &[&str]| -> Vec<ApiVersion> {
+            vs.iter().map(|v| ApiVersion::parse(v).unwrap()).collect()
+        };
+        let supported = list(&["9.0", "29.0", "30.0", "31.0", "32.0"]);
+        let offered = list(&["27.0", "29.0", "31.0", "33.0", "9.0"]);
+        assert_eq!(
+            highest_common_version(&offered, &supported).map(|v| v.to_string()),
+            Some("31.0".to_owned())
+        );
+        assert_eq!(highest_common_version(&list(&["5.5"]), &supported), None);
+        assert_eq!(highest_common_version(&[], &supported), None);
+    }
+
+    #[test]
     fn version_text_rules() {
         assert!(ApiVersion::parse("37.0.0-alpha").is_none());
         assert!(ApiVersion::parse("29").is_none());
@@ -143,5 +183,6 @@ mod tests {
         let v = ApiVersion::parse("36.0").unwrap();
         assert_eq!(v.major(), 36);
         assert_eq!(v.accept_xml(), "application/*+xml;version=36.0");
+        assert_eq!(v.accept_json(), "application/*+json;version=36.0");
     }
 }

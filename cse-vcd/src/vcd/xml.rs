@@ -227,6 +227,37 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    // From the tenant CLI's former document reader: what `vcd-cse` reads must keep reading.
+    #[test]
+    fn task_documents_read_namespaced_attributes_children_and_text() {
+        let doc = r#"<?xml version="1.0"?>
+<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="error" operation="a &amp; b">
+  <Link rel="task:cancel" href="https://h/api/task/1/action/cancel"/>
+  <Error majorErrorCode="500" message="boom &lt;x&gt;"/>
+  <Progress>40</Progress>
+</Task>"#;
+        let root = parse(doc).unwrap();
+        assert_eq!(root.name, "Task");
+        assert_eq!(root.attr("operation"), Some("a & b"));
+        assert_eq!(
+            root.child("Error").unwrap().attr("message"),
+            Some("boom <x>")
+        );
+        assert_eq!(root.child("Progress").unwrap().text, "40");
+    }
+
+    #[test]
+    fn empty_malformed_and_too_deep_documents_are_refused() {
+        assert!(matches!(parse(""), Err(XmlError::Empty)));
+        assert!(matches!(
+            parse("<a><b></a>"),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(parse("not xml at all").is_err());
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert!(matches!(parse(&deep), Err(XmlError::TooDeep)));
+    }
+
     #[test]
     fn namespaces_are_resolved_and_prefixes_dropped() {
         let root = parse(
