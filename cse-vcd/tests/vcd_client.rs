@@ -552,3 +552,109 @@ async fn busy_entity_is_retried_with_backoff_for_every_method_then_reported() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn negotiation_login_at_a_version_and_resumed_sessions() {
+    let h = start().await;
+    let supported: Vec<ApiVersion> = ["27.0", "30.0", "31.0"]
+        .iter()
+        .filter_map(|v| ApiVersion::parse(v))
+        .collect();
+    let version = h.connector.negotiate(&supported).await.unwrap();
+    assert_eq!(version.as_str(), "31.0");
+    let offered = h.connector.offered_versions().await.unwrap();
+    assert!(offered.contains(&version), "{offered:?}");
+
+    let err = h
+        .connector
+        .negotiate(&[ApiVersion::parse("9.0").unwrap()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VcdError::NoCommonVersion { .. }), "{err}");
+    assert!(err.to_string().contains("([9.0])"), "{err}");
+
+    let alice = h
+        .connector
+        .login_at(
+            Credentials {
+                user: "alice".into(),
+                org: "acme".into(),
+                password: Secret::new("alice-pw"),
+            },
+            version.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alice.api_version(), &version);
+
+    let resumed = h.connector.resume(alice.token(), version.clone());
+    assert_eq!(resumed.session().org, "", "no Session document was read");
+    let org = resumed
+        .get(alice.session().org_href().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(org.attr("name"), Some("acme"));
+
+    let stale = h.connector.resume(Secret::new("not-a-token"), version);
+    let err = stale.get(&stale.api_url("session")).await.unwrap_err();
+    assert!(matches!(err, VcdError::Unauthorized { .. }), "{err}");
+    assert!(!err.to_string().contains("not-a-token"), "{err}");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn extension_replies_come_back_as_they_are_whatever_their_status() {
+    cse_bus::tls::install_crypto_provider();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let route = axum::Router::new().route(
+        "/api/ext-test/{name}",
+        axum::routing::any(
+            move |headers: axum::http::HeaderMap, body: String| async move {
+                let accept = headers
+                    .get("accept")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                record.lock().push(format!("{accept} {body}"));
+                (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    r#"{"message": "Unauthorized"}"#,
+                )
+            },
+        ),
+    );
+    let sim = SimBuilder::new().extra_routes(route).start().await.unwrap();
+    let connector = VcdConnector::new(settings(&sim, TlsOptions::verify(false))).unwrap();
+    let alice = connector
+        .login(Credentials {
+            user: "alice".into(),
+            org: "acme".into(),
+            password: Secret::new("alice-pw"),
+        })
+        .await
+        .unwrap();
+    let url = alice.api_url("ext-test/system");
+    let reply = alice
+        .exchange(
+            reqwest::Method::PUT,
+            &url,
+            &alice.api_version().accept_json(),
+            Some(("application/json", r#"{"enabled": true}"#)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 401);
+    assert!(!reply.is_success());
+    assert_eq!(reply.body, r#"{"message": "Unauthorized"}"#);
+    assert_eq!(
+        alice.renewals(),
+        0,
+        "an extension's 401 is its answer, not an expired session"
+    );
+    assert_eq!(
+        seen.lock().as_slice(),
+        [r#"application/*+json;version=29.0 {"enabled": true}"#]
+    );
+    sim.shutdown().await;
+}

@@ -188,6 +188,47 @@ impl VcdConnector {
 
     /// `POST /api/sessions` at `version` (one negotiated with [`Self::negotiate`], or
     /// chosen by the user). The token to store for later runs is [`Client::token`].
+    ///
+    /// ```
+    /// use cse_core::config::Secret;
+    /// use cse_vcd::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # cse_bus::tls::install_crypto_provider();
+    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let api_url = format!("{}/api", sim.base_url);
+    /// let default = ApiVersion::parse("29.0").ok_or("bad version")?;
+    /// let vcd = VcdConnector::new(VcdSettings::new(&api_url, default)?)?;
+    ///
+    /// // The highest version vCD (GET /api/versions) and this caller both speak.
+    /// let supported: Vec<ApiVersion> = ["29.0", "30.0", "31.0", "32.0"]
+    ///     .iter()
+    ///     .filter_map(|v| ApiVersion::parse(v))
+    ///     .collect();
+    /// let version = vcd.negotiate(&supported).await?;
+    /// assert_eq!(version.as_str(), "32.0");
+    ///
+    /// let alice = vcd
+    ///     .login_at(
+    ///         Credentials {
+    ///             user: "alice".into(),
+    ///             org: "acme".into(),
+    ///             password: Secret::new("alice-pw"),
+    ///         },
+    ///         version.clone(),
+    ///     )
+    ///     .await?;
+    /// assert_eq!(alice.session().org, "acme");
+    ///
+    /// // A later run resumes the session from the stored token, without a request.
+    /// let later = vcd.resume(alice.token(), version);
+    /// let org = later.get(alice.session().org_href()?).await?;
+    /// assert_eq!(org.attr("name"), Some("acme"));
+    /// # sim.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn login_at(
         &self,
         credentials: Credentials,
@@ -473,6 +514,57 @@ impl Client {
     }
 
     /// Waits for `task` until the configured task time-out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use cse_core::config::Secret;
+    /// use cse_core::vcd::task::{TaskOwner, TaskUser};
+    /// use cse_core::vcd::{Org, Task, TaskStatus as DocStatus};
+    /// use cse_vcd::vcd::{ApiVersion, Credentials, TaskInfo, TaskStatus, VcdConnector, VcdSettings};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # cse_bus::tls::install_crypto_provider();
+    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let api_url = format!("{}/api", sim.base_url);
+    /// # let sysadmin = sim.info().sysadmin;
+    /// let mut settings = VcdSettings::new(&api_url, ApiVersion::parse("29.0").ok_or("bad version")?)?;
+    /// settings.task_poll_interval = Duration::from_millis(20);
+    /// let vcd = VcdConnector::new(settings)?;
+    /// let login = |user: &str, org: &str, password: &str| Credentials {
+    ///     user: user.into(),
+    ///     org: org.into(),
+    ///     password: Secret::new(password),
+    /// };
+    /// let admin = vcd.login(login(&sysadmin.user, "System", &sysadmin.password)).await?;
+    /// let alice = vcd.login(login("alice", "acme", "alice-pw")).await?;
+    ///
+    /// // An extension's task in alice's org, as the CSE server writes one.
+    /// let org: Org = admin.get_doc(alice.session().org_href()?).await?;
+    /// let task = Task::cse_task(
+    ///     DocStatus::Running,
+    ///     "Creating cluster c1(1234)",
+    ///     "create_cluster",
+    ///     TaskOwner { href: "urn:cse:cluster:1234".into(), ..TaskOwner::default() },
+    ///     TaskUser { href: alice.session().user_id, ..TaskUser::default() },
+    ///     None,
+    /// );
+    /// let answer = admin.post_doc(org.tasks_list_href()?, &task).await?;
+    /// let running = TaskInfo::parse(&answer.url, &answer.body)?;
+    ///
+    /// // The extension finishes it while alice waits.
+    /// let mut done: Task = admin.get_doc(&running.href).await?;
+    /// done.status = DocStatus::Success;
+    /// let (finished, _) = tokio::join!(alice.wait_for_task(running.clone()), async {
+    ///     tokio::time::sleep(Duration::from_millis(50)).await;
+    ///     admin.put_doc(&running.href, &done).await
+    /// });
+    /// assert_eq!(finished?.status, TaskStatus::Success);
+    /// # sim.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn wait_for_task(&self, task: TaskInfo) -> Result<TaskInfo, VcdError> {
         let deadline = Instant::now() + self.inner.settings.task_timeout;
         self.wait_for_task_until(task, deadline).await
@@ -500,6 +592,44 @@ impl Client {
     }
 
     /// Runs a query and returns the records of every page.
+    ///
+    /// ```
+    /// use cse_core::config::Secret;
+    /// use cse_vcd::vcd::{ApiVersion, Credentials, Filter, Query, QueryFormat};
+    /// use cse_vcd::vcd::{VcdConnector, VcdSettings};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # cse_bus::tls::install_crypto_provider();
+    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let api_url = format!("{}/api", sim.base_url);
+    /// # let sysadmin = sim.info().sysadmin;
+    /// let version = ApiVersion::parse("29.0").ok_or("bad version")?;
+    /// let vcd = VcdConnector::new(VcdSettings::new(&api_url, version)?)?;
+    /// let admin = vcd
+    ///     .login(Credentials {
+    ///         user: sysadmin.user,
+    ///         org: "System".into(),
+    ///         password: Secret::new(sysadmin.password),
+    ///     })
+    ///     .await?;
+    ///
+    /// // Every page, two records at a time.
+    /// let orgs = admin
+    ///     .query(&Query::new("organization", QueryFormat::Records).page_size(2))
+    ///     .await?;
+    /// let mut names: Vec<&str> = orgs.iter().filter_map(|r| r.name()).collect();
+    /// names.sort_unstable();
+    /// assert_eq!(names, ["System", "acme", "beta"]);
+    ///
+    /// let acme = admin
+    ///     .query(&Query::new("organization", QueryFormat::Records).filter(Filter::eq("name", "acme")))
+    ///     .await?;
+    /// assert_eq!(acme.len(), 1);
+    /// # sim.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn query(&self, query: &Query) -> Result<Vec<QueryRecord>, VcdError> {
         let first = query
             .url(&self.inner.settings.api_root, &self.inner.version)
