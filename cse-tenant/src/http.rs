@@ -134,7 +134,7 @@ impl VcdEndpoint {
             .await
             .map_err(|e| match e {
                 VcdError::NoCommonVersion { offered, .. } => TenantError::NoCommonApiVersion {
-                    offered: offered.join(", "),
+                    offered,
                     supported: SUPPORTED_API_VERSIONS.join(", "),
                 },
                 other => from_vcd(Endpoint::Vcd, other),

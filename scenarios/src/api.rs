@@ -188,6 +188,11 @@ impl VcdApi {
         Ok(client)
     }
 
+    /// The session token of `tenant`, logging in on first use.
+    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
+        Ok(self.session(tenant).await?.token())
+    }
+
     /// `method /api/cse<path>` as `tenant`.
     pub async fn cse(
         &self,

@@ -263,8 +263,8 @@ impl VcdConnector {
     pub async fn negotiate(&self, supported: &[ApiVersion]) -> Result<ApiVersion, VcdError> {
         let offered = self.offered_versions().await?;
         highest_common_version(&offered, supported).ok_or_else(|| VcdError::NoCommonVersion {
-            offered: offered.iter().map(ApiVersion::to_string).collect(),
-            supported: supported.iter().map(ApiVersion::to_string).collect(),
+            offered: join_versions(&offered),
+            supported: join_versions(supported),
         })
     }
 
@@ -795,6 +795,14 @@ impl Client {
 /// `Accept` of requests that do not depend on a version (`/api/versions`).
 const ACCEPT_ANY_XML: &str = "application/*+xml";
 
+fn join_versions(versions: &[ApiVersion]) -> String {
+    versions
+        .iter()
+        .map(ApiVersion::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The versions a `SupportedVersions` document lists (`VersionInfo/Version`).
 fn versions_offered(root: &Element) -> Vec<ApiVersion> {
     root.children_named("VersionInfo")
@@ -963,7 +971,7 @@ async fn read_answer(
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(Box::from);
     let body = response
         .text()
         .await

@@ -72,7 +72,7 @@ pub enum VcdError {
         /// vCD's `message` (empty when there was no `Error` document).
         message: String,
         /// `X-VMWARE-VCLOUD-REQUEST-ID` of the response.
-        request_id: Option<String>,
+        request_id: Option<Box<str>>,
     },
     /// The session token was refused (expired, logged out or invalid) and could not be renewed.
     #[error(
@@ -167,15 +167,13 @@ pub enum VcdError {
     },
     /// None of the API versions vCD offers is one the caller speaks.
     #[error(
-        "vCD offers API versions [{}], none of which this client speaks ([{}])",
-        .offered.join(", "),
-        .supported.join(", ")
+        "vCD offers API versions [{offered}], none of which this client speaks ([{supported}])"
     )]
     NoCommonVersion {
-        /// Versions in `/api/versions`.
-        offered: Vec<String>,
-        /// Versions the caller supports.
-        supported: Vec<String>,
+        /// Versions in `/api/versions`, comma-separated.
+        offered: String,
+        /// Versions the caller supports, comma-separated.
+        supported: String,
     },
     /// A paged query did not end within the page limit.
     #[error("query {url} returned more than {max_pages} pages; stopped reading")]
@@ -271,7 +269,7 @@ fn display_message(message: &str) -> &str {
     }
 }
 
-fn request_id_text(id: &Option<String>) -> String {
+fn request_id_text(id: &Option<Box<str>>) -> String {
     id.as_deref()
         .map(|id| format!(" (request id: {id})"))
         .unwrap_or_default()

@@ -153,13 +153,6 @@ impl TaskInfo {
     }
 }
 
-/// Polls `fetch` until the task ends or `deadline` passes.
-///
-/// The first poll happens at once (a task that already ended costs no sleep);
-/// later pauses start at [`FIRST_POLL_PAUSE`] and double up to `poll_interval`
-/// (see [`poll_pause`]), so a task that ends quickly ends the wait at once and a
-/// long one costs few requests. No pause sleeps past the deadline.
-/// Ends with the successful task, [`VcdError::TaskFailed`] or [`VcdError::TaskTimeout`].
 /// The pause before the second poll of a task.
 pub const FIRST_POLL_PAUSE: Duration = Duration::from_millis(50);
 
@@ -171,6 +164,13 @@ pub fn poll_pause(polls: u32, poll_interval: Duration) -> Duration {
         .min(poll_interval)
 }
 
+/// Polls `fetch` until the task ends or `deadline` passes.
+///
+/// The first poll happens at once (a task that already ended costs no sleep);
+/// later pauses start at [`FIRST_POLL_PAUSE`] and double up to `poll_interval`
+/// (see [`poll_pause`]), so a task that ends quickly ends the wait at once and a
+/// long one costs few requests. No pause sleeps past the deadline.
+/// Ends with the successful task, [`VcdError::TaskFailed`] or [`VcdError::TaskTimeout`].
 pub async fn wait_until_done<F, Fut>(
     initial: TaskInfo,
     poll_interval: Duration,
