@@ -1,5 +1,7 @@
-//! The CSE server: AMQP listeners, request handlers, cluster operations, the vCD
-//! REST client, the vCenter guest-operations client and the two CLIs.
+//! The CSE server: AMQP listeners, request handlers, cluster operations and the admin CLI `cse`.
+//! The tenant CLI `vcd-cse` is the `cse_tenant` crate.
+//! The vCD REST and vCenter guest-operations clients live in `cse_vcd`; `vcd` and `vsphere`
+//! are re-exported here so the server's modules keep their paths.
 //!
 //! The server reaches vCD, vCenter and RabbitMQ only through their network
 //! surfaces; it never knows whether it talks to the real thing or a simulator.
@@ -23,6 +25,4 @@ pub mod ops;
 pub mod server;
 pub mod service;
 pub mod system;
-pub mod tenant;
-pub mod vcd;
-pub mod vsphere;
+pub use cse_vcd::{vcd, vsphere};

@@ -108,7 +108,7 @@ async fn uninstall_keeps_a_catalog_install_did_not_create() {
 #[tokio::test]
 async fn the_built_template_is_visible_to_other_orgs_with_its_password() {
     use cse_core::vcd::VAppTemplate;
-    use cse_server::vcd::{Credentials, Filter, Query, QueryFormat, VcdConnector, VcdSettings};
+    use cse_vcd::vcd::{Credentials, Filter, Query, QueryFormat, VcdConnector, VcdSettings};
 
     let env = Env::installed().await;
     let config = env.config();

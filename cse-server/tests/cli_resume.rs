@@ -116,10 +116,9 @@ async fn an_incomplete_ova_upload_is_deleted_and_redone() {
     // What a crash between the upload request and the last chunk leaves: an item
     // whose template never received its files.
     let config = env.config();
-    let connector = cse_server::vcd::VcdConnector::new(
-        cse_server::vcd::VcdSettings::from_config(&config).unwrap(),
-    )
-    .unwrap();
+    let connector =
+        cse_vcd::vcd::VcdConnector::new(cse_vcd::vcd::VcdSettings::from_config(&config).unwrap())
+            .unwrap();
     let client = connector.login_sysadmin(&config).await.unwrap();
     let catalog: Catalog =
         cse_server::cli::lookup::find_catalog(&client, "acme", cli_support::CATALOG)

@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cse_core::config::Secret;
-use cse_server::tenant::http::{VcdHttp, base_url};
-use cse_server::tenant::wait::TaskState;
+use cse_vcd::vcd::{
+    ApiVersion, Client, Credentials, HttpTimeouts, RetryPolicy, TaskInfo, TlsOptions, VcdConnector,
+    VcdSettings,
+};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -16,11 +18,11 @@ use crate::format::Tenant;
 
 /// The API version the runner speaks (CSE 1.2.x's).
 pub const API_VERSION: &str = "29.0";
-const AUTH_HEADER: &str = "x-vcloud-authorization";
-/// Idle connections to vCD the runner keeps for later steps: enough for the
-/// concurrency of scale scenarios and benchmarks (fewer would make them open a
-/// new TLS connection per request), bounded all the same.
-const MAX_IDLE_CONNECTIONS: usize = 128;
+/// Requests the runner may have open to vCD at once (scale scenarios send many in
+/// parallel; a step should never wait for the runner's own slots).
+const MAX_CONCURRENT_REQUESTS: usize = 256;
+/// Longest time one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why a request could not be made or understood.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,38 @@ impl Reply {
     }
 }
 
+/// What a task read says: its status (lower case) and, for a failed task, its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskState {
+    /// `queued`, `prerunning`, `running`, `success`, `error`, `canceled`, `aborted`.
+    pub status: String,
+    /// `Error@message` of a failed task.
+    pub error_message: Option<String>,
+}
+
+impl TaskState {
+    fn of(task: TaskInfo) -> TaskState {
+        TaskState {
+            status: task.status.as_str().to_ascii_lowercase(),
+            error_message: task.error.map(|e| {
+                if e.message.is_empty() {
+                    "(no message)".to_owned()
+                } else {
+                    e.message
+                }
+            }),
+        }
+    }
+
+    /// `success`, `error`, `aborted` or `canceled`.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "success" | "error" | "aborted" | "canceled"
+        )
+    }
+}
+
 /// How a followed task ended.
 #[derive(Debug, Clone)]
 pub struct TaskEnd {
@@ -81,14 +115,14 @@ pub struct TaskEnd {
     pub took: Duration,
 }
 
-/// A vCD endpoint with a session cache per user. Logins and task reads go
-/// through the tenant CLI's client; `/api/cse` calls use a plain one, since
-/// steps need refusals' statuses and bodies as they are.
+/// A vCD endpoint with a session per user, all through the one vCD client
+/// (`cse_vcd`): logins, `/api/cse` calls (replies kept as they are, since
+/// steps check refusals as well as successes) and task reads. Nothing is
+/// retried behind a step's back.
 pub struct VcdApi {
     base: String,
-    http: reqwest::Client,
-    vcd: VcdHttp,
-    tokens: Mutex<HashMap<String, Secret>>,
+    connector: VcdConnector,
+    sessions: Mutex<HashMap<String, Client>>,
     /// Pause between task polls.
     pub poll_interval: Duration,
 }
@@ -100,31 +134,29 @@ impl VcdApi {
             .trim_end_matches('/')
             .trim_end_matches("/api")
             .to_owned();
-        // One client for every tenant: its kept-alive connections are
-        // reused across steps, and idle ones beyond a few are closed.
-        let http = reqwest::Client::builder()
-            .danger_accept_invalid_certs(!verify_tls)
-            .timeout(Duration::from_secs(120))
-            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ApiError::Transport {
-                url: base.clone(),
-                message: e.to_string(),
-            })?;
-        let url = base_url(&base).map_err(|e| ApiError::Transport {
+        let setup = |message: String| ApiError::Transport {
             url: base.clone(),
-            message: e.to_string(),
-        })?;
-        let vcd = VcdHttp::new(url, verify_tls, API_VERSION).map_err(|e| ApiError::Transport {
-            url: base.clone(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let version = ApiVersion::parse(API_VERSION)
+            .ok_or_else(|| setup(format!("bad API version {API_VERSION}")))?;
+        let mut settings =
+            VcdSettings::new(&format!("{base}/api"), version).map_err(|e| setup(e.to_string()))?;
+        settings.tls = TlsOptions::verify(verify_tls);
+        settings.http = HttpTimeouts {
+            request: REQUEST_TIMEOUT,
+            ..HttpTimeouts::default()
+        };
+        settings.max_concurrent_requests = MAX_CONCURRENT_REQUESTS;
+        settings.retry = RetryPolicy::never();
+        settings.busy_retry = RetryPolicy::never();
+        // One connector for every tenant: its kept-alive connections are
+        // reused across steps, and idle ones beyond its bound are closed.
+        let connector = VcdConnector::new(settings).map_err(|e| setup(e.to_string()))?;
         Ok(VcdApi {
             base,
-            http,
-            vcd,
-            tokens: Mutex::new(HashMap::new()),
+            connector,
+            sessions: Mutex::new(HashMap::new()),
             poll_interval: Duration::from_millis(50),
         })
     }
@@ -133,30 +165,35 @@ impl VcdApi {
         &self.base
     }
 
-    /// A session token for `tenant`, logging in on first use (the tenant
-    /// CLI's login).
-    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
+    /// The session of `tenant`, logging in on first use.
+    pub async fn session(&self, tenant: &Tenant) -> Result<Client, ApiError> {
         let key = format!("{}@{}", tenant.user, tenant.org);
-        if let Some(token) = self.tokens.lock().await.get(&key) {
-            return Ok(token.clone());
+        if let Some(client) = self.sessions.lock().await.get(&key) {
+            return Ok(client.clone());
         }
-        let session = self
-            .vcd
-            .login(
-                &tenant.org,
-                &tenant.user,
-                &Secret::new(tenant.password.clone()),
-            )
+        let credentials = Credentials {
+            user: tenant.user.clone(),
+            org: tenant.org.clone(),
+            password: Secret::new(tenant.password.clone()),
+        };
+        let client = self
+            .connector
+            .login(credentials)
             .await
             .map_err(|e| ApiError::Login {
                 who: key.clone(),
                 detail: e.to_string(),
             })?;
-        self.tokens.lock().await.insert(key, session.token.clone());
-        Ok(session.token)
+        self.sessions.lock().await.insert(key, client.clone());
+        Ok(client)
     }
 
-    /// `method /api/cse/<path>` as `tenant`.
+    /// The session token of `tenant`, logging in on first use.
+    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
+        Ok(self.session(tenant).await?.token())
+    }
+
+    /// `method /api/cse<path>` as `tenant`.
     pub async fn cse(
         &self,
         tenant: &Tenant,
@@ -164,45 +201,39 @@ impl VcdApi {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, ApiError> {
-        let token = self.token(tenant).await?;
+        let client = self.session(tenant).await?;
         let url = format!("{}/api/cse{}", self.base, path);
         let method: reqwest::Method = method.parse().map_err(|_| ApiError::Transport {
             url: url.clone(),
             message: format!("bad method {method}"),
         })?;
-        let mut request = self
-            .http
-            .request(method, &url)
-            .header(
-                "Accept",
-                format!("application/*+json;version={API_VERSION}"),
-            )
-            .header(AUTH_HEADER, token.expose());
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| transport(&url, &e))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| transport(&url, &e))?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Reply { status, body })
+        let json = body.map(Value::to_string);
+        let body = json.as_deref().map(|text| ("application/json", text));
+        let reply = client
+            .exchange(method, &url, &client.api_version().accept_json(), body)
+            .await
+            .map_err(|e| transport(&url, &e))?;
+        let body = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body));
+        Ok(Reply {
+            status: reply.status,
+            body,
+        })
     }
 
     /// Reads the task at `href` as `tenant`.
     pub async fn task(&self, tenant: &Tenant, href: &str) -> Result<TaskState, ApiError> {
-        let token = self.token(tenant).await?;
+        let client = self.session(tenant).await?;
         let unexpected = |detail: String| ApiError::Unexpected {
             url: href.to_owned(),
             detail,
         };
-        let root = self
-            .vcd
-            .clone()
-            .with_token(token)
-            .get_xml(href)
+        let answer = client
+            .get_answer(href)
             .await
             .map_err(|e| unexpected(e.to_string()))?;
-        TaskState::from_xml(href, &root).map_err(unexpected)
+        TaskInfo::parse(&answer.url, &answer.body)
+            .map(TaskState::of)
+            .map_err(|e| unexpected(e.to_string()))
     }
 
     /// Polls the task until it ends or `within` passes. Transient read
@@ -245,7 +276,7 @@ impl VcdApi {
     }
 }
 
-fn transport(url: &str, error: &reqwest::Error) -> ApiError {
+fn transport(url: &str, error: &cse_vcd::vcd::VcdError) -> ApiError {
     use std::error::Error;
     let mut message = error.to_string();
     let mut source = error.source();

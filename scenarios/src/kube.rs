@@ -11,7 +11,7 @@ use std::time::Duration;
 use cse_core::naming::NodeType;
 use cse_server::clusters;
 use cse_server::context::Context;
-use cse_server::vsphere::PollSettings;
+use cse_vcd::vsphere::PollSettings;
 
 /// One line of `kubectl get nodes`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ fn vcd_cse_bin() -> PathBuf {
         .join("vcd-cse");
     if !path.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "cse-server", "--bins"])
+            .args(["build", "-p", "cse-tenant", "--bin", "vcd-cse"])
             .status()
             .unwrap();
         assert!(status.success());

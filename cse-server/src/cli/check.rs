@@ -13,8 +13,8 @@ use cse_core::vcd::{VcdDocument, VimServerReferences, VmwExtension};
 use super::error::CliError;
 use super::lookup;
 use super::{BusConnector, Context};
-use crate::vcd::{Client, VcdConnector, VcdSettings};
-use crate::vsphere::VcenterPool;
+use cse_vcd::vcd::{Client, VcdConnector, VcdSettings};
+use cse_vcd::vsphere::VcenterPool;
 
 /// Arguments of `cse check`.
 #[derive(Debug, Clone, clap::Args)]

@@ -4,8 +4,8 @@
 use cse_bus::BusError;
 use cse_core::config::ConfigError;
 
-use crate::vcd::VcdError;
-use crate::vsphere::{LocateError, VsphereError};
+use cse_vcd::vcd::VcdError;
+use cse_vcd::vsphere::{LocateError, VsphereError};
 
 /// Why a `cse` subcommand failed.
 #[derive(Debug, thiserror::Error)]

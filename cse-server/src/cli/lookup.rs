@@ -5,7 +5,7 @@
 use cse_core::vcd::{Catalog, CatalogItem, HasLinks, VAppTemplate, Vdc, entity_id, media};
 
 use super::error::CliError;
-use crate::vcd::{Client, Filter, Query, QueryFormat, QueryRecord};
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat, QueryRecord};
 
 /// Name and namespace of CSE's extension registration.
 pub const CSE_SERVICE: &str = "cse";

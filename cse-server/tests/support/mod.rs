@@ -20,9 +20,9 @@ use cse_server::amqp::Handler;
 use cse_server::context::Context;
 use cse_server::handlers::Operations;
 use cse_server::ops::scripts;
-use cse_server::vcd::xml::{self, Element};
-use cse_server::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
-use cse_server::vsphere::{GuestCredentials, PollSettings};
+use cse_vcd::vcd::xml::{self, Element};
+use cse_vcd::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
+use cse_vcd::vsphere::{GuestCredentials, PollSettings};
 use vcd_sim::assembly::{FullSim, FullSimBuilder};
 
 pub const TEMPLATE: &str = "photon-v2";
@@ -106,7 +106,7 @@ impl Harness {
             ApiVersion::parse(API).unwrap(),
         )
         .unwrap();
-        settings.tls = cse_server::vcd::TlsOptions::verify(false);
+        settings.tls = cse_vcd::vcd::TlsOptions::verify(false);
         let client = VcdConnector::new(settings)
             .unwrap()
             .login(Credentials {

@@ -91,7 +91,7 @@ pub async fn ensure(validated: &Validated, ctx: &mut Context<'_>) -> Result<Cata
 
 /// Whether `cse install` created this catalog.
 pub async fn created_by_install(
-    client: &crate::vcd::Client,
+    client: &cse_vcd::vcd::Client,
     catalog: &Catalog,
 ) -> Result<bool, CliError> {
     let metadata: Metadata = client

@@ -10,8 +10,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::cli::Context;
 use crate::cli::error::CliError;
-use crate::vcd::xml;
 use cse_core::config::TemplateConfig;
+use cse_vcd::vcd::xml;
 
 /// One file the OVF descriptor references (`References/File`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use crate::cli::Context;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
-use crate::vcd::{Client, find_link, links_of};
+use cse_vcd::vcd::{Client, find_link, links_of};
 
 /// Registers (or updates) the extension when `mode` allows it.
 pub async fn ensure(

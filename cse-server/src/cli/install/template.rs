@@ -22,8 +22,8 @@ use crate::cli::Context;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
-use crate::vcd::Client;
-use crate::vsphere::{GuestCredentials, PollSettings, VcenterPool};
+use cse_vcd::vcd::Client;
+use cse_vcd::vsphere::{GuestCredentials, PollSettings, VcenterPool};
 
 /// Metadata key set on the temp vApp once its customization succeeded.
 pub const CUSTOMIZED_MARKER: &str = "cse.install.customized";

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::ova::UnpackedOva;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
-use crate::vcd::{AUTH_HEADER, Client};
+use cse_vcd::vcd::{AUTH_HEADER, Client};
 
 /// Bytes per `PUT` of a file (pyvcloud's default chunk).
 pub const CHUNK_SIZE: u64 = 10 * 1024 * 1024;
@@ -85,7 +85,7 @@ pub async fn upload(
         tokio::time::sleep(settings.task_poll_interval).await;
     };
 
-    let http = crate::vcd::http::build_http_client(&settings.tls, settings.http)
+    let http = cse_vcd::vcd::http::build_http_client(&settings.tls, settings.http)
         .map_err(|e| CliError::Missing(format!("HTTP client: {e}")))?;
     let total: u64 = ova.files.iter().map(|f| f.size).sum();
     let bar = progress_bar(progress, Some(total), "upload");

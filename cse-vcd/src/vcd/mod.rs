@@ -1,0 +1,42 @@
+//! The vCD REST client (reqwest + rustls): API version negotiation, sessions made by
+//! logging in (the system administrator, a tenant's CLI, the scenario runner),
+//! re-hydrated from a tenant's forwarded token and `Accept` version or resumed from a
+//! stored token; XML requests with retries for idempotent calls and renewal on 401,
+//! `/api/cse` calls through vCD, task waiting with deadlines, paged queries, and the
+//! vCenter lookup of a VM.
+//!
+//! Module map:
+//! - `client`: [`VcdConnector`] (one per endpoint) and [`Client`] (one session).
+//! - `session`: the `Session` document, credentials, header names.
+//! - `version`: [`ApiVersion`], `Accept` parsing, media types.
+//! - `error`: [`VcdError`] and vCD's `Error` document.
+//! - `retry`: which failures are retried, and the backoff.
+//! - `tasks`: task status, task documents, waiting with a deadline.
+//! - `query`: query URLs, filters, result pages.
+//! - `links`: `Link` selection by rel and type.
+//! - `vim`: a VM's vCenter and moref; registered vCenters.
+//! - `http`: the reqwest client builder shared with the vSphere client.
+//! - `xml`: a small namespace-aware element tree.
+
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod links;
+pub mod query;
+pub mod retry;
+pub mod session;
+pub mod tasks;
+pub mod version;
+pub mod vim;
+pub mod xml;
+
+pub use client::{Answer, Client, Reply, VcdConnector, VcdSettings};
+pub use error::{VcdError, VcdErrorDocument};
+pub use http::{HttpTimeouts, TlsOptions};
+pub use links::{Link, find_link, links_of, require_link};
+pub use query::{Filter, Query, QueryFormat, QueryPage, QueryRecord};
+pub use retry::RetryPolicy;
+pub use session::{AUTH_HEADER, Credentials, SessionInfo};
+pub use tasks::{TaskInfo, TaskStatus};
+pub use version::{ApiVersion, highest_common_version, media, version_from_accept};
+pub use vim::{VimServer, VmPlacement, vm_moref_from_environment, vm_placement};
