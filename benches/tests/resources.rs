@@ -7,7 +7,7 @@
 
 use benches::gauges::Snapshot;
 use benches::scale::{Scale, ScaleSpec, names};
-use cse_server::vcd::http::DEFAULT_MAX_IDLE_PER_HOST;
+use cse_vcd::vcd::http::DEFAULT_MAX_IDLE_PER_HOST;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wave_of_creates_leaves_no_more_sockets_than_the_pools_keep() {

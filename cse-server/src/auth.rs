@@ -8,7 +8,7 @@ use cse_core::api::{ApiError, is_system_org};
 use cse_core::config::Secret;
 use cse_core::ext::ExtRequest;
 
-use crate::vcd::{ApiVersion, Client, SessionInfo, VcdConnector, VcdError};
+use cse_vcd::vcd::{ApiVersion, Client, SessionInfo, VcdConnector, VcdError};
 
 /// Name of the right checked when `enforce_authorization` is on.
 pub const CSE_RIGHT: &str = "CSE NATIVE DEPLOY RIGHT";

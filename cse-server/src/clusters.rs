@@ -7,8 +7,8 @@ use cse_core::api::{ApiError, Cluster};
 use cse_core::naming::{CLUSTER_QUERY_METADATA_KEYS, METADATA_CLUSTER_ID};
 
 use crate::auth::vcd_failure;
-use crate::vcd::xml::Element;
-use crate::vcd::{Client, Filter, Query, QueryFormat, QueryRecord, VcdError};
+use cse_vcd::vcd::xml::Element;
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat, QueryRecord, VcdError};
 
 /// A cluster found by a query, with the hrefs the operations need.
 #[derive(Clone, Debug)]

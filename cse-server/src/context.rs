@@ -12,8 +12,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::vcd_failure;
 use crate::system::SystemState;
-use crate::vcd::{Client, VcdConnector, VcdError, VcdSettings};
-use crate::vsphere::VcenterPool;
+use cse_vcd::vcd::{Client, VcdConnector, VcdError, VcdSettings};
+use cse_vcd::vsphere::VcenterPool;
 
 /// Shared state of the handlers and operations.
 pub struct Context {

@@ -25,4 +25,3 @@ pub mod ops;
 pub mod server;
 pub mod service;
 pub mod system;
-pub use cse_vcd::{vcd, vsphere};

@@ -14,7 +14,7 @@ use cse_core::naming::NodeType;
 use crate::auth::{Caller, vcd_failure};
 use crate::clusters::{FoundCluster, VmView, find_cluster, find_clusters, vms_of};
 use crate::context::Context;
-use crate::vsphere::PollSettings;
+use cse_vcd::vsphere::PollSettings;
 
 /// `GET /api/cse`.
 pub async fn list_clusters(

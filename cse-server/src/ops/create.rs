@@ -20,7 +20,7 @@ use super::scripts;
 use super::steps::{self, Run, VmOptions};
 use super::task::{self, TaskIdentity};
 use crate::context::Context;
-use crate::vcd::Client;
+use cse_vcd::vcd::Client;
 
 fn stage(stage: OperationStage) -> impl Fn(OpError) -> OpError {
     OpError::in_stage(stage)
@@ -97,7 +97,7 @@ pub async fn finish_failed(run: &Run, message: &str) {
     );
 }
 
-fn report(result: Result<(), crate::vcd::VcdError>) {
+fn report(result: Result<(), cse_vcd::vcd::VcdError>) {
     if let Err(error) = result {
         tracing::error!("cannot update the operation's vCD task: {error}");
     }

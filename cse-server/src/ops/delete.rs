@@ -12,7 +12,7 @@ use super::lease::LeaseKeeper;
 use super::steps;
 use super::task::{self, TaskIdentity};
 use crate::context::Context;
-use crate::vcd::Client;
+use cse_vcd::vcd::Client;
 
 /// Deletes the cluster vApp and ends the task.
 pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href: String) {

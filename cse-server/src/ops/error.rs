@@ -6,8 +6,8 @@
 use cse_core::api::{ApiError, OperationStage};
 
 use super::lease::LeaseError;
-use crate::vcd::VcdError;
-use crate::vsphere::{LocateError, VsphereError};
+use cse_vcd::vcd::VcdError;
+use cse_vcd::vsphere::{LocateError, VsphereError};
 
 /// Why an operation (or one of its steps) failed.
 #[derive(Debug, thiserror::Error)]

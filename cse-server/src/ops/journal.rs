@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::task::TaskIdentity;
 use crate::coordination::VappGates;
-use crate::vcd::{Client, VcdError};
+use cse_vcd::vcd::{Client, VcdError};
 
 /// Which operation a journal describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

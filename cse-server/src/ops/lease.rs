@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::journal::{Lease, read_lease, write_lease};
 use crate::context::Context;
 use crate::coordination::{HeldLeases, VappGates};
-use crate::vcd::{Client, VcdError};
+use cse_vcd::vcd::{Client, VcdError};
 
 /// Renews a lease in the background; dropping it stops the renewals.
 #[derive(Debug)]

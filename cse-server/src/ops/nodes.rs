@@ -16,8 +16,8 @@ use super::scripts::{self, TemplateScripts};
 use super::steps::{self, Run, VmOptions};
 use super::task::{self, TaskIdentity};
 use crate::context::Context;
-use crate::vcd::Client;
-use crate::vsphere::GuestCredentials;
+use cse_vcd::vcd::Client;
+use cse_vcd::vsphere::GuestCredentials;
 
 /// Joins `workers` (name, href), made from `template`, to the cluster of the
 /// master at `master_href` (root on the master: `master`).
@@ -59,7 +59,7 @@ pub async fn join_workers(
     Ok(())
 }
 
-fn report(result: Result<(), crate::vcd::VcdError>) {
+fn report(result: Result<(), cse_vcd::vcd::VcdError>) {
     if let Err(error) = result {
         tracing::error!("cannot update the operation's vCD task: {error}");
     }

@@ -21,7 +21,7 @@ use super::steps::{self, Run};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
 use crate::context::Context;
-use crate::vcd::{Client, Filter, Query, QueryFormat};
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat};
 
 /// The message of an operation a server finished for a crashed one.
 pub const INTERRUPTED: &str = "The CSE server stopped while this operation was running";

@@ -20,7 +20,7 @@ use crate::clusters::{FoundCluster, find_cluster, find_clusters, vms_of};
 use crate::context::Context;
 use crate::coordination::Admission;
 use crate::coordination::ClusterClaim;
-use crate::vcd::{Client, links_of, media};
+use cse_vcd::vcd::{Client, links_of, media};
 
 /// An operation that may run: its cluster claimed and a slot or a queue
 /// place taken.

@@ -19,8 +19,8 @@ use super::error::OpError;
 use super::journal::{self, Journal};
 use super::scripts;
 use crate::context::Context;
-use crate::vcd::{Client, Filter, Query, QueryFormat};
-use crate::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat};
+use cse_vcd::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
 
 /// What an operation works with.
 pub struct Run {
@@ -180,7 +180,7 @@ pub async fn add_vms(
             let vdc_href = vapp
                 .links
                 .iter()
-                .find(|l| l.rel == "up" && l.media_type.as_deref() == Some(crate::vcd::media::VDC))
+                .find(|l| l.rel == "up" && l.media_type.as_deref() == Some(cse_vcd::vcd::media::VDC))
                 .map(|l| l.href.clone())
                 .ok_or_else(|| OpError::Unexpected("The cluster vApp has no VDC link".into()))?;
             let vdc: cse_core::vcd::Vdc = run.admin.get_doc(&vdc_href).await?;
@@ -326,7 +326,7 @@ async fn prepare_guest(
             // and not polled (as 1.2.x did); readiness with the new password
             // proves it ran.
             let path = format!("/tmp/cse-pw-{}.sh", uuid::Uuid::new_v4().simple());
-            let fail = |e: crate::vsphere::VsphereError| {
+            let fail = |e: cse_vcd::vsphere::VsphereError| {
                 OpError::guest(format!("Couldn't set the root password of '{name}'"))(e)
             };
             target
@@ -457,7 +457,7 @@ async fn wait_password_changed(
                 }
             }
             Err(error)
-                if error.fault_kind() == Some(crate::vsphere::FaultKind::InvalidGuestLogin) =>
+                if error.fault_kind() == Some(cse_vcd::vsphere::FaultKind::InvalidGuestLogin) =>
             {
                 return Ok(());
             }

@@ -10,7 +10,7 @@ use cse_core::vcd::{Task, TaskStatus, VcdErrorDocument};
 use serde::{Deserialize, Serialize};
 
 use crate::coordination::ClusterClaims;
-use crate::vcd::{Client, VcdError, find_link, links_of, media};
+use cse_vcd::vcd::{Client, VcdError, find_link, links_of, media};
 
 /// Who and what a task is about (serialisable into the journal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
