@@ -36,38 +36,39 @@ pub(super) async fn admin_root(ctx: Ctx) -> ApiResult {
             "Only administrators may read /api/admin.".into(),
         )));
     }
-    let g = ctx.sim().read();
-    let b = &ctx.base;
-    let orgs = El::new("OrganizationReferences").children(
-        g.orgs.values().filter(|o| c.can_see_org(o.id)).map(|o| {
-            El::new("OrganizationReference")
-                .attr("href", format!("{b}/api/admin/org/{}", o.id))
-                .attr("name", &o.name)
-                .attr("type", mt::ADMIN_ORG)
-        }),
-    );
-    let rights = El::new("RightReferences").children(
-        g.rights
-            .values()
-            .map(|r| reference("RightReference", b, EntityRef::Right(r.id), &r.name)),
-    );
-    let roles = El::new("RoleReferences").children(
-        g.roles
-            .values()
-            .filter(|r| c.can_see_org(r.org))
-            .map(|r| reference("RoleReference", b, EntityRef::Role(r.id), &r.name)),
-    );
-    let doc = El::root("VCloud")
-        .attr("href", format!("{b}/api/admin/"))
-        .attr("name", "VMware Cloud Director")
-        .attr("type", mt::ADMIN_VCLOUD)
-        .leaf("Description", "vcd-sim")
-        .child(orgs)
-        .child(El::new("ProviderVdcReferences"))
-        .child(rights)
-        .child(roles)
-        .child(El::new("Networks"));
-    ctx.ok(mt::ADMIN_VCLOUD, doc)
+    ctx.sim().view(|g| {
+        let b = &ctx.base;
+        let orgs = El::new("OrganizationReferences").children(
+            g.orgs.values().filter(|o| c.can_see_org(o.id)).map(|o| {
+                El::new("OrganizationReference")
+                    .attr("href", format!("{b}/api/admin/org/{}", o.id))
+                    .attr("name", &o.name)
+                    .attr("type", mt::ADMIN_ORG)
+            }),
+        );
+        let rights = El::new("RightReferences").children(
+            g.rights
+                .values()
+                .map(|r| reference("RightReference", b, EntityRef::Right(r.id), &r.name)),
+        );
+        let roles = El::new("RoleReferences").children(
+            g.roles
+                .values()
+                .filter(|r| c.can_see_org(r.org))
+                .map(|r| reference("RoleReference", b, EntityRef::Role(r.id), &r.name)),
+        );
+        let doc = El::root("VCloud")
+            .attr("href", format!("{b}/api/admin/"))
+            .attr("name", "VMware Cloud Director")
+            .attr("type", mt::ADMIN_VCLOUD)
+            .leaf("Description", "vcd-sim")
+            .child(orgs)
+            .child(El::new("ProviderVdcReferences"))
+            .child(rights)
+            .child(roles)
+            .child(El::new("Networks"));
+        ctx.ok(mt::ADMIN_VCLOUD, doc)
+    })
 }
 
 pub(super) async fn extension_root(ctx: Ctx) -> ApiResult {
@@ -320,48 +321,50 @@ pub(super) async fn add_right(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> 
 pub(super) async fn get_right(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let r = g
-        .rights
-        .get(&id)
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Right(id))))?;
-    ctx.ok(mt::RIGHT, right_doc(&ctx.base, r))
+    ctx.sim().view(|g| {
+        let r = g
+            .rights
+            .get(&id)
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Right(id))))?;
+        ctx.ok(mt::RIGHT, right_doc(&ctx.base, r))
+    })
 }
 
 pub(super) async fn get_role(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let r = g
-        .roles
-        .get(&id)
-        .filter(|r| c.can_see_org(r.org))
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Role(id))))?;
-    let b = &ctx.base;
-    let e = EntityRef::Role(id);
-    let h = format!("{b}{}", e.path());
-    let refs = El::new("RightReferences").children(r.rights.iter().map(|name| {
-        match g.rights.values().find(|x| &x.name == name) {
-            Some(x) => reference("RightReference", b, EntityRef::Right(x.id), name),
-            None => El::new("RightReference")
-                .attr("name", name)
-                .attr("type", mt::RIGHT),
-        }
-    }));
-    let doc = El::root("Role")
-        .attr("href", &h)
-        .attr("id", e.urn())
-        .attr("name", &r.name)
-        .attr("type", mt::ROLE)
-        .link("edit", &h, Some(mt::ROLE))
-        .link(
-            "up",
-            format!("{b}/api/admin/org/{}", r.org),
-            Some(mt::ADMIN_ORG),
-        )
-        .leaf("Description", r.kind.display())
-        .child(refs);
-    ctx.ok(mt::ROLE, doc)
+    ctx.sim().view(|g| {
+        let r = g
+            .roles
+            .get(&id)
+            .filter(|r| c.can_see_org(r.org))
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Role(id))))?;
+        let b = &ctx.base;
+        let e = EntityRef::Role(id);
+        let h = format!("{b}{}", e.path());
+        let refs = El::new("RightReferences").children(r.rights.iter().map(|name| {
+            match g.rights.values().find(|x| &x.name == name) {
+                Some(x) => reference("RightReference", b, EntityRef::Right(x.id), name),
+                None => El::new("RightReference")
+                    .attr("name", name)
+                    .attr("type", mt::RIGHT),
+            }
+        }));
+        let doc = El::root("Role")
+            .attr("href", &h)
+            .attr("id", e.urn())
+            .attr("name", &r.name)
+            .attr("type", mt::ROLE)
+            .link("edit", &h, Some(mt::ROLE))
+            .link(
+                "up",
+                format!("{b}/api/admin/org/{}", r.org),
+                Some(mt::ADMIN_ORG),
+            )
+            .leaf("Description", r.kind.display())
+            .child(refs);
+        ctx.ok(mt::ROLE, doc)
+    })
 }
 
 pub(super) async fn put_role(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -385,32 +388,33 @@ pub(super) async fn put_role(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> A
 pub(super) async fn get_user(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let u = g
-        .users
-        .get(&id)
-        .filter(|u| c.is_sysadmin() || (c.is_org_admin() && c.org == u.org) || c.user == u.id)
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::User(id))))?;
-    let b = &ctx.base;
-    let role = g
-        .roles
-        .get(&u.role)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
-    let doc = El::root("User")
-        .attr("href", format!("{b}{}", EntityRef::User(id).path()))
-        .attr("id", EntityRef::User(id).urn())
-        .attr("name", &u.name)
-        .attr("type", mt::USER)
-        .link(
-            "up",
-            format!("{b}/api/admin/org/{}", u.org),
-            Some(mt::ADMIN_ORG),
-        )
-        .leaf("FullName", &u.full_name)
-        .leaf("IsEnabled", "true")
-        .child(reference("Role", b, EntityRef::Role(u.role), &role));
-    ctx.ok(mt::USER, doc)
+    ctx.sim().view(|g| {
+        let u = g
+            .users
+            .get(&id)
+            .filter(|u| c.is_sysadmin() || (c.is_org_admin() && c.org == u.org) || c.user == u.id)
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::User(id))))?;
+        let b = &ctx.base;
+        let role = g
+            .roles
+            .get(&u.role)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let doc = El::root("User")
+            .attr("href", format!("{b}{}", EntityRef::User(id).path()))
+            .attr("id", EntityRef::User(id).urn())
+            .attr("name", &u.name)
+            .attr("type", mt::USER)
+            .link(
+                "up",
+                format!("{b}/api/admin/org/{}", u.org),
+                Some(mt::ADMIN_ORG),
+            )
+            .leaf("FullName", &u.full_name)
+            .leaf("IsEnabled", "true")
+            .child(reference("Role", b, EntityRef::Role(u.role), &role));
+        ctx.ok(mt::USER, doc)
+    })
 }
 
 /// `AmqpSettings` with exactly the eight children CSE compares (§9.3).

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use super::common::*;
 use super::xml::{Dom, El};
 use super::{ApiResult, Ctx, VcdErrorResponse};
+use crate::state::views::{TemplateOrVm, View};
 use crate::state::*;
 
 // ----- catalogs -----
@@ -26,23 +27,18 @@ pub(super) async fn get_admin_catalog(ctx: Ctx, Path(id): Path<String>) -> ApiRe
 pub(super) async fn catalog_doc(ctx: Ctx, id: String, admin: bool) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    match g.catalogs.get(&id) {
-        Some(c)
-            if g.catalog_visible(&caller, c)
-                && (!admin || (caller.is_org_admin() && caller.can_see_org(c.org))) =>
-        {
-            ctx.ok(
-                if admin {
-                    mt::ADMIN_CATALOG
-                } else {
-                    mt::CATALOG
-                },
-                catalog(&g, &ctx.base, &caller, c, admin, None),
-            )
-        }
-        _ => Err(ctx.fail(SimError::no_access(&EntityRef::Catalog(id)))),
-    }
+    let view = if admin { View::Admin } else { View::Tenant };
+    ctx.sim().view(|g| {
+        let c = g
+            .visible_catalog(&caller, id, view)
+            .map_err(|e| ctx.fail(e))?;
+        let media = if admin {
+            mt::ADMIN_CATALOG
+        } else {
+            mt::CATALOG
+        };
+        ctx.ok(media, catalog(g, &ctx.base, &caller, c, admin, None))
+    })
 }
 
 pub(super) async fn create_catalog(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -58,17 +54,18 @@ pub(super) async fn create_catalog(ctx: Ctx, Path(id): Path<String>, body: Bytes
         .sim()
         .create_catalog(&caller, org, &name, &description)
         .map_err(|e| ctx.fail(e))?;
-    let g = ctx.sim().read();
-    let t = g.tasks.get(&task).cloned();
-    let c = g
-        .catalogs
-        .get(&cat)
-        .ok_or_else(|| ctx.fail(SimError::Internal("catalog vanished".into())))?;
-    Ok(ctx.xml(
-        StatusCode::CREATED,
-        mt::ADMIN_CATALOG,
-        catalog(&g, &ctx.base, &caller, c, true, t.as_ref()),
-    ))
+    ctx.sim().view(|g| {
+        let t = g.tasks.get(&task).cloned();
+        let c = g
+            .catalogs
+            .get(&cat)
+            .ok_or_else(|| ctx.fail(SimError::Internal("catalog vanished".into())))?;
+        Ok(ctx.xml(
+            StatusCode::CREATED,
+            mt::ADMIN_CATALOG,
+            catalog(&g, &ctx.base, &caller, c, true, t.as_ref()),
+        ))
+    })
 }
 
 pub(super) async fn publish_catalog(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -125,16 +122,17 @@ pub(super) async fn catalog_action(
                 .sim()
                 .start_media_upload(&caller, cat, &name, &description, &image_type, size)
                 .map_err(|e| ctx.fail(e))?;
-            let g = ctx.sim().read();
-            let i = g
-                .items
-                .get(&item)
-                .ok_or_else(|| ctx.fail(SimError::Internal("item vanished".into())))?;
-            Ok(ctx.xml(
-                StatusCode::CREATED,
-                mt::CATALOG_ITEM,
-                catalog_item(&g, &ctx.base, i),
-            ))
+            ctx.sim().view(|g| {
+                let i = g
+                    .items
+                    .get(&item)
+                    .ok_or_else(|| ctx.fail(SimError::Internal("item vanished".into())))?;
+                Ok(ctx.xml(
+                    StatusCode::CREATED,
+                    mt::CATALOG_ITEM,
+                    catalog_item(&g, &ctx.base, i),
+                ))
+            })
         }
         "upload" => {
             if dom.name != "UploadVAppTemplateParams" {
@@ -152,16 +150,17 @@ pub(super) async fn catalog_action(
                 .sim()
                 .start_upload(&caller, cat, &name, &description)
                 .map_err(|e| ctx.fail(e))?;
-            let g = ctx.sim().read();
-            let i = g
-                .items
-                .get(&item)
-                .ok_or_else(|| ctx.fail(SimError::Internal("item vanished".into())))?;
-            Ok(ctx.xml(
-                StatusCode::CREATED,
-                mt::CATALOG_ITEM,
-                catalog_item(&g, &ctx.base, i),
-            ))
+            ctx.sim().view(|g| {
+                let i = g
+                    .items
+                    .get(&item)
+                    .ok_or_else(|| ctx.fail(SimError::Internal("item vanished".into())))?;
+                Ok(ctx.xml(
+                    StatusCode::CREATED,
+                    mt::CATALOG_ITEM,
+                    catalog_item(&g, &ctx.base, i),
+                ))
+            })
         }
         "captureVApp" => {
             // Since 5.5 (POST-CaptureVApp-catalog): 202 with the Task.
@@ -190,16 +189,10 @@ pub(super) async fn catalog_action(
 pub(super) async fn get_catalog_item(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let visible = g.items.get(&id).filter(|i| {
-        g.catalogs
-            .get(&i.catalog)
-            .is_some_and(|c| g.catalog_visible(&caller, c))
-    });
-    match visible {
-        Some(i) => ctx.ok(mt::CATALOG_ITEM, catalog_item(&g, &ctx.base, i)),
-        None => Err(ctx.fail(SimError::no_access(&EntityRef::CatalogItem(id)))),
-    }
+    ctx.sim().view(|g| {
+        let i = g.visible_item(&caller, id).map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::CATALOG_ITEM, catalog_item(g, &ctx.base, i))
+    })
 }
 
 pub(super) async fn delete_catalog_item(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
@@ -213,40 +206,25 @@ pub(super) async fn delete_catalog_item(ctx: Ctx, Path(id): Path<String>) -> Api
 pub(super) async fn get_template(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let e = template_entity(&id).map_err(|e| ctx.err(e))?;
-    let g = ctx.sim().read();
-    match e {
-        EntityRef::Template(t) => match g.templates.get(&t) {
-            Some(tp) if g.template_visible(&caller, tp) => {
-                ctx.ok(mt::TEMPLATE, template(&g, &ctx.base, &caller, tp, None))
+    ctx.sim()
+        .view(|g| match g.visible_template(&caller, e)? {
+            TemplateOrVm::Template(tp) => {
+                Ok(ctx.ok(mt::TEMPLATE, template(g, &ctx.base, &caller, tp, None)))
             }
-            _ => Err(ctx.fail(SimError::no_access(&e))),
-        },
-        _ => match g.vms.get(&e.id()) {
-            Some(v) if matches!(v.parent, VmParent::Template(_)) && g.vm_visible(&caller, v) => ctx
-                .ok(
-                    mt::VM,
-                    super::vapps::vm_doc(&g, &ctx.base, &caller, v, true),
-                ),
-            _ => Err(ctx.fail(SimError::no_access(&e))),
-        },
-    }
+            TemplateOrVm::Vm(v) => {
+                Ok(ctx.ok(mt::VM, super::vapps::vm_doc(g, &ctx.base, &caller, v, true)))
+            }
+        })
+        .map_err(|e| ctx.fail(e))?
 }
 
 pub(super) async fn get_media(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let visible = g.media.get(&id).filter(|m| {
-        caller.can_see_org(m.org)
-            || g.items
-                .get(&m.catalog_item)
-                .and_then(|i| g.catalogs.get(&i.catalog))
-                .is_some_and(|c| g.catalog_visible(&caller, c))
-    });
-    match visible {
-        Some(m) => ctx.ok(mt::MEDIA, media(&g, &ctx.base, m)),
-        None => Err(ctx.fail(SimError::no_access(&EntityRef::Media(id)))),
-    }
+    ctx.sim().view(|g| {
+        let m = g.visible_media(&caller, id).map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::MEDIA, media(g, &ctx.base, m))
+    })
 }
 
 /// `Content-Range: bytes first-last/total`.

@@ -8,42 +8,37 @@ use axum::extract::Path;
 use super::common::*;
 use super::xml::El;
 use super::{ApiResult, Ctx};
+use crate::state::views::View;
 use crate::state::*;
 
 // ----- orgs, VDCs, networks -----
 
 pub(super) async fn org_list(ctx: Ctx) -> ApiResult {
     let caller = ctx.caller()?;
-    let g = ctx.sim().read();
-    let orgs: Vec<(Id, String)> = g
-        .orgs
-        .values()
-        .filter(|o| caller.can_see_org(o.id))
-        .map(|o| (o.id, o.name.clone()))
-        .collect();
+    let orgs = ctx.sim().visible_orgs(&caller);
     ctx.ok(mt::ORG_LIST, org_list_doc(&ctx.base, &orgs))
 }
 
 pub(super) async fn get_org(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    match g.orgs.get(&id) {
-        Some(o) if caller.can_see_org(id) => ctx.ok(mt::ORG, org(&g, &ctx.base, &caller, o)),
-        _ => Err(ctx.fail(SimError::no_access(&EntityRef::Org(id)))),
-    }
+    ctx.sim().view(|g| {
+        let o = g
+            .visible_org(&caller, id, View::Tenant)
+            .map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::ORG, org(g, &ctx.base, &caller, o))
+    })
 }
 
 pub(super) async fn get_admin_org(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    match g.orgs.get(&id) {
-        Some(o) if caller.can_see_org(id) && caller.is_org_admin() => {
-            ctx.ok(mt::ADMIN_ORG, admin_org(&g, &ctx.base, &caller, o))
-        }
-        _ => Err(ctx.fail(SimError::no_access(&EntityRef::Org(id)))),
-    }
+    ctx.sim().view(|g| {
+        let o = g
+            .visible_org(&caller, id, View::Admin)
+            .map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::ADMIN_ORG, admin_org(g, &ctx.base, &caller, o))
+    })
 }
 
 pub(super) async fn get_vdc(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
@@ -57,24 +52,21 @@ pub(super) async fn get_admin_vdc(ctx: Ctx, Path(id): Path<String>) -> ApiResult
 pub(super) async fn vdc_doc(ctx: Ctx, id: String, admin: bool) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    match g.vdcs.get(&id) {
-        Some(v) if caller.can_see_org(v.org) && (!admin || caller.is_org_admin()) => ctx.ok(
-            if admin { mt::ADMIN_VDC } else { mt::VDC },
-            vdc(&g, &ctx.base, v, admin),
-        ),
-        _ => Err(ctx.fail(SimError::no_access(&EntityRef::Vdc(id)))),
-    }
+    let view = if admin { View::Admin } else { View::Tenant };
+    ctx.sim().view(|g| {
+        let v = g.visible_vdc(&caller, id, view).map_err(|e| ctx.fail(e))?;
+        let media = if admin { mt::ADMIN_VDC } else { mt::VDC };
+        ctx.ok(media, vdc(g, &ctx.base, v, admin))
+    })
 }
 
 pub(super) async fn get_network(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    match g.networks.get(&id) {
-        Some(n) if caller.can_see_org(n.org) => ctx.ok(mt::ORG_NETWORK, network(&ctx.base, n)),
-        _ => Err(ctx.fail(SimError::no_access(&EntityRef::Network(id)))),
-    }
+    ctx.sim().view(|g| {
+        let n = g.visible_network(&caller, id).map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::ORG_NETWORK, network(&ctx.base, n))
+    })
 }
 
 pub fn org_list_doc(base: &str, orgs: &[(Id, String)]) -> El {

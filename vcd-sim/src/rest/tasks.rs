@@ -13,15 +13,10 @@ use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::*;
 
 pub(super) fn task_response(ctx: &Ctx, task: Id) -> ApiResult {
-    let g = ctx.sim().read();
-    let t = g.tasks.get(&task).ok_or_else(|| {
-        VcdErrorResponse::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "task vanished",
-        )
-    })?;
-    Ok(ctx.xml(StatusCode::ACCEPTED, mt::TASK, task_doc(&g, &ctx.base, t)))
+    ctx.sim().view(|g| {
+        let t = g.existing_task(task).map_err(|e| ctx.fail(e))?;
+        Ok(ctx.xml(StatusCode::ACCEPTED, mt::TASK, task_doc(g, &ctx.base, t)))
+    })
 }
 
 // ----- tasks -----
@@ -32,8 +27,8 @@ pub(super) async fn get_task(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
         .sim()
         .task(&caller, id_of(&id)?)
         .map_err(|e| ctx.fail(e))?;
-    let g = ctx.sim().read();
-    ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t))
+    ctx.sim()
+        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
 }
 
 pub(super) async fn put_task(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -44,8 +39,8 @@ pub(super) async fn put_task(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> A
         .sim()
         .update_task(&caller, id_of(&id)?, input)
         .map_err(|e| ctx.fail(e))?;
-    let g = ctx.sim().read();
-    ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t))
+    ctx.sim()
+        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
 }
 
 pub(super) async fn cancel_task(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
@@ -60,8 +55,8 @@ pub(super) async fn get_tasks_list(ctx: Ctx, Path(id): Path<String>) -> ApiResul
     let caller = ctx.caller()?;
     let org = id_of(&id)?;
     let tasks = ctx.sim().org_tasks(&caller, org).map_err(|e| ctx.fail(e))?;
-    let g = ctx.sim().read();
-    ctx.ok(mt::TASKS_LIST, tasks_list(&g, &ctx.base, org, &tasks))
+    ctx.sim()
+        .view(|g| ctx.ok(mt::TASKS_LIST, tasks_list(&g, &ctx.base, org, &tasks)))
 }
 
 pub(super) async fn post_tasks_list(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -73,8 +68,8 @@ pub(super) async fn post_tasks_list(ctx: Ctx, Path(id): Path<String>, body: Byte
         .sim()
         .create_external_task(&caller, org, input)
         .map_err(|e| ctx.fail(e))?;
-    let g = ctx.sim().read();
-    ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t))
+    ctx.sim()
+        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
 }
 
 /// Running tasks of an entity, plus (first) the task a create request started.

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use super::common::*;
 use super::xml::{Dom, El, parse_bool};
 use super::{ApiResult, Ctx, VcdErrorResponse};
+use crate::state::views::VAppOrVm;
 use crate::state::*;
 
 pub(super) async fn vdc_action(
@@ -31,7 +32,7 @@ pub(super) async fn vdc_action(
                 .sim()
                 .create_vapp(&caller, vdc, params)
                 .map_err(|e| ctx.fail(e))?;
-            let g = ctx.sim().read();
+            ctx.sim().view(|g| {
             let t = g.tasks.get(&task).cloned();
             match g.vapps.get(&vapp) {
                 Some(a) => Ok(ctx.xml(
@@ -55,6 +56,7 @@ pub(super) async fn vdc_action(
                     ))
                 }
             }
+            })
         }
         "captureVApp" => {
             // Deprecated (POST-CaptureVApp, vdc): 201 with the template, its
@@ -76,7 +78,7 @@ pub(super) async fn vdc_action(
                     &params.description,
                 )
                 .map_err(|e| ctx.fail(e))?;
-            let g = ctx.sim().read();
+            ctx.sim().view(|g| {
             let t = g.tasks.get(&task).cloned();
             let tp = g
                 .templates
@@ -87,6 +89,7 @@ pub(super) async fn vdc_action(
                 mt::TEMPLATE,
                 super::catalogs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
             ))
+            })
         }
         "uploadVAppTemplate" => Err(ctx.err(VcdErrorResponse::bad_request(
             "uploadVAppTemplate into a VDC is not supported by the simulator; use the catalog's upload action.",
@@ -135,43 +138,34 @@ pub(super) fn capture_params(
 pub(super) async fn get_vapp_owner(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let e = vapp_entity(&id).map_err(|e| ctx.err(e))?;
-    let g = ctx.sim().read();
-    let a = match e {
-        EntityRef::VApp(v) => g.vapps.get(&v).filter(|a| caller.can_see_org(a.org)),
-        _ => None,
-    }
-    .ok_or_else(|| ctx.fail(SimError::no_access(&e)))?;
-    let doc = super::xml::El::root("Owner")
-        .attr("href", format!("{}{}/owner", ctx.base, e.path()))
-        .attr("type", mt::OWNER)
-        .link("up", format!("{}{}", ctx.base, e.path()), Some(mt::VAPP))
-        .child(reference(
-            "User",
-            &ctx.base,
-            EntityRef::User(a.owner),
-            &g.user_name(a.owner),
-        ));
-    ctx.ok(mt::OWNER, doc)
+    ctx.sim().view(|g| {
+        let a = match g.visible_vapp_or_vm(&caller, e) {
+            Ok(VAppOrVm::VApp(a)) => a,
+            _ => return Err(ctx.fail(SimError::no_access(&e))),
+        };
+        let doc = super::xml::El::root("Owner")
+            .attr("href", format!("{}{}/owner", ctx.base, e.path()))
+            .attr("type", mt::OWNER)
+            .link("up", format!("{}{}", ctx.base, e.path()), Some(mt::VAPP))
+            .child(reference(
+                "User",
+                &ctx.base,
+                EntityRef::User(a.owner),
+                &g.user_name(a.owner),
+            ));
+        ctx.ok(mt::OWNER, doc)
+    })
 }
 
 pub(super) async fn get_vapp(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let caller = ctx.caller()?;
     let e = vapp_entity(&id).map_err(|e| ctx.err(e))?;
-    let g = ctx.sim().read();
-    match e {
-        EntityRef::VApp(v) => match g.vapps.get(&v) {
-            Some(a) if caller.can_see_org(a.org) => {
-                ctx.ok(mt::VAPP, vapp_doc(&g, &ctx.base, &caller, a, None))
-            }
-            _ => Err(ctx.fail(SimError::no_access(&e))),
+    ctx.sim().view(
+        |g| match g.visible_vapp_or_vm(&caller, e).map_err(|e| ctx.fail(e))? {
+            VAppOrVm::VApp(a) => ctx.ok(mt::VAPP, vapp_doc(g, &ctx.base, &caller, a, None)),
+            VAppOrVm::Vm(v) => ctx.ok(mt::VM, vm_doc(g, &ctx.base, &caller, v, true)),
         },
-        _ => match g.vms.get(&e.id()) {
-            Some(v) if matches!(v.parent, VmParent::VApp(_)) && caller.can_see_org(v.org) => {
-                ctx.ok(mt::VM, vm_doc(&g, &ctx.base, &caller, v, true))
-            }
-            _ => Err(ctx.fail(SimError::no_access(&e))),
-        },
-    }
+    )
 }
 
 pub(super) async fn delete_vapp(
@@ -288,13 +282,10 @@ pub(super) async fn get_rasd(ctx: Ctx, Path((id, item)): Path<(String, String)>)
             ))));
         }
     };
-    let g = ctx.sim().read();
-    match g.vms.get(&e.id()) {
-        Some(v) if matches!(e, EntityRef::Vm(_)) && caller.can_see_org(v.org) => {
-            ctx.ok(mt::RASD_ITEM, rasd_item(&ctx.base, v, cpu, true))
-        }
-        _ => Err(ctx.fail(SimError::no_access(&e))),
-    }
+    ctx.sim().view(|g| {
+        let v = g.visible_vm(&caller, e).map_err(|e| ctx.fail(e))?;
+        ctx.ok(mt::RASD_ITEM, rasd_item(&ctx.base, v, cpu, true))
+    })
 }
 
 pub(super) async fn put_rasd(
