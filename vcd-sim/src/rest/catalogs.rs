@@ -421,10 +421,6 @@ pub fn catalog_item(g: &Inner, base: &str, i: &CatalogItem) -> El {
     .leaf("VersionNumber", "1")
 }
 
-pub(super) fn ovf_info(text: &str) -> El {
-    El::new("ovf:Info").text(text)
-}
-
 /// The `VAppTemplate` document (§5.3, §5.4).
 pub fn template(
     g: &Inner,

@@ -189,3 +189,7 @@ pub(super) fn href_id(d: &Dom, what: &str) -> PResult<Id> {
         VcdErrorResponse::bad_request(format!("{what} href \"{h}\" is not a valid reference."))
     })
 }
+
+pub(super) fn ovf_info(text: &str) -> El {
+    El::new("ovf:Info").text(text)
+}

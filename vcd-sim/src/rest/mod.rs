@@ -317,7 +317,7 @@ fn routes() -> axum::Router<AppState> {
         .route("/api/org/", get(orgs::org_list))
         .route("/api/org/{id}", get(orgs::get_org))
         .route("/api/vdc/{id}", get(orgs::get_vdc))
-        .route("/api/vdc/{id}/action/{action}", post(vapps::vdc_action))
+        .route("/api/vdc/{id}/action/{action}", post(orgs::vdc_action))
         .route("/api/network/{id}", get(orgs::get_network))
         .route("/api/catalog/{id}", get(catalogs::get_catalog))
         .route(

@@ -7,7 +7,11 @@ use axum::extract::Path;
 
 use super::common::*;
 use super::xml::El;
-use super::{ApiResult, Ctx};
+use axum::body::Bytes;
+use axum::http::StatusCode;
+
+use super::{ApiResult, Ctx, VcdErrorResponse};
+use crate::state::catalogs::CaptureInto;
 use crate::state::views::View;
 use crate::state::*;
 
@@ -319,4 +323,85 @@ pub fn network(base: &str, n: &Network) -> El {
             .leaf("RetainNetInfoAcrossDeployments", "false"),
     )
     .leaf("IsShared", "false")
+}
+
+pub(super) async fn vdc_action(
+    ctx: Ctx,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let caller = ctx.caller()?;
+    let vdc = id_of(&id)?;
+    match action.as_str() {
+        "composeVApp" | "instantiateVAppTemplate" => {
+            let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+            let params = super::vapps::create_vapp(&dom).map_err(|e| ctx.err(e))?;
+            let (vapp, task) = ctx
+                .sim()
+                .create_vapp(&caller, vdc, params)
+                .map_err(|e| ctx.fail(e))?;
+            ctx.sim().view(|g| {
+            let t = g.tasks.get(&task).cloned();
+            match g.vapps.get(&vapp) {
+                Some(a) => Ok(ctx.xml(
+                    StatusCode::CREATED,
+                    mt::VAPP,
+                    super::vapps::vapp_doc(&g, &ctx.base, &caller, a, t.as_ref()),
+                )),
+                // Failed creations are removed; the task says why.
+                None => {
+                    let t = t.ok_or_else(|| {
+                        ctx.err(VcdErrorResponse::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "INTERNAL_SERVER_ERROR",
+                            "task vanished",
+                        ))
+                    })?;
+                    Ok(ctx.xml(
+                        StatusCode::ACCEPTED,
+                        mt::TASK,
+                        super::tasks::task_doc(&g, &ctx.base, &t),
+                    ))
+                }
+            }
+            })
+        }
+        "captureVApp" => {
+            // Deprecated (POST-CaptureVApp, vdc): 201 with the template, its
+            // capture task under Tasks.
+            let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+            let params = super::vapps::capture_params(&ctx, &dom)?;
+            if params.target_item.is_some() {
+                return Err(ctx.err(VcdErrorResponse::bad_request(
+                    "TargetCatalogItem needs a capture into a catalog.",
+                )));
+            }
+            let (tpl, task) = ctx
+                .sim()
+                .capture_vapp(
+                    &caller,
+                    CaptureInto::Vdc(vdc),
+                    params.source,
+                    &params.name,
+                    &params.description,
+                )
+                .map_err(|e| ctx.fail(e))?;
+            ctx.sim().view(|g| {
+            let t = g.tasks.get(&task).cloned();
+            let tp = g
+                .templates
+                .get(&tpl)
+                .ok_or_else(|| ctx.fail(SimError::Internal("template vanished".into())))?;
+            Ok(ctx.xml(
+                StatusCode::CREATED,
+                mt::TEMPLATE,
+                super::catalogs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
+            ))
+            })
+        }
+        "uploadVAppTemplate" => Err(ctx.err(VcdErrorResponse::bad_request(
+            "uploadVAppTemplate into a VDC is not supported by the simulator; use the catalog's upload action.",
+        ))),
+        _ => Err(ctx.err(VcdErrorResponse::not_found(format!("No VDC action \"{action}\".")))),
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::net::Ipv4Addr;
 
-use crate::state::catalogs::CaptureInto;
 use crate::state::vapps::*;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
@@ -16,87 +15,6 @@ use super::xml::{Dom, El, parse_bool};
 use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::views::VAppOrVm;
 use crate::state::*;
-
-pub(super) async fn vdc_action(
-    ctx: Ctx,
-    Path((id, action)): Path<(String, String)>,
-    body: Bytes,
-) -> ApiResult {
-    let caller = ctx.caller()?;
-    let vdc = id_of(&id)?;
-    match action.as_str() {
-        "composeVApp" | "instantiateVAppTemplate" => {
-            let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
-            let params = create_vapp(&dom).map_err(|e| ctx.err(e))?;
-            let (vapp, task) = ctx
-                .sim()
-                .create_vapp(&caller, vdc, params)
-                .map_err(|e| ctx.fail(e))?;
-            ctx.sim().view(|g| {
-            let t = g.tasks.get(&task).cloned();
-            match g.vapps.get(&vapp) {
-                Some(a) => Ok(ctx.xml(
-                    StatusCode::CREATED,
-                    mt::VAPP,
-                    vapp_doc(&g, &ctx.base, &caller, a, t.as_ref()),
-                )),
-                // Failed creations are removed; the task says why.
-                None => {
-                    let t = t.ok_or_else(|| {
-                        ctx.err(VcdErrorResponse::new(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "INTERNAL_SERVER_ERROR",
-                            "task vanished",
-                        ))
-                    })?;
-                    Ok(ctx.xml(
-                        StatusCode::ACCEPTED,
-                        mt::TASK,
-                        super::tasks::task_doc(&g, &ctx.base, &t),
-                    ))
-                }
-            }
-            })
-        }
-        "captureVApp" => {
-            // Deprecated (POST-CaptureVApp, vdc): 201 with the template, its
-            // capture task under Tasks.
-            let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
-            let params = super::vapps::capture_params(&ctx, &dom)?;
-            if params.target_item.is_some() {
-                return Err(ctx.err(VcdErrorResponse::bad_request(
-                    "TargetCatalogItem needs a capture into a catalog.",
-                )));
-            }
-            let (tpl, task) = ctx
-                .sim()
-                .capture_vapp(
-                    &caller,
-                    CaptureInto::Vdc(vdc),
-                    params.source,
-                    &params.name,
-                    &params.description,
-                )
-                .map_err(|e| ctx.fail(e))?;
-            ctx.sim().view(|g| {
-            let t = g.tasks.get(&task).cloned();
-            let tp = g
-                .templates
-                .get(&tpl)
-                .ok_or_else(|| ctx.fail(SimError::Internal("template vanished".into())))?;
-            Ok(ctx.xml(
-                StatusCode::CREATED,
-                mt::TEMPLATE,
-                super::catalogs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
-            ))
-            })
-        }
-        "uploadVAppTemplate" => Err(ctx.err(VcdErrorResponse::bad_request(
-            "uploadVAppTemplate into a VDC is not supported by the simulator; use the catalog's upload action.",
-        ))),
-        _ => Err(ctx.err(VcdErrorResponse::not_found(format!("No VDC action \"{action}\".")))),
-    }
-}
 
 /// What a `CaptureVAppParams` body asks for.
 pub(super) struct CaptureRequest {
@@ -500,7 +418,7 @@ pub fn vm_doc(g: &Inner, base: &str, caller: &Caller, v: &Vm, root: bool) -> El 
         .attr("vcloud:href", format!("{h}/virtualHardwareSection/"))
         .attr("vcloud:type", mt::VHS)
         .attr("ovf:transport", "")
-        .child(super::catalogs::ovf_info("Virtual hardware requirements"));
+        .child(ovf_info("Virtual hardware requirements"));
     for n in &v.nics {
         let mut conn = El::new("rasd:Connection")
             .attr("vcloud:ipAddressingMode", n.mode.as_str())
@@ -548,18 +466,14 @@ pub fn vm_doc(g: &Inner, base: &str, caller: &Caller, v: &Vm, root: bool) -> El 
         El::new("ovf:OperatingSystemSection")
             .attr("ovf:id", "100")
             .attr("vmw:osType", &v.os_type)
-            .child(super::catalogs::ovf_info(
-                "Specifies the operating system installed",
-            ))
+            .child(ovf_info("Specifies the operating system installed"))
             .leaf("ovf:Description", &v.os_type),
     );
     let mut ncs = El::new("NetworkConnectionSection")
         .attr("href", format!("{h}/networkConnectionSection/"))
         .attr("ovf:required", "false")
         .attr("type", mt::NCS)
-        .child(super::catalogs::ovf_info(
-            "Specifies the available VM network connections",
-        ))
+        .child(ovf_info("Specifies the available VM network connections"))
         .leaf("PrimaryNetworkConnectionIndex", v.primary_nic.to_string());
     for n in &v.nics {
         let mut c = El::new("NetworkConnection")
@@ -582,9 +496,7 @@ pub fn vm_doc(g: &Inner, base: &str, caller: &Caller, v: &Vm, root: bool) -> El 
         .attr("href", format!("{h}/guestCustomizationSection/"))
         .attr("ovf:required", "false")
         .attr("type", mt::GCS)
-        .child(super::catalogs::ovf_info(
-            "Specifies Guest OS Customization Settings",
-        ))
+        .child(ovf_info("Specifies Guest OS Customization Settings"))
         .leaf("Enabled", c.enabled.to_string())
         .leaf("ChangeSid", "false")
         .leaf("VirtualMachineId", v.id.to_string())
@@ -610,7 +522,7 @@ pub fn vm_doc(g: &Inner, base: &str, caller: &Caller, v: &Vm, root: bool) -> El 
                 "vcloud:type",
                 "application/vnd.vmware.vcloud.virtualHardwareSection+xml",
             )
-            .child(super::catalogs::ovf_info("Specifies Runtime info"))
+            .child(ovf_info("Specifies Runtime info"))
             .child(El::new("VMWareTools").attr("version", "10346")),
     );
     el = el
@@ -651,7 +563,7 @@ pub fn vm_doc(g: &Inner, base: &str, caller: &Caller, v: &Vm, root: bool) -> El 
         El::new("VmSpecSection")
             .attr("Modified", "false")
             .attr("ovf:required", "false")
-            .child(super::catalogs::ovf_info(
+            .child(ovf_info(
                 "The configuration parameters for logical networks",
             ))
             .leaf("OsType", &v.os_type)
@@ -718,15 +630,14 @@ pub fn vapp_doc(g: &Inner, base: &str, caller: &Caller, a: &VApp, with_task: Opt
     el = el.child(
         El::new("LeaseSettingsSection")
             .attr("ovf:required", "false")
-            .child(super::catalogs::ovf_info("Lease settings section"))
+            .child(ovf_info("Lease settings section"))
             .leaf("DeploymentLeaseInSeconds", "0")
             .leaf("StorageLeaseInSeconds", "0"),
     );
-    let mut ns = El::new("ovf:NetworkSection")
-        .child(super::catalogs::ovf_info("The list of logical networks"));
+    let mut ns = El::new("ovf:NetworkSection").child(ovf_info("The list of logical networks"));
     let mut ncs = El::new("NetworkConfigSection")
         .attr("ovf:required", "false")
-        .child(super::catalogs::ovf_info(
+        .child(ovf_info(
             "The configuration parameters for logical networks",
         ));
     for n in &a.networks {
