@@ -63,7 +63,7 @@ pub(super) async fn create_catalog(ctx: Ctx, Path(id): Path<String>, body: Bytes
         Ok(ctx.xml(
             StatusCode::CREATED,
             mt::ADMIN_CATALOG,
-            catalog(&g, &ctx.base, &caller, c, true, t.as_ref()),
+            catalog(g, &ctx.base, &caller, c, true, t.as_ref()),
         ))
     })
 }
@@ -130,7 +130,7 @@ pub(super) async fn catalog_action(
                 Ok(ctx.xml(
                     StatusCode::CREATED,
                     mt::CATALOG_ITEM,
-                    catalog_item(&g, &ctx.base, i),
+                    catalog_item(g, &ctx.base, i),
                 ))
             })
         }
@@ -158,7 +158,7 @@ pub(super) async fn catalog_action(
                 Ok(ctx.xml(
                     StatusCode::CREATED,
                     mt::CATALOG_ITEM,
-                    catalog_item(&g, &ctx.base, i),
+                    catalog_item(g, &ctx.base, i),
                 ))
             })
         }

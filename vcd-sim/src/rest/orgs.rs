@@ -346,7 +346,7 @@ pub(super) async fn vdc_action(
                 Some(a) => Ok(ctx.xml(
                     StatusCode::CREATED,
                     mt::VAPP,
-                    super::vapps::vapp_doc(&g, &ctx.base, &caller, a, t.as_ref()),
+                    super::vapps::vapp_doc(g, &ctx.base, &caller, a, t.as_ref()),
                 )),
                 // Failed creations are removed; the task says why.
                 None => {
@@ -360,7 +360,7 @@ pub(super) async fn vdc_action(
                     Ok(ctx.xml(
                         StatusCode::ACCEPTED,
                         mt::TASK,
-                        super::tasks::task_doc(&g, &ctx.base, &t),
+                        super::tasks::task_doc(g, &ctx.base, &t),
                     ))
                 }
             }
@@ -395,7 +395,7 @@ pub(super) async fn vdc_action(
             Ok(ctx.xml(
                 StatusCode::CREATED,
                 mt::TEMPLATE,
-                super::catalogs::template(&g, &ctx.base, &caller, tp, t.as_ref()),
+                super::catalogs::template(g, &ctx.base, &caller, tp, t.as_ref()),
             ))
             })
         }

@@ -28,7 +28,7 @@ pub(super) async fn get_task(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
         .task(&caller, id_of(&id)?)
         .map_err(|e| ctx.fail(e))?;
     ctx.sim()
-        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
+        .view(|g| ctx.ok(mt::TASK, task_doc(g, &ctx.base, &t)))
 }
 
 pub(super) async fn put_task(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -40,7 +40,7 @@ pub(super) async fn put_task(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> A
         .update_task(&caller, id_of(&id)?, input)
         .map_err(|e| ctx.fail(e))?;
     ctx.sim()
-        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
+        .view(|g| ctx.ok(mt::TASK, task_doc(g, &ctx.base, &t)))
 }
 
 pub(super) async fn cancel_task(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
@@ -56,7 +56,7 @@ pub(super) async fn get_tasks_list(ctx: Ctx, Path(id): Path<String>) -> ApiResul
     let org = id_of(&id)?;
     let tasks = ctx.sim().org_tasks(&caller, org).map_err(|e| ctx.fail(e))?;
     ctx.sim()
-        .view(|g| ctx.ok(mt::TASKS_LIST, tasks_list(&g, &ctx.base, org, &tasks)))
+        .view(|g| ctx.ok(mt::TASKS_LIST, tasks_list(g, &ctx.base, org, &tasks)))
 }
 
 pub(super) async fn post_tasks_list(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -69,7 +69,7 @@ pub(super) async fn post_tasks_list(ctx: Ctx, Path(id): Path<String>, body: Byte
         .create_external_task(&caller, org, input)
         .map_err(|e| ctx.fail(e))?;
     ctx.sim()
-        .view(|g| ctx.ok(mt::TASK, task_doc(&g, &ctx.base, &t)))
+        .view(|g| ctx.ok(mt::TASK, task_doc(g, &ctx.base, &t)))
 }
 
 /// Running tasks of an entity, plus (first) the task a create request started.
