@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vcd_sim::assembly::FullSimBuilder;
+use vcd_sim::SimBuilder;
 
 const ACCEPT: &str = "application/*+xml;version=32.0";
 const BASELINE: &str = "baseline_fixed_xml";
@@ -52,10 +52,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let (sim, token, org_href, baseline_url) = rt.block_on(async {
-        let sim = FullSimBuilder::new()
-            .start()
-            .await
-            .expect("simulator starts");
+        let sim = SimBuilder::new().start().await.expect("simulator starts");
         let r = reqwest::Client::new()
             .post(format!("{}/api/sessions", sim.base_url()))
             .basic_auth("alice@acme", Some("alice-pw"))

@@ -13,10 +13,10 @@ use futures::future::BoxFuture;
 use vcd_sim::ext::responses::timeout_response;
 use vcd_sim::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
 use vcd_sim::rest::ExtensionForwarder;
-use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::state::admin::ServiceInput;
 use vcd_sim::state::tasks::TaskInput;
 use vcd_sim::state::{Caller, ErrorInfo, Sim, TaskStatus, uuid_of};
+use vcd_sim::{SimBuilder, SimHandle};
 
 /// What the stand-in saw and how it answers.
 #[derive(Default)]
@@ -154,7 +154,7 @@ impl World {
         let forwarder = Arc::new(Forwarder::default());
         let sim = SimBuilder::new()
             .extension_forwarder(forwarder.clone())
-            .start()
+            .start_vcd()
             .await
             .expect("simulator starts");
         let state = sim.state().clone();
@@ -394,7 +394,7 @@ async fn system_info_goes_through_amqp_to_the_cse_server() {
     ));
     let sim = SimBuilder::new()
         .extension_forwarder(Arc::new(AmqpForwarder(router)))
-        .start()
+        .start_vcd()
         .await
         .expect("simulator starts");
     let state = sim.state().clone();
@@ -458,7 +458,7 @@ async fn tls_is_verified_unless_disabled_with_i() {
     tenant::install_tls();
     let sim = SimBuilder::new()
         .https(true)
-        .start()
+        .start_vcd()
         .await
         .expect("simulator starts");
     let dir = tempfile::tempdir().unwrap();

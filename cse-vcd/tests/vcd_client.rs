@@ -15,7 +15,7 @@ use cse_vcd::vcd::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use vcd_sim::serve::{SimBuilder, SimHandle};
+use vcd_sim::{SimBuilder, SimHandle};
 
 struct Harness {
     sim: SimHandle,
@@ -45,7 +45,7 @@ fn trusted(sim: &SimHandle) -> TlsOptions {
 
 async fn start() -> Harness {
     cse_bus::tls::install_crypto_provider();
-    let sim = SimBuilder::new().https(true).start().await.unwrap();
+    let sim = SimBuilder::new().https(true).start_vcd().await.unwrap();
     let connector = VcdConnector::new(settings(&sim, trusted(&sim))).unwrap();
     Harness { sim, connector }
 }
@@ -432,7 +432,7 @@ async fn transient_statuses_are_retried_for_idempotent_requests_only() {
     let sim = SimBuilder::new()
         .https(true)
         .extra_routes(flaky_route(2, hits.clone()))
-        .start()
+        .start_vcd()
         .await
         .unwrap();
     let mut settings = settings(&sim, trusted(&sim));
@@ -493,7 +493,7 @@ async fn busy_entity_is_retried_with_backoff_for_every_method_then_reported() {
     let sim = SimBuilder::new()
         .https(true)
         .extra_routes(busy_route(3, hits.clone()))
-        .start()
+        .start_vcd()
         .await
         .unwrap();
     let mut settings = settings(&sim, trusted(&sim));
@@ -624,7 +624,11 @@ async fn extension_replies_come_back_as_they_are_whatever_their_status() {
             },
         ),
     );
-    let sim = SimBuilder::new().extra_routes(route).start().await.unwrap();
+    let sim = SimBuilder::new()
+        .extra_routes(route)
+        .start_vcd()
+        .await
+        .unwrap();
     let connector = VcdConnector::new(settings(&sim, TlsOptions::verify(false))).unwrap();
     let alice = connector
         .login(Credentials {

@@ -16,8 +16,8 @@ use cse_vcd::vsphere::{
 use tokio::time::Instant;
 use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestWorld};
 use vcd_sim::guest_api::{Customization, GuestLifecycle};
-use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::vsphere::{InjectedFault, VCenterConfig, VCenterSim};
+use vcd_sim::{SimBuilder, SimHandle};
 
 const VM: &str = "vm-42";
 const ROOT_PASSWORD: &str = "guest-secret";
@@ -69,7 +69,7 @@ async fn start_with(configure: impl FnOnce(&mut VCenterConfig)) -> Harness {
         .https(true)
         .vcenter_routes(vcenter.router())
         .vcenter_bind("127.0.0.1:0".parse().unwrap())
-        .start()
+        .start_vcd()
         .await
         .unwrap();
     Harness {

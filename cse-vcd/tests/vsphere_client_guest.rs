@@ -14,8 +14,8 @@ use cse_vcd::vsphere::{
 use tokio::time::Instant;
 use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestWorld};
 use vcd_sim::guest_api::{Customization, GuestLifecycle};
-use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::vsphere::{VCenterConfig, VCenterSim};
+use vcd_sim::{SimBuilder, SimHandle};
 
 const VM: &str = "vm-1042";
 const ROOT_PW: &str = "Root-pw-1";
@@ -71,7 +71,7 @@ async fn start(power_on: bool) -> Harness {
         .https(true)
         .vcenter_routes(vcenter.router())
         .vcenter_bind("127.0.0.1:0".parse().unwrap())
-        .start()
+        .start_vcd()
         .await
         .unwrap();
     let pem = sim.cert_pem.as_ref().unwrap();

@@ -269,10 +269,10 @@ pub async fn start_server(
 /// The vCD simulator's REST API (plain HTTP) with the router as its extension forwarder.
 pub async fn start_vcd_sim(router: ExtensionRouter) -> vcd_sim::serve::SimHandle {
     cse_bus::tls::install_crypto_provider();
-    vcd_sim::serve::SimBuilder::new()
+    vcd_sim::SimBuilder::new()
         .https(false)
         .extension_forwarder(Arc::new(router))
-        .start()
+        .start_vcd()
         .await
         .expect("the simulator starts")
 }

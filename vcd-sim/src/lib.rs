@@ -3,6 +3,7 @@
 //! runs the bootstrap scripts against simulated Linux, kubeadm and kubectl.
 //!
 //! Module map:
+//! - `builder`: [`SimBuilder`], the one way to start a simulator (whole, or vCD REST alone).
 //! - `assembly`: the whole simulator put together (vCD + vCenter + guests + extension routing).
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
@@ -16,12 +17,13 @@
 //! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over,
 //!   run-time REST fault rules (`rest::faults::HttpFaults`).
 //! - `ova`: generated OVF/OVA appliances (Photon, Ubuntu) for tests and demos.
-//! - `serve`: `SimBuilder`/`SimHandle` (listeners, TLS, vCenter listener, REST faults) behind
-//!   `vcd-sim serve`.
+//! - `serve`: the vCD listener (`start_vcd`, `SimHandle`: listeners, TLS, vCenter listener,
+//!   REST faults, the info file) behind `vcd-sim serve`.
 //! - `unread_body`: the serving layer's answer-before-the-body handling (HTTP/2 refusals).
 //! - `secret`: tokens, generated passwords and transfer ids from the OS CSPRNG (never the seed).
 
 pub mod assembly;
+pub mod builder;
 pub mod clock;
 pub mod ext;
 pub mod guest;
@@ -34,3 +36,7 @@ pub mod state;
 pub mod unread_body;
 pub mod vsphere;
 pub mod world;
+
+pub use assembly::FullSim;
+pub use builder::SimBuilder;
+pub use serve::SimHandle;

@@ -211,7 +211,7 @@ pub fn read_ova(ova: &[u8]) -> Result<Vec<(String, Vec<u8>)>, OvaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rest::parse;
+    use crate::rest::catalogs as parse;
     use crate::rest::xml::Dom;
     use crate::state::OvfDescriptor;
 

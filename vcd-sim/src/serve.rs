@@ -1,9 +1,11 @@
-//! Starting the simulator: [`SimBuilder`] assembles the state, the vCD REST
-//! router and (optionally) a separate vCenter listener, serves them over
-//! HTTPS with a self-signed certificate or plain HTTP, and returns a
-//! [`SimHandle`] with the URLs, the certificate and the state for inspection.
-//! `vcd-sim serve` is a thin CLI over this; its `--info-file` (every account's
-//! password) is written by [`write_info_file`], readable by its owner only.
+//! Serving the simulated vCD: [`start_vcd`] builds the state from
+//! [`VcdOptions`], mounts the vCD REST router (behind the REST fault rules)
+//! and (optionally) a separate vCenter listener, serves them over HTTPS with a
+//! self-signed certificate or plain HTTP, and returns a [`SimHandle`] with the
+//! URLs, the certificate and the state for inspection. Callers go through
+//! [`crate::SimBuilder`]. `vcd-sim serve` is a thin CLI over the builder; its
+//! `--info-file` (every account's password) is written by [`write_info_file`],
+//! readable by its owner only.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,34 +92,43 @@ pub fn apply_amqp_url(world: &mut World, amqp_url: &str) -> Result<(), ServeErro
     Ok(())
 }
 
-/// Builds and starts a simulator.
-pub struct SimBuilder {
-    world: World,
-    clock: Clock,
-    guests: Option<Arc<dyn GuestLifecycle>>,
-    forwarder: Option<Arc<dyn ExtensionForwarder>>,
-    bind: SocketAddr,
-    tls: bool,
-    public_url: Option<String>,
-    extra_routes: Option<Router>,
-    vcenter_routes: Option<Router>,
-    vcenter_bind: Option<SocketAddr>,
-    import_linger: Duration,
-    strict_tasks: bool,
-    amqp_url: Option<String>,
-    http_faults: HttpFaults,
+/// Everything the vCD listener needs: the world, the guests behind its VMs,
+/// the extension forwarder, the listeners and the REST fault rules.
+/// [`crate::SimBuilder`] fills it in; [`start_vcd`] serves it.
+pub struct VcdOptions {
+    /// The world the state is built from.
+    pub world: World,
+    /// The time scale of simulated work.
+    pub clock: Clock,
+    /// The guests behind the VMs (default: [`RecordingGuests`]).
+    pub guests: Option<Arc<dyn GuestLifecycle>>,
+    /// Where requests matching an extension's API filters go.
+    pub forwarder: Option<Arc<dyn ExtensionForwarder>>,
+    /// The vCD listener's address.
+    pub bind: SocketAddr,
+    /// HTTPS with a self-signed certificate (else plain HTTP).
+    pub tls: bool,
+    /// Fixed public base URL for hrefs (default: the request's Host).
+    pub public_url: Option<String>,
+    /// Routes merged into the vCD listener, outside the fault layer.
+    pub extra_routes: Option<Router>,
+    /// The vCenter SOAP router (`/sdk`, file transfers).
+    pub vcenter_routes: Option<Router>,
+    /// A listener of its own for the vCenter routes (default: the vCD listener).
+    pub vcenter_bind: Option<SocketAddr>,
+    /// How long the template import task stays running after the last byte.
+    pub import_linger: Duration,
+    /// Tasks follow vCD's strict rules (see [`SimConfig`]).
+    pub strict_tasks: bool,
+    /// The broker extension requests go through (reported in the info).
+    pub amqp_url: Option<String>,
+    /// The REST fault rules applied to the vCD API.
+    pub http_faults: HttpFaults,
 }
 
-impl Default for SimBuilder {
+impl Default for VcdOptions {
     fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SimBuilder {
-    /// Default world, instant clock, recording guests, plain HTTP on an ephemeral loopback port.
-    pub fn new() -> Self {
-        SimBuilder {
+        VcdOptions {
             world: World::default_world(),
             clock: Clock::instant(),
             guests: None,
@@ -134,180 +145,113 @@ impl SimBuilder {
             http_faults: HttpFaults::new(),
         }
     }
-    pub fn world(mut self, world: World) -> Self {
-        self.world = world;
-        self
-    }
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-    pub fn guests(mut self, guests: Arc<dyn GuestLifecycle>) -> Self {
-        self.guests = Some(guests);
-        self
-    }
-    pub fn extension_forwarder(mut self, f: Arc<dyn ExtensionForwarder>) -> Self {
-        self.forwarder = Some(f);
-        self
-    }
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.bind = addr;
-        self
-    }
-    /// HTTPS with a self-signed certificate (default: plain HTTP).
-    pub fn https(mut self, on: bool) -> Self {
-        self.tls = on;
-        self
-    }
-    /// Fixed public base URL for hrefs (default: the request's Host).
-    pub fn public_url(mut self, url: impl Into<String>) -> Self {
-        self.public_url = Some(url.into());
-        self
-    }
-    /// Routes merged into the vCD listener (e.g. fault injection).
-    pub fn extra_routes(mut self, r: Router) -> Self {
-        self.extra_routes = Some(r);
-        self
-    }
-    /// The vCenter SOAP router (`/sdk`, file transfers). Served on the
-    /// `vcenter_bind` listener if set, else on the vCD listener.
-    pub fn vcenter_routes(mut self, r: Router) -> Self {
-        self.vcenter_routes = Some(r);
-        self
-    }
-    pub fn vcenter_bind(mut self, addr: SocketAddr) -> Self {
-        self.vcenter_bind = Some(addr);
-        self
-    }
-    /// How long the template import task stays running after the last byte.
-    pub fn import_linger(mut self, d: Duration) -> Self {
-        self.import_linger = d;
-        self
-    }
-    pub fn strict_tasks(mut self, on: bool) -> Self {
-        self.strict_tasks = on;
-        self
-    }
-    /// The broker extension requests go through (reported in the info; the
-    /// routing itself is the forwarder's).
-    pub fn amqp_url(mut self, url: impl Into<String>) -> Self {
-        self.amqp_url = Some(url.into());
-        self
-    }
+}
 
-    /// The REST fault rules applied to the vCD API (default: a fresh, empty
-    /// set); pass one to share it with whoever injects faults.
-    pub fn http_faults(mut self, faults: HttpFaults) -> Self {
-        self.http_faults = faults;
-        self
+/// Binds, spawns the vCD listener (and the vCenter's, if it has its own) and
+/// returns once they accept connections.
+pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
+    let guests: Arc<dyn GuestLifecycle> = opts
+        .guests
+        .clone()
+        .unwrap_or_else(|| Arc::new(RecordingGuests::new()));
+    let config = SimConfig {
+        clock: opts.clock,
+        import_linger: opts.import_linger,
+        strict_tasks: opts.strict_tasks,
+    };
+    let mut world = opts.world.clone();
+    if let Some(u) = &opts.amqp_url {
+        apply_amqp_url(&mut world, u)?;
     }
-
-    /// Binds, spawns the listeners and returns once they accept connections.
-    pub async fn start(self) -> Result<SimHandle, ServeError> {
-        let guests: Arc<dyn GuestLifecycle> = self
-            .guests
-            .clone()
-            .unwrap_or_else(|| Arc::new(RecordingGuests::new()));
-        let config = SimConfig {
-            clock: self.clock,
-            import_linger: self.import_linger,
-            strict_tasks: self.strict_tasks,
-        };
-        let mut world = self.world.clone();
-        if let Some(u) = &self.amqp_url {
-            apply_amqp_url(&mut world, u)?;
-        }
-        let sim = Sim::new(&world, guests, config);
-        let (cert_pem, tls) = if self.tls {
-            let ck = rcgen::generate_simple_self_signed(vec![
-                "localhost".to_string(),
-                "127.0.0.1".to_string(),
-            ])
-            .map_err(|e| ServeError::Certificate(e.to_string()))?;
-            let cert = ck.cert.pem();
-            let key = ck.signing_key.serialize_pem();
-            let cfg = RustlsConfig::from_pem(cert.clone().into_bytes(), key.into_bytes())
-                .await
-                .map_err(ServeError::Tls)?;
-            (Some(cert), Some(cfg))
-        } else {
-            (None, None)
-        };
-        let scheme = if self.tls { "https" } else { "http" };
-        let listener =
-            std::net::TcpListener::bind(self.bind).map_err(|source| ServeError::Bind {
-                addr: self.bind,
+    let sim = Sim::new(&world, guests, config);
+    let (cert_pem, tls) = if opts.tls {
+        let ck = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+        ])
+        .map_err(|e| ServeError::Certificate(e.to_string()))?;
+        let cert = ck.cert.pem();
+        let key = ck.signing_key.serialize_pem();
+        let cfg = RustlsConfig::from_pem(cert.clone().into_bytes(), key.into_bytes())
+            .await
+            .map_err(ServeError::Tls)?;
+        (Some(cert), Some(cfg))
+    } else {
+        (None, None)
+    };
+    let scheme = if opts.tls { "https" } else { "http" };
+    let listener = std::net::TcpListener::bind(opts.bind).map_err(|source| ServeError::Bind {
+        addr: opts.bind,
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: opts.bind,
+        source,
+    })?;
+    let base_url = opts
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{}", display_addr(addr)));
+    let state = AppState {
+        sim: Arc::clone(&sim),
+        scheme,
+        public_url: opts.public_url.clone(),
+        forwarder: opts.forwarder.clone(),
+    };
+    // Faults cover the vCD API only: the extra routes and the vCenter's
+    // are merged after the layer.
+    let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
+        opts.http_faults.clone(),
+        crate::rest::faults::middleware,
+    ));
+    if let Some(extra) = opts.extra_routes {
+        app = app.merge(extra);
+    }
+    let mut listeners = Vec::new();
+    let vcenter_url = match opts.vcenter_bind {
+        Some(vaddr) => {
+            let vl = std::net::TcpListener::bind(vaddr).map_err(|source| ServeError::Bind {
+                addr: vaddr,
                 source,
             })?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-            addr: self.bind,
-            source,
-        })?;
-        let base_url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("{scheme}://{}", display_addr(addr)));
-        let state = AppState {
-            sim: Arc::clone(&sim),
-            scheme,
-            public_url: self.public_url.clone(),
-            forwarder: self.forwarder.clone(),
-        };
-        // Faults cover the vCD API only: the extra routes and the vCenter's
-        // are merged after the layer.
-        let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
-            self.http_faults.clone(),
-            crate::rest::faults::middleware,
-        ));
-        if let Some(extra) = self.extra_routes {
-            app = app.merge(extra);
+            let real = vl.local_addr().map_err(|source| ServeError::Bind {
+                addr: vaddr,
+                source,
+            })?;
+            let router = opts.vcenter_routes.unwrap_or_default();
+            listeners.push(spawn(vl, router, tls.clone())?);
+            format!("{scheme}://{}", display_addr(real))
         }
-        let mut listeners = Vec::new();
-        let vcenter_url = match self.vcenter_bind {
-            Some(vaddr) => {
-                let vl = std::net::TcpListener::bind(vaddr).map_err(|source| ServeError::Bind {
-                    addr: vaddr,
-                    source,
-                })?;
-                let real = vl.local_addr().map_err(|source| ServeError::Bind {
-                    addr: vaddr,
-                    source,
-                })?;
-                let router = self.vcenter_routes.unwrap_or_default();
-                listeners.push(spawn(vl, router, tls.clone())?);
-                format!("{scheme}://{}", display_addr(real))
+        None => {
+            if let Some(v) = opts.vcenter_routes {
+                app = app.merge(v);
             }
-            None => {
-                if let Some(v) = self.vcenter_routes {
-                    app = app.merge(v);
-                }
-                format!("{scheme}://{}", display_addr(addr))
-            }
-        };
-        // vCD shows the URL the vCenter really listens on, port included.
-        let names: Vec<String> = self
-            .world
-            .vcenters
-            .iter()
-            .filter(|v| v.url.is_none())
-            .map(|v| v.name.clone())
-            .collect();
-        for name in names {
-            sim.set_vcenter_url(&name, &vcenter_url);
+            format!("{scheme}://{}", display_addr(addr))
         }
-        listeners.push(spawn(listener, app, tls)?);
-        Ok(SimHandle {
-            base_url,
-            addr,
-            vcenter_url,
-            cert_pem,
-            sim,
-            world,
-            amqp_url: self.amqp_url,
-            http_faults: self.http_faults,
-            listeners,
-        })
+    };
+    // vCD shows the URL the vCenter really listens on, port included.
+    let names: Vec<String> = opts
+        .world
+        .vcenters
+        .iter()
+        .filter(|v| v.url.is_none())
+        .map(|v| v.name.clone())
+        .collect();
+    for name in names {
+        sim.set_vcenter_url(&name, &vcenter_url);
     }
+    listeners.push(spawn(listener, app, tls)?);
+    Ok(SimHandle {
+        base_url,
+        addr,
+        vcenter_url,
+        cert_pem,
+        sim,
+        world,
+        amqp_url: opts.amqp_url,
+        http_faults: opts.http_faults,
+        listeners,
+    })
 }
 
 fn display_addr(addr: SocketAddr) -> String {

@@ -11,9 +11,9 @@ use common::*;
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use reqwest::StatusCode;
+use vcd_sim::SimBuilder;
 use vcd_sim::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
 use vcd_sim::rest::ExtensionForwarder;
-use vcd_sim::serve::SimBuilder;
 
 const SERVICE: &str = r#"<vmext:Service xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" name="cse">
   <vmext:Namespace>cse</vmext:Namespace><vmext:Enabled>true</vmext:Enabled><vmext:RoutingKey>cse</vmext:RoutingKey><vmext:Exchange>vcdext</vmext:Exchange>

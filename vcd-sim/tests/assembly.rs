@@ -1,4 +1,4 @@
-//! The assembled simulator in process ([`FullSimBuilder`]): vCD's REST API
+//! The assembled simulator in process ([`SimBuilder`]): vCD's REST API
 //! drives the real guest model, and what vCD reports (moref, IP, password,
 //! computer name) is what the vCenter side and the guest see. Covers the
 //! customization script, power off, delete (moref gone, IP back in the pool)
@@ -12,10 +12,10 @@ use std::time::Duration;
 use assembly_support::{CATALOG, VDC, instantiate, login, vm_facts};
 use common::{Session, make_ova, named_link, upload_ova};
 use reqwest::StatusCode;
-use vcd_sim::assembly::{FullSim, FullSimBuilder};
 use vcd_sim::guest_api::{
     GuestCredentials, GuestFault, GuestOps, PowerState, ProgramSpec, ToolsRunningStatus,
 };
+use vcd_sim::{FullSim, SimBuilder};
 
 fn root(password: &str) -> GuestCredentials {
     GuestCredentials {
@@ -52,10 +52,7 @@ async fn run(sim: &FullSim, moref: &str, password: &str, command: &str) -> Resul
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vcd_vcenter_and_guest_agree_from_instantiate_to_capture_and_delete() {
     cse_bus::tls::install_crypto_provider();
-    let sim = FullSimBuilder::new()
-        .start()
-        .await
-        .expect("simulator starts");
+    let sim = SimBuilder::new().start().await.expect("simulator starts");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use vcd_sim::serve::SimBuilder;
+use vcd_sim::SimBuilder;
 
 fn snap(name: &str, text: &str) {
     insta::with_settings!({

@@ -23,7 +23,7 @@ use h2::{PingPong, RecvStream, SendStream};
 use http::{Method, Request, StatusCode};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
-use vcd_sim::serve::SimBuilder;
+use vcd_sim::SimBuilder;
 
 const NO_VAPP: &str = "/api/vApp/vapp-00000000-0000-0000-0000-000000000001/power/action/powerOn";
 const NO_VDC_COMPOSE: &str = "/api/vdc/00000000-0000-0000-0000-000000000002/action/composeVApp";

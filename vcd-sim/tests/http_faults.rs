@@ -6,17 +6,14 @@ use std::time::{Duration, Instant};
 
 use http::Method;
 use reqwest::StatusCode;
-use vcd_sim::assembly::{FullSim, FullSimBuilder};
 use vcd_sim::rest::faults::{FaultRule, HttpFaults};
+use vcd_sim::{FullSim, SimBuilder};
 
 const ACCEPT: &str = "application/*+xml;version=31.0";
 
 async fn start() -> (FullSim, reqwest::Client) {
     cse_bus::tls::install_crypto_provider();
-    let sim = FullSimBuilder::new()
-        .start()
-        .await
-        .expect("simulator starts");
+    let sim = SimBuilder::new().start().await.expect("simulator starts");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -167,7 +164,7 @@ async fn a_shared_handle_given_to_the_builder_controls_the_simulator() {
     cse_bus::tls::install_crypto_provider();
     let faults = HttpFaults::new();
     let shared = faults.clone();
-    let sim = FullSimBuilder::new()
+    let sim = SimBuilder::new()
         .http_faults(shared)
         .start()
         .await

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::*;
 use reqwest::StatusCode;
-use vcd_sim::serve::SimBuilder;
+use vcd_sim::SimBuilder;
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::state::vapps::CreateVAppParams;
 use vcd_sim::state::{Domain, EntityRef, MetaEntry, MetaType, Sim};
 use vcd_sim::world::World;
+use vcd_sim::{SimBuilder, SimHandle};
 
 /// The query CSE sends to find a cluster by name (spec §4.4 encoding).
 const CLUSTER_QUERY: &str = "/api/query?type=vApp&format=idrecords&page=1&pageSize=128&filterEncoded=true\
@@ -81,7 +81,7 @@ fn seed_clusters(sim: &Arc<Sim>, org: &str, count: usize) {
 async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
     let sim = SimBuilder::new()
         .world(World::generated(5, 3))
-        .start()
+        .start_vcd()
         .await
         .unwrap();
     let info = sim.info();

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use reqwest::StatusCode;
+use vcd_sim::SimBuilder;
 use vcd_sim::clock::Clock;
-use vcd_sim::serve::SimBuilder;
 
 #[tokio::test]
 async fn tasks_progress_on_a_scaled_clock() {

@@ -180,7 +180,9 @@ pub async fn add_vms(
             let vdc_href = vapp
                 .links
                 .iter()
-                .find(|l| l.rel == "up" && l.media_type.as_deref() == Some(cse_vcd::vcd::media::VDC))
+                .find(|l| {
+                    l.rel == "up" && l.media_type.as_deref() == Some(cse_vcd::vcd::media::VDC)
+                })
                 .map(|l| l.href.clone())
                 .ok_or_else(|| OpError::Unexpected("The cluster vApp has no VDC link".into()))?;
             let vdc: cse_core::vcd::Vdc = run.admin.get_doc(&vdc_href).await?;

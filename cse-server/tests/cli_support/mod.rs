@@ -11,8 +11,8 @@ use cse_bus::Bus;
 use cse_core::config::{Config, IpAllocationMode, Secret, TemplateConfig, VcenterConfig};
 use cse_server::cli::{self, Context, FixedBus, Prompter, ScriptedAnswers};
 use sha2::{Digest, Sha256};
-use vcd_sim::assembly::{FullSim, FullSimBuilder};
 use vcd_sim::ova::{self, OvaSpec};
+use vcd_sim::{FullSim, SimBuilder};
 
 /// Catalog the tests install into (not in the default world: install creates it).
 pub const CATALOG: &str = "k8s-templates";
@@ -108,7 +108,7 @@ impl Env {
     /// A fresh simulator, an OVA file and a config using it as a local path.
     pub async fn start() -> Env {
         cse_bus::tls::install_crypto_provider();
-        let sim = FullSimBuilder::new().https(true).start().await.unwrap();
+        let sim = SimBuilder::new().https(true).start().await.unwrap();
         let bus: Arc<dyn Bus> = Arc::new(sim.memory_broker.as_ref().unwrap().connect());
         let dir = tempfile::tempdir().unwrap();
         let ova = make_ova(3000);

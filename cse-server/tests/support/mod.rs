@@ -23,7 +23,7 @@ use cse_server::ops::scripts;
 use cse_vcd::vcd::xml::{self, Element};
 use cse_vcd::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
 use cse_vcd::vsphere::{GuestCredentials, PollSettings};
-use vcd_sim::assembly::{FullSim, FullSimBuilder};
+use vcd_sim::{FullSim, SimBuilder};
 
 pub const TEMPLATE: &str = "photon-v2";
 pub const TEMPLATE_ITEM: &str = "photon-custom-hw11-2.0-304b817-k8s";
@@ -76,11 +76,11 @@ pub async fn start() -> Harness {
 
 /// Starts with a customized simulator and config.
 pub async fn start_with(
-    sim: impl FnOnce(FullSimBuilder) -> FullSimBuilder,
+    sim: impl FnOnce(SimBuilder) -> SimBuilder,
     configure: impl FnOnce(&mut Config),
 ) -> Harness {
     cse_bus::tls::install_crypto_provider();
-    let sim = sim(FullSimBuilder::new().https(true))
+    let sim = sim(SimBuilder::new().https(true))
         .start()
         .await
         .expect("simulator");

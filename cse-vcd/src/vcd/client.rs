@@ -196,7 +196,7 @@ impl VcdConnector {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # cse_bus::tls::install_crypto_provider();
-    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let sim = vcd_sim::SimBuilder::new().start_vcd().await?;
     /// # let api_url = format!("{}/api", sim.base_url);
     /// let default = ApiVersion::parse("29.0").ok_or("bad version")?;
     /// let vcd = VcdConnector::new(VcdSettings::new(&api_url, default)?)?;
@@ -526,7 +526,7 @@ impl Client {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # cse_bus::tls::install_crypto_provider();
-    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let sim = vcd_sim::SimBuilder::new().start_vcd().await?;
     /// # let api_url = format!("{}/api", sim.base_url);
     /// # let sysadmin = sim.info().sysadmin;
     /// let mut settings = VcdSettings::new(&api_url, ApiVersion::parse("29.0").ok_or("bad version")?)?;
@@ -601,7 +601,7 @@ impl Client {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # cse_bus::tls::install_crypto_provider();
-    /// # let sim = vcd_sim::serve::SimBuilder::new().start().await?;
+    /// # let sim = vcd_sim::SimBuilder::new().start_vcd().await?;
     /// # let api_url = format!("{}/api", sim.base_url);
     /// # let sysadmin = sim.info().sysadmin;
     /// let version = ApiVersion::parse("29.0").ok_or("bad version")?;

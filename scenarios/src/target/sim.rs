@@ -17,11 +17,12 @@ use cse_server::context::Context;
 use cse_server::server::{ServeOptions, serve};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
-use vcd_sim::assembly::{BusChoice, FullSim, FullSimBuilder};
+use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
 use vcd_sim::guest::{FaultScope, GuestFaultKind, GuestTimings};
 use vcd_sim::ova::{self, OvaSpec};
 use vcd_sim::world::World;
+use vcd_sim::{FullSim, SimBuilder};
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
@@ -83,7 +84,7 @@ impl SimTarget {
             Some(url) => BusChoice::Rabbit(url.clone()),
             None => BusChoice::Memory(MemoryBroker::new()),
         };
-        let mut builder = FullSimBuilder::new()
+        let mut builder = SimBuilder::new()
             .world(world)
             .clock(clock)
             .https(true)

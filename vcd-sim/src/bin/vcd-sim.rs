@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vcd_sim::assembly::{BusChoice, FullSimBuilder};
+use vcd_sim::SimBuilder;
+use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
 use vcd_sim::world::{World, WorldSource};
 
@@ -90,13 +91,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.extension_timeout
         );
     }
-    let mut b = FullSimBuilder::new()
+    let mut b = SimBuilder::new()
         .world(world)
         .clock(clock)
         .bind(args.bind)
         .https(!args.plain_http)
         .extension_timeout(Duration::from_secs_f64(args.extension_timeout))
-        .customize(move |sim| sim.import_linger(linger));
+        .import_linger(linger);
     if let Some(v) = args.vcenter_bind {
         b = b.vcenter_bind(v);
     }

@@ -2,117 +2,76 @@
 //! extension services and API filters, service rights, roles, users, AMQP
 //! settings (GET/PUT/test) and vCenter registrations (§9).
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 
-use super::docs::{self, mt, reference};
+use super::common::*;
+use super::xml::Dom;
 use super::xml::El;
-use super::{ApiError, ApiResult, AppState, Ctx, parse};
+use super::{ApiResult, Ctx, VcdErrorResponse};
+use crate::state::admin::ServiceInput;
 use crate::state::*;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/api/admin", get(admin_root))
-        .route("/api/admin/", get(admin_root))
-        .route("/api/admin/extension", get(extension_root))
-        .route(
-            "/api/admin/extension/service",
-            get(list_services).post(create_service),
-        )
-        .route(
-            "/api/admin/extension/service/",
-            get(list_services).post(create_service),
-        )
-        .route(
-            "/api/admin/extension/service/{id}",
-            get(get_service).put(put_service).delete(delete_service),
-        )
-        .route(
-            "/api/admin/extension/service/{id}/apifilters",
-            get(list_filters).post(add_filter),
-        )
-        .route(
-            "/api/admin/extension/service/apifilter/{id}",
-            get(get_filter).delete(delete_filter),
-        )
-        .route(
-            "/api/admin/extension/service/{id}/rights",
-            get(list_rights).post(add_right),
-        )
-        .route("/api/admin/right/{id}", get(get_right))
-        .route("/api/admin/role/{id}", get(get_role).put(put_role))
-        .route("/api/admin/user/{id}", get(get_user))
-        .route(
-            "/api/admin/extension/settings/amqp",
-            get(get_amqp).put(put_amqp),
-        )
-        .route(
-            "/api/admin/extension/settings/amqp/action/test",
-            post(test_amqp),
-        )
-        .route("/api/admin/extension/vimServerReferences", get(vim_refs))
-        .route("/api/admin/extension/vimServer/{id}", get(vim_server))
+pub(super) fn id_of(s: &str) -> Result<Id, VcdErrorResponse> {
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| VcdErrorResponse::not_found(format!("\"{s}\" is not a valid id.")))
 }
 
-fn id_of(s: &str) -> Result<Id, ApiError> {
-    uuid::Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("\"{s}\" is not a valid id.")))
-}
-
-fn sysadmin(ctx: &Ctx) -> Result<Caller, ApiError> {
+pub(super) fn sysadmin(ctx: &Ctx) -> Result<Caller, VcdErrorResponse> {
     let c = ctx.caller()?;
     ctx.sim().require_sysadmin(&c).map_err(|e| ctx.fail(e))?;
     Ok(c)
 }
 
-fn vmext_root(tag: &str) -> El {
+pub(super) fn vmext_root(tag: &str) -> El {
     El::root(format!("vmext:{tag}"))
 }
 
-async fn admin_root(ctx: Ctx) -> ApiResult {
+pub(super) async fn admin_root(ctx: Ctx) -> ApiResult {
     let c = ctx.caller()?;
     if !c.is_org_admin() {
         return Err(ctx.fail(SimError::Forbidden(
             "Only administrators may read /api/admin.".into(),
         )));
     }
-    let g = ctx.sim().read();
-    let b = &ctx.base;
-    let orgs = El::new("OrganizationReferences").children(
-        g.orgs.values().filter(|o| c.can_see_org(o.id)).map(|o| {
-            El::new("OrganizationReference")
-                .attr("href", format!("{b}/api/admin/org/{}", o.id))
-                .attr("name", &o.name)
-                .attr("type", mt::ADMIN_ORG)
-        }),
-    );
-    let rights = El::new("RightReferences").children(
-        g.rights
-            .values()
-            .map(|r| reference("RightReference", b, EntityRef::Right(r.id), &r.name)),
-    );
-    let roles = El::new("RoleReferences").children(
-        g.roles
-            .values()
-            .filter(|r| c.can_see_org(r.org))
-            .map(|r| reference("RoleReference", b, EntityRef::Role(r.id), &r.name)),
-    );
-    let doc = El::root("VCloud")
-        .attr("href", format!("{b}/api/admin/"))
-        .attr("name", "VMware Cloud Director")
-        .attr("type", mt::ADMIN_VCLOUD)
-        .leaf("Description", "vcd-sim")
-        .child(orgs)
-        .child(El::new("ProviderVdcReferences"))
-        .child(rights)
-        .child(roles)
-        .child(El::new("Networks"));
-    ctx.ok(mt::ADMIN_VCLOUD, doc)
+    ctx.sim().view(|g| {
+        let b = &ctx.base;
+        let orgs = El::new("OrganizationReferences").children(
+            g.orgs.values().filter(|o| c.can_see_org(o.id)).map(|o| {
+                El::new("OrganizationReference")
+                    .attr("href", format!("{b}/api/admin/org/{}", o.id))
+                    .attr("name", &o.name)
+                    .attr("type", mt::ADMIN_ORG)
+            }),
+        );
+        let rights = El::new("RightReferences").children(
+            g.rights
+                .values()
+                .map(|r| reference("RightReference", b, EntityRef::Right(r.id), &r.name)),
+        );
+        let roles = El::new("RoleReferences").children(
+            g.roles
+                .values()
+                .filter(|r| c.can_see_org(r.org))
+                .map(|r| reference("RoleReference", b, EntityRef::Role(r.id), &r.name)),
+        );
+        let doc = El::root("VCloud")
+            .attr("href", format!("{b}/api/admin/"))
+            .attr("name", "VMware Cloud Director")
+            .attr("type", mt::ADMIN_VCLOUD)
+            .leaf("Description", "vcd-sim")
+            .child(orgs)
+            .child(El::new("ProviderVdcReferences"))
+            .child(rights)
+            .child(roles)
+            .child(El::new("Networks"));
+        ctx.ok(mt::ADMIN_VCLOUD, doc)
+    })
 }
 
-async fn extension_root(ctx: Ctx) -> ApiResult {
+pub(super) async fn extension_root(ctx: Ctx) -> ApiResult {
     sysadmin(&ctx)?;
     let b = &ctx.base;
     let doc = vmext_root("VMWExtension")
@@ -136,7 +95,7 @@ async fn extension_root(ctx: Ctx) -> ApiResult {
     ctx.ok(mt::EXTENSION, doc)
 }
 
-fn service_doc(base: &str, s: &ExtensionService, root: bool) -> El {
+pub(super) fn service_doc(base: &str, s: &ExtensionService, root: bool) -> El {
     let e = EntityRef::Service(s.id);
     let h = format!("{base}{}", e.path());
     let el = if root {
@@ -166,7 +125,7 @@ fn service_doc(base: &str, s: &ExtensionService, root: bool) -> El {
         .leaf("vmext:Vendor", &s.vendor)
 }
 
-async fn list_services(ctx: Ctx) -> ApiResult {
+pub(super) async fn list_services(ctx: Ctx) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let services = ctx.sim().services(&c).map_err(|e| ctx.fail(e))?;
     let b = &ctx.base;
@@ -187,10 +146,10 @@ async fn list_services(ctx: Ctx) -> ApiResult {
     ctx.ok(mt::SERVICES, doc)
 }
 
-async fn create_service(ctx: Ctx, body: Bytes) -> ApiResult {
+pub(super) async fn create_service(ctx: Ctx, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
-    let input = parse::service(&dom).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+    let input = parse_service(&dom).map_err(|e| ctx.err(e))?;
     let s = ctx
         .sim()
         .create_service(&c, input)
@@ -202,7 +161,7 @@ async fn create_service(ctx: Ctx, body: Bytes) -> ApiResult {
     ))
 }
 
-async fn get_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let s = ctx
         .sim()
@@ -211,10 +170,10 @@ async fn get_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.ok(mt::SERVICE, service_doc(&ctx.base, &s, true))
 }
 
-async fn put_service(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn put_service(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
-    let input = parse::service(&dom).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+    let input = parse_service(&dom).map_err(|e| ctx.err(e))?;
     let s = ctx
         .sim()
         .update_service(&c, id_of(&id)?, input)
@@ -222,7 +181,7 @@ async fn put_service(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult
     ctx.ok(mt::SERVICE, service_doc(&ctx.base, &s, true))
 }
 
-async fn delete_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn delete_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     ctx.sim()
         .delete_service(&c, id_of(&id)?)
@@ -230,7 +189,7 @@ async fn delete_service(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn filter_doc(base: &str, service: Id, f: &ApiFilter, root: bool) -> El {
+pub(super) fn filter_doc(base: &str, service: Id, f: &ApiFilter, root: bool) -> El {
     let e = EntityRef::ApiFilter(f.id);
     let h = format!("{base}{}", e.path());
     let el = if root {
@@ -250,7 +209,7 @@ fn filter_doc(base: &str, service: Id, f: &ApiFilter, root: bool) -> El {
         .leaf("vmext:UrlPattern", &f.pattern)
 }
 
-async fn list_filters(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn list_filters(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let sid = id_of(&id)?;
     let s = ctx.sim().service(&c, sid).map_err(|e| ctx.fail(e))?;
@@ -270,13 +229,15 @@ async fn list_filters(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.ok(mt::API_FILTERS, doc)
 }
 
-async fn add_filter(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn add_filter(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let sid = id_of(&id)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
-    let pattern = dom
-        .child_text("UrlPattern")
-        .ok_or_else(|| ctx.err(ApiError::bad_request("ApiFilter needs a UrlPattern.")))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+    let pattern = dom.child_text("UrlPattern").ok_or_else(|| {
+        ctx.err(VcdErrorResponse::bad_request(
+            "ApiFilter needs a UrlPattern.",
+        ))
+    })?;
     let f = ctx
         .sim()
         .add_api_filter(&c, sid, pattern)
@@ -288,7 +249,7 @@ async fn add_filter(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult 
     ))
 }
 
-async fn get_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let (sid, f) = ctx
         .sim()
@@ -297,7 +258,7 @@ async fn get_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.ok(mt::API_FILTER, filter_doc(&ctx.base, sid, &f, true))
 }
 
-async fn delete_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn delete_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     ctx.sim()
         .delete_api_filter(&c, id_of(&id)?)
@@ -305,7 +266,7 @@ async fn delete_filter(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn right_doc(base: &str, r: &Right) -> El {
+pub(super) fn right_doc(base: &str, r: &Right) -> El {
     let e = EntityRef::Right(r.id);
     El::root("Right")
         .attr("href", format!("{base}{}", e.path()))
@@ -318,7 +279,7 @@ fn right_doc(base: &str, r: &Right) -> El {
         .leaf("RightType", "MODIFY")
 }
 
-async fn list_rights(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn list_rights(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let sid = id_of(&id)?;
     let rights = ctx.sim().service_rights(&c, sid).map_err(|e| ctx.fail(e))?;
@@ -336,13 +297,13 @@ async fn list_rights(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.ok(mt::RIGHTS, doc)
 }
 
-async fn add_right(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn add_right(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let sid = id_of(&id)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
     let name = dom
         .attr("name")
-        .ok_or_else(|| ctx.err(ApiError::bad_request("Right needs a name.")))?;
+        .ok_or_else(|| ctx.err(VcdErrorResponse::bad_request("Right needs a name.")))?;
     let r = ctx
         .sim()
         .add_service_right(
@@ -357,57 +318,59 @@ async fn add_right(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     Ok(ctx.xml(StatusCode::CREATED, mt::RIGHT, right_doc(&ctx.base, &r)))
 }
 
-async fn get_right(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_right(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let r = g
-        .rights
-        .get(&id)
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Right(id))))?;
-    ctx.ok(mt::RIGHT, right_doc(&ctx.base, r))
+    ctx.sim().view(|g| {
+        let r = g
+            .rights
+            .get(&id)
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Right(id))))?;
+        ctx.ok(mt::RIGHT, right_doc(&ctx.base, r))
+    })
 }
 
-async fn get_role(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_role(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let r = g
-        .roles
-        .get(&id)
-        .filter(|r| c.can_see_org(r.org))
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Role(id))))?;
-    let b = &ctx.base;
-    let e = EntityRef::Role(id);
-    let h = format!("{b}{}", e.path());
-    let refs = El::new("RightReferences").children(r.rights.iter().map(|name| {
-        match g.rights.values().find(|x| &x.name == name) {
-            Some(x) => reference("RightReference", b, EntityRef::Right(x.id), name),
-            None => El::new("RightReference")
-                .attr("name", name)
-                .attr("type", mt::RIGHT),
-        }
-    }));
-    let doc = El::root("Role")
-        .attr("href", &h)
-        .attr("id", e.urn())
-        .attr("name", &r.name)
-        .attr("type", mt::ROLE)
-        .link("edit", &h, Some(mt::ROLE))
-        .link(
-            "up",
-            format!("{b}/api/admin/org/{}", r.org),
-            Some(mt::ADMIN_ORG),
-        )
-        .leaf("Description", r.kind.display())
-        .child(refs);
-    ctx.ok(mt::ROLE, doc)
+    ctx.sim().view(|g| {
+        let r = g
+            .roles
+            .get(&id)
+            .filter(|r| c.can_see_org(r.org))
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::Role(id))))?;
+        let b = &ctx.base;
+        let e = EntityRef::Role(id);
+        let h = format!("{b}{}", e.path());
+        let refs = El::new("RightReferences").children(r.rights.iter().map(|name| {
+            match g.rights.values().find(|x| &x.name == name) {
+                Some(x) => reference("RightReference", b, EntityRef::Right(x.id), name),
+                None => El::new("RightReference")
+                    .attr("name", name)
+                    .attr("type", mt::RIGHT),
+            }
+        }));
+        let doc = El::root("Role")
+            .attr("href", &h)
+            .attr("id", e.urn())
+            .attr("name", &r.name)
+            .attr("type", mt::ROLE)
+            .link("edit", &h, Some(mt::ROLE))
+            .link(
+                "up",
+                format!("{b}/api/admin/org/{}", r.org),
+                Some(mt::ADMIN_ORG),
+            )
+            .leaf("Description", r.kind.display())
+            .child(refs);
+        ctx.ok(mt::ROLE, doc)
+    })
 }
 
-async fn put_role(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(super) async fn put_role(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let c = ctx.caller()?;
     let id = id_of(&id)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
     let rights: Vec<String> = dom
         .child("RightReferences")
         .map(|r| {
@@ -422,39 +385,40 @@ async fn put_role(ctx: Ctx, Path(id): Path<String>, body: Bytes) -> ApiResult {
     get_role(ctx, Path(id.to_string())).await
 }
 
-async fn get_user(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_user(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = ctx.caller()?;
     let id = id_of(&id)?;
-    let g = ctx.sim().read();
-    let u = g
-        .users
-        .get(&id)
-        .filter(|u| c.is_sysadmin() || (c.is_org_admin() && c.org == u.org) || c.user == u.id)
-        .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::User(id))))?;
-    let b = &ctx.base;
-    let role = g
-        .roles
-        .get(&u.role)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
-    let doc = El::root("User")
-        .attr("href", format!("{b}{}", EntityRef::User(id).path()))
-        .attr("id", EntityRef::User(id).urn())
-        .attr("name", &u.name)
-        .attr("type", mt::USER)
-        .link(
-            "up",
-            format!("{b}/api/admin/org/{}", u.org),
-            Some(mt::ADMIN_ORG),
-        )
-        .leaf("FullName", &u.full_name)
-        .leaf("IsEnabled", "true")
-        .child(reference("Role", b, EntityRef::Role(u.role), &role));
-    ctx.ok(mt::USER, doc)
+    ctx.sim().view(|g| {
+        let u = g
+            .users
+            .get(&id)
+            .filter(|u| c.is_sysadmin() || (c.is_org_admin() && c.org == u.org) || c.user == u.id)
+            .ok_or_else(|| ctx.fail(SimError::no_access(&EntityRef::User(id))))?;
+        let b = &ctx.base;
+        let role = g
+            .roles
+            .get(&u.role)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let doc = El::root("User")
+            .attr("href", format!("{b}{}", EntityRef::User(id).path()))
+            .attr("id", EntityRef::User(id).urn())
+            .attr("name", &u.name)
+            .attr("type", mt::USER)
+            .link(
+                "up",
+                format!("{b}/api/admin/org/{}", u.org),
+                Some(mt::ADMIN_ORG),
+            )
+            .leaf("FullName", &u.full_name)
+            .leaf("IsEnabled", "true")
+            .child(reference("Role", b, EntityRef::Role(u.role), &role));
+        ctx.ok(mt::USER, doc)
+    })
 }
 
 /// `AmqpSettings` with exactly the eight children CSE compares (§9.3).
-fn amqp_doc(base: &str, s: &AmqpSettings) -> El {
+pub(super) fn amqp_doc(base: &str, s: &AmqpSettings) -> El {
     vmext_root("AmqpSettings")
         .attr("href", format!("{base}/api/admin/extension/settings/amqp"))
         .attr("type", mt::AMQP)
@@ -468,16 +432,16 @@ fn amqp_doc(base: &str, s: &AmqpSettings) -> El {
         .leaf("vmext:AmqpPrefix", &s.prefix)
 }
 
-async fn get_amqp(ctx: Ctx) -> ApiResult {
+pub(super) async fn get_amqp(ctx: Ctx) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let s = ctx.sim().amqp_settings(&c).map_err(|e| ctx.fail(e))?;
     ctx.ok(mt::AMQP, amqp_doc(&ctx.base, &s))
 }
 
-async fn put_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
+pub(super) async fn put_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
-    let s = parse::amqp(&dom).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+    let s = parse_amqp(&dom).map_err(|e| ctx.err(e))?;
     let s = ctx
         .sim()
         .set_amqp_settings(&c, s)
@@ -486,10 +450,10 @@ async fn put_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
 }
 
 /// Tries a TCP connection to the broker named in the settings.
-async fn test_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
+pub(super) async fn test_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
     let c = sysadmin(&ctx)?;
-    let dom = parse::body_dom(&body).map_err(|e| ctx.err(e))?;
-    let s = parse::amqp(&dom).map_err(|e| ctx.err(e))?;
+    let dom = body_dom(&body).map_err(|e| ctx.err(e))?;
+    let s = parse_amqp(&dom).map_err(|e| ctx.err(e))?;
     let current = ctx.sim().amqp_settings(&c).map_err(|e| ctx.fail(e))?;
     let password_ok = s.password.is_empty() || s.password == current.password;
     let addr = format!("{}:{}", s.host, s.port);
@@ -507,7 +471,7 @@ async fn test_amqp(ctx: Ctx, body: Bytes) -> ApiResult {
     ctx.ok(mt::AMQP_TEST, doc)
 }
 
-async fn vim_refs(ctx: Ctx) -> ApiResult {
+pub(super) async fn vim_refs(ctx: Ctx) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let vcs = ctx.sim().vcenters(&c).map_err(|e| ctx.fail(e))?;
     let b = &ctx.base;
@@ -526,7 +490,7 @@ async fn vim_refs(ctx: Ctx) -> ApiResult {
     ctx.ok(mt::VIM_REFS, doc)
 }
 
-async fn vim_server(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn vim_server(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
     let c = sysadmin(&ctx)?;
     let id = id_of(&id)?;
     let vcs = ctx.sim().vcenters(&c).map_err(|e| ctx.fail(e))?;
@@ -548,6 +512,50 @@ async fn vim_server(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
         .leaf("vmext:UseVsphereService", "false")
         .leaf("vmext:Uuid", v.uuid.to_string())
         .leaf("vmext:VcVersion", &v.version);
-    let _ = docs::ts;
+    let _ = ts;
     ctx.ok(mt::VIM_SERVER, doc)
+}
+
+/// `vmext:Service`.
+pub fn parse_service(d: &Dom) -> PResult<ServiceInput> {
+    Ok(ServiceInput {
+        name: d.attr("name").unwrap_or_default().to_string(),
+        namespace: d.child_text("Namespace").unwrap_or_default().to_string(),
+        vendor: d.child_text("Vendor").map(str::to_string),
+        enabled: d.child_bool("Enabled").unwrap_or(false),
+        exchange: d.child_text("Exchange").unwrap_or_default().to_string(),
+        routing_key: d.child_text("RoutingKey").unwrap_or_default().to_string(),
+        priority: d.child_text("Priority").and_then(|p| p.parse().ok()),
+        authorization_enabled: d.child_bool("AuthorizationEnabled"),
+        description: d.child_text("Description").map(str::to_string),
+        filters: d
+            .child("ApiFilters")
+            .map(|f| {
+                f.all("ApiFilter")
+                    .filter_map(|a| a.child_text("UrlPattern").map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// `vmext:AmqpSettings` (password optional).
+pub fn parse_amqp(d: &Dom) -> PResult<AmqpSettings> {
+    let text = |n: &str| d.child_text(n).unwrap_or_default().to_string();
+    let port = d
+        .child_text("AmqpPort")
+        .unwrap_or("5672")
+        .parse::<u16>()
+        .map_err(|_| VcdErrorResponse::bad_request("AmqpPort must be a port number."))?;
+    Ok(AmqpSettings {
+        host: text("AmqpHost"),
+        port,
+        username: text("AmqpUsername"),
+        password: text("AmqpPassword"),
+        exchange: text("AmqpExchange"),
+        vhost: d.child_text("AmqpVHost").unwrap_or("/").to_string(),
+        use_ssl: d.child_bool("AmqpUseSSL").unwrap_or(false),
+        ssl_accept_all: d.child_bool("AmqpSslAcceptAll").unwrap_or(false),
+        prefix: text("AmqpPrefix"),
+    })
 }

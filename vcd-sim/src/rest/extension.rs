@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, AppState, MAX_BODY, SUPPORTED_VERSIONS, accept_version, request_token};
+use super::{
+    AppState, MAX_BODY, SUPPORTED_VERSIONS, VcdErrorResponse, accept_version, request_token,
+};
 use crate::ext::{ForwardedRequest, SecurityContext};
 use crate::state::EntityRef;
 
@@ -31,7 +33,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
         && len > MAX_BODY as u64
     {
         // Refused on its Content-Length, before a byte of it is read.
-        return ApiError::new(
+        return VcdErrorResponse::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "BAD_REQUEST",
             format!(
@@ -49,7 +51,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
         if let Some(v) = accept_version(accept)
             && !SUPPORTED_VERSIONS.contains(&v.as_str())
         {
-            return ApiError::new(
+            return VcdErrorResponse::new(
                 StatusCode::NOT_ACCEPTABLE,
                 "NOT_ACCEPTABLE",
                 format!(
@@ -81,10 +83,10 @@ fn declared_length(req: &Request) -> Option<u64> {
 async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Request) -> Response {
     let caller = match request_token(req.headers()).and_then(|t| state.sim.session(&t).ok()) {
         Some(c) => c,
-        None => return ApiError::unauthorized().into_response(),
+        None => return VcdErrorResponse::unauthorized().into_response(),
     };
     let Some(forwarder) = state.forwarder.clone() else {
-        return ApiError::new(
+        return VcdErrorResponse::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_SERVER_ERROR",
             format!(
@@ -102,7 +104,8 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
     let body = match axum::body::to_bytes(body, MAX_FORWARD_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::bad_request(format!("cannot read request body: {e}")).into_response();
+            return VcdErrorResponse::bad_request(format!("cannot read request body: {e}"))
+                .into_response();
         }
     };
     let headers = parts
@@ -174,14 +177,14 @@ pub async fn fallback(req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if accept.contains("json") && req.uri().path().starts_with("/api/") {
-        return ApiError::new(
+        return VcdErrorResponse::new(
             StatusCode::NOT_ACCEPTABLE,
             "NOT_ACCEPTABLE",
             "The request has invalid accept header.",
         )
         .into_response();
     }
-    ApiError::not_found(format!(
+    VcdErrorResponse::not_found(format!(
         "The requested resource {} was not found.",
         req.uri().path()
     ))

@@ -32,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use super::{ApiError, SUPPORTED_VERSIONS, accept_version};
+use super::{SUPPORTED_VERSIONS, VcdErrorResponse, accept_version};
 
 /// One fault rule. `Default` is a rule that matches everything and does nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -241,7 +241,7 @@ fn minor_code(status: StatusCode) -> String {
 pub fn fault_response(status: u16, rule: RuleId, accept: Option<&str>) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = code.canonical_reason().unwrap_or("Error");
-    let mut error = ApiError::new(
+    let mut error = VcdErrorResponse::new(
         code,
         &minor_code(code),
         format!(

@@ -7,21 +7,28 @@
 //! `handlers` (tenant endpoints), `admin` (system-administrator endpoints),
 //! `extension` (API-filter routing), `faults` (run-time REST fault rules).
 
-pub mod admin;
-pub mod docs;
+mod admin;
+pub(crate) mod catalogs;
+mod common;
 pub mod extension;
 pub mod faults;
-pub mod handlers;
-pub mod parse;
-pub mod query;
+mod metadata;
+mod orgs;
+mod query;
+mod sessions;
+mod tasks;
+mod vapps;
 pub mod xml;
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::FromRequestParts;
+use axum::extract::Path;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use futures::future::BoxFuture;
 
 use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
@@ -81,16 +88,16 @@ pub struct AppState {
 
 /// An error answered as a vCD `Error` document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct VcdErrorResponse {
     pub status: StatusCode,
     pub minor: String,
     pub message: String,
     pub version: String,
 }
 
-impl ApiError {
+impl VcdErrorResponse {
     pub fn new(status: StatusCode, minor: &str, message: impl Into<String>) -> Self {
-        ApiError {
+        VcdErrorResponse {
             status,
             minor: minor.into(),
             message: message.into(),
@@ -112,10 +119,10 @@ impl ApiError {
     }
 }
 
-impl From<SimError> for ApiError {
+impl From<SimError> for VcdErrorResponse {
     fn from(e: SimError) -> Self {
         let (major, minor) = e.codes();
-        ApiError::new(
+        VcdErrorResponse::new(
             StatusCode::from_u16(major).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             minor,
             e.to_string(),
@@ -123,9 +130,9 @@ impl From<SimError> for ApiError {
     }
 }
 
-impl From<xml::XmlError> for ApiError {
+impl From<xml::XmlError> for VcdErrorResponse {
     fn from(e: xml::XmlError) -> Self {
-        ApiError::bad_request(e.to_string())
+        VcdErrorResponse::bad_request(e.to_string())
     }
 }
 
@@ -139,7 +146,7 @@ pub fn error_document(status: u16, minor: &str, message: &str) -> El {
         .attr("stackTrace", "")
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for VcdErrorResponse {
     fn into_response(self) -> Response {
         let body = error_document(self.status.as_u16(), &self.minor, &self.message).to_document();
         let ct = format!(
@@ -150,7 +157,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult = Result<Response, ApiError>;
+pub type ApiResult = Result<Response, VcdErrorResponse>;
 
 /// Per-request context: base URL, API version, session token.
 pub struct Ctx {
@@ -204,7 +211,7 @@ pub fn base_url(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap) ->
 }
 
 impl FromRequestParts<AppState> for Ctx {
-    type Rejection = ApiError;
+    type Rejection = VcdErrorResponse;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -232,21 +239,24 @@ impl Ctx {
     }
 
     /// The caller, or 401.
-    pub fn caller(&self) -> Result<Caller, ApiError> {
-        let token = self.token.as_deref().ok_or_else(ApiError::unauthorized)?;
+    pub fn caller(&self) -> Result<Caller, VcdErrorResponse> {
+        let token = self
+            .token
+            .as_deref()
+            .ok_or_else(VcdErrorResponse::unauthorized)?;
         self.state
             .sim
             .session(token)
-            .map_err(|_| self.err(ApiError::unauthorized()))
+            .map_err(|_| self.err(VcdErrorResponse::unauthorized()))
     }
 
-    pub fn err(&self, mut e: ApiError) -> ApiError {
+    pub fn err(&self, mut e: VcdErrorResponse) -> VcdErrorResponse {
         e.version = self.version.clone();
         e
     }
 
     /// A state error with this request's version.
-    pub fn fail(&self, e: SimError) -> ApiError {
+    pub fn fail(&self, e: SimError) -> VcdErrorResponse {
         self.err(e.into())
     }
 
@@ -274,13 +284,175 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// Builds the router of `/api`, `/transfer` and `/cloudapi`.
 pub fn router(state: AppState) -> axum::Router {
-    let r = handlers::routes();
-    let r = admin::routes(r);
-    r.fallback(extension::fallback)
+    routes()
+        .fallback(extension::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extension::middleware,
         ))
         .with_state(state)
+}
+
+/// The route table of the vCD REST API: every path, its methods and the
+/// family module whose handler answers.
+fn routes() -> axum::Router<AppState> {
+    let mut r = axum::Router::new()
+        .route("/api/versions", get(sessions::versions))
+        .route("/api/sessions", post(sessions::login))
+        .route(
+            "/api/session",
+            get(sessions::get_session).delete(sessions::logout),
+        )
+        .route(
+            "/cloudapi/1.0.0/sessions",
+            post(|ctx: Ctx, h: HeaderMap| async move { sessions::cloudapi_login(ctx, h, false) }),
+        )
+        .route(
+            "/cloudapi/1.0.0/sessions/provider",
+            post(|ctx: Ctx, h: HeaderMap| async move { sessions::cloudapi_login(ctx, h, true) }),
+        )
+        .route("/api/vApp/{id}/owner", get(vapps::get_vapp_owner))
+        .route("/api/org", get(orgs::org_list))
+        .route("/api/org/", get(orgs::org_list))
+        .route("/api/org/{id}", get(orgs::get_org))
+        .route("/api/vdc/{id}", get(orgs::get_vdc))
+        .route("/api/vdc/{id}/action/{action}", post(orgs::vdc_action))
+        .route("/api/network/{id}", get(orgs::get_network))
+        .route("/api/catalog/{id}", get(catalogs::get_catalog))
+        .route(
+            "/api/catalog/{id}/action/{action}",
+            post(catalogs::catalog_action),
+        )
+        .route(
+            "/api/catalogItem/{id}",
+            get(catalogs::get_catalog_item).delete(catalogs::delete_catalog_item),
+        )
+        .route("/api/vAppTemplate/{id}", get(catalogs::get_template))
+        .route("/api/media/{id}", get(catalogs::get_media))
+        .route("/transfer/{transfer}/{file}", put(catalogs::transfer_put))
+        .route(
+            "/api/vApp/{id}",
+            get(vapps::get_vapp).delete(vapps::delete_vapp),
+        )
+        .route(
+            "/api/vApp/{id}/power/action/{op}",
+            post(vapps::power_action),
+        )
+        .route("/api/vApp/{id}/action/{action}", post(vapps::vapp_action))
+        .route(
+            "/api/vApp/{id}/virtualHardwareSection/{item}",
+            get(vapps::get_rasd).put(vapps::put_rasd),
+        )
+        .route("/api/query", get(query::run_query))
+        .route("/api/task/{id}", get(tasks::get_task).put(tasks::put_task))
+        .route("/api/task/{id}/action/cancel", post(tasks::cancel_task))
+        .route(
+            "/api/tasksList/{id}",
+            get(tasks::get_tasks_list).post(tasks::post_tasks_list),
+        )
+        .route("/api/admin/org/{id}", get(orgs::get_admin_org))
+        .route(
+            "/api/admin/org/{id}/catalogs",
+            post(catalogs::create_catalog),
+        )
+        .route(
+            "/api/admin/catalog/{id}",
+            get(catalogs::get_admin_catalog).delete(catalogs::delete_catalog),
+        )
+        .route(
+            "/api/admin/catalog/{id}/action/publish",
+            post(catalogs::publish_catalog),
+        )
+        .route("/api/admin/vdc/{id}", get(orgs::get_admin_vdc));
+    for kind in [
+        "org",
+        "vdc",
+        "network",
+        "catalog",
+        "catalogItem",
+        "vAppTemplate",
+        "vApp",
+    ] {
+        r = r
+            .route(
+                &format!("/api/{kind}/{{id}}/metadata"),
+                get(move |ctx: Ctx, Path(id): Path<String>| async move { metadata::meta_get(ctx, kind, id).await })
+                    .post(move |ctx: Ctx, Path(id): Path<String>, body: Bytes| async move { metadata::meta_post(ctx, kind, id, body).await }),
+            )
+            .route(
+                &format!("/api/{kind}/{{id}}/metadata/{{key}}"),
+                get(move |ctx: Ctx, Path((id, key)): Path<(String, String)>| async move { metadata::meta_value_get(ctx, kind, id, None, key).await })
+                    .put(move |ctx: Ctx, Path((id, key)): Path<(String, String)>, body: Bytes| async move {
+                        metadata::meta_value_put(ctx, kind, id, None, key, body).await
+                    })
+                    .delete(move |ctx: Ctx, Path((id, key)): Path<(String, String)>| async move {
+                        metadata::meta_value_delete(ctx, kind, id, None, key).await
+                    }),
+            )
+            .route(
+                &format!("/api/{kind}/{{id}}/metadata/{{domain}}/{{key}}"),
+                get(move |ctx: Ctx, Path((id, d, key)): Path<(String, String, String)>| async move {
+                    metadata::meta_value_get(ctx, kind, id, Some(d), key).await
+                })
+                .put(move |ctx: Ctx, Path((id, d, key)): Path<(String, String, String)>, body: Bytes| async move {
+                    metadata::meta_value_put(ctx, kind, id, Some(d), key, body).await
+                })
+                .delete(move |ctx: Ctx, Path((id, d, key)): Path<(String, String, String)>| async move {
+                    metadata::meta_value_delete(ctx, kind, id, Some(d), key).await
+                }),
+            );
+    }
+    // System administrator: extensions, rights, roles, users, AMQP, vCenters.
+    r.route("/api/admin", get(admin::admin_root))
+        .route("/api/admin/", get(admin::admin_root))
+        .route("/api/admin/extension", get(admin::extension_root))
+        .route(
+            "/api/admin/extension/service",
+            get(admin::list_services).post(admin::create_service),
+        )
+        .route(
+            "/api/admin/extension/service/",
+            get(admin::list_services).post(admin::create_service),
+        )
+        .route(
+            "/api/admin/extension/service/{id}",
+            get(admin::get_service)
+                .put(admin::put_service)
+                .delete(admin::delete_service),
+        )
+        .route(
+            "/api/admin/extension/service/{id}/apifilters",
+            get(admin::list_filters).post(admin::add_filter),
+        )
+        .route(
+            "/api/admin/extension/service/apifilter/{id}",
+            get(admin::get_filter).delete(admin::delete_filter),
+        )
+        .route(
+            "/api/admin/extension/service/{id}/rights",
+            get(admin::list_rights).post(admin::add_right),
+        )
+        .route("/api/admin/right/{id}", get(admin::get_right))
+        .route(
+            "/api/admin/role/{id}",
+            get(admin::get_role).put(admin::put_role),
+        )
+        .route("/api/admin/user/{id}", get(admin::get_user))
+        .route(
+            "/api/admin/extension/settings/amqp",
+            get(admin::get_amqp).put(admin::put_amqp),
+        )
+        .route(
+            "/api/admin/extension/settings/amqp/action/test",
+            post(admin::test_amqp),
+        )
+        .route(
+            "/api/admin/extension/vimServerReferences",
+            get(admin::vim_refs),
+        )
+        .route(
+            "/api/admin/extension/vimServer/{id}",
+            get(admin::vim_server),
+        )
 }

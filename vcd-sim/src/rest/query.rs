@@ -6,10 +6,14 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::docs::{mt, record_metadata};
-use super::xml::El;
+use super::common::mt;
+use super::metadata::record_metadata;
+use super::xml::{El, link};
+use super::{ApiResult, Ctx, VcdErrorResponse};
+use crate::state::records::{ADMIN_TYPES, TENANT_TYPES};
 use crate::state::records::{Attr, Record};
 use crate::state::{Domain, EntityRef, MetaType, uuid_of};
+use axum::extract::RawQuery;
 
 /// Result format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,6 +447,48 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
         root.push(el);
     }
     (root, media)
+}
+
+// ----- query service -----
+
+pub(super) async fn run_query(ctx: Ctx, RawQuery(raw): RawQuery) -> ApiResult {
+    let caller = ctx.caller()?;
+    let raw = raw.unwrap_or_default();
+    if raw.is_empty() {
+        let mut types: Vec<&str> = TENANT_TYPES.to_vec();
+        if caller.is_sysadmin() {
+            types.extend(ADMIN_TYPES);
+        }
+        return ctx.ok(mt::QUERY_LIST, query_list(&ctx.base, &types));
+    }
+    let q = parse_params(&raw).map_err(|e| ctx.err(VcdErrorResponse::bad_request(e.0)))?;
+    let records = ctx
+        .sim()
+        .query_records(&caller, &q.kind)
+        .map_err(|e| ctx.fail(e))?;
+    let (doc, media) = render(&ctx.base, &q, records);
+    ctx.ok(media, doc)
+}
+/// `GET /api/query` (§4.1).
+pub fn query_list(base: &str, types: &[&str]) -> El {
+    let mut el = El::root("QueryList")
+        .attr("href", format!("{base}/api/query"))
+        .attr("type", mt::QUERY_LIST);
+    for t in types {
+        for (fmt, media) in [
+            ("records", mt::RECORDS),
+            ("idrecords", mt::IDRECORDS),
+            ("references", mt::REFERENCES),
+        ] {
+            el.push(link(
+                "down",
+                format!("{base}/api/query?type={t}&format={fmt}"),
+                Some(media),
+                Some(t),
+            ));
+        }
+    }
+    el
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod model;
 pub mod records;
 pub mod tasks;
 pub mod vapps;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use vcd_sim::rest::xml::Dom;
-use vcd_sim::serve::{SimBuilder, SimHandle};
 use vcd_sim::state::guests::RecordingGuests;
+use vcd_sim::{SimBuilder, SimHandle};
 
 pub const ACCEPT: &str = "application/*+xml;version=31.0";
 
@@ -29,7 +29,7 @@ pub async fn start_with(b: SimBuilder) -> TestSim {
     let guests = Arc::new(RecordingGuests::new());
     let handle = b
         .guests(guests.clone())
-        .start()
+        .start_vcd()
         .await
         .expect("simulator starts");
     let http = reqwest::Client::builder()
