@@ -357,8 +357,17 @@ async fn a_server_dying_after_the_work_before_the_reply_does_not_run_it_again() 
         vec![cse_extension(&setup.exchange, &setup.key, true)],
     )
     .await;
-    let url = format!("{}/api/cse/c1/info?n=crash", front.base_url);
-    let request = tokio::spawn(async move { tenant_client().get(url).send().await });
+    // A request with effects (a node create): its reply is journaled before it
+    // is published. (Reads are not journaled: they may run again.)
+    let url = format!("{}/api/cse/c1/node?n=crash", front.base_url);
+    let request = tokio::spawn(async move {
+        tenant_client()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body("{}")
+            .send()
+            .await
+    });
 
     let status = tokio::time::timeout(Duration::from_secs(10), first.child.wait())
         .await
