@@ -10,8 +10,8 @@ use cse_core::config::Seconds;
 use futures::future::join_all;
 use scenarios::api::{Reply, TaskEnd};
 use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
-use scenarios::target::Target;
-use scenarios::target::sim::{SimSettings, SimTarget};
+use scenarios::targets::Target;
+use scenarios::targets::sim::{SimSettings, SimTarget};
 use serde_json::json;
 
 /// Longest wait for one operation's task.

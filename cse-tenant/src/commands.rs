@@ -27,7 +27,7 @@ pub const INSECURE_WARNING: &str = "InsecureRequestWarning: Unverified HTTPS req
 /// Run the parsed command.
 pub async fn execute(cli: &Cli, settings: &Settings, io: &mut Io<'_>) -> Result<(), TenantError> {
     let store = ProfileStore::new(&settings.profile_path);
-    let mut ctx = Context {
+    let mut ctx = CommandContext {
         cli,
         settings,
         store,
@@ -136,14 +136,14 @@ pub struct ClusterConfigOutput {
     pub config: String,
 }
 
-struct Context<'c, 'io, 'w> {
+struct CommandContext<'c, 'io, 'w> {
     cli: &'c Cli,
     settings: &'c Settings,
     store: ProfileStore,
     io: &'io mut Io<'w>,
 }
 
-impl Context<'_, '_, '_> {
+impl CommandContext<'_, '_, '_> {
     fn print<T: Serialize>(
         &mut self,
         value: &T,

@@ -26,7 +26,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why a request could not be made or understood.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum CallError {
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     #[error("login as {who} failed: {detail}")]
@@ -129,12 +129,12 @@ pub struct VcdApi {
 
 impl VcdApi {
     /// `base` is `scheme://host[:port]` (a trailing `/api` is accepted).
-    pub fn new(base: &str, verify_tls: bool) -> Result<VcdApi, ApiError> {
+    pub fn new(base: &str, verify_tls: bool) -> Result<VcdApi, CallError> {
         let base = base
             .trim_end_matches('/')
             .trim_end_matches("/api")
             .to_owned();
-        let setup = |message: String| ApiError::Transport {
+        let setup = |message: String| CallError::Transport {
             url: base.clone(),
             message,
         };
@@ -166,7 +166,7 @@ impl VcdApi {
     }
 
     /// The session of `tenant`, logging in on first use.
-    pub async fn session(&self, tenant: &Tenant) -> Result<Client, ApiError> {
+    pub async fn session(&self, tenant: &Tenant) -> Result<Client, CallError> {
         let key = format!("{}@{}", tenant.user, tenant.org);
         if let Some(client) = self.sessions.lock().await.get(&key) {
             return Ok(client.clone());
@@ -180,7 +180,7 @@ impl VcdApi {
             .connector
             .login(credentials)
             .await
-            .map_err(|e| ApiError::Login {
+            .map_err(|e| CallError::Login {
                 who: key.clone(),
                 detail: e.to_string(),
             })?;
@@ -189,7 +189,7 @@ impl VcdApi {
     }
 
     /// The session token of `tenant`, logging in on first use.
-    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
+    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, CallError> {
         Ok(self.session(tenant).await?.token())
     }
 
@@ -200,10 +200,10 @@ impl VcdApi {
         method: &str,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Reply, CallError> {
         let client = self.session(tenant).await?;
         let url = format!("{}/api/cse{}", self.base, path);
-        let method: reqwest::Method = method.parse().map_err(|_| ApiError::Transport {
+        let method: reqwest::Method = method.parse().map_err(|_| CallError::Transport {
             url: url.clone(),
             message: format!("bad method {method}"),
         })?;
@@ -221,9 +221,9 @@ impl VcdApi {
     }
 
     /// Reads the task at `href` as `tenant`.
-    pub async fn task(&self, tenant: &Tenant, href: &str) -> Result<TaskState, ApiError> {
+    pub async fn task(&self, tenant: &Tenant, href: &str) -> Result<TaskState, CallError> {
         let client = self.session(tenant).await?;
-        let unexpected = |detail: String| ApiError::Unexpected {
+        let unexpected = |detail: String| CallError::Unexpected {
             url: href.to_owned(),
             detail,
         };
@@ -244,7 +244,7 @@ impl VcdApi {
         href: &str,
         started: Instant,
         within: Duration,
-    ) -> Result<TaskEnd, ApiError> {
+    ) -> Result<TaskEnd, CallError> {
         let deadline = started + within;
         loop {
             match self.task(tenant, href).await {
@@ -255,7 +255,7 @@ impl VcdApi {
                     });
                 }
                 Ok(state) if Instant::now() >= deadline => {
-                    return Err(ApiError::TaskTimeout {
+                    return Err(CallError::TaskTimeout {
                         href: href.to_owned(),
                         within,
                         status: state.status,
@@ -263,7 +263,7 @@ impl VcdApi {
                 }
                 Ok(_) => {}
                 Err(error) if Instant::now() >= deadline => {
-                    return Err(ApiError::TaskTimeout {
+                    return Err(CallError::TaskTimeout {
                         href: href.to_owned(),
                         within,
                         status: format!("unreadable: {error}"),
@@ -276,7 +276,7 @@ impl VcdApi {
     }
 }
 
-fn transport(url: &str, error: &cse_vcd::vcd::VcdError) -> ApiError {
+fn transport(url: &str, error: &cse_vcd::vcd::VcdError) -> CallError {
     use std::error::Error;
     let mut message = error.to_string();
     let mut source = error.source();
@@ -284,7 +284,7 @@ fn transport(url: &str, error: &cse_vcd::vcd::VcdError) -> ApiError {
         message.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    ApiError::Transport {
+    CallError::Transport {
         url: url.to_owned(),
         message,
     }

@@ -13,9 +13,9 @@ use clap::{Parser, Subcommand};
 use crate::format::{Scenario, TargetKind, Tenant};
 use crate::report::{RunReport, ScenarioReport, millis};
 use crate::runner::{Runner, runnable};
-use crate::target::Target;
-use crate::target::live::{LiveSettings, LiveTarget};
-use crate::target::sim::{SimSettings, SimTarget};
+use crate::targets::Target;
+use crate::targets::live::{LiveSettings, LiveTarget};
+use crate::targets::sim::{SimSettings, SimTarget};
 
 /// Exit code when a scenario failed.
 pub const EXIT_FAILED: i32 = 1;

@@ -4,7 +4,7 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`format`] | the YAML format (documented in `scenarios/FORMAT.md`) |
-//! | [`runner`] | replays steps against a [`target::Target`], records results |
+//! | [`runner`] | replays steps against a [`targets::Target`], records results |
 //! | [`target`] | the embedded simulator + server, or a live vCD |
 //! | [`api`] | tenant and system-administrator calls to vCD and `/api/cse` |
 //! | [`kube`] | `kubectl get nodes` inside a cluster through guest operations |
@@ -19,7 +19,7 @@ pub mod format;
 pub mod kube;
 pub mod report;
 pub mod runner;
-pub mod target;
+pub mod targets;
 
 /// The directory holding the scenario files shipped with the project.
 pub fn scenario_dir() -> std::path::PathBuf {

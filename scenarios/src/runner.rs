@@ -16,7 +16,7 @@ use crate::format::{
     TaskResult, Tenant, WaitStep,
 };
 use crate::report::{ScenarioReport, StepReport, StepStatus, millis};
-use crate::target::{Target, sysadmin};
+use crate::targets::{Target, sysadmin};
 
 /// A task a step started.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use scenarios::format::SimulatorSpec;
-use scenarios::target::sim::{apply_amqp_url, config_for, write_ova};
+use scenarios::targets::sim::{apply_amqp_url, config_for, write_ova};
 
 /// A child process killed when dropped.
 struct Process {

@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use cse_server::cli::{self, Context, RabbitConnector, TerminalPrompter};
+use cse_server::cli::{self, CliContext, RabbitConnector, TerminalPrompter};
 
 fn main() {
     cse_bus::tls::install_crypto_provider();
@@ -20,7 +20,7 @@ fn main() {
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
     let mut prompter = TerminalPrompter;
-    let mut ctx = Context {
+    let mut ctx = CliContext {
         out: &mut out,
         err: &mut err,
         prompter: &mut prompter,

@@ -12,7 +12,7 @@ use cse_core::vcd::{VcdDocument, VimServerReferences, VmwExtension};
 
 use super::error::CliError;
 use super::lookup;
-use super::{BusConnector, Context};
+use super::{BusConnector, CliContext};
 use cse_vcd::vcd::{Client, VcdConnector, VcdSettings};
 use cse_vcd::vsphere::VcenterPool;
 
@@ -46,7 +46,7 @@ pub struct Validated {
 }
 
 /// Runs `cse check`.
-pub async fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<(), CliError> {
+pub async fn run(args: &CheckArgs, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     let validated = validate(&args.config, ctx).await?;
     if args.check_install {
         let templates = select_templates(&validated.config, &args.template)?;
@@ -79,14 +79,14 @@ pub fn select_templates(config: &Config, selector: &str) -> Result<Vec<TemplateC
         })
 }
 
-fn invalid(file: &Path, ctx: &mut Context<'_>, error: CliError) -> CliError {
+fn invalid(file: &Path, ctx: &mut CliContext<'_>, error: CliError) -> CliError {
     ctx.say(error.to_string());
     CliError::Invalid(format!("Config file '{}' is invalid", file.display()))
 }
 
 /// Validates the config file and every connection it describes (spec §4.2), printing
 /// one line per check; ends with `Config file '<f>' is valid`.
-pub async fn validate(path: &Path, ctx: &mut Context<'_>) -> Result<Validated, CliError> {
+pub async fn validate(path: &Path, ctx: &mut CliContext<'_>) -> Result<Validated, CliError> {
     let config = match Config::load(path) {
         Ok(config) => config,
         // The error text already ends with "Config file '<f>' is invalid".
@@ -112,7 +112,7 @@ pub async fn validate(path: &Path, ctx: &mut Context<'_>) -> Result<Validated, C
 async fn validate_connections(
     config: &Config,
     connector: &dyn BusConnector,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(Client, Arc<dyn Bus>), CliError> {
     let address = format!("{}:{}", config.amqp.host, config.amqp.port);
     let bus = connector.connect(config)?;
@@ -210,7 +210,7 @@ pub async fn registered_vcenters(client: &Client) -> Result<Vec<String>, CliErro
 pub async fn check_installation(
     validated: &Validated,
     templates: &[TemplateConfig],
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     let config = &validated.config;
     let mut errors: Vec<String> = Vec::new();

@@ -95,7 +95,7 @@ impl BusConnector for FixedBus {
 }
 
 /// Where a subcommand writes and how it asks.
-pub struct Context<'a> {
+pub struct CliContext<'a> {
     /// Messages (stdout in the binary).
     pub out: &'a mut dyn Write,
     /// The final `Error: ...` line and usage errors (stderr in the binary).
@@ -110,7 +110,7 @@ pub struct Context<'a> {
     pub cache_dir: PathBuf,
 }
 
-impl Context<'_> {
+impl CliContext<'_> {
     /// Writes one line (output errors are ignored: nothing to report them to).
     pub fn say(&mut self, line: impl AsRef<str>) {
         let _ = writeln!(self.out, "{}", line.as_ref());
@@ -118,7 +118,7 @@ impl Context<'_> {
 }
 
 /// Runs a parsed command line.
-pub async fn execute(command: Command, ctx: &mut Context<'_>) -> Result<(), CliError> {
+pub async fn execute(command: Command, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     match command {
         Command::Sample => sample::run(ctx.out),
         Command::Version => version::run(ctx.out),
@@ -136,7 +136,7 @@ pub async fn execute(command: Command, ctx: &mut Context<'_>) -> Result<(), CliE
 
 /// Parses `args` (program name first) and runs the command; returns the exit code.
 /// Errors are written to `ctx.out` as `Error: ...`.
-pub async fn main_with(args: Vec<std::ffi::OsString>, ctx: &mut Context<'_>) -> i32 {
+pub async fn main_with(args: Vec<std::ffi::OsString>, ctx: &mut CliContext<'_>) -> i32 {
     use clap::Parser;
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use cse_core::vcd::{ExtensionService, HasLinks};
 
-use super::Context;
+use super::CliContext;
 use super::check;
 use super::error::CliError;
 use super::install::catalog::created_by_install;
@@ -34,7 +34,7 @@ pub struct UninstallArgs {
 }
 
 /// Runs `cse uninstall`.
-pub async fn run(args: &UninstallArgs, ctx: &mut Context<'_>) -> Result<(), CliError> {
+pub async fn run(args: &UninstallArgs, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     let validated = check::validate(&args.config, ctx).await?;
     let config = &validated.config;
     let client = &validated.client;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cse_bus::Bus;
 use cse_core::config::{Config, IpAllocationMode, Secret, TemplateConfig, VcenterConfig};
-use cse_server::cli::{self, Context, FixedBus, Prompter, ScriptedAnswers};
+use cse_server::cli::{self, CliContext, FixedBus, Prompter, ScriptedAnswers};
 use sha2::{Digest, Sha256};
 use vcd_sim::ova::{self, OvaSpec};
 use vcd_sim::{FullSim, SimBuilder};
@@ -156,7 +156,7 @@ impl Env {
         let mut err = buffer.clone();
         let bus = FixedBus(Arc::clone(&self.bus));
         let code = {
-            let mut ctx = Context {
+            let mut ctx = CliContext {
                 out: &mut out,
                 err: &mut err,
                 prompter,
@@ -282,7 +282,7 @@ impl Env {
         let mut prompter = ScriptedAnswers::default();
         let mut err = Vec::new();
         let killed = {
-            let mut ctx = Context {
+            let mut ctx = CliContext {
                 out: &mut out,
                 err: &mut err,
                 prompter: &mut prompter,

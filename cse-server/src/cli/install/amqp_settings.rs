@@ -6,7 +6,7 @@ use cse_core::config::Config;
 use cse_core::vcd::{AmqpSettings, AmqpSettingsTest, VcdDocument};
 
 use super::Mode;
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 
@@ -44,7 +44,7 @@ pub async fn ensure(
     validated: &Validated,
     mode: Mode,
     assume_yes: bool,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     if mode == Mode::Skip {
         ctx.say("Skipping AMQP configuration (--amqp skip)");

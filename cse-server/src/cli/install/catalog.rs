@@ -6,7 +6,7 @@ use cse_core::vcd::{
     AdminCatalog, Catalog, HasLinks, Metadata, MetadataEntry, PublishCatalogParams, media,
 };
 
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
@@ -15,7 +15,7 @@ use crate::cli::lookup;
 pub const CREATED_BY_INSTALL: &str = "cse.install.created";
 
 /// The catalog, created and published as needed.
-pub async fn ensure(validated: &Validated, ctx: &mut Context<'_>) -> Result<Catalog, CliError> {
+pub async fn ensure(validated: &Validated, ctx: &mut CliContext<'_>) -> Result<Catalog, CliError> {
     let client = &validated.client;
     let broker = &validated.config.broker;
     let catalog = match lookup::find_catalog(client, &broker.org, &broker.catalog).await? {

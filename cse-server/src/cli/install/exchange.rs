@@ -3,12 +3,12 @@
 
 use cse_bus::ExchangeOptions;
 
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 
 /// Declares `amqp.exchange`.
-pub async fn ensure(validated: &Validated, ctx: &mut Context<'_>) -> Result<(), CliError> {
+pub async fn ensure(validated: &Validated, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     let exchange = &validated.config.amqp.exchange;
     validated
         .bus

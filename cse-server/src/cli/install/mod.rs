@@ -23,7 +23,7 @@ pub mod upload;
 
 use std::path::PathBuf;
 
-use super::Context;
+use super::CliContext;
 use super::check::{self, Validated};
 use super::error::CliError;
 use super::prompt::{AssumeYes, Prompter};
@@ -74,7 +74,7 @@ pub struct InstallArgs {
 }
 
 /// Runs `cse install`.
-pub async fn run(args: &InstallArgs, ctx: &mut Context<'_>) -> Result<(), CliError> {
+pub async fn run(args: &InstallArgs, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     let mut yes = AssumeYes;
     let ssh_key = match &args.ssh_key {
         Some(path) => Some(
@@ -88,7 +88,7 @@ pub async fn run(args: &InstallArgs, ctx: &mut Context<'_>) -> Result<(), CliErr
     let validated = check::validate(&args.config, ctx).await?;
     let templates = check::select_templates(&validated.config, &args.template)?;
     if args.yes {
-        let mut ctx = Context {
+        let mut ctx = CliContext {
             out: &mut *ctx.out,
             err: &mut *ctx.err,
             prompter: &mut yes as &mut dyn Prompter,
@@ -107,11 +107,11 @@ async fn install(
     validated: &Validated,
     templates: &[cse_core::config::TemplateConfig],
     ssh_key: Option<&str>,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     let total = 4 + templates.len();
     let mut step = 0;
-    let mut header = |ctx: &mut Context<'_>, what: &str| {
+    let mut header = |ctx: &mut CliContext<'_>, what: &str| {
         step += 1;
         ctx.say(format!("[{step}/{total}] {what}"));
     };

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::error::CliError;
 use cse_core::config::TemplateConfig;
 use cse_vcd::vcd::xml;
@@ -75,7 +75,10 @@ fn is_url(source: &str) -> bool {
 
 /// A local OVA file with the configured sha256: the source itself when it is a
 /// path, else the cached download (fetched when missing or wrong).
-pub async fn obtain(template: &TemplateConfig, ctx: &mut Context<'_>) -> Result<PathBuf, CliError> {
+pub async fn obtain(
+    template: &TemplateConfig,
+    ctx: &mut CliContext<'_>,
+) -> Result<PathBuf, CliError> {
     let expected = template.sha256_ova.to_ascii_lowercase();
     let source = template.source_ova.as_str();
     if !is_url(source) {

@@ -6,7 +6,7 @@
 use cse_core::vcd::{ExtensionService, ExtensionServices, HasLinks, Right, VmwExtension, media};
 
 use super::Mode;
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
@@ -16,7 +16,7 @@ use cse_vcd::vcd::{Client, find_link, links_of};
 pub async fn ensure(
     validated: &Validated,
     mode: Mode,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     if mode == Mode::Skip {
         ctx.say("Skipping extension registration (--ext skip)");
@@ -96,7 +96,7 @@ async fn register(client: &Client, service: &ExtensionService) -> Result<String,
 async fn add_rights(
     client: &Client,
     service_href: &str,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     let service: ExtensionService = client.get_doc(service_href).await?;
     let Ok(rights_href) = service.link_href("rights", Some(media::ADMIN_RIGHTS)) else {

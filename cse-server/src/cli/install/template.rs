@@ -18,7 +18,7 @@ use cse_core::vcd::{
 use tokio::time::Instant;
 
 use super::{ova, scripts, upload};
-use crate::cli::Context;
+use crate::cli::CliContext;
 use crate::cli::check::Validated;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
@@ -45,7 +45,7 @@ pub async fn ensure(
     catalog: &Catalog,
     template: &TemplateConfig,
     options: &BuildOptions<'_>,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     let client = &validated.client;
     let broker = &validated.config.broker;
@@ -181,7 +181,7 @@ async fn ensure_ova_item(
     client: &Client,
     catalog: &Catalog,
     template: &TemplateConfig,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<VAppTemplate, CliError> {
     let name = &template.source_ova_name;
     match lookup::find_item(client, catalog, name).await? {
@@ -296,7 +296,7 @@ async fn instantiate(
     source: &VAppTemplate,
     template: &TemplateConfig,
     init_script: &str,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<String, CliError> {
     let client = &validated.client;
     let broker = &validated.config.broker;
@@ -351,7 +351,7 @@ async fn customize(
     vapp_href: &str,
     template: &TemplateConfig,
     cust_script: &str,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     let client = &validated.client;
     let config = &validated.config;
@@ -466,7 +466,7 @@ async fn capture(
     catalog: &Catalog,
     vapp_href: &str,
     template: &TemplateConfig,
-    ctx: &mut Context<'_>,
+    ctx: &mut CliContext<'_>,
 ) -> Result<(), CliError> {
     shutdown(client, vapp_href).await?;
     let catalog = refresh(client, catalog).await?;

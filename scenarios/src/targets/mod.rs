@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cse_server::cli::{self, BusConnector, Context as CliContext, ScriptedAnswers};
+use cse_server::cli::{self, BusConnector, CliContext, ScriptedAnswers};
 use cse_server::context::Context;
 
 use crate::api::VcdApi;
