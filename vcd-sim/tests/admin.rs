@@ -440,3 +440,145 @@ async fn separate_vcenter_listener_is_what_vcd_shows() {
     assert_eq!(body, "vcenter");
     sim.handle.shutdown().await;
 }
+
+/// POST-CancelTask on a running task of vCD's own: 204, the task ends
+/// `canceled` with `cancelRequested="true"` and no cancel link, its work is
+/// not done and its owner is free again; a finished task is refused (400).
+#[tokio::test]
+async fn canceling_a_running_task_ends_it_and_a_finished_one_is_refused() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let vapp_href = running_vapp(&alice, "cancel-me").await;
+    sim.handle.state().hold_tasks("vappPowerOff", 1);
+    let vapp = alice.doc(&vapp_href).await;
+    let r = alice
+        .post(
+            &Session::link(&vapp, "power:powerOff", None),
+            "application/xml",
+            "",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let task_href = r.dom().attr("href").unwrap().to_string();
+    let task = alice.doc(&task_href).await;
+    assert_eq!(task.attr("status"), Some("running"));
+    assert_eq!(task.attr("cancelRequested"), Some("false"));
+    let cancel = Session::link(&task, "task:cancel", None);
+    assert_eq!(cancel, format!("{task_href}/action/cancel"));
+    let vapp = alice.doc(&vapp_href).await;
+    assert!(
+        vapp.child("Tasks").is_some(),
+        "the vApp lists its running task"
+    );
+
+    let r = alice.post(&cancel, "application/xml", "").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert!(r.text.is_empty(), "{}", r.text);
+    let task = alice.doc(&task_href).await;
+    assert_eq!(task.name, "Task");
+    assert_eq!(task.attr("status"), Some("canceled"));
+    assert_eq!(task.attr("cancelRequested"), Some("true"));
+    assert!(task.attr("endTime").is_some());
+    assert!(find_link(&task, "task:cancel", None).is_none());
+    let vapp = alice.doc(&vapp_href).await;
+    assert_eq!(vapp.attr("status"), Some("4"), "the power-off was not done");
+    assert!(vapp.child("Tasks").is_none(), "the vApp is no longer busy");
+    let r = alice
+        .post(
+            &Session::link(&vapp, "power:powerOff", None),
+            "application/xml",
+            "",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let done = alice.task_ok(r.dom().attr("href").unwrap()).await;
+    assert_eq!(alice.doc(&vapp_href).await.attr("status"), Some("8"));
+
+    // finished tasks (canceled or succeeded) cannot be canceled
+    for finished in [task_href.clone(), done.attr("href").unwrap().to_string()] {
+        let r = alice
+            .post(&format!("{finished}/action/cancel"), "application/xml", "")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        let err = r.dom();
+        assert_eq!(err.name, "Error");
+        assert_eq!(err.attr("majorErrorCode"), Some("400"));
+        assert_eq!(err.attr("minorErrorCode"), Some("BAD_REQUEST"));
+        assert!(
+            err.attr("message").unwrap().contains("cannot be canceled"),
+            "{}",
+            r.text
+        );
+    }
+    let done = alice.doc(done.attr("href").unwrap()).await;
+    assert_eq!(done.attr("status"), Some("success"));
+    assert_eq!(done.attr("cancelRequested"), Some("false"));
+    // another org's users cannot cancel
+    let r = sim
+        .carol()
+        .await
+        .post(&format!("{task_href}/action/cancel"), "application/xml", "")
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}
+
+/// POST-CancelTask on an extension's task: 204 and `cancelRequested="true"`;
+/// the task keeps running until the extension ends it (`PUT` with status
+/// `canceled`), after which a cancel is refused.
+#[tokio::test]
+async fn canceling_an_extension_task_asks_the_extension_to_end_it() {
+    let sim = start().await;
+    let admin = sim.admin().await;
+    let alice = sim.alice().await;
+    let org = admin.doc(&alice.org_href()).await;
+    let tasks_list = Session::link(
+        &org,
+        "down",
+        Some("application/vnd.vmware.vcloud.tasksList+xml"),
+    );
+    let body = |status: &str| {
+        format!(
+            r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="{status}" serviceNamespace="vcloud.cse" type="application/vnd.vmware.vcloud.task+xml" operation="Creating cluster c1(abc)" operationName="create_cluster" name="task">
+  <Owner href="urn:cse:cluster:abc" name="c1" type="application/vcloud.cse.cluster+xml"/><Details></Details></Task>"#
+        )
+    };
+    let r = admin
+        .post(
+            &tasks_list,
+            "application/vnd.vmware.vcloud.task+xml",
+            body("running"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let task_href = r.dom().attr("href").unwrap().to_string();
+
+    let r = alice
+        .post(&format!("{task_href}/action/cancel"), "application/xml", "")
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let task = alice.doc(&task_href).await;
+    assert_eq!(
+        task.attr("status"),
+        Some("running"),
+        "the extension ends it"
+    );
+    assert_eq!(task.attr("cancelRequested"), Some("true"));
+    assert!(task.attr("endTime").is_none());
+
+    let r = admin
+        .put(
+            &task_href,
+            "application/vnd.vmware.vcloud.task+xml",
+            body("canceled"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let task = alice.doc(&task_href).await;
+    assert_eq!(task.attr("status"), Some("canceled"));
+    assert!(task.attr("endTime").is_some());
+    let r = alice
+        .post(&format!("{task_href}/action/cancel"), "application/xml", "")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.dom().name, "Error");
+}

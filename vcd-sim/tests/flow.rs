@@ -572,3 +572,86 @@ async fn chunk_repeats_are_idempotent_and_zero_file_ovf_is_refused() {
     );
     assert_eq!(alice.doc(&tpl_href).await.attr("status"), Some("8"));
 }
+
+/// POST-DiscardVAppState: a suspended vApp's state is discarded by a 202
+/// `Task` (`vappDiscardSuspendedState`) that ends in success with every VM
+/// powered off; the action is offered (and accepted) only while suspended.
+#[tokio::test]
+async fn discard_suspended_state_powers_the_suspended_vapp_off() {
+    let sim = start().await;
+    let alice = sim.alice().await;
+    let vapp_href = running_vapp(&alice, "sleepy").await;
+    let vapp = alice.doc(&vapp_href).await;
+    assert!(
+        find_link(&vapp, "discardState", None).is_none(),
+        "not while on"
+    );
+    let refused = alice
+        .post(
+            &format!("{vapp_href}/action/discardSuspendedState"),
+            "application/xml",
+            "",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.dom().name, "Error");
+
+    let r = alice
+        .post(
+            &Session::link(&vapp, "power:suspend", None),
+            "application/xml",
+            "",
+        )
+        .await;
+    alice.task_ok(r.dom().attr("href").unwrap()).await;
+    let vapp = alice.doc(&vapp_href).await;
+    assert_eq!(vapp.attr("status"), Some("3"), "suspended");
+    assert_eq!(vapp.attr("deployed"), Some("true"));
+
+    let discard = Session::link(&vapp, "discardState", None);
+    assert_eq!(discard, format!("{vapp_href}/action/discardSuspendedState"));
+    let r = alice.post(&discard, "application/xml", "").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(
+        r.content_type(),
+        "application/vnd.vmware.vcloud.task+xml;version=31.0"
+    );
+    let task = r.dom();
+    assert_eq!(task.name, "Task");
+    assert_eq!(
+        task.attr("operationName"),
+        Some("vappDiscardSuspendedState")
+    );
+    assert!(
+        task.attr("operation")
+            .unwrap()
+            .starts_with("Discarding State Virtual Application sleepy("),
+        "{:?}",
+        task.attr("operation")
+    );
+    assert_eq!(
+        task.child("Owner").unwrap().attr("href"),
+        Some(vapp_href.as_str())
+    );
+    let done = alice.task_ok(task.attr("href").unwrap()).await;
+    assert!(done.attr("endTime").is_some());
+
+    let vapp = alice.doc(&vapp_href).await;
+    assert_eq!(vapp.attr("status"), Some("8"), "powered off");
+    assert!(vapp.child("Tasks").is_none(), "the task has ended");
+    assert!(find_link(&vapp, "discardState", None).is_none());
+    for vm in vapp.child("Children").unwrap().all("Vm") {
+        assert_eq!(vm.attr("status"), Some("8"));
+    }
+    assert!(
+        sim.guests
+            .calls()
+            .iter()
+            .any(|c| matches!(c, GuestCall::PowerOff { .. })),
+        "the suspended guest was powered off: {:?}",
+        sim.guests.calls()
+    );
+    // nothing left to discard
+    let again = alice.post(&discard, "application/xml", "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text);
+}

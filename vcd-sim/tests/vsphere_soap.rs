@@ -290,6 +290,79 @@ async fn login_returns_a_user_session_and_a_quoted_cookie() {
     assert_eq!(fault_type(&reply), "NotAuthenticated");
 }
 
+/// SessionManager.SessionIsActive: `true` for a live session of the named
+/// user, `false` for another user's name, an unknown key or a logged-out
+/// session; a caller without a live session gets `NotAuthenticated`.
+#[tokio::test]
+async fn session_is_active_tells_live_sessions_from_logged_out_ones() {
+    let fx = logged_in().await;
+    let key = regex::Regex::new(r#"vmware_soap_session="([0-9a-f-]{36})""#)
+        .unwrap()
+        .captures(&fx.cookie)
+        .expect("session key in the cookie")[1]
+        .to_owned();
+    let is_active =
+        |key: &str, user: &str| format!("<sessionID>{key}</sessionID><userName>{user}</userName>");
+    let manager = ("SessionManager", "SessionManager");
+
+    let reply = fx
+        .call("SessionIsActive", manager, &is_active(&key, VC_USER))
+        .await;
+    assert_eq!(returnval_text(&reply), "true");
+    assert!(
+        reply
+            .body
+            .contains(r#"<SessionIsActiveResponse xmlns="urn:vim25">"#),
+        "{}",
+        reply.body
+    );
+    insta::assert_snapshot!(stable(&reply.body));
+    let reply = fx
+        .call("SessionIsActive", manager, &is_active(&key, "someone-else"))
+        .await;
+    assert_eq!(returnval_text(&reply), "false");
+    let reply = fx
+        .call(
+            "SessionIsActive",
+            manager,
+            &is_active("00000000-0000-0000-0000-000000000000", VC_USER),
+        )
+        .await;
+    assert_eq!(returnval_text(&reply), "false");
+
+    // a second session asks about the first once it has logged out
+    let other = send(&fx.app, None, login(VC_USER, VC_PASSWORD)).await;
+    let other_cookie = other.set_cookie.expect("second session");
+    let reply = fx.call("Logout", manager, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let ask = envelope(
+        "SessionIsActive",
+        manager.0,
+        manager.1,
+        &is_active(&key, VC_USER),
+    );
+    let reply = send(&fx.app, Some(&other_cookie), ask.clone()).await;
+    assert_eq!(returnval_text(&reply), "false");
+    // the logged-out session itself may no longer ask
+    let reply = send(&fx.app, Some(&fx.cookie), ask.clone()).await;
+    assert_eq!(fault_type(&reply), "NotAuthenticated");
+    let reply = send(&fx.app, None, ask).await;
+    assert_eq!(fault_type(&reply), "NotAuthenticated");
+    // a request without a sessionID is refused, not answered
+    let reply = send(
+        &fx.app,
+        Some(&other_cookie),
+        envelope(
+            "SessionIsActive",
+            manager.0,
+            manager.1,
+            &format!("<userName>{VC_USER}</userName>"),
+        ),
+    )
+    .await;
+    assert_eq!(fault_type(&reply), "InvalidRequest");
+}
+
 #[tokio::test]
 async fn wrong_credentials_are_an_invalid_login() {
     let app = vcenter(FakeGuests::with_ready_vm()).router();

@@ -196,6 +196,7 @@ pub struct Inner {
     pub(crate) work: index::WorkCounters,
     /// Injected task failures ([`Sim::fail_tasks`]).
     pub(crate) task_faults: Vec<tasks::TaskFault>,
+    pub(crate) task_holds: Vec<tasks::TaskHold>,
     next_moref: u64,
     next_mac: u64,
 }
@@ -442,6 +443,7 @@ impl Sim {
             index: index::Indexes::default(),
             work: index::WorkCounters::default(),
             task_faults: Vec::new(),
+            task_holds: Vec::new(),
             next_moref: 1000,
             next_mac: 0x010000,
         };

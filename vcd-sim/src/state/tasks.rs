@@ -33,6 +33,15 @@ pub(crate) struct TaskFault {
     pub times: usize,
 }
 
+/// An injected hold: the next `times` tasks with this `operationName` stay
+/// `running` without doing their work until they are canceled, so a client's
+/// cancel can be exercised on any clock.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskHold {
+    pub operation_name: String,
+    pub times: usize,
+}
+
 /// A created task and what it still has to do.
 pub(crate) struct PendingTask {
     pub id: Id,
@@ -147,6 +156,29 @@ impl Inner {
         Some(message)
     }
 
+    /// Whether task `id` is held (and uses the hold up): it is marked
+    /// running and its work is dropped.
+    fn take_task_hold(&mut self, id: Id) -> bool {
+        let Some(operation_name) = self.tasks.get(&id).map(|t| t.operation_name.clone()) else {
+            return false;
+        };
+        let Some(i) = self
+            .task_holds
+            .iter()
+            .position(|h| h.operation_name == operation_name && h.times > 0)
+        else {
+            return false;
+        };
+        self.task_holds[i].times -= 1;
+        if self.task_holds[i].times == 0 {
+            self.task_holds.remove(i);
+        }
+        if let Some(t) = self.tasks.get_mut(&id) {
+            t.status = TaskStatus::Running;
+        }
+        true
+    }
+
     pub(crate) fn finish_task(&mut self, id: Id, result: SimResult<()>) {
         if let Some(TaskOwner::Entity { entity, .. }) = self.tasks.get(&id).map(|t| &t.owner) {
             let entity = *entity;
@@ -196,8 +228,26 @@ impl Sim {
         });
     }
 
-    /// Runs a task's work, unless a [`TaskFault`] fails it first.
+    /// Makes the next `times` tasks whose `operationName` is `operation_name`
+    /// stay `running` until they are canceled (`POST /api/task/{id}/action/cancel`);
+    /// their work is never done. A fault injection for clients' cancel paths.
+    pub fn hold_tasks(&self, operation_name: &str, times: usize) {
+        self.inner.write().task_holds.push(TaskHold {
+            operation_name: operation_name.to_owned(),
+            times,
+        });
+    }
+
+    /// Runs a task's work, unless it was canceled meanwhile, is held, or a
+    /// [`TaskFault`] fails it first.
     fn finish_pending(&self, id: Id, work: Work) {
+        {
+            let mut g = self.inner.write();
+            let ended = g.tasks.get(&id).is_none_or(|t| t.status.is_terminal());
+            if ended || g.take_task_hold(id) {
+                return;
+            }
+        }
         let fault = self.inner.write().take_task_fault(id);
         let result = match fault {
             Some(message) => Err(SimError::Internal(message)),
@@ -374,16 +424,41 @@ impl Sim {
         Ok(t.clone())
     }
 
-    /// `POST /api/task/{id}/action/cancel`.
+    /// `POST /api/task/{id}/action/cancel`: a finished task is refused (400);
+    /// an extension's task gets `cancelRequested="true"` and the extension ends
+    /// it; a task of the simulator's own ends `canceled` at once and its work
+    /// is not done (a template it was creating is left failed, status -1).
     pub fn cancel_task(&self, caller: &Caller, id: Id) -> SimResult<()> {
-        let mut g = self.inner.write();
-        match g.tasks.get_mut(&id) {
-            Some(t) if caller.can_see_org(t.org) => {
-                t.cancel_requested = true;
-                Ok(())
-            }
-            _ => Err(SimError::no_access(&EntityRef::Task(id))),
+        let mut guard = self.inner.write();
+        let g = &mut *guard;
+        let t = match g.tasks.get_mut(&id) {
+            Some(t) if caller.can_see_org(t.org) => t,
+            _ => return Err(SimError::no_access(&EntityRef::Task(id))),
+        };
+        if t.status.is_terminal() {
+            return Err(SimError::BadRequest(format!(
+                "Task {} has already finished ({}) and cannot be canceled.",
+                EntityRef::Task(id).urn(),
+                t.status.as_str()
+            )));
         }
+        t.cancel_requested = true;
+        if t.external {
+            return Ok(());
+        }
+        t.status = TaskStatus::Canceled;
+        t.end = Some(Utc::now());
+        let owner = t.owner.clone();
+        if let TaskOwner::Entity { entity, .. } = owner {
+            g.index.task_ended(entity, id);
+            if let EntityRef::Template(tpl) = entity
+                && let Some(tpl) = g.templates.get_mut(&tpl)
+                && tpl.status == 0
+            {
+                tpl.status = -1;
+            }
+        }
+        Ok(())
     }
 }
 

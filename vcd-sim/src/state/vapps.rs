@@ -140,7 +140,7 @@ impl PowerOp {
             PowerOp::Reset => "Resetting",
             PowerOp::Shutdown => "Shutting down",
             PowerOp::Suspend => "Suspending",
-            PowerOp::DiscardState => "Discarding suspended state of",
+            PowerOp::DiscardState => "Discarding State",
             PowerOp::Deploy { .. } => "Deploying",
             PowerOp::Undeploy(_) => "Undeploying",
         }

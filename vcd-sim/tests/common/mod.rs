@@ -325,3 +325,39 @@ pub async fn upload_ova(
     }
     item
 }
+
+/// A powered-on vApp instantiated from a freshly uploaded OVA in alice's
+/// catalog `cse` and VDC `vdc1`; returns its href.
+pub async fn running_vapp(s: &Session, name: &str) -> String {
+    let org = s.doc(&s.org_href()).await;
+    let vdc_href = named_link(&org, "application/vnd.vmware.vcloud.vdc+xml", "vdc1");
+    let cat_href = named_link(&org, "application/vnd.vmware.vcloud.catalog+xml", "cse");
+    let item = upload_ova(
+        s,
+        &cat_href,
+        &format!("{name}-base"),
+        &make_ova(&[5u8; 200]),
+        200,
+    )
+    .await;
+    let tpl_href = item
+        .child("Entity")
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    let r = s
+        .post(
+            &format!("{vdc_href}/action/instantiateVAppTemplate"),
+            "application/vnd.vmware.vcloud.instantiateVAppTemplateParams+xml",
+            format!(
+                r#"<InstantiateVAppTemplateParams xmlns="http://www.vmware.com/vcloud/v1.5" name="{name}" deploy="true" powerOn="true"><Source href="{tpl_href}"/></InstantiateVAppTemplateParams>"#
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let vapp = r.dom();
+    let task = vapp.child("Tasks").unwrap().child("Task").unwrap();
+    s.task_ok(task.attr("href").unwrap()).await;
+    vapp.attr("href").unwrap().to_string()
+}
