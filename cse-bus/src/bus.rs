@@ -99,16 +99,21 @@ pub trait Consumer: Send {
 /// Settles one delivery on the channel it came from.
 #[async_trait]
 pub trait Acknowledger: Send + Sync {
+    /// Acknowledges the delivery: the broker forgets the message.
     async fn ack(&self) -> Result<(), BusError>;
+    /// Refuses the delivery; with `requeue` the broker hands it out again.
     async fn nack(&self, requeue: bool) -> Result<(), BusError>;
 }
 
 /// One message handed to a consumer.
 pub struct Delivery {
+    /// The message.
     pub message: Message,
     /// The broker handed this message out before (to this or another consumer).
     pub redelivered: bool,
+    /// The exchange it was published to.
     pub exchange: String,
+    /// The routing key it was published with.
     pub routing_key: String,
     /// Channel-local delivery number.
     pub delivery_tag: u64,

@@ -5,7 +5,12 @@
 pub enum BusError {
     /// No connection could be opened.
     #[error("cannot connect to the AMQP broker at {address}: {reason}")]
-    Connect { address: String, reason: String },
+    Connect {
+        /// `host:port` of the broker.
+        address: String,
+        /// Why the connection failed.
+        reason: String,
+    },
     /// The connection (or the channel an operation needs) went away.
     #[error("the connection to the AMQP broker was lost: {0}")]
     ConnectionLost(String),
@@ -17,7 +22,12 @@ pub enum BusError {
     QueueNotFound(String),
     /// The broker refused an operation (e.g. redeclaring with other settings).
     #[error("the broker refused {operation}: {reason}")]
-    Refused { operation: String, reason: String },
+    Refused {
+        /// What was asked.
+        operation: String,
+        /// The broker's reason.
+        reason: String,
+    },
     /// A reply was asked for a message that names no reply queue.
     #[error("the request has no reply_to property, so there is nowhere to send the reply")]
     NoReplyTo,

@@ -15,8 +15,11 @@ pub const REPLY_TO_EXCHANGE_HEADER: &str = "replyToExchange";
 /// A header value. AMQP has more types; these are the ones vCD and CSE use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderValue {
+    /// A string.
     Str(String),
+    /// A signed integer.
     Int(i64),
+    /// A boolean.
     Bool(bool),
 }
 
@@ -57,14 +60,21 @@ impl From<bool> for HeaderValue {
 /// The AMQP basic properties a message carries (the subset vCD and CSE use).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Properties {
+    /// MIME type of the body.
     pub content_type: Option<String>,
+    /// Pairs a reply with its request.
     pub correlation_id: Option<String>,
+    /// The queue a reply goes to.
     pub reply_to: Option<String>,
+    /// The sender's id of the message.
     pub message_id: Option<String>,
+    /// The sending application.
     pub app_id: Option<String>,
     /// 1 = transient, 2 = persistent.
     pub delivery_mode: Option<u8>,
+    /// Message priority.
     pub priority: Option<u8>,
+    /// Application headers.
     pub headers: BTreeMap<String, HeaderValue>,
 }
 
@@ -78,7 +88,9 @@ impl Properties {
 /// A message: a body and its properties.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
+    /// The body.
     pub body: Bytes,
+    /// Its properties.
     pub properties: Properties,
 }
 
@@ -91,26 +103,31 @@ impl Message {
         }
     }
 
+    /// With this correlation id.
     pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
         self.properties.correlation_id = Some(id.into());
         self
     }
 
+    /// With this reply queue.
     pub fn with_reply_to(mut self, queue: impl Into<String>) -> Self {
         self.properties.reply_to = Some(queue.into());
         self
     }
 
+    /// With this content type.
     pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
         self.properties.content_type = Some(content_type.into());
         self
     }
 
+    /// With this delivery mode (1 transient, 2 persistent).
     pub fn with_delivery_mode(mut self, mode: u8) -> Self {
         self.properties.delivery_mode = Some(mode);
         self
     }
 
+    /// With this header.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<HeaderValue>) -> Self {
         self.properties.headers.insert(name.into(), value.into());
         self

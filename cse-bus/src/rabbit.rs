@@ -35,9 +35,13 @@ use crate::message::{HeaderValue, Message, Properties};
 /// Where and how to connect: the `amqp.*` keys of CSE's config.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionOptions {
+    /// Broker host.
     pub host: String,
+    /// Broker port.
     pub port: u16,
+    /// User name.
     pub username: String,
+    /// Password (never logged).
     pub password: String,
     /// Virtual host, e.g. `/`.
     pub vhost: String,

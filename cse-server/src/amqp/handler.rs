@@ -8,5 +8,6 @@ use cse_core::ext::{ExtReply, ExtRequest};
 /// with an error status); a panic is caught and answered with a 500.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
+    /// Answers one forwarded request.
     async fn handle(&self, request: ExtRequest) -> ExtReply;
 }

@@ -61,15 +61,21 @@ pub const JOURNAL_FILE: &str = "amqp-replies.jsonl";
 /// Problems with the journal file.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The file could not be opened or read.
     #[error("cannot open the reply journal '{path}': {source}")]
     Open {
+        /// The journal file.
         path: PathBuf,
+        /// The I/O failure.
         #[source]
         source: std::io::Error,
     },
+    /// A reply could not be written or flushed.
     #[error("cannot write the reply journal '{path}': {source}")]
     Write {
+        /// The journal file.
         path: PathBuf,
+        /// The I/O failure.
         #[source]
         source: std::io::Error,
     },

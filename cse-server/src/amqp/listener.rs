@@ -32,8 +32,9 @@ pub struct ListenerConfig {
     pub prefetch: u16,
     /// Only check that the exchange exists (1.2.x behaviour) instead of declaring it.
     pub passive_exchange: bool,
-    /// Reconnect delays.
+    /// First reconnect delay.
     pub reconnect_initial: Duration,
+    /// Longest reconnect delay.
     pub reconnect_max: Duration,
     /// Largest request body decoded (`limits.max_request_body_bytes`); bigger requests
     /// are answered 400 without being decoded.
