@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::guest_api::GuestLifecycle;
-use crate::rest::faults::HttpFaults;
+use crate::rest::faults::RestFaults;
 use crate::rest::{AppState, ExtensionForwarder};
 use crate::state::guests::RecordingGuests;
 use crate::state::{Sim, SimConfig};
@@ -123,7 +123,7 @@ pub struct VcdOptions {
     /// The broker extension requests go through (reported in the info).
     pub amqp_url: Option<String>,
     /// The REST fault rules applied to the vCD API.
-    pub http_faults: HttpFaults,
+    pub http_faults: RestFaults,
 }
 
 impl Default for VcdOptions {
@@ -142,7 +142,7 @@ impl Default for VcdOptions {
             import_linger: Duration::ZERO,
             strict_tasks: false,
             amqp_url: None,
-            http_faults: HttpFaults::new(),
+            http_faults: RestFaults::new(),
         }
     }
 }
@@ -332,7 +332,7 @@ pub struct SimHandle {
     sim: Arc<Sim>,
     world: World,
     amqp_url: Option<String>,
-    http_faults: HttpFaults,
+    http_faults: RestFaults,
     listeners: Vec<Listener>,
 }
 
@@ -378,7 +378,7 @@ impl SimHandle {
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).
-    pub fn http_faults(&self) -> &HttpFaults {
+    pub fn http_faults(&self) -> &RestFaults {
         &self.http_faults
     }
 
