@@ -149,6 +149,35 @@ impl Default for VcdOptions {
 
 /// Binds, spawns the vCD listener (and the vCenter's, if it has its own) and
 /// returns once they accept connections.
+///
+/// Over HTTPS, clients trust the handle's self-signed certificate:
+///
+/// ```
+/// use vcd_sim::serve::{VcdOptions, start_vcd};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// cse_bus::tls::install_crypto_provider();
+/// let sim = start_vcd(VcdOptions {
+///     tls: true,
+///     ..VcdOptions::default()
+/// })
+/// .await?;
+/// assert!(sim.base_url.starts_with("https://127.0.0.1:"));
+/// let pem = sim.cert_pem.as_deref().expect("HTTPS has a certificate");
+/// let http = reqwest::Client::builder()
+///     .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?)
+///     .build()?;
+/// let versions = http
+///     .get(format!("{}/api/versions", sim.base_url))
+///     .send()
+///     .await?;
+/// assert_eq!(versions.status(), 200);
+/// assert!(versions.text().await?.contains("<SupportedVersions"));
+/// assert!(sim.http_faults().list().is_empty());
+/// sim.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
     let guests: Arc<dyn GuestLifecycle> = opts
         .guests
