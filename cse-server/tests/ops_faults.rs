@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use cse_core::config::Seconds;
 use serde_json::json;
 use support::{Harness, prepare_template, start_with};
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestFaultKind};
 
 const DEADLINE: Duration = Duration::from_millis(1500);
@@ -59,7 +60,11 @@ async fn tools_never_ready_fails_within_the_deadline_and_rolls_back() {
     let h = harness().await;
     h.sim
         .guests
-        .inject_fault(FaultScope::Global, GuestFaultKind::ToolsNeverReady);
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::ToolsNeverReady,
+        ))
+        .expect("guest fault rule");
     let alice = h.alice().await;
     let started = Instant::now();
     let task = create(&h, &alice, "slow", 2, true).await;
@@ -85,12 +90,15 @@ async fn tools_never_ready_fails_within_the_deadline_and_rolls_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_script_fails_within_the_deadline_and_disable_rollback_keeps_the_vapp() {
     let h = harness().await;
-    h.sim.guests.inject_fault(
-        FaultScope::Global,
-        GuestFaultKind::HangCommand {
-            name: "kubeadm".into(),
-        },
-    );
+    h.sim
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
     let alice = h.alice().await;
     let started = Instant::now();
     let task = create(&h, &alice, "hang", 1, false).await;
@@ -120,12 +128,15 @@ async fn failed_node_additions_remove_their_vms_and_unjoined_nodes_need_force() 
     let alice = h.alice().await;
     let task = create(&h, &alice, "c3", 0, true).await;
     assert_eq!(h.wait_task(&task).await.0, "success");
-    h.sim.guests.inject_fault(
-        FaultScope::Global,
-        GuestFaultKind::HangCommand {
-            name: "kubeadm".into(),
-        },
-    );
+    h.sim
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
     let (status, body) = h
         .call(
             &alice,
@@ -142,15 +153,18 @@ async fn failed_node_additions_remove_their_vms_and_unjoined_nodes_need_force() 
     );
     assert!(!error.is_empty());
     assert_eq!(vms_of(&h, "c3").len(), 1, "the two new VMs were removed");
-    h.sim.guests.clear_faults(&FaultScope::Global);
+    h.sim.guests.remove_faults(&FaultScope::Global);
 
     // A worker that never joined: kubectl fails, force deletes anyway.
-    h.sim.guests.inject_fault(
-        FaultScope::Global,
-        GuestFaultKind::HangCommand {
-            name: "kubeadm".into(),
-        },
-    );
+    h.sim
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
     let (status, body) = h
         .call(
             &alice,
@@ -161,7 +175,7 @@ async fn failed_node_additions_remove_their_vms_and_unjoined_nodes_need_force() 
         .await;
     assert_eq!(status, 202);
     let (status, _, _) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-    h.sim.guests.clear_faults(&FaultScope::Global);
+    h.sim.guests.remove_faults(&FaultScope::Global);
     assert_eq!(status, "error");
     let stray: Vec<String> = vms_of(&h, "c3")
         .into_iter()

@@ -14,9 +14,10 @@ use cse_vcd::vsphere::{
     VcenterSettings, VsphereError,
 };
 use tokio::time::Instant;
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestWorld};
 use vcd_sim::guest_api::{Customization, GuestLifecycle};
-use vcd_sim::vsphere::{InjectedFault, VCenterConfig, VCenterSim};
+use vcd_sim::vsphere::{InjectedFault, VCenterConfig, VCenterSim, VimMatch};
 use vcd_sim::{SimBuilder, SimHandle};
 
 const VM: &str = "vm-42";
@@ -346,12 +347,14 @@ async fn tools_waits_end_at_the_deadline_or_on_a_bad_moref() {
 async fn a_hanging_program_is_terminated_at_its_deadline() {
     let h = start().await;
     let session = h.session();
-    h.world.inject_fault(
-        FaultScope::Vm(VM.into()),
-        GuestFaultKind::HangProcess {
-            cmd_contains: Some("chmod".into()),
-        },
-    );
+    h.world
+        .add_fault(FaultRule::new(
+            FaultScope::Vm(VM.into()),
+            GuestFaultKind::HangProcess {
+                cmd_contains: Some("chmod".into()),
+            },
+        ))
+        .expect("guest fault rule");
     let err = session
         .run_script(VM, &root(), "#!/bin/sh\n", fast_poll(), soon(200))
         .await
@@ -508,7 +511,12 @@ async fn a_stalled_vcenter_call_ends_at_the_request_timeout() {
         VcenterSession::new(&h.account(VC_PASSWORD, true), &h.sim.vcenter_url, &settings).unwrap();
     session.vm_state(VM).await.unwrap();
     h.vcenter
-        .inject("RetrievePropertiesEx", Some(InjectedFault::Stall));
+        .faults()
+        .add(FaultRule::new(
+            VimMatch::method("RetrievePropertiesEx"),
+            InjectedFault::Stall,
+        ))
+        .unwrap();
     let started = Instant::now();
     let err = session.vm_state(VM).await.unwrap_err();
     assert!(matches!(err, VsphereError::Transport { .. }), "{err}");

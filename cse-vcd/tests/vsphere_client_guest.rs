@@ -12,6 +12,7 @@ use cse_vcd::vsphere::{
     FaultKind, GuestCredentials, PollSettings, VcenterSession, VcenterSettings, VsphereError,
 };
 use tokio::time::Instant;
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestWorld};
 use vcd_sim::guest_api::{Customization, GuestLifecycle};
 use vcd_sim::vsphere::{VCenterConfig, VCenterSim};
@@ -186,21 +187,22 @@ async fn readiness_waits_for_tools_and_the_customized_password() {
 async fn guest_faults_are_waited_through_or_end_at_the_deadline() {
     let h = start(true).await;
     let scope = FaultScope::Vm(VM.into());
-    h.world.inject_fault(
-        scope.clone(),
-        GuestFaultKind::OpsUnavailableForCalls { calls: 3 },
-    );
+    h.world
+        .add_fault(FaultRule::new(scope.clone(), GuestFaultKind::OpsUnavailable).times(3))
+        .expect("guest fault rule");
     h.session
         .wait_until_ready(VM, &root(), poll(), soon(10_000))
         .await
         .unwrap();
 
-    h.world.inject_fault(
-        scope.clone(),
-        GuestFaultKind::HangCommand {
-            name: "kubeadm".into(),
-        },
-    );
+    h.world
+        .add_fault(FaultRule::new(
+            scope.clone(),
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
     let started = Instant::now();
     let err = h
         .session
@@ -215,10 +217,14 @@ async fn guest_faults_are_waited_through_or_end_at_the_deadline() {
         .unwrap_err();
     assert!(matches!(err, VsphereError::ProgramTimeout { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    h.world.clear_faults(&scope);
+    h.world.remove_faults(&scope);
 
     h.world
-        .inject_fault(scope.clone(), GuestFaultKind::WrongCredentials);
+        .add_fault(FaultRule::new(
+            scope.clone(),
+            GuestFaultKind::WrongCredentials,
+        ))
+        .expect("guest fault rule");
     let err = h
         .session
         .run_script(VM, &root(), "#!/bin/sh\n", poll(), soon(2_000))
@@ -229,9 +235,11 @@ async fn guest_faults_are_waited_through_or_end_at_the_deadline() {
         Some(FaultKind::InvalidGuestLogin),
         "{err}"
     );
-    h.world.clear_faults(&scope);
+    h.world.remove_faults(&scope);
 
-    h.world.inject_fault(scope, GuestFaultKind::ToolsNeverReady);
+    h.world
+        .add_fault(FaultRule::new(scope, GuestFaultKind::ToolsNeverReady))
+        .expect("guest fault rule");
     h.world.shutdown(VM).unwrap();
     h.world.power_on(VM, None).unwrap();
     let err = h

@@ -1,13 +1,14 @@
 //! vCD REST faults of `fault: {vcd: ...}` steps, mapped onto the simulator's
-//! run-time fault rules (`vcd_sim::rest::faults`).
+//! run-time REST fault rules (`vcd_sim::rest::faults`).
 
 use vcd_sim::assembly::FullSim;
-use vcd_sim::rest::faults::FaultRule;
+use vcd_sim::faults::FaultRule;
+use vcd_sim::rest::faults::{HttpMatch, HttpStatus, RestFaultRule};
 
 use crate::format::VcdFault;
 
 /// The simulator rule for a scenario's vCD fault.
-pub fn rule_for(fault: &VcdFault) -> Result<FaultRule, String> {
+pub fn rule_for(fault: &VcdFault) -> Result<RestFaultRule, String> {
     if fault.status.is_none() && fault.latency.is_none() {
         return Err("a vcd fault needs `status`, `latency` or both".into());
     }
@@ -25,11 +26,14 @@ pub fn rule_for(fault: &VcdFault) -> Result<FaultRule, String> {
         return Err(format!("status {status} is not an error status (400–599)"));
     }
     Ok(FaultRule {
-        method,
-        path_contains: fault.path.clone(),
-        status: fault.status,
-        latency: fault.latency,
+        matcher: HttpMatch {
+            method,
+            path_contains: fault.path.clone(),
+        },
+        effect: fault.status.map(HttpStatus),
+        delay: fault.latency,
         times: fault.times,
+        probability: None,
     })
 }
 
@@ -37,7 +41,7 @@ pub fn rule_for(fault: &VcdFault) -> Result<FaultRule, String> {
 pub fn add_vcd_fault(sim: &FullSim, fault: &VcdFault) -> Result<String, String> {
     let rule = rule_for(fault)?;
     let description = describe(&rule);
-    sim.http_faults().try_add(rule).map_err(|e| e.to_string())?;
+    sim.http_faults().add(rule).map_err(|e| e.to_string())?;
     Ok(description)
 }
 
@@ -46,19 +50,19 @@ pub fn clear_vcd_faults(sim: &FullSim) {
     sim.http_faults().clear();
 }
 
-fn describe(rule: &FaultRule) -> String {
+fn describe(rule: &RestFaultRule) -> String {
     let mut what = Vec::new();
-    if let Some(status) = rule.status {
+    if let Some(HttpStatus(status)) = rule.effect {
         what.push(format!("HTTP {status}"));
     }
-    if let Some(latency) = rule.latency {
+    if let Some(latency) = rule.delay {
         what.push(format!("{latency:?} late"));
     }
     let mut scope = String::from("vCD answers");
-    if let Some(method) = &rule.method {
+    if let Some(method) = &rule.matcher.method {
         scope.push_str(&format!(" {method}s"));
     }
-    if let Some(path) = &rule.path_contains {
+    if let Some(path) = &rule.matcher.path_contains {
         scope.push_str(&format!(" on paths with `{path}`"));
     }
     let times = rule
@@ -85,9 +89,9 @@ mod tests {
     #[test]
     fn rules_carry_every_setting() {
         let rule = rule_for(&fault(Some(503), Some(50), Some("get"))).unwrap();
-        assert_eq!(rule.method, Some(http::Method::GET));
-        assert_eq!(rule.status, Some(503));
-        assert_eq!(rule.latency, Some(Duration::from_millis(50)));
+        assert_eq!(rule.matcher.method, Some(http::Method::GET));
+        assert_eq!(rule.effect, Some(HttpStatus(503)));
+        assert_eq!(rule.delay, Some(Duration::from_millis(50)));
         assert_eq!(rule.times, Some(3));
         assert_eq!(
             describe(&rule),

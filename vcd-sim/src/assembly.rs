@@ -13,7 +13,7 @@ use cse_bus::{Bus, BusError, MemoryBroker, RabbitBus};
 
 use crate::ext::router::{ExtensionRouter, RouterOptions};
 use crate::guest::{GuestConfig, GuestTimings, GuestWorld};
-use crate::rest::faults::HttpFaults;
+use crate::rest::faults::RestFaults;
 use crate::serve::{ServeError, SimHandle, VcdOptions, start_vcd};
 use crate::vsphere::{VCenterConfig, VCenterSim};
 
@@ -131,7 +131,7 @@ impl FullSim {
     }
 
     /// The run-time fault rules of the vCD REST API.
-    pub fn http_faults(&self) -> &HttpFaults {
+    pub fn http_faults(&self) -> &RestFaults {
         self.handle.http_faults()
     }
 

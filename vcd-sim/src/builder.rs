@@ -50,7 +50,7 @@ use crate::clock::Clock;
 use crate::guest::GuestTimings;
 use crate::guest_api::GuestLifecycle;
 use crate::rest::ExtensionForwarder;
-use crate::rest::faults::HttpFaults;
+use crate::rest::faults::RestFaults;
 use crate::serve::{ServeError, SimHandle, VcdOptions, start_vcd};
 use crate::world::World;
 
@@ -125,7 +125,7 @@ impl SimBuilder {
 
     /// The REST fault rules applied to the vCD API (default: a fresh, empty
     /// set); pass one to share it with whoever injects faults.
-    pub fn http_faults(mut self, faults: HttpFaults) -> Self {
+    pub fn http_faults(mut self, faults: RestFaults) -> Self {
         self.vcd.http_faults = faults;
         self
     }

@@ -13,7 +13,7 @@ pub mod filters;
 pub mod responses;
 pub mod router;
 
-pub use filters::{ApiFilter, FilterError, RegisteredExtension, find_extension};
+pub use filters::{ApiFilter, FilterError, RegisteredExtension, find_extension, first_routed};
 pub use router::{ExtensionRouter, RouterOptions};
 
 use bytes::Bytes;

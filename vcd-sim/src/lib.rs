@@ -7,6 +7,8 @@
 //! - `assembly`: the whole simulator put together (vCD + vCenter + guests + extension routing).
 //! - `clock`: the time scale every simulated delay goes through.
 //! - `guest_api`: the contract between the vCD side, the vCenter SOAP layer and the guest model.
+//! - `faults`: the one fault vocabulary (match, count, delay, probability, effect; add, list,
+//!   remove, clear, stats) that REST, vCenter and guest faults are instances of.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
 //! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
 //! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts; timings
@@ -15,7 +17,7 @@
 //!   world and seeded generated worlds for scale tests (`World::generated`, `WorldSource`).
 //! - `state`: the simulated vCD's entities and rules (access, tasks, IP pools, metadata, queries).
 //! - `rest`: vCD's REST API over HTTP (axum), XML documents, errors, API-filter hand-over,
-//!   run-time REST fault rules (`rest::faults::HttpFaults`).
+//!   run-time REST fault rules (`rest::faults::RestFaults`).
 //! - `ova`: generated OVF/OVA appliances (Photon, Ubuntu) for tests and demos.
 //! - `serve`: the vCD listener (`start_vcd`, `SimHandle`: listeners, TLS, vCenter listener,
 //!   REST faults, the info file) behind `vcd-sim serve`.
@@ -26,6 +28,7 @@ pub mod assembly;
 pub mod builder;
 pub mod clock;
 pub mod ext;
+pub mod faults;
 pub mod guest;
 pub mod guest_api;
 pub mod ova;

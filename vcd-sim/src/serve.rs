@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::guest_api::GuestLifecycle;
-use crate::rest::faults::HttpFaults;
+use crate::rest::faults::RestFaults;
 use crate::rest::{AppState, ExtensionForwarder};
 use crate::state::guests::RecordingGuests;
 use crate::state::{Sim, SimConfig};
@@ -123,7 +123,7 @@ pub struct VcdOptions {
     /// The broker extension requests go through (reported in the info).
     pub amqp_url: Option<String>,
     /// The REST fault rules applied to the vCD API.
-    pub http_faults: HttpFaults,
+    pub http_faults: RestFaults,
 }
 
 impl Default for VcdOptions {
@@ -142,13 +142,42 @@ impl Default for VcdOptions {
             import_linger: Duration::ZERO,
             strict_tasks: false,
             amqp_url: None,
-            http_faults: HttpFaults::new(),
+            http_faults: RestFaults::new(),
         }
     }
 }
 
 /// Binds, spawns the vCD listener (and the vCenter's, if it has its own) and
 /// returns once they accept connections.
+///
+/// Over HTTPS, clients trust the handle's self-signed certificate:
+///
+/// ```
+/// use vcd_sim::serve::{VcdOptions, start_vcd};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// cse_bus::tls::install_crypto_provider();
+/// let sim = start_vcd(VcdOptions {
+///     tls: true,
+///     ..VcdOptions::default()
+/// })
+/// .await?;
+/// assert!(sim.base_url.starts_with("https://127.0.0.1:"));
+/// let pem = sim.cert_pem.as_deref().expect("HTTPS has a certificate");
+/// let http = reqwest::Client::builder()
+///     .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?)
+///     .build()?;
+/// let versions = http
+///     .get(format!("{}/api/versions", sim.base_url))
+///     .send()
+///     .await?;
+/// assert_eq!(versions.status(), 200);
+/// assert!(versions.text().await?.contains("<SupportedVersions"));
+/// assert!(sim.http_faults().list().is_empty());
+/// sim.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
     let guests: Arc<dyn GuestLifecycle> = opts
         .guests
@@ -332,7 +361,7 @@ pub struct SimHandle {
     sim: Arc<Sim>,
     world: World,
     amqp_url: Option<String>,
-    http_faults: HttpFaults,
+    http_faults: RestFaults,
     listeners: Vec<Listener>,
 }
 
@@ -378,7 +407,7 @@ impl SimHandle {
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).
-    pub fn http_faults(&self) -> &HttpFaults {
+    pub fn http_faults(&self) -> &RestFaults {
         &self.http_faults
     }
 

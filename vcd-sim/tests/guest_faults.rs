@@ -4,6 +4,7 @@
 mod guest_common;
 
 use guest_common::{OwnScripts, ScriptSource as _, base_vm, creds, execute_script, sh, world};
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestFaultKind};
 use vcd_sim::guest_api::{
     GuestFault, GuestLifecycle as _, GuestOps as _, ProgramSpec, ToolsRunningStatus,
@@ -23,10 +24,12 @@ fn program(path: &str, arguments: &str) -> ProgramSpec {
 #[tokio::test]
 async fn tools_that_never_start_make_guest_ops_unavailable_until_cleared() {
     let world = world();
-    world.inject_fault(
-        FaultScope::Vm("vm-1".into()),
-        GuestFaultKind::ToolsNeverReady,
-    );
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Vm("vm-1".into()),
+            GuestFaultKind::ToolsNeverReady,
+        ))
+        .expect("guest fault rule");
     base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", PW);
     let info = world.vm_info("vm-1").unwrap();
     assert_eq!(info.tools_running_status, ToolsRunningStatus::NotRunning);
@@ -38,7 +41,7 @@ async fn tools_that_never_start_make_guest_ops_unavailable_until_cleared() {
     );
     // The customization is still pending: the old (OVA) password is in place.
     assert!(world.customization_record("vm-1").is_none());
-    world.clear_faults(&FaultScope::Vm("vm-1".into()));
+    world.remove_faults(&FaultScope::Vm("vm-1".into()));
     let info = world.vm_info("vm-1").unwrap();
     assert_eq!(info.tools_running_status, ToolsRunningStatus::Running);
     assert_eq!(info.ip_address.as_deref(), Some("10.0.0.5"));
@@ -49,12 +52,14 @@ async fn tools_that_never_start_make_guest_ops_unavailable_until_cleared() {
 async fn a_hanging_process_runs_until_terminated() {
     let world = world();
     base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", PW);
-    world.inject_fault(
-        FaultScope::Global,
-        GuestFaultKind::HangProcess {
-            cmd_contains: Some("hang-me".into()),
-        },
-    );
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangProcess {
+                cmd_contains: Some("hang-me".into()),
+            },
+        ))
+        .expect("guest fault rule");
     let c = creds(PW);
     let pid = world
         .start_program("vm-1", &c, program("/bin/echo", " hang-me > /tmp/h.out"))
@@ -89,12 +94,14 @@ async fn a_hanging_command_inside_a_script_hangs_the_script() {
         guest_common::build_template(&world, &OwnScripts, "photon-v2", "10.0.0.9").await;
     let master =
         guest_common::add_node(&world, disk, &password, "mstr-h001", "10.0.0.10", PW).await;
-    world.inject_fault(
-        FaultScope::Vm(master.clone()),
-        GuestFaultKind::HangCommand {
-            name: "kubeadm".into(),
-        },
-    );
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Vm(master.clone()),
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
     let c = creds(PW);
     world
         .write_file(
@@ -146,7 +153,12 @@ async fn wrong_credentials_are_refused_even_with_the_right_password() {
         world.check_access("vm-1", &creds("nope")),
         Err(GuestFault::InvalidGuestLogin)
     );
-    world.inject_fault(FaultScope::Global, GuestFaultKind::WrongCredentials);
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::WrongCredentials,
+        ))
+        .expect("guest fault rule");
     assert_eq!(
         world.check_access("vm-1", &creds(PW)),
         Err(GuestFault::InvalidGuestLogin)
@@ -157,7 +169,7 @@ async fn wrong_credentials_are_refused_even_with_the_right_password() {
             .await,
         Err(GuestFault::InvalidGuestLogin)
     );
-    world.clear_faults(&FaultScope::Global);
+    world.remove_faults(&FaultScope::Global);
     world.check_access("vm-1", &creds(PW)).unwrap();
 }
 
@@ -165,10 +177,15 @@ async fn wrong_credentials_are_refused_even_with_the_right_password() {
 async fn guest_ops_unavailable_for_a_while() {
     let world = world();
     base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", PW);
-    world.inject_fault(
-        FaultScope::Vm("vm-1".into()),
-        GuestFaultKind::OpsUnavailableForCalls { calls: 2 },
-    );
+    world
+        .add_fault(
+            FaultRule::new(
+                FaultScope::Vm("vm-1".into()),
+                GuestFaultKind::OpsUnavailable,
+            )
+            .times(2),
+        )
+        .expect("guest fault rule");
     assert_eq!(
         world.read_file("vm-1", &creds(PW), "/etc/hostname"),
         Err(GuestFault::GuestOperationsUnavailable)
@@ -183,15 +200,17 @@ async fn guest_ops_unavailable_for_a_while() {
             .unwrap(),
         b"vm-1\n"
     );
-    world.inject_fault(
-        FaultScope::Vm("vm-1".into()),
-        GuestFaultKind::OpsUnavailable,
-    );
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Vm("vm-1".into()),
+            GuestFaultKind::OpsUnavailable,
+        ))
+        .expect("guest fault rule");
     assert_eq!(
         world.check_access("vm-1", &creds(PW)),
         Err(GuestFault::GuestOperationsUnavailable)
     );
-    world.clear_faults(&FaultScope::Vm("vm-1".into()));
+    world.remove_faults(&FaultScope::Vm("vm-1".into()));
     let run = sh(&world, "vm-1", PW, "hostname").await;
     assert_eq!(run.stdout, "vm-1\n");
 }
@@ -208,18 +227,28 @@ async fn preconditions_come_in_vcenter_order() {
     );
     let disk = world.import_disk("photon");
     world.create_vm("vm-1", "vm-1", disk).unwrap();
-    world.inject_fault(FaultScope::Global, GuestFaultKind::WrongCredentials);
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::WrongCredentials,
+        ))
+        .expect("guest fault rule");
     assert_eq!(
         world.check_access("vm-1", &c),
         Err(GuestFault::InvalidPowerState)
     );
-    world.inject_fault(FaultScope::Global, GuestFaultKind::OpsUnavailable);
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::OpsUnavailable,
+        ))
+        .expect("guest fault rule");
     world.power_on("vm-1", None).unwrap();
     assert_eq!(
         world.check_access("vm-1", &c),
         Err(GuestFault::GuestOperationsUnavailable)
     );
-    world.clear_faults(&FaultScope::Global);
+    world.remove_faults(&FaultScope::Global);
     // No customization: the OVA's own root password still applies.
     assert_eq!(
         world.check_access("vm-1", &c),

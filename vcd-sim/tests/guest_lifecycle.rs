@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use guest_common::{base_vm, creds, sh, world};
 use vcd_sim::clock::Clock;
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestConfig, GuestFaultKind, GuestTimings, GuestWorld};
 use vcd_sim::guest_api::{
     Customization, GuestFault, GuestLifecycle as _, GuestOps as _, ProgramSpec, ToolsRunningStatus,
@@ -134,10 +135,15 @@ async fn the_first_guest_operation_after_tools_running_works() {
 async fn running_but_unavailable_is_an_injectable_fault() {
     let world = world();
     base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", "Pw-1");
-    world.inject_fault(
-        FaultScope::Vm("vm-1".into()),
-        GuestFaultKind::OpsUnavailableForCalls { calls: 2 },
-    );
+    world
+        .add_fault(
+            FaultRule::new(
+                FaultScope::Vm("vm-1".into()),
+                GuestFaultKind::OpsUnavailable,
+            )
+            .times(2),
+        )
+        .expect("guest fault rule");
     let info = world.vm_info("vm-1").unwrap();
     assert_eq!(info.tools_running_status, ToolsRunningStatus::Running);
     for _ in 0..2 {
@@ -295,7 +301,12 @@ async fn captured_disks_are_copies() {
 #[tokio::test]
 async fn shutdown_needs_running_tools() {
     let world = world();
-    world.inject_fault(FaultScope::Global, GuestFaultKind::ToolsNeverReady);
+    world
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::ToolsNeverReady,
+        ))
+        .expect("guest fault rule");
     base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", "Pw-1");
     assert!(matches!(
         world.shutdown("vm-1"),

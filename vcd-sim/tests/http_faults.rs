@@ -1,4 +1,4 @@
-//! Run-time faults of the vCD REST API ([`HttpFaults`]) on a running full
+//! Run-time faults of the vCD REST API ([`RestFaults`]) on a running full
 //! simulator: counted error answers, method and path matching, latency, the
 //! vCD `Error` document, the vCenter routes left alone, and clearing.
 
@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use http::Method;
 use reqwest::StatusCode;
-use vcd_sim::rest::faults::{FaultRule, HttpFaults};
+use vcd_sim::faults::FaultRule;
+use vcd_sim::rest::faults::{HttpMatch, HttpStatus, RestFaults};
 use vcd_sim::{FullSim, SimBuilder};
 
 const ACCEPT: &str = "application/*+xml;version=31.0";
@@ -33,13 +34,19 @@ async fn get(http: &reqwest::Client, sim: &FullSim, path: &str) -> StatusCode {
 #[tokio::test]
 async fn a_counted_503_fails_that_many_requests_then_lets_them_through() {
     let (sim, http) = start().await;
-    let id = sim.http_faults().add(FaultRule {
-        method: Some(Method::GET),
-        path_contains: Some("/api/versions".into()),
-        status: Some(503),
-        times: Some(2),
-        ..FaultRule::default()
-    });
+    let id = sim
+        .http_faults()
+        .add(
+            FaultRule::new(
+                HttpMatch {
+                    method: Some(Method::GET),
+                    path_contains: Some("/api/versions".into()),
+                },
+                HttpStatus(503),
+            )
+            .times(2),
+        )
+        .unwrap();
     let r = http
         .get(format!("{}/api/versions", sim.base_url()))
         .header("Accept", ACCEPT)
@@ -66,17 +73,24 @@ async fn a_counted_503_fails_that_many_requests_then_lets_them_through() {
 async fn rules_match_on_method_and_path_including_extension_paths() {
     let (sim, http) = start().await;
     let faults = sim.http_faults();
-    let post_only = faults.add(FaultRule {
-        method: Some(Method::POST),
-        path_contains: Some("/api/sessions".into()),
-        status: Some(500),
-        ..FaultRule::default()
-    });
-    let cse = faults.add(FaultRule {
-        path_contains: Some("/api/cse".into()),
-        status: Some(502),
-        ..FaultRule::default()
-    });
+    let post_only = faults
+        .add(FaultRule::new(
+            HttpMatch {
+                method: Some(Method::POST),
+                path_contains: Some("/api/sessions".into()),
+            },
+            HttpStatus(500),
+        ))
+        .unwrap();
+    let cse = faults
+        .add(FaultRule::new(
+            HttpMatch {
+                method: None,
+                path_contains: Some("/api/cse".into()),
+            },
+            HttpStatus(502),
+        ))
+        .unwrap();
     // GET /api/versions matches neither rule.
     assert_eq!(get(&http, &sim, "/api/versions").await, StatusCode::OK);
     // GET /api/session (no session: 401) is not a POST to /api/sessions.
@@ -113,20 +127,26 @@ async fn rules_match_on_method_and_path_including_extension_paths() {
 async fn latency_delays_the_answer_and_combines_with_a_status() {
     let (sim, http) = start().await;
     let delay = Duration::from_millis(300);
-    let id = sim.http_faults().add(FaultRule {
-        path_contains: Some("/api/versions".into()),
-        latency: Some(delay),
-        ..FaultRule::default()
-    });
+    let id = sim
+        .http_faults()
+        .add(FaultRule::delay_only(
+            HttpMatch {
+                method: None,
+                path_contains: Some("/api/versions".into()),
+            },
+            delay,
+        ))
+        .unwrap();
     let started = Instant::now();
     assert_eq!(get(&http, &sim, "/api/versions").await, StatusCode::OK);
     assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
-    sim.http_faults().add(FaultRule {
-        status: Some(504),
-        latency: Some(delay),
-        times: Some(1),
-        ..FaultRule::default()
-    });
+    sim.http_faults()
+        .add(
+            FaultRule::new(HttpMatch::default(), HttpStatus(504))
+                .with_delay(delay)
+                .times(1),
+        )
+        .unwrap();
     let started = Instant::now();
     assert_eq!(
         get(&http, &sim, "/api/versions").await,
@@ -140,10 +160,10 @@ async fn latency_delays_the_answer_and_combines_with_a_status() {
 #[tokio::test]
 async fn vcenter_routes_are_unaffected_and_clear_removes_every_rule() {
     let (sim, http) = start().await;
-    let everything = sim.http_faults().add(FaultRule {
-        status: Some(503),
-        ..FaultRule::default()
-    });
+    let everything = sim
+        .http_faults()
+        .add(FaultRule::new(HttpMatch::default(), HttpStatus(503)))
+        .unwrap();
     assert_eq!(
         get(&http, &sim, "/api/versions").await,
         StatusCode::SERVICE_UNAVAILABLE
@@ -162,7 +182,7 @@ async fn vcenter_routes_are_unaffected_and_clear_removes_every_rule() {
 #[tokio::test]
 async fn a_shared_handle_given_to_the_builder_controls_the_simulator() {
     cse_bus::tls::install_crypto_provider();
-    let faults = HttpFaults::new();
+    let faults = RestFaults::new();
     let shared = faults.clone();
     let sim = SimBuilder::new()
         .http_faults(shared)
@@ -171,11 +191,9 @@ async fn a_shared_handle_given_to_the_builder_controls_the_simulator() {
         .expect("simulator starts");
     let http = reqwest::Client::new();
     assert!(sim.http_faults().active().is_empty());
-    faults.add(FaultRule {
-        status: Some(429),
-        times: Some(1),
-        ..FaultRule::default()
-    });
+    faults
+        .add(FaultRule::new(HttpMatch::default(), HttpStatus(429)).times(1))
+        .unwrap();
     assert_eq!(
         get(&http, &sim, "/api/versions").await,
         StatusCode::TOO_MANY_REQUESTS

@@ -17,9 +17,10 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest_api::{PowerState, ToolsRunningStatus};
 use vcd_sim::vsphere::values::MoRef;
-use vcd_sim::vsphere::{InjectedFault, VimFault};
+use vcd_sim::vsphere::{InjectedFault, VimFault, VimMatch};
 use vsphere_support::{FakeGuests, HttpsServer, ROOT_PASSWORD, VC_PASSWORD, VC_USER, vcenter};
 
 fn workspace_root() -> PathBuf {
@@ -375,10 +376,13 @@ async fn faults_reach_pyvmomi_as_their_classes(venv: &str) {
     };
     assert_eq!(next_line().await, "ready");
     for (fault, fields) in fault_catalogue() {
-        sim.inject(
-            "ListProcessesInGuest",
-            Some(InjectedFault::Fault(fault.clone())),
-        );
+        sim.faults().clear();
+        sim.faults()
+            .add(FaultRule::new(
+                VimMatch::method("ListProcessesInGuest"),
+                InjectedFault::Fault(fault.clone()),
+            ))
+            .unwrap();
         let request = serde_json::json!({"type": fault.type_name(), "msg": fault.to_string(), "fields": fields});
         stdin
             .write_all(format!("{request}\n").as_bytes())

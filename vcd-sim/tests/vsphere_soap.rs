@@ -13,8 +13,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util_shim::collect;
 use tower::ServiceExt;
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest_api::{PowerState, ToolsRunningStatus};
-use vcd_sim::vsphere::{InjectedFault, TRANSFER_GET, VCenterConfig, VCenterSim, VimFault};
+use vcd_sim::vsphere::{
+    InjectedFault, TRANSFER_GET, VCenterConfig, VCenterSim, VimFault, VimMatch,
+};
 use vsphere_support::{FakeGuests, ROOT_PASSWORD, VC_PASSWORD, VC_USER, vcenter};
 
 /// Reads a body without another dependency.
@@ -1166,26 +1169,35 @@ async fn search_index_finds_vms_by_ip_and_dns_name() {
 #[tokio::test]
 async fn injected_faults_and_stalls() {
     let fx = logged_in().await;
-    fx.sim.inject(
-        "ListProcessesInGuest",
-        Some(InjectedFault::Fault(VimFault::SystemError {
-            reason: "vix error codes = (3016, 0).".into(),
-        })),
-    );
+    let list_processes = || VimMatch::method("ListProcessesInGuest");
+    let system_error = fx
+        .sim
+        .faults()
+        .add(FaultRule::new(
+            list_processes(),
+            InjectedFault::Fault(VimFault::SystemError {
+                reason: "vix error codes = (3016, 0).".into(),
+            }),
+        ))
+        .unwrap();
     let reply = fx
         .guest_call("ListProcessesInGuest", &auth(ROOT_PASSWORD))
         .await;
     assert_eq!(fault_type(&reply), "SystemError");
     insta::assert_snapshot!("system_error", reply.body);
-    fx.sim
-        .inject("ListProcessesInGuest", Some(InjectedFault::Stall));
+    assert!(fx.sim.faults().remove(system_error));
+    let stall = fx
+        .sim
+        .faults()
+        .add(FaultRule::new(list_processes(), InjectedFault::Stall))
+        .unwrap();
     let stalled = tokio::time::timeout(
         Duration::from_millis(200),
         fx.guest_call("ListProcessesInGuest", &auth(ROOT_PASSWORD)),
     )
     .await;
     assert!(stalled.is_err(), "a stalled method never answers");
-    fx.sim.inject("ListProcessesInGuest", None);
+    assert!(fx.sim.faults().remove(stall));
     assert_eq!(
         fx.guest_call("ListProcessesInGuest", &auth(ROOT_PASSWORD))
             .await
@@ -1210,15 +1222,20 @@ async fn injected_faults_and_stalls() {
         .captures(&reply.body)
         .unwrap()[1]
         .replace("&amp;", "&");
-    fx.sim.inject(
-        TRANSFER_GET,
-        Some(InjectedFault::Fault(VimFault::InvalidState)),
-    );
+    let failed_download = fx
+        .sim
+        .faults()
+        .add(FaultRule::new(
+            VimMatch::method(TRANSFER_GET),
+            InjectedFault::Fault(VimFault::InvalidState),
+        ))
+        .unwrap();
     assert_eq!(
         fx.http("GET", &url, Vec::new()).await.0,
         StatusCode::INTERNAL_SERVER_ERROR
     );
-    fx.sim.inject(TRANSFER_GET, None);
+    assert_eq!(fx.sim.faults().hits(failed_download), 1);
+    assert!(fx.sim.faults().remove(failed_download));
     assert_eq!(
         fx.http("GET", &url, Vec::new()).await,
         (StatusCode::OK, b"x".to_vec())

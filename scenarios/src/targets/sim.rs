@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
+use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestFaultKind, GuestTimings};
 use vcd_sim::ova::{self, OvaSpec};
 use vcd_sim::world::World;
@@ -422,14 +423,21 @@ impl Target for SimTarget {
             FaultStep::ToolsNeverReady => {
                 self.sim
                     .guests
-                    .inject_fault(FaultScope::Global, GuestFaultKind::ToolsNeverReady);
+                    .add_fault(FaultRule::new(
+                        FaultScope::Global,
+                        GuestFaultKind::ToolsNeverReady,
+                    ))
+                    .map_err(|e| e.to_string())?;
                 Ok("VMware Tools never start".into())
             }
             FaultStep::GuestOpsUnavailable { calls } => {
-                self.sim.guests.inject_fault(
-                    FaultScope::Global,
-                    GuestFaultKind::OpsUnavailableForCalls { calls: *calls },
-                );
+                self.sim
+                    .guests
+                    .add_fault(
+                        FaultRule::new(FaultScope::Global, GuestFaultKind::OpsUnavailable)
+                            .times(*calls),
+                    )
+                    .map_err(|e| e.to_string())?;
                 Ok(format!("the next {calls} guest operations fail"))
             }
             FaultStep::BrokerRestart { down_for } => {
@@ -443,7 +451,7 @@ impl Target for SimTarget {
             }
             FaultStep::Clear => {
                 crate::faults::clear_vcd_faults(&self.sim);
-                self.sim.guests.clear_faults(&FaultScope::Global);
+                self.sim.guests.clear_faults();
                 self.sim.guests.set_timings(self.normal_timings.clone());
                 Ok("all faults cleared".into())
             }

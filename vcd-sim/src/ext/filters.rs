@@ -76,11 +76,31 @@ pub fn find_extension<'a>(
     extensions: &'a [RegisteredExtension],
     path: &str,
 ) -> Option<&'a ExtensionTarget> {
+    first_routed(
+        extensions
+            .iter()
+            .map(|e| (&e.target, e.target.enabled, &e.filters)),
+        path,
+    )
+}
+
+/// vCD's routing decision: the first candidate, in order, that is enabled
+/// and has a filter matching the whole path (query string excluded). Each
+/// candidate is `(what to return, enabled, its filters)`; the simulated vCD
+/// state (`Sim::route_extension`) and [`find_extension`] both decide here.
+pub fn first_routed<'a, T, F>(
+    candidates: impl IntoIterator<Item = (T, bool, F)>,
+    path: &str,
+) -> Option<T>
+where
+    F: IntoIterator<Item = &'a ApiFilter>,
+{
     let path = path.split('?').next().unwrap_or(path);
-    extensions
-        .iter()
-        .find(|e| e.routes(path))
-        .map(|e| &e.target)
+    candidates
+        .into_iter()
+        .find_map(|(candidate, enabled, filters)| {
+            (enabled && filters.into_iter().any(|f| f.matches(path))).then_some(candidate)
+        })
 }
 
 #[cfg(test)]
@@ -128,6 +148,25 @@ mod tests {
     fn disabled_extension_does_not_route() {
         let ext = [RegisteredExtension::new(cse_target(false), &CSE_PATTERNS).unwrap()];
         assert!(find_extension(&ext, "/api/cse/system").is_none());
+    }
+
+    #[test]
+    fn the_first_enabled_candidate_with_a_matching_filter_routes() {
+        let cse = [ApiFilter::new("/api/cse/.*").unwrap()];
+        let other = [ApiFilter::new("/api/.*").unwrap()];
+        let candidates = || {
+            [
+                ("disabled", false, cse.iter()),
+                ("cse", true, cse.iter()),
+                ("other", true, other.iter()),
+            ]
+        };
+        assert_eq!(
+            first_routed(candidates(), "/api/cse/system?x=1"),
+            Some("cse")
+        );
+        assert_eq!(first_routed(candidates(), "/api/org"), Some("other"));
+        assert_eq!(first_routed(candidates(), "/cloudapi/1.0.0/sessions"), None);
     }
 
     #[test]

@@ -1,111 +1,149 @@
-//! Fault injection into guests, per VM or for every VM: tools that never
-//! start, guest operations unavailable (for a number of calls or until
-//! cleared), credentials always refused, and processes or commands that hang
+//! Guest faults, per VM or for every VM, as rules of the simulator's one
+//! fault vocabulary (`crate::faults`): tools that never start, guest
+//! operations unavailable (for a number of calls with `times`, or until
+//! removed), credentials always refused, and processes or commands that hang
 //! until terminated.
+//!
+//! The match is a [`FaultScope`] (every VM or one), the effect a
+//! [`GuestFaultKind`]; the guest model asks the rules at fixed points
+//! ([`GuestPoint`]) and takes every effect relevant there. Guest rules have no
+//! delay (the guest model answers under its lock; slow guests are
+//! `GuestWorld::set_timings`).
 
-/// Where a fault applies.
+use crate::faults::{Effect, FaultRule, FaultSet, Match};
+
+/// Where a fault applies: the match of a guest rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultScope {
+    /// Every VM.
     Global,
     /// One VM, by moref.
     Vm(String),
 }
 
-impl FaultScope {
-    fn covers(&self, moref: &str) -> bool {
-        match self {
-            FaultScope::Global => true,
-            FaultScope::Vm(m) => m == moref,
-        }
-    }
-}
-
-/// An injectable misbehaviour.
+/// An injectable misbehaviour: the effect of a guest rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuestFaultKind {
-    /// VMware Tools never reach `guestToolsRunning` after a power-on (until cleared).
+    /// VMware Tools never reach `guestToolsRunning` after a power-on (until removed).
     ToolsNeverReady,
-    /// Every guest operation fails with `GuestOperationsUnavailable` until cleared.
+    /// Guest operations fail with `GuestOperationsUnavailable` (each failed
+    /// call uses up one of the rule's `times`).
     OpsUnavailable,
-    /// The next `calls` guest operations fail with `GuestOperationsUnavailable`.
-    OpsUnavailableForCalls { calls: u32 },
     /// Every guest operation fails with `InvalidGuestLogin`, whatever the password.
     WrongCredentials,
     /// Started programs whose command line contains the text (all when `None`)
     /// never finish until terminated.
-    HangProcess { cmd_contains: Option<String> },
+    HangProcess {
+        /// Only command lines containing this.
+        cmd_contains: Option<String>,
+    },
     /// The named command hangs (inside any script) until its process is terminated.
-    HangCommand { name: String },
+    HangCommand {
+        /// The command's name.
+        name: String,
+    },
 }
 
-/// The active faults of a world.
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    active: Vec<(FaultScope, GuestFaultKind)>,
+impl Effect for GuestFaultKind {
+    const SURFACE: &'static str = "guest";
+    const DELAYS: bool = false;
 }
 
-impl Faults {
-    pub fn inject(&mut self, scope: FaultScope, kind: GuestFaultKind) {
-        self.active.push((scope, kind));
-    }
+/// A guest fault rule.
+pub type GuestFaultRule = FaultRule<FaultScope, GuestFaultKind>;
 
-    /// Removes every fault of `scope` (exactly that scope).
-    pub fn clear(&mut self, scope: &FaultScope) {
-        self.active.retain(|(s, _)| s != scope);
-    }
+/// The guest fault rules of a world.
+pub type GuestFaults = FaultSet<FaultScope, GuestFaultKind>;
 
-    pub fn clear_all(&mut self) {
-        self.active.clear();
-    }
+/// Where the guest model asks its rules.
+#[derive(Debug, Clone, Copy)]
+pub enum GuestPoint<'a> {
+    /// Tools are about to start after a boot.
+    ToolsStart,
+    /// A guest operation is called.
+    Operation,
+    /// A guest operation's credentials are checked.
+    Login,
+    /// A program is started with this command line.
+    StartProgram(&'a str),
+    /// A command runs inside a script.
+    Command(&'a str),
+}
 
-    fn any(&self, moref: &str, pred: impl Fn(&GuestFaultKind) -> bool) -> bool {
-        self.active.iter().any(|(s, k)| s.covers(moref) && pred(k))
-    }
+/// One question of the guest model to its rules: a VM, at a point.
+#[derive(Debug, Clone, Copy)]
+pub struct GuestCheck<'a> {
+    /// The VM's moref.
+    pub moref: &'a str,
+    /// Where the guest model is.
+    pub point: GuestPoint<'a>,
+}
 
-    pub fn tools_blocked(&self, moref: &str) -> bool {
-        self.any(moref, |k| matches!(k, GuestFaultKind::ToolsNeverReady))
-    }
-
-    pub fn credentials_refused(&self, moref: &str) -> bool {
-        self.any(moref, |k| matches!(k, GuestFaultKind::WrongCredentials))
-    }
-
-    /// Whether guest operations are unavailable now; consumes one call of a
-    /// counted fault.
-    pub fn take_ops_unavailable(&mut self, moref: &str) -> bool {
-        if self.any(moref, |k| matches!(k, GuestFaultKind::OpsUnavailable)) {
-            return true;
+impl Match<GuestCheck<'_>> for FaultScope {
+    fn matches(&self, check: &GuestCheck<'_>) -> bool {
+        match self {
+            FaultScope::Global => true,
+            FaultScope::Vm(m) => m == check.moref,
         }
-        let mut hit = false;
-        for (scope, kind) in &mut self.active {
-            if let GuestFaultKind::OpsUnavailableForCalls { calls } = kind
-                && scope.covers(moref)
-                && *calls > 0
-            {
-                *calls -= 1;
-                hit = true;
-                break;
-            }
-        }
-        self.active
-            .retain(|(_, k)| !matches!(k, GuestFaultKind::OpsUnavailableForCalls { calls: 0 }));
-        hit
     }
+}
 
-    pub fn process_hangs(&self, moref: &str, cmd_line: &str) -> bool {
-        self.any(moref, |k| match k {
-            GuestFaultKind::HangProcess { cmd_contains } => {
+impl GuestFaultKind {
+    fn applies_at(&self, point: GuestPoint<'_>) -> bool {
+        match (self, point) {
+            (GuestFaultKind::ToolsNeverReady, GuestPoint::ToolsStart)
+            | (GuestFaultKind::OpsUnavailable, GuestPoint::Operation)
+            | (GuestFaultKind::WrongCredentials, GuestPoint::Login) => true,
+            (GuestFaultKind::HangProcess { cmd_contains }, GuestPoint::StartProgram(cmd_line)) => {
                 cmd_contains.as_deref().is_none_or(|c| cmd_line.contains(c))
             }
+            (GuestFaultKind::HangCommand { name }, GuestPoint::Command(command)) => name == command,
             _ => false,
-        })
+        }
+    }
+}
+
+/// The questions the guest model asks (each counts as a request of the set).
+pub trait GuestFaultChecks {
+    /// Whether a rule applies to `moref` at `point` (counting its hit).
+    fn applies(&self, moref: &str, point: GuestPoint<'_>) -> bool;
+
+    /// Whether the VM's tools are kept from starting.
+    fn tools_blocked(&self, moref: &str) -> bool {
+        self.applies(moref, GuestPoint::ToolsStart)
     }
 
-    pub fn command_hangs(&self, moref: &str, name: &str) -> bool {
-        self.any(
-            moref,
-            |k| matches!(k, GuestFaultKind::HangCommand { name: n } if n == name),
-        )
+    /// Whether every login to the VM is refused.
+    fn credentials_refused(&self, moref: &str) -> bool {
+        self.applies(moref, GuestPoint::Login)
+    }
+
+    /// Whether guest operations are unavailable now; uses up one call of a
+    /// counted rule.
+    fn ops_unavailable(&self, moref: &str) -> bool {
+        self.applies(moref, GuestPoint::Operation)
+    }
+
+    /// Whether a program started with this command line hangs.
+    fn process_hangs(&self, moref: &str, cmd_line: &str) -> bool {
+        self.applies(moref, GuestPoint::StartProgram(cmd_line))
+    }
+
+    /// Whether the named command hangs.
+    fn command_hangs(&self, moref: &str, name: &str) -> bool {
+        self.applies(moref, GuestPoint::Command(name))
+    }
+}
+
+impl GuestFaultChecks for GuestFaults {
+    fn applies(&self, moref: &str, point: GuestPoint<'_>) -> bool {
+        let check = GuestCheck { moref, point };
+        !self
+            .decide(&check, |kind, so_far| {
+                so_far.effects.is_empty() && kind.applies_at(point)
+            })
+            .effects
+            .is_empty()
     }
 }
 
@@ -115,29 +153,53 @@ mod tests {
 
     #[test]
     fn counted_unavailability_runs_out() {
-        let mut faults = Faults::default();
-        faults.inject(
-            FaultScope::Vm("vm-1".into()),
-            GuestFaultKind::OpsUnavailableForCalls { calls: 2 },
-        );
-        assert!(!faults.take_ops_unavailable("vm-2"));
-        assert!(faults.take_ops_unavailable("vm-1"));
-        assert!(faults.take_ops_unavailable("vm-1"));
-        assert!(!faults.take_ops_unavailable("vm-1"));
+        let faults = GuestFaults::new();
+        let id = faults
+            .add(
+                FaultRule::new(
+                    FaultScope::Vm("vm-1".into()),
+                    GuestFaultKind::OpsUnavailable,
+                )
+                .times(2),
+            )
+            .unwrap();
+        assert!(!faults.ops_unavailable("vm-2"));
+        assert!(faults.ops_unavailable("vm-1"));
+        assert!(faults.ops_unavailable("vm-1"));
+        assert!(!faults.ops_unavailable("vm-1"));
+        assert_eq!(faults.hits(id), 2);
     }
 
     #[test]
-    fn scopes_are_respected() {
-        let mut faults = Faults::default();
-        faults.inject(
-            FaultScope::Global,
-            GuestFaultKind::HangProcess {
-                cmd_contains: Some("kubeadm".into()),
-            },
-        );
+    fn scopes_and_points_are_respected() {
+        let faults = GuestFaults::new();
+        faults
+            .add(FaultRule::new(
+                FaultScope::Global,
+                GuestFaultKind::HangProcess {
+                    cmd_contains: Some("kubeadm".into()),
+                },
+            ))
+            .unwrap();
         assert!(faults.process_hangs("vm-9", "\"/tmp/a.sh\" kubeadm"));
         assert!(!faults.process_hangs("vm-9", "\"/bin/chmod\" u+rx"));
-        faults.clear(&FaultScope::Global);
+        assert!(!faults.command_hangs("vm-9", "kubeadm"));
+        assert!(!faults.tools_blocked("vm-9"));
+        assert_eq!(
+            faults.remove_where(|r| r.rule.matcher == FaultScope::Global),
+            1
+        );
         assert!(!faults.process_hangs("vm-9", "kubeadm"));
+    }
+
+    #[test]
+    fn guest_rules_cannot_be_delayed() {
+        let faults = GuestFaults::new();
+        let rule = FaultRule::new(FaultScope::Global, GuestFaultKind::ToolsNeverReady)
+            .with_delay(std::time::Duration::from_secs(1));
+        assert_eq!(
+            faults.add(rule).unwrap_err().to_string(),
+            "guest faults cannot have a delay"
+        );
     }
 }

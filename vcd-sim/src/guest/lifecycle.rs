@@ -11,6 +11,7 @@ use futures::FutureExt as _;
 
 use crate::guest_api::{Customization, DiskId, GuestFault, GuestLifecycle, PowerState};
 
+use super::faults::GuestFaultChecks as _;
 use super::fs::Actor;
 use super::images;
 use super::process::ProcessTable;

@@ -47,5 +47,5 @@ pub mod vm;
 pub mod world;
 
 pub use config::{GuestConfig, GuestTimings};
-pub use faults::{FaultScope, GuestFaultKind};
+pub use faults::{FaultScope, GuestFaultKind, GuestFaultRule, GuestFaults};
 pub use world::{GuestWorld, NodeStatus};

@@ -9,6 +9,7 @@ use crate::guest_api::{
     GuestCredentials, GuestFault, GuestOps, GuestProcessInfo, GuestVmInfo, PowerState, ProgramSpec,
 };
 
+use super::faults::GuestFaultChecks as _;
 use super::fs::{self, Actor, FsError};
 use super::lifecycle::drive;
 use super::process::KILLED_EXIT_CODE;
@@ -40,7 +41,7 @@ fn authorize(
         return Err(GuestFault::InvalidPowerState);
     }
     let ready = vm.phase == BootPhase::Ready;
-    if !ready || state.faults.take_ops_unavailable(moref) {
+    if !ready || state.faults.ops_unavailable(moref) {
         return Err(GuestFault::GuestOperationsUnavailable);
     }
     let vm = state.vm(moref)?;

@@ -14,10 +14,13 @@ use crate::guest_api::{DiskId, GuestFault};
 
 use super::config::{GuestConfig, GuestTimings};
 use super::disk::Disk;
-use super::faults::{FaultScope, Faults, GuestFaultKind};
+use super::faults::{
+    FaultScope, GuestFaultChecks as _, GuestFaultKind, GuestFaultRule, GuestFaults,
+};
 use super::k8s::{Cluster, Clusters, NodeRole};
 use super::shell::{self, Ctx, Io};
 use super::vm::{BootPhase, Vm};
+use crate::faults::{FaultError, ListedRule, RuleId};
 
 /// Mutable state of the world.
 #[derive(Debug)]
@@ -26,7 +29,7 @@ pub struct WorldState {
     pub disks: BTreeMap<DiskId, Arc<Disk>>,
     next_disk: u64,
     pub clusters: Clusters,
-    pub faults: Faults,
+    pub faults: GuestFaults,
     /// Added to the real time to get guest time (tests move it forward).
     pub time_offset: chrono::Duration,
 }
@@ -109,7 +112,7 @@ impl GuestWorld {
             disks: BTreeMap::new(),
             next_disk: 0,
             clusters: Clusters::default(),
-            faults: Faults::default(),
+            faults: GuestFaults::new(),
             time_offset: chrono::Duration::zero(),
         };
         GuestWorld {
@@ -172,23 +175,50 @@ impl GuestWorld {
             chrono::Duration::from_std(by).unwrap_or_else(|_| chrono::Duration::zero());
     }
 
-    /// Injects a fault.
-    pub fn inject_fault(&self, scope: FaultScope, kind: GuestFaultKind) {
-        self.lock().faults.inject(scope, kind);
+    /// The world's guest fault rules (list, hits, stats). Add and remove
+    /// rules with [`Self::add_fault`] and the `remove`/`clear` methods here,
+    /// so guests whose tools were blocked resume booting.
+    pub fn faults(&self) -> GuestFaults {
+        self.lock().faults.clone()
     }
 
-    /// Clears the faults of a scope; guests whose tools were blocked resume booting.
-    pub fn clear_faults(&self, scope: &FaultScope) {
-        let resumed: Vec<(String, u64, Option<crate::guest_api::Customization>)> = {
+    /// Adds a guest fault rule.
+    pub fn add_fault(&self, rule: GuestFaultRule) -> Result<RuleId, FaultError> {
+        self.lock().faults.add(rule)
+    }
+
+    /// Removes a guest fault rule; returns whether it existed. Guests whose
+    /// tools were blocked resume booting.
+    pub fn remove_fault(&self, id: RuleId) -> bool {
+        self.remove_faults_where(|r| r.id == id) > 0
+    }
+
+    /// Removes the rules of exactly this scope; returns how many.
+    pub fn remove_faults(&self, scope: &FaultScope) -> usize {
+        self.remove_faults_where(|r| &r.rule.matcher == scope)
+    }
+
+    /// Removes every guest fault rule.
+    pub fn clear_faults(&self) {
+        self.remove_faults_where(|_| true);
+    }
+
+    /// Removes the rules `pred` picks; guests whose tools are no longer
+    /// blocked resume booting.
+    fn remove_faults_where(
+        &self,
+        pred: impl FnMut(&ListedRule<FaultScope, GuestFaultKind>) -> bool,
+    ) -> usize {
+        let mut resumed = Vec::new();
+        let removed = {
             let mut state = self.lock();
-            state.faults.clear(scope);
+            let removed = state.faults.remove_where(pred);
             let blocked: Vec<String> = state
                 .vms
                 .values()
                 .filter(|vm| vm.phase == BootPhase::ToolsBlocked)
                 .map(|vm| vm.moref.clone())
                 .collect();
-            let mut resumed = Vec::new();
             for moref in blocked {
                 if state.faults.tools_blocked(&moref) {
                     continue;
@@ -198,11 +228,12 @@ impl GuestWorld {
                     resumed.push((moref.clone(), vm.epoch, customization));
                 }
             }
-            resumed
+            removed
         };
         for (moref, epoch, customization) in resumed {
             super::lifecycle::start_boot_stage(self, moref, epoch, customization, true);
         }
+        removed
     }
 
     /// A copy of a file of a VM's disk (test and debugging helper).

@@ -1,6 +1,7 @@
 //! System-administrator state: extension services and their API filters,
-//! service rights, roles, AMQP settings and vCenter registrations, and the
-//! lookup that decides whether a request path belongs to an extension.
+//! service rights, roles, AMQP settings and vCenter registrations. Which
+//! request path belongs to which extension is decided by vCD's routing in
+//! `crate::ext::filters`, over the services held here.
 
 use super::*;
 use crate::ext::ExtensionTarget;
@@ -31,9 +32,12 @@ fn require_sysadmin(caller: &Caller) -> SimResult<()> {
 }
 
 /// Compiles an API filter pattern anchored at both ends (Java `matches`).
-pub fn compile_filter(pattern: &str) -> SimResult<regex::Regex> {
-    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        SimError::BadRequest(format!("Invalid API filter URL pattern \"{pattern}\": {e}"))
+pub fn compile_filter(pattern: &str) -> SimResult<crate::ext::ApiFilter> {
+    crate::ext::ApiFilter::new(pattern).map_err(|e| {
+        SimError::BadRequest(format!(
+            "Invalid API filter URL pattern \"{}\": {}",
+            e.pattern, e.reason
+        ))
     })
 }
 
@@ -62,11 +66,11 @@ impl Sim {
         }
         let mut filters = Vec::new();
         for p in &input.filters {
-            let regex = compile_filter(p)?;
+            let compiled = compile_filter(p)?;
             filters.push(ApiFilter {
                 id: g.new_id(),
                 pattern: p.clone(),
-                regex: Some(regex),
+                compiled: Some(compiled),
             });
         }
         let id = g.new_id();
@@ -167,7 +171,7 @@ impl Sim {
         pattern: &str,
     ) -> SimResult<ApiFilter> {
         require_sysadmin(caller)?;
-        let regex = compile_filter(pattern)?;
+        let compiled = compile_filter(pattern)?;
         let mut g = self.inner.write();
         let fid = g.new_id();
         let s = g
@@ -177,7 +181,7 @@ impl Sim {
         let f = ApiFilter {
             id: fid,
             pattern: pattern.to_string(),
-            regex: Some(regex),
+            compiled: Some(compiled),
         };
         s.filters.push(f.clone());
         Ok(f)
@@ -215,22 +219,24 @@ impl Sim {
     /// The enabled service whose API filters fully match `path`, if any.
     pub fn route_extension(&self, path: &str) -> Option<ExtensionTarget> {
         let g = self.inner.read();
-        g.services
-            .values()
-            .filter(|s| s.enabled)
-            .find(|s| {
-                s.filters
-                    .iter()
-                    .any(|f| f.regex.as_ref().is_some_and(|r| r.is_match(path)))
-            })
-            .map(|s| ExtensionTarget {
-                name: s.name.clone(),
-                namespace: s.namespace.clone(),
-                exchange: s.exchange.clone(),
-                routing_key: s.routing_key.clone(),
-                enabled: s.enabled,
-                id: EntityRef::Service(s.id).urn(),
-            })
+        crate::ext::first_routed(
+            g.services.values().map(|s| {
+                (
+                    s,
+                    s.enabled,
+                    s.filters.iter().filter_map(|f| f.compiled.as_ref()),
+                )
+            }),
+            path,
+        )
+        .map(|s| ExtensionTarget {
+            name: s.name.clone(),
+            namespace: s.namespace.clone(),
+            exchange: s.exchange.clone(),
+            routing_key: s.routing_key.clone(),
+            enabled: s.enabled,
+            id: EntityRef::Service(s.id).urn(),
+        })
     }
 
     /// Whether any service is registered at all (cheap pre-check per request).
@@ -371,9 +377,9 @@ mod tests {
     #[test]
     fn filters_match_the_whole_path() {
         let f = compile_filter("/api/cse/.*").unwrap();
-        assert!(f.is_match("/api/cse/c1/info"));
-        assert!(!f.is_match("/x/api/cse/c1"));
-        assert!(!compile_filter("/api/cse").unwrap().is_match("/api/cse/"));
+        assert!(f.matches("/api/cse/c1/info"));
+        assert!(!f.matches("/x/api/cse/c1"));
+        assert!(!compile_filter("/api/cse").unwrap().matches("/api/cse/"));
         assert!(compile_filter("(").is_err());
     }
 }

@@ -616,7 +616,8 @@ pub struct Task {
 pub struct ApiFilter {
     pub id: Id,
     pub pattern: String,
-    pub regex: Option<regex::Regex>,
+    /// The compiled pattern vCD's routing (`crate::ext::filters`) matches.
+    pub compiled: Option<crate::ext::ApiFilter>,
 }
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use chrono::Utc;
 use super::Inner;
 use super::faults::VimFault;
 use super::guest_ops::{TransferBase, moref_param, parse_bool, required_text};
-use super::injection::InjectedFault;
+use super::injection::{self, InjectedFault};
 use super::properties::{user_session, vm_uuid};
 use super::service_content::{ids, service_content};
 use super::sessions::{Session, session_key_from_cookie, set_cookie_value};
@@ -102,7 +102,7 @@ impl Inner {
             Err(fault) => return SoapReply::fault(&fault),
         };
         self.record_call(&call.method);
-        match self.injections.get(&call.method) {
+        match injection::apply(&self.faults, &call.method).await {
             Some(InjectedFault::Stall) => std::future::pending::<()>().await,
             Some(InjectedFault::Fault(fault)) => return SoapReply::fault(&fault),
             None => {}

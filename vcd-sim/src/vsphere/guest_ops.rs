@@ -179,7 +179,9 @@ impl Inner {
             .guests
             .list_processes(&vm, &creds, filter)
             .map_err(|f| self.guest_fault(&vm, f))?;
-        let omit_zero = self.injections.omits_zero_exit_codes();
+        let omit_zero = self
+            .omit_zero_exit_codes
+            .load(std::sync::atomic::Ordering::Relaxed);
         for process in processes {
             write_declared(
                 w,

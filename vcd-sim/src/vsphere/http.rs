@@ -18,7 +18,7 @@ use crate::guest_api::{GuestFault, PowerState};
 use super::Inner;
 use super::dispatch::RequestContext;
 use super::faults::VimFault;
-use super::injection::{InjectedFault, TRANSFER_GET, TRANSFER_PUT};
+use super::injection::{self, InjectedFault, TRANSFER_GET, TRANSFER_PUT};
 use super::service_content::versions_document;
 use super::transfers::{TRANSFER_PATH, TransferDirection, TransferError};
 
@@ -153,7 +153,7 @@ fn fault_response(fault: &VimFault) -> Response {
 }
 
 async fn injected(inner: &Inner, key: &str) -> Option<Response> {
-    match inner.injections.get(key)? {
+    match injection::apply(&inner.faults, key).await? {
         InjectedFault::Stall => std::future::pending().await,
         InjectedFault::Fault(fault) => {
             Some((StatusCode::INTERNAL_SERVER_ERROR, fault.to_string()).into_response())

@@ -1,20 +1,51 @@
-//! Fault injection for the vCenter endpoint: make a SOAP method (or a
-//! transfer PUT/GET) fail with a chosen fault or never answer, and reproduce
-//! vcsim's "exit code 0 is never sent" bug.
+//! Faults of the vCenter endpoint, as rules of the simulator's one fault
+//! vocabulary (`crate::faults`): make a SOAP method (or a transfer PUT/GET)
+//! wait, fail with a chosen fault, or never answer.
+//!
+//! The match is a [`VimMatch`] (a SOAP method name such as
+//! `ListProcessesInGuest`, or [`TRANSFER_PUT`] / [`TRANSFER_GET`]), the
+//! effect an [`InjectedFault`]; the first matching rule's effect applies,
+//! after the delays of every matching rule.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use parking_lot::Mutex;
+use crate::faults::{Effect, FaultRule, FaultSet, Match};
 
 use super::faults::VimFault;
 
-/// Injection key for the upload (`PUT /guestFile`).
+/// Method name of the upload (`PUT /guestFile`) for [`VimMatch`].
 pub const TRANSFER_PUT: &str = "guestFile.PUT";
-/// Injection key for the download (`GET /guestFile`).
+/// Method name of the download (`GET /guestFile`) for [`VimMatch`].
 pub const TRANSFER_GET: &str = "guestFile.GET";
 
-/// What an injected method does instead of its work.
+/// Which vCenter calls a rule applies to. `Default` matches every call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VimMatch {
+    /// Only this SOAP method or transfer (every call if `None`).
+    pub method: Option<String>,
+}
+
+impl VimMatch {
+    /// Calls of one SOAP method or transfer.
+    pub fn method(method: &str) -> Self {
+        Self {
+            method: Some(method.to_owned()),
+        }
+    }
+}
+
+/// One vCenter call as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct VimCall<'a> {
+    /// The SOAP method's name, or [`TRANSFER_PUT`] / [`TRANSFER_GET`].
+    pub method: &'a str,
+}
+
+impl Match<VimCall<'_>> for VimMatch {
+    fn matches(&self, call: &VimCall<'_>) -> bool {
+        self.method.as_deref().is_none_or(|m| m == call.method)
+    }
+}
+
+/// What an injected call does instead of its work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InjectedFault {
     /// Answer with this fault (transfers: HTTP 500 with its message).
@@ -23,31 +54,64 @@ pub enum InjectedFault {
     Stall,
 }
 
-/// The injections in force.
-#[derive(Debug, Default)]
-pub struct Injections {
-    by_method: Mutex<HashMap<String, InjectedFault>>,
-    omit_zero_exit_codes: AtomicBool,
+impl Effect for InjectedFault {
+    const SURFACE: &'static str = "vCenter";
 }
 
-impl Injections {
-    pub fn set(&self, method: &str, fault: Option<InjectedFault>) {
-        let mut map = self.by_method.lock();
-        match fault {
-            Some(fault) => map.insert(method.to_owned(), fault),
-            None => map.remove(method),
+/// A vCenter fault rule.
+pub type VimFaultRule = FaultRule<VimMatch, InjectedFault>;
+
+/// The vCenter fault rules of one simulated vCenter. Cheap to clone.
+pub type VimFaults = FaultSet<VimMatch, InjectedFault>;
+
+/// Applies the rules to one call: waits their delay, then gives the effect
+/// to apply, if any.
+pub(super) async fn apply(faults: &VimFaults, method: &str) -> Option<InjectedFault> {
+    let decision = faults.decide_first(&VimCall { method });
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    decision
+        .effects
+        .into_iter()
+        .next()
+        .map(|(_, effect)| effect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_match_on_the_method_and_the_first_effect_applies() {
+        let faults = VimFaults::new();
+        let stall = faults
+            .add(FaultRule::new(VimMatch::method(TRANSFER_GET), InjectedFault::Stall).times(1))
+            .unwrap();
+        faults
+            .add(FaultRule::new(
+                VimMatch::default(),
+                InjectedFault::Fault(VimFault::InvalidState),
+            ))
+            .unwrap();
+        let first = |m: &str| {
+            faults
+                .decide_first(&VimCall { method: m })
+                .effects
+                .into_iter()
+                .next()
+                .map(|(_, e)| e)
         };
-    }
-
-    pub fn get(&self, method: &str) -> Option<InjectedFault> {
-        self.by_method.lock().get(method).cloned()
-    }
-
-    pub fn set_omit_zero_exit_codes(&self, omit: bool) {
-        self.omit_zero_exit_codes.store(omit, Ordering::Relaxed);
-    }
-
-    pub fn omits_zero_exit_codes(&self) -> bool {
-        self.omit_zero_exit_codes.load(Ordering::Relaxed)
+        assert_eq!(first(TRANSFER_GET), Some(InjectedFault::Stall));
+        assert_eq!(
+            first(TRANSFER_GET),
+            Some(InjectedFault::Fault(VimFault::InvalidState))
+        );
+        assert_eq!(
+            first("Login"),
+            Some(InjectedFault::Fault(VimFault::InvalidState))
+        );
+        assert_eq!(faults.hits(stall), 1);
+        assert_eq!(faults.stats().faulted, 3);
     }
 }

@@ -47,7 +47,9 @@ use std::time::Duration;
 use crate::guest_api::GuestOps;
 
 pub use faults::VimFault;
-pub use injection::{InjectedFault, TRANSFER_GET, TRANSFER_PUT};
+pub use injection::{
+    InjectedFault, TRANSFER_GET, TRANSFER_PUT, VimCall, VimFaultRule, VimFaults, VimMatch,
+};
 pub use properties::vm_uuid;
 pub use service_content::API_VERSION;
 
@@ -124,7 +126,9 @@ pub(crate) struct Inner {
     sessions: sessions::SessionStore,
     transfers: transfers::TransferStore,
     views: views::ViewStore,
-    injections: injection::Injections,
+    faults: VimFaults,
+    /// vcsim's bug of never sending `exitCode` 0, reproduced on demand.
+    omit_zero_exit_codes: std::sync::atomic::AtomicBool,
     calls: parking_lot::Mutex<std::collections::VecDeque<String>>,
 }
 
@@ -161,7 +165,8 @@ impl VCenterSim {
             sessions: sessions::SessionStore::new(config.session_idle_timeout),
             transfers: transfers::TransferStore::new(config.transfer_ttl),
             views: views::ViewStore::default(),
-            injections: injection::Injections::default(),
+            faults: VimFaults::new(),
+            omit_zero_exit_codes: std::sync::atomic::AtomicBool::new(false),
             calls: parking_lot::Mutex::new(std::collections::VecDeque::new()),
             config,
             guests,
@@ -196,11 +201,11 @@ impl VCenterSim {
         self.inner.transfers.invalidate_vm(vm);
     }
 
-    /// Makes a SOAP method (by name, e.g. `ListProcessesInGuest`) or a
-    /// transfer ([`TRANSFER_PUT`], [`TRANSFER_GET`]) fail or stall; `None`
-    /// removes the injection.
-    pub fn inject(&self, method: &str, fault: Option<InjectedFault>) {
-        self.inner.injections.set(method, fault);
+    /// The fault rules of this vCenter: make SOAP methods (by name, e.g.
+    /// `ListProcessesInGuest`) or transfers ([`TRANSFER_PUT`],
+    /// [`TRANSFER_GET`]) wait, fail or stall.
+    pub fn faults(&self) -> &VimFaults {
+        &self.inner.faults
     }
 
     /// SOAP method names received, oldest first (the last 10 000).
@@ -210,6 +215,8 @@ impl VCenterSim {
 
     /// Reproduces vcsim's bug of never sending `exitCode` 0.
     pub fn set_omit_zero_exit_codes(&self, omit: bool) {
-        self.inner.injections.set_omit_zero_exit_codes(omit);
+        self.inner
+            .omit_zero_exit_codes
+            .store(omit, std::sync::atomic::Ordering::Relaxed);
     }
 }

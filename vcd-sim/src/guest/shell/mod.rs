@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::faults::GuestFaultChecks as _;
 use super::fs::{self, Actor};
 use super::vm::Vm;
 use super::world::{GuestWorld, WorldState};
