@@ -2,10 +2,14 @@
 //! negotiated API version, session), vCD `Error` documents, and the hand-over
 //! of requests that match an extension's API filters.
 //!
-//! Submodules: `xml` (writer/reader), `docs` (the documents served),
-//! `parse` (request bodies), `query` (query-service filters and paging),
-//! `handlers` (tenant endpoints), `admin` (system-administrator endpoints),
-//! `extension` (API-filter routing), `faults` (run-time REST fault rules).
+//! One module per resource family, each holding its handlers, request
+//! parsing and documents: `sessions`, `orgs` (orgs, VDCs, networks, VDC
+//! actions), `catalogs` (catalogs, items, templates, media, uploads), `vapps`
+//! (vApps and VMs), `metadata`, `query` (query service), `tasks`, `admin`
+//! (system administrator). `common` holds what the families share (media
+//! types, hrefs, references); `xml` the writer/reader; `extension` hands
+//! requests matching an extension's API filters over; `faults` applies the
+//! run-time REST fault rules. The one route table is [`router`].
 
 mod admin;
 pub(crate) mod catalogs;
