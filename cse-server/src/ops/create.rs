@@ -170,7 +170,7 @@ async fn create(
                 &super::lease::settings(&run.ctx),
             )
             .await
-            .map_err(|e| OpError::from((name.to_owned(), "create_cluster", e)))?,
+            .map_err(OpError::lease(name, "create_cluster"))?,
         );
         run.done("vapp").await
     }

@@ -27,7 +27,7 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(|e| OpError::from((task.cluster.clone(), "delete_cluster", e)))?;
+        .map_err(OpError::lease(&task.cluster, "delete_cluster"))?;
         journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal).await?;
         steps::delete_vapp(&admin, &ctx.vapp_gates, &vapp_href).await
     }

@@ -114,13 +114,16 @@ impl From<OpError> for ApiError {
     }
 }
 
-impl From<(String, &str, LeaseError)> for OpError {
-    fn from((cluster, operation, source): (String, &str, LeaseError)) -> Self {
-        match source {
+impl OpError {
+    /// A failure to take the lease of `cluster` for `operation`: lost to
+    /// another server, or a vCD failure.
+    pub fn lease(cluster: &str, operation: &str) -> impl FnOnce(LeaseError) -> OpError {
+        let (cluster, operation) = (cluster.to_owned(), operation.to_owned());
+        move |source| match source {
             LeaseError::Vcd(error) => OpError::Vcd(error),
             held @ LeaseError::HeldElsewhere { .. } => OpError::LeaseLost {
                 cluster,
-                operation: operation.to_owned(),
+                operation,
                 source: held,
             },
         }
@@ -201,13 +204,9 @@ mod tests {
 
     #[test]
     fn a_lost_lease_is_the_busy_text_and_keeps_its_cause() {
-        let lost = OpError::from((
-            "c1".to_owned(),
-            "delete_cluster",
-            LeaseError::HeldElsewhere {
-                owner: "other".into(),
-            },
-        ));
+        let lost = OpError::lease("c1", "delete_cluster")(LeaseError::HeldElsewhere {
+            owner: "other".into(),
+        });
         assert!(lost.is_lease_lost());
         assert!(std::error::Error::source(&lost).is_some());
         let staged = OpError::in_stage(OperationStage::CreatingVapp)(lost);

@@ -103,7 +103,7 @@ pub async fn run_create(
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(|e| OpError::from((task.cluster.clone(), "create_nodes", e)))?;
+        .map_err(OpError::lease(&task.cluster, "create_nodes"))?;
         run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
@@ -266,7 +266,7 @@ pub async fn run_delete(
             &super::lease::settings(&ctx),
         )
         .await
-        .map_err(|e| OpError::from((task.cluster.clone(), "delete_nodes", e)))?;
+        .map_err(OpError::lease(&task.cluster, "delete_nodes"))?;
         run.save().await?;
         task::progress(
             &admin,
