@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::Dom;
 use super::xml::El;
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::admin::ServiceInput;
 use crate::state::*;
 

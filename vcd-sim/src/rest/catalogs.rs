@@ -9,8 +9,8 @@ use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::{Dom, El};
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::views::{TemplateOrVm, View};
 use crate::state::*;
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::VcdErrorResponse;
+use super::context::VcdErrorResponse;
 use super::xml::{Dom, El};
 use crate::state::*;
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{
+use super::context::{
     AppState, MAX_BODY, SUPPORTED_VERSIONS, VcdErrorResponse, accept_version, request_token,
 };
 use crate::ext::{ForwardedRequest, SecurityContext};

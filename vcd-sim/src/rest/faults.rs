@@ -49,7 +49,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{SUPPORTED_VERSIONS, VcdErrorResponse, accept_version};
+use super::context::{SUPPORTED_VERSIONS, VcdErrorResponse, accept_version};
 use crate::faults::{Decision, Effect, FaultError, FaultRule, FaultSet, Match, RuleId};
 
 /// Which REST requests a rule applies to. `Default` matches every request.

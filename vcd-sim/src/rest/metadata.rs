@@ -5,8 +5,8 @@
 use axum::body::Bytes;
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::{Dom, El};
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::*;
 
 // ----- metadata -----

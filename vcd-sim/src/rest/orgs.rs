@@ -10,7 +10,7 @@ use super::xml::El;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 
-use super::{ApiResult, Ctx, VcdErrorResponse};
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::catalogs::CaptureInto;
 use crate::state::views::View;
 use crate::state::*;

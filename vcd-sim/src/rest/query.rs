@@ -7,9 +7,9 @@
 use percent_encoding::percent_decode_str;
 
 use super::common::mt;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::metadata::record_metadata;
 use super::xml::{El, link};
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::records::{ADMIN_TYPES, TENANT_TYPES};
 use crate::state::records::{Attr, Record};
 use crate::state::{Domain, EntityRef, MetaType, uuid_of};

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, SUPPORTED_VERSIONS, VcdErrorResponse};
 use super::xml::{El, NS_VERSIONS};
-use super::{ApiResult, Ctx, SUPPORTED_VERSIONS, VcdErrorResponse};
 use crate::state::*;
 
 // ----- versions and sessions -----

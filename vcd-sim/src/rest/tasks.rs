@@ -8,8 +8,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::{Dom, El};
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::*;
 
 pub(super) fn task_response(ctx: &Ctx, task: Id) -> ApiResult {

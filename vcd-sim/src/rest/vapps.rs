@@ -11,8 +11,8 @@ use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 
 use super::common::*;
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::{Dom, El, parse_bool};
-use super::{ApiResult, Ctx, VcdErrorResponse};
 use crate::state::views::VAppOrVm;
 use crate::state::*;
 

@@ -1,0 +1,264 @@
+//! What every route handler shares: the HTTP layer's state ([`AppState`]),
+//! the per-request context ([`Ctx`]: base URL, negotiated API version,
+//! session token), vCD `Error` documents ([`VcdErrorResponse`]) and the
+//! hand-over trait for extension requests. The family modules and the route
+//! table in `rest` import from here; nothing here imports a family.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
+
+use super::xml::{self, El};
+use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
+use crate::state::{Caller, Sim, SimError};
+
+/// API versions the simulator advertises (§2.1).
+pub const SUPPORTED_VERSIONS: &[&str] = &["29.0", "30.0", "31.0", "32.0"];
+
+/// Hands a request that matched an extension's API filter to the extension
+/// (over AMQP in the real routing). Implemented by the extension router.
+pub trait ExtensionForwarder: Send + Sync {
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse>;
+}
+
+/// An [`ExtensionForwarder`] made from a closure, e.g. over the AMQP
+/// extension router:
+/// `FnForwarder::new(move |t, r| { let x = router.clone(); Box::pin(async move { x.forward(&t, r).await }) })`.
+pub struct FnForwarder<F>(F);
+
+impl<F> FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    pub fn new(f: F) -> Self {
+        FnForwarder(f)
+    }
+}
+
+impl<F> ExtensionForwarder for FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse> {
+        (self.0)(target, req)
+    }
+}
+
+/// Shared state of the HTTP layer.
+#[derive(Clone)]
+pub struct AppState {
+    pub sim: Arc<Sim>,
+    /// `https` or `http`: used with the request's Host when no public URL is set.
+    pub scheme: &'static str,
+    /// Fixed public base URL (`scheme://host:port`), if configured.
+    pub public_url: Option<String>,
+    pub forwarder: Option<Arc<dyn ExtensionForwarder>>,
+}
+
+/// An error answered as a vCD `Error` document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcdErrorResponse {
+    pub status: StatusCode,
+    pub minor: String,
+    pub message: String,
+    pub version: String,
+}
+
+impl VcdErrorResponse {
+    pub fn new(status: StatusCode, minor: &str, message: impl Into<String>) -> Self {
+        VcdErrorResponse {
+            status,
+            minor: minor.into(),
+            message: message.into(),
+            version: "32.0".into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", message)
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "This operation is denied.",
+        )
+    }
+}
+
+impl From<SimError> for VcdErrorResponse {
+    fn from(e: SimError) -> Self {
+        let (major, minor) = e.codes();
+        VcdErrorResponse::new(
+            StatusCode::from_u16(major).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            minor,
+            e.to_string(),
+        )
+    }
+}
+
+impl From<xml::XmlError> for VcdErrorResponse {
+    fn from(e: xml::XmlError) -> Self {
+        VcdErrorResponse::bad_request(e.to_string())
+    }
+}
+
+/// The `Error` document.
+pub fn error_document(status: u16, minor: &str, message: &str) -> El {
+    El::new("Error")
+        .attr("xmlns", xml::NS_VCLOUD)
+        .attr("majorErrorCode", status.to_string())
+        .attr("minorErrorCode", minor)
+        .attr("message", message)
+        .attr("stackTrace", "")
+}
+
+impl IntoResponse for VcdErrorResponse {
+    fn into_response(self) -> Response {
+        let body = error_document(self.status.as_u16(), &self.minor, &self.message).to_document();
+        let ct = format!(
+            "application/vnd.vmware.vcloud.error+xml;version={}",
+            self.version
+        );
+        (self.status, [(axum::http::header::CONTENT_TYPE, ct)], body).into_response()
+    }
+}
+
+pub type ApiResult = Result<Response, VcdErrorResponse>;
+
+/// Per-request context: base URL, API version, session token.
+pub struct Ctx {
+    pub state: AppState,
+    pub base: String,
+    pub version: String,
+    pub token: Option<String>,
+}
+
+/// Reads `version=` from an Accept header value.
+pub fn accept_version(accept: &str) -> Option<String> {
+    accept
+        .split([';', ','])
+        .filter_map(|p| p.trim().strip_prefix("version="))
+        .map(|v| v.trim().to_string())
+        .next()
+}
+
+/// The session token of a request (`x-vcloud-authorization` or Bearer).
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers
+        .get("x-vcloud-authorization")
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(v.trim().to_string());
+    }
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|v| v.trim().to_string())
+}
+
+/// `scheme://host:port` of the hrefs in a response: the public URL if set,
+/// else the request's `Host` header (HTTP/1.1) or its URI authority (HTTP/2
+/// carries the host in `:authority`, and sends no `Host`).
+pub fn base_url(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{}://{}", state.scheme, host)
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = VcdErrorResponse;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let version = parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(accept_version)
+            .filter(|v| SUPPORTED_VERSIONS.contains(&v.as_str()))
+            .unwrap_or_else(|| SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.len() - 1].to_string());
+        Ok(Ctx {
+            state: state.clone(),
+            base: base_url(state, &parts.uri, &parts.headers),
+            version,
+            token: request_token(&parts.headers),
+        })
+    }
+}
+
+impl Ctx {
+    pub fn sim(&self) -> &Arc<Sim> {
+        &self.state.sim
+    }
+
+    /// The caller, or 401.
+    pub fn caller(&self) -> Result<Caller, VcdErrorResponse> {
+        let token = self
+            .token
+            .as_deref()
+            .ok_or_else(VcdErrorResponse::unauthorized)?;
+        self.state
+            .sim
+            .session(token)
+            .map_err(|_| self.err(VcdErrorResponse::unauthorized()))
+    }
+
+    pub fn err(&self, mut e: VcdErrorResponse) -> VcdErrorResponse {
+        e.version = self.version.clone();
+        e
+    }
+
+    /// A state error with this request's version.
+    pub fn fail(&self, e: SimError) -> VcdErrorResponse {
+        self.err(e.into())
+    }
+
+    /// An XML response with vCD's content type.
+    pub fn xml(&self, status: StatusCode, media_type: &str, doc: El) -> Response {
+        let ct = format!("{media_type};version={}", self.version);
+        let mut r = (status, doc.to_document()).into_response();
+        if let Ok(v) = HeaderValue::from_str(&ct) {
+            r.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
+        }
+        r
+    }
+
+    pub fn ok(&self, media_type: &str, doc: El) -> ApiResult {
+        Ok(self.xml(StatusCode::OK, media_type, doc))
+    }
+
+    pub fn href(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+/// Largest request body accepted: pyvcloud uploads OVA files in 10 MiB chunks.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
