@@ -44,6 +44,11 @@ fn sized(n: usize) -> usize {
     ((n as f64 * factor).round() as usize).max(1)
 }
 
+/// The allocator the `cse` binary uses, so the server measured here allocates as
+/// it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.iter().any(|a| a == "--bench") {
@@ -221,6 +226,7 @@ async fn p3() -> Result<(), String> {
     let scale = Scale::start(&ScaleSpec {
         orgs: 4,
         max_operations: u32::try_from(count).unwrap_or(u32::MAX).max(32),
+        production_polling: true,
         ..spec()
     })
     .await?;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use cse_core::config::Seconds;
+use cse_core::config::{Seconds, Timeouts};
 use futures::future::join_all;
 use scenarios::api::{Reply, TaskEnd};
 use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
@@ -34,6 +34,10 @@ pub struct ScaleSpec {
     /// `timeouts.lease_ttl` (also the resume cadence), when not the scenario
     /// runner's (the default divided by 100 at time scale 0).
     pub lease_ttl: Option<Duration>,
+    /// Poll vCD tasks and guest programs as a production server does (the
+    /// config's default maxima, with pauses growing from a short first one)
+    /// instead of the scenario runner's fixed few-millisecond polling.
+    pub production_polling: bool,
 }
 
 impl Default for ScaleSpec {
@@ -45,6 +49,7 @@ impl Default for ScaleSpec {
             time_scale: 0.0,
             task_poll_interval: None,
             lease_ttl: None,
+            production_polling: false,
         }
     }
 }
@@ -85,10 +90,16 @@ impl Scale {
             .task_poll_interval
             .map(|p| p.mul_f64(spec.time_scale.max(0.0)));
         let lease_ttl = spec.lease_ttl;
+        let production_polling = spec.production_polling;
         let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
             if let Some(ttl) = lease_ttl {
                 config.timeouts.lease_ttl =
                     Seconds::from_millis(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
+            }
+            if production_polling {
+                let defaults = Timeouts::default();
+                config.timeouts.vcd_task_poll_interval = defaults.vcd_task_poll_interval;
+                config.timeouts.guest_ops_poll_interval = defaults.guest_ops_poll_interval;
             }
             if let Some(poll) = poll {
                 config.timeouts.vcd_task_poll_interval = Seconds::from_millis(

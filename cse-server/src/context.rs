@@ -15,6 +15,13 @@ use crate::system::SystemState;
 use cse_vcd::vcd::{Client, VcdConnector, VcdError, VcdSettings};
 use cse_vcd::vsphere::VcenterPool;
 
+/// Who a cluster list is for: a SHA-256 digest of the caller's session token
+/// (the token itself is never kept) and the API version it speaks.
+pub type ListKey = ([u8; 32], String);
+
+/// A cluster list as vCD answered it, shared by the calls that waited for it.
+pub type ListAnswer = Result<std::sync::Arc<Vec<cse_core::api::Cluster>>, ApiError>;
+
 /// Shared state of the handlers and operations.
 pub struct Context {
     /// The validated configuration.
@@ -43,6 +50,9 @@ pub struct Context {
     pub vapp_gates: crate::coordination::VappGates,
     /// Operation slots and the org-fair queue behind them.
     pub queue: crate::coordination::OperationQueue,
+    /// Cluster lists in flight, by caller session: concurrent identical
+    /// `GET /api/cse` calls share one vCD query.
+    pub cluster_lists: crate::coordination::Flights<ListKey, ListAnswer>,
     admin: Mutex<Option<Client>>,
 }
 
@@ -88,6 +98,7 @@ impl Context {
                 config.service.max_operations,
                 config.service.max_queued_operations,
             ),
+            cluster_lists: crate::coordination::Flights::default(),
             admin: Mutex::new(None),
             config,
         })

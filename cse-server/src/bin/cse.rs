@@ -4,6 +4,12 @@ use std::io::{IsTerminal, Write};
 
 use cse_server::cli::{self, CliContext, RabbitConnector, TerminalPrompter};
 
+/// mimalloc instead of the system allocator: under concurrent requests glibc's
+/// arenas serialise the many small allocations of XML and JSON handling (the
+/// `scale` benchmark's P2 spent about a quarter of its CPU in malloc/free).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     cse_bus::tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -13,22 +13,34 @@ use cse_core::naming::NodeType;
 
 use crate::auth::{Caller, vcd_failure};
 use crate::clusters::{FoundCluster, VmView, find_cluster, find_clusters, vms_of};
-use crate::context::Context;
+use crate::context::{Context, ListKey};
 use cse_vcd::vsphere::PollSettings;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-/// `GET /api/cse`.
+/// `GET /api/cse`. Calls with the same session arriving while its list is
+/// being read from vCD share that read ([`Context::cluster_lists`]).
 pub async fn list_clusters(
-    _ctx: &Context,
+    ctx: &Context,
     caller: &Caller,
     request: &ExtRequest,
 ) -> Result<ExtReply, ApiError> {
-    let clusters: Vec<_> = find_clusters(&caller.client, None)
-        .await
-        .map_err(|e| vcd_failure(&e))?
-        .into_iter()
-        .map(|found| found.cluster)
-        .collect();
-    reply_json(request, 200, &clusters)
+    let client = caller.client.clone();
+    let key: ListKey = (
+        Sha256::digest(client.token().expose().as_bytes()).into(),
+        client.api_version().as_str().to_owned(),
+    );
+    let (clusters, _) = ctx
+        .cluster_lists
+        .run(key, async move {
+            find_clusters(&client, None)
+                .await
+                .map(|found| Arc::new(found.into_iter().map(|f| f.cluster).collect()))
+                .map_err(|e| vcd_failure(&e))
+        })
+        .await;
+    let clusters = clusters?;
+    reply_json(request, 200, &*clusters)
 }
 
 /// `GET /api/cse/template`.
