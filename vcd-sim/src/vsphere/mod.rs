@@ -160,6 +160,7 @@ impl fmt::Debug for VCenterSim {
 }
 
 impl VCenterSim {
+    /// A vCenter serving `config` with guest operations answered by `guests`.
     pub fn new(config: VCenterConfig, guests: Arc<dyn GuestOps>) -> Self {
         let inner = Inner {
             sessions: sessions::SessionStore::new(config.session_idle_timeout),
@@ -181,6 +182,7 @@ impl VCenterSim {
         http::router(self.inner.clone())
     }
 
+    /// The settings it was built with.
     pub fn config(&self) -> &VCenterConfig {
         &self.inner.config
     }
