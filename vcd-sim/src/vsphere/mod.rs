@@ -1,7 +1,7 @@
 //! The simulated vCenter: the vim25 SOAP subset CSE and pyVmomi use
 //! (`/sdk`), version negotiation (`/sdk/vimServiceVersions.xml`) and guest
 //! file transfers (`/guestFile`), backed by the guest model through
-//! [`GuestOps`](crate::guest_api::GuestOps).
+//! [`GuestOps`].
 //!
 //! ```
 //! use std::sync::Arc;
