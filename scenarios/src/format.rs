@@ -423,7 +423,7 @@ pub struct AddNodesStep {
     pub memory: Option<u32>,
     /// Storage profile of the nodes' disks (default: the VDC's default).
     pub storage_profile: Option<String>,
-    /// Template name (default: the cluster's).
+    /// Template name (default: the server config's default template).
     pub template: Option<String>,
     /// Path of a public key file.
     pub ssh_key: Option<String>,

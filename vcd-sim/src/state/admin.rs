@@ -21,7 +21,7 @@ pub struct ServiceInput {
     pub exchange: String,
     /// Routing key of the requests.
     pub routing_key: String,
-    /// Priority among services matching the same URL (default 50).
+    /// `vmext:Priority` (default 0).
     pub priority: Option<i32>,
     /// Whether vCD checks the service's rights (default false).
     pub authorization_enabled: Option<bool>,

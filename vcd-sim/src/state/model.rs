@@ -414,7 +414,7 @@ pub struct Template {
     pub pending_vms: Vec<crate::state::OvfVm>,
     /// Network names of the descriptor's `NetworkSection`.
     pub network_names: Vec<String>,
-    /// Guest OS hint of the descriptor (chooses the guest disk image).
+    /// Guest OS of the descriptor (`osType` and description); chooses the guest disk image.
     pub os_hint: String,
     /// Its VMs, once resolved.
     pub vms: Vec<Id>,
@@ -704,7 +704,7 @@ impl MetaType {
 pub struct MetaEntry {
     /// The domain.
     pub domain: Domain,
-    /// `READWRITE`, `READONLY` or `PRIVATE`.
+    /// `READWRITE` (`GENERAL` domain), `READONLY` or `PRIVATE` (`SYSTEM` domain).
     pub visibility: String,
     /// The key.
     pub key: String,
@@ -832,7 +832,7 @@ pub struct Task {
     pub start: DateTime<Utc>,
     /// End time, once terminal.
     pub end: Option<DateTime<Utc>>,
-    /// When vCD forgets the task.
+    /// `expiryTime`: start plus 90 days.
     pub expiry: DateTime<Utc>,
     /// The error of a failed task.
     pub error: Option<ErrorInfo>,
@@ -874,7 +874,7 @@ pub struct ExtensionService {
     pub exchange: String,
     /// Routing key of the requests.
     pub routing_key: String,
-    /// Priority among services matching the same URL.
+    /// `vmext:Priority` as registered (stored and shown; routing takes the first match).
     pub priority: i32,
     /// Whether vCD checks the service's rights before routing.
     pub authorization_enabled: bool,
