@@ -10,8 +10,6 @@
 //! - [`backoff`]: the reconnect delay policy.
 //! - [`testing`], [`tls`]: broker discovery for tests, the rustls provider.
 
-#![deny(missing_docs)]
-
 pub mod backoff;
 pub mod bus;
 pub mod error;

@@ -41,15 +41,20 @@ pub fn binary_program(data: &[u8]) -> Option<(String, String)> {
 /// Whether a systemd unit is enabled and running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServiceState {
+    /// Started at boot (`systemctl enable`).
     pub enabled: bool,
+    /// Running now (`systemctl start`); cleared when the VM powers off.
     pub active: bool,
 }
 
 /// A guest disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disk {
+    /// Which distribution family the disk holds (Photon or Ubuntu).
     pub os: OsFamily,
+    /// The filesystem.
     pub fs: Fs,
+    /// Accounts and groups (`/etc/passwd`, `/etc/group`).
     pub users: Users,
     /// Installed packages: name → version.
     pub packages: BTreeMap<String, String>,
