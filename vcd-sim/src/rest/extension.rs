@@ -1,5 +1,6 @@
 //! Request plumbing around every route: the request-id header, the length
-//! limit on a declared `Content-Length` (413), the API version check (406), and vCD's API-extension routing — a path fully
+//! limit on a declared `Content-Length` (413), the API version check of the
+//! release played (406), the legacy login routes removed at API 38.0 (405), and vCD's API-extension routing — a path fully
 //! matching an enabled extension's API filter goes to the extension (after
 //! authentication), not to vCD's own handlers.
 
@@ -60,7 +61,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
         }
         let version = request_version(state.release, req.headers());
         if state.release.legacy_login_removed(&version) && is_legacy_login(req.method(), &path) {
-            return method_not_allowed(accept);
+            return method_not_allowed(accept, &version);
         }
         if state.sim.has_enabled_services()
             && let Some(target) = state.sim.route_extension(&path)
@@ -83,7 +84,7 @@ fn is_legacy_login(method: &axum::http::Method, path: &str) -> bool {
 
 /// vCD's answer to a removed operation: 405 `METHOD_NOT_ALLOWED`, "HTTP
 /// method not allowed" (JSON for a JSON Accept, else an `Error` document).
-fn method_not_allowed(accept: &str) -> Response {
+fn method_not_allowed(accept: &str, version: &str) -> Response {
     const MESSAGE: &str = "HTTP method not allowed";
     if accept.contains("json") {
         let body = serde_json::json!({
@@ -98,12 +99,13 @@ fn method_not_allowed(accept: &str) -> Response {
         )
             .into_response();
     }
-    VcdErrorResponse::new(
+    let mut e = VcdErrorResponse::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         MESSAGE,
-    )
-    .into_response()
+    );
+    e.version = version.to_string();
+    e.into_response()
 }
 
 /// The request's `Content-Length`, if it has a valid one.
