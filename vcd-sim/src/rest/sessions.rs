@@ -151,15 +151,13 @@ pub fn cloudapi_session(caller: &Caller, id: uuid::Uuid) -> serde_json::Value {
     })
 }
 
-/// The caller of a CloudAPI request, or vCD's JSON 401.
-pub(super) fn cloudapi_caller(ctx: &Ctx) -> Result<Caller, axum::response::Response> {
-    ctx.caller().map_err(|_| {
-        cloudapi_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "This operation is denied.",
-        )
-    })
+/// vCD's JSON 401 of a CloudAPI route.
+pub(super) fn cloudapi_unauthorized() -> axum::response::Response {
+    cloudapi_error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "This operation is denied.",
+    )
 }
 
 /// The CloudAPI session id of the request's session: the JWT's, or one
@@ -179,21 +177,20 @@ fn current_session_id(ctx: &Ctx) -> uuid::Uuid {
 
 /// `GET /cloudapi/1.0.0/sessions/current`.
 pub(super) async fn cloudapi_current(ctx: Ctx) -> axum::response::Response {
-    match cloudapi_caller(&ctx) {
+    match ctx.caller() {
         Ok(caller) => json_response(
             StatusCode::OK,
             cloudapi_session(&caller, current_session_id(&ctx)),
         ),
-        Err(r) => r,
+        Err(_) => cloudapi_unauthorized(),
     }
 }
 
 /// `DELETE /cloudapi/1.0.0/sessions/{id}` (also `current`): logs the
 /// session out; only its own user may.
 pub(super) async fn cloudapi_logout(ctx: Ctx, id: String) -> axum::response::Response {
-    let caller = match cloudapi_caller(&ctx) {
-        Ok(c) => c,
-        Err(r) => return r,
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
     };
     let current = current_session_id(&ctx);
     let wanted = if id == "current" {

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::common::IntoOk;
 use super::context::Ctx;
-use super::sessions::{cloudapi_caller, cloudapi_error, json_response};
+use super::sessions::{cloudapi_error, cloudapi_unauthorized, json_response};
 use crate::auth::TokenKind;
 
 /// Longest token name accepted.
@@ -35,9 +35,8 @@ pub(super) async fn create_token(ctx: Ctx, body: Bytes) -> Response {
     if let Some(r) = no_tokens(&ctx) {
         return r;
     }
-    let caller = match cloudapi_caller(&ctx) {
-        Ok(c) => c,
-        Err(r) => return r,
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
     };
     let bad = |m: &str| cloudapi_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
@@ -78,9 +77,8 @@ pub(super) async fn list_tokens(ctx: Ctx) -> Response {
     if let Some(r) = no_tokens(&ctx) {
         return r;
     }
-    let caller = match cloudapi_caller(&ctx) {
-        Ok(c) => c,
-        Err(r) => return r,
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
     };
     let values: Vec<serde_json::Value> = ctx
         .state
@@ -107,9 +105,8 @@ pub(super) async fn delete_token(ctx: Ctx, id: String) -> Response {
     if let Some(r) = no_tokens(&ctx) {
         return r;
     }
-    let caller = match cloudapi_caller(&ctx) {
-        Ok(c) => c,
-        Err(r) => return r,
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
     };
     let not_found = || {
         cloudapi_error(
