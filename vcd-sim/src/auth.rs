@@ -124,7 +124,7 @@ pub struct ApiToken {
     pub name: String,
     /// REFRESH or EXTENSION.
     pub kind: TokenKind,
-    /// Owner user id and name.
+    /// Owner user id.
     pub owner: Id,
     /// Owner user name.
     pub owner_name: String,

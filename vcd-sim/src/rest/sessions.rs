@@ -79,9 +79,12 @@ pub(super) fn cloudapi_error(
 }
 
 /// `POST /cloudapi/1.0.0/sessions[/provider]` (pyvcloud 23 at API ≥ 33):
-/// Basic auth in, `X-VMWARE-VCLOUD-ACCESS-TOKEN` out; the token also works as
-/// `Authorization: Bearer` on `/api`. The provider endpoint is for the System
-/// org only, the tenant endpoint for every other org.
+/// Basic auth in; out a JSON session, a signed JWT in
+/// `X-VMWARE-VCLOUD-ACCESS-TOKEN` (`X-VMWARE-VCLOUD-TOKEN-TYPE: Bearer`) that
+/// works as `Authorization: Bearer` on `/api` and `/cloudapi` until it
+/// expires or the session is logged out, and the plain session token in
+/// `x-vcloud-authorization`. The provider endpoint is for the System org
+/// only, the tenant endpoint for every other org.
 pub(super) fn cloudapi_login(
     ctx: Ctx,
     headers: HeaderMap,
