@@ -12,6 +12,7 @@ pub mod errors;
 pub mod http;
 pub mod profile;
 pub mod render;
+pub mod terminal;
 pub mod wait;
 
 use std::ffi::OsString;

@@ -6,18 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
+pub use super::catalog::OsFamily;
 use super::catalog::{self, PackageDef};
 use super::fs::{Actor, Fs};
 use super::users::Users;
-
-/// The distribution a disk holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OsFamily {
-    /// VMware Photon OS 2.0 (tdnf).
-    Photon,
-    /// Ubuntu 16.04 "xenial" (apt).
-    Ubuntu,
-}
 
 /// Marker at the start of a simulated executable; the rest of the first line
 /// names the simulated program it runs.
