@@ -91,6 +91,34 @@ fn absolute(path: &str, name: &str) -> Result<String, GuestFault> {
     }
 }
 
+impl GuestWorld {
+    /// Runs a shell script as root on a powered-on VM, bypassing guest
+    /// operations (no credential or readiness checks). Returns (exit code,
+    /// stdout, stderr). A test and debugging helper.
+    pub async fn run_as_root(
+        &self,
+        moref: &str,
+        script: &str,
+    ) -> Result<(i32, String, String), GuestFault> {
+        let (ctx, io) = {
+            let state = self.lock();
+            let vm = state.vm(moref)?;
+            if vm.phase == BootPhase::Off {
+                return Err(GuestFault::InvalidPowerState);
+            }
+            let ctx = Ctx::for_user(self.clone(), vm, "root", None, None).ok_or_else(|| {
+                GuestFault::SystemError {
+                    message: "no root user".into(),
+                }
+            })?;
+            (ctx, Io::buffered())
+        };
+        let mut ctx = ctx;
+        let code = shell::run_source(&mut ctx, script, &io).await;
+        Ok((code, io.stdout_text(), io.stderr_text()))
+    }
+}
+
 impl GuestOps for GuestWorld {
     fn list_vms(&self) -> Vec<GuestVmInfo> {
         self.lock().vms.values().map(info).collect()
