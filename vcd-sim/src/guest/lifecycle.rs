@@ -12,11 +12,12 @@ use futures::FutureExt as _;
 use crate::faults::{ListedRule, RuleId};
 use crate::guest_api::{Customization, DiskId, GuestFault, GuestLifecycle, PowerState};
 
+use super::exec::context::Io;
 use super::faults::{FaultScope, GuestFaultChecks as _, GuestFaultKind};
 use super::fs::Actor;
 use super::images;
 use super::process::ProcessTable;
-use super::shell::{self, Ctx, Io};
+use super::shell;
 use super::vm::{BootPhase, CustomizationRecord, Vm};
 use super::world::GuestWorld;
 
@@ -137,7 +138,7 @@ async fn run_customization_script(
     let ctx = {
         let state = world.lock();
         match state.vms.get(moref).filter(|vm| vm.epoch == epoch) {
-            Some(vm) => Ctx::for_user(world.clone(), vm, "root", Some("/root".into()), None),
+            Some(vm) => shell::login(world.clone(), vm, "root", Some("/root".into()), None),
             None => None,
         }
     };

@@ -9,11 +9,12 @@ use crate::guest_api::{
     GuestCredentials, GuestFault, GuestOps, GuestProcessInfo, GuestVmInfo, PowerState, ProgramSpec,
 };
 
+use super::exec::context::{Io, Sink};
 use super::faults::GuestFaultChecks as _;
 use super::fs::{self, Actor, FsError};
 use super::lifecycle::drive;
 use super::process::KILLED_EXIT_CODE;
-use super::shell::{self, Ctx, Io, Sink};
+use super::shell;
 use super::vm::{BootPhase, Vm};
 use super::world::{GuestWorld, WorldState};
 
@@ -106,7 +107,7 @@ impl GuestWorld {
             if vm.phase == BootPhase::Off {
                 return Err(GuestFault::InvalidPowerState);
             }
-            let ctx = Ctx::for_user(self.clone(), vm, "root", None, None).ok_or_else(|| {
+            let ctx = shell::login(self.clone(), vm, "root", None, None).ok_or_else(|| {
                 GuestFault::SystemError {
                     message: "no root user".into(),
                 }
@@ -167,9 +168,8 @@ impl GuestOps for GuestWorld {
                     }
                     None => None,
                 };
-                let mut ctx =
-                    Ctx::for_user(self.clone(), vm, &creds.username, cwd, Some(&spec.env))
-                        .ok_or(GuestFault::InvalidGuestLogin)?;
+                let mut ctx = shell::login(self.clone(), vm, &creds.username, cwd, Some(&spec.env))
+                    .ok_or(GuestFault::InvalidGuestLogin)?;
                 let cancel = CancellationToken::new();
                 ctx.cancel = cancel.clone();
                 let pid = vm.processes.spawn(
