@@ -49,9 +49,13 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 /// Non-local exits of shell evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
+    /// `exit N`: leaves the shell process with status N.
     Exit(i32),
+    /// `return N`: leaves the current function or sourced file.
     Return(i32),
+    /// `break N`: leaves N enclosing loops.
     Break(u32),
+    /// `continue N`: next iteration of the Nth enclosing loop.
     Continue(u32),
     /// The process was terminated or its guest went away.
     Killed,
@@ -63,26 +67,35 @@ pub type Flow = Result<i32, Control>;
 /// `set` options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShellOpts {
+    /// `set -e`: exit on an unchecked failing command.
     pub errexit: bool,
+    /// `set -u`: expanding an unset variable is an error.
     pub nounset: bool,
+    /// `set -x`: trace commands on stderr.
     pub xtrace: bool,
+    /// `set -o pipefail`: a pipeline fails when any stage fails.
     pub pipefail: bool,
 }
 
 /// Where an output stream goes.
 #[derive(Debug, Clone)]
 pub enum Sink {
+    /// An in-memory buffer (pipes, captured output).
     Buffer(Arc<Mutex<Vec<u8>>>),
     /// Appends to a guest file (truncated when the redirection opened it).
     File(String),
+    /// Discarded (`/dev/null`).
     Null,
 }
 
 /// Standard streams of a command.
 #[derive(Debug, Clone)]
 pub struct Io {
+    /// The whole standard input.
     pub stdin: Bytes,
+    /// Where standard output goes.
     pub stdout: Sink,
+    /// Where standard error goes.
     pub stderr: Sink,
 }
 
@@ -103,10 +116,12 @@ impl Io {
         }
     }
 
+    /// What was written to a buffered stdout (empty for other sinks).
     pub fn stdout_text(&self) -> String {
         Self::text(&self.stdout)
     }
 
+    /// What was written to a buffered stderr (empty for other sinks).
     pub fn stderr_text(&self) -> String {
         Self::text(&self.stderr)
     }
@@ -115,23 +130,39 @@ impl Io {
 /// The state of one shell process.
 #[derive(Clone)]
 pub struct Ctx {
+    /// The world the process runs in.
     pub world: GuestWorld,
+    /// The VM the process runs on.
     pub moref: String,
     /// Boot epoch the process belongs to.
     pub epoch: u64,
+    /// Guest process id (0 for processes not in the process table).
     pub pid: i64,
+    /// Cancelled when the process is terminated.
     pub cancel: CancellationToken,
+    /// User name the process runs as.
     pub user: String,
+    /// User id the process runs as.
     pub uid: u32,
+    /// Group id the process runs as.
     pub gid: u32,
+    /// The user's home directory (tilde expansion).
     pub home: String,
+    /// Working directory (absolute).
     pub cwd: String,
+    /// Shell variables by name.
     pub vars: BTreeMap<String, String>,
+    /// Names of the variables child processes inherit.
     pub exported: BTreeSet<String>,
+    /// Positional parameters `$1`...
     pub positional: Vec<String>,
+    /// `$0`: the shell or script name (prefix of error messages).
     pub arg0: String,
+    /// `set` options.
     pub opts: ShellOpts,
+    /// `$?`: status of the last command.
     pub last_status: i32,
+    /// Defined shell functions by name.
     pub functions: BTreeMap<String, Arc<brush_parser::ast::FunctionBody>>,
     /// Nesting of processes (child shells, scripts) and function calls.
     pub depth: u32,
@@ -225,6 +256,7 @@ impl Ctx {
         child
     }
 
+    /// The identity filesystem permission checks use.
     pub fn actor(&self) -> Actor {
         Actor {
             uid: self.uid,
@@ -237,10 +269,12 @@ impl Ctx {
         fs::normalize(&self.cwd, path)
     }
 
+    /// The value of variable `name`, if set.
     pub fn var(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)
     }
 
+    /// Sets variable `name` (not exported by itself).
     pub fn set_var(&mut self, name: &str, value: impl Into<String>) {
         self.vars.insert(name.to_owned(), value.into());
     }
@@ -295,6 +329,7 @@ impl Ctx {
         self.write(&io.stderr, data.as_ref());
     }
 
+    /// Writes `data` to `sink` (a file sink appends as this process).
     pub fn write(&self, sink: &Sink, data: &[u8]) {
         if data.is_empty() {
             return;
