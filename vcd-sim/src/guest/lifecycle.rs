@@ -9,13 +9,15 @@ use std::future::Future;
 
 use futures::FutureExt as _;
 
+use crate::faults::{ListedRule, RuleId};
 use crate::guest_api::{Customization, DiskId, GuestFault, GuestLifecycle, PowerState};
 
-use super::faults::GuestFaultChecks as _;
+use super::exec::context::Io;
+use super::faults::{FaultScope, GuestFaultChecks as _, GuestFaultKind};
 use super::fs::Actor;
 use super::images;
 use super::process::ProcessTable;
-use super::shell::{self, Ctx, Io};
+use super::shell;
 use super::vm::{BootPhase, CustomizationRecord, Vm};
 use super::world::GuestWorld;
 
@@ -136,7 +138,7 @@ async fn run_customization_script(
     let ctx = {
         let state = world.lock();
         match state.vms.get(moref).filter(|vm| vm.epoch == epoch) {
-            Some(vm) => Ctx::for_user(world.clone(), vm, "root", Some("/root".into()), None),
+            Some(vm) => shell::login(world.clone(), vm, "root", Some("/root".into()), None),
             None => None,
         }
     };
@@ -207,6 +209,57 @@ async fn customize(world: &GuestWorld, moref: &str, epoch: u64, customization: C
             .fs
             .remove(CUSTOMIZATION_SCRIPT_PATH, false, Actor::ROOT);
         vm.customization = Some(record);
+    }
+}
+
+impl GuestWorld {
+    /// Removes a guest fault rule; returns whether it existed. Guests whose
+    /// tools were blocked resume booting.
+    pub fn remove_fault(&self, id: RuleId) -> bool {
+        self.remove_faults_where(|r| r.id == id) > 0
+    }
+
+    /// Removes the rules of exactly this scope; returns how many.
+    pub fn remove_faults(&self, scope: &FaultScope) -> usize {
+        self.remove_faults_where(|r| &r.rule.matcher == scope)
+    }
+
+    /// Removes every guest fault rule.
+    pub fn clear_faults(&self) {
+        self.remove_faults_where(|_| true);
+    }
+
+    /// Removes the rules `pred` picks; guests whose tools are no longer
+    /// blocked resume booting.
+    fn remove_faults_where(
+        &self,
+        pred: impl FnMut(&ListedRule<FaultScope, GuestFaultKind>) -> bool,
+    ) -> usize {
+        let mut resumed = Vec::new();
+        let removed = {
+            let mut state = self.lock();
+            let removed = state.faults.remove_where(pred);
+            let blocked: Vec<String> = state
+                .vms
+                .values()
+                .filter(|vm| vm.phase == BootPhase::ToolsBlocked)
+                .map(|vm| vm.moref.clone())
+                .collect();
+            for moref in blocked {
+                if state.faults.tools_blocked(&moref) {
+                    continue;
+                }
+                if let Some(vm) = state.vms.get_mut(&moref) {
+                    let customization = vm.pending_customization.take().flatten();
+                    resumed.push((moref.clone(), vm.epoch, customization));
+                }
+            }
+            removed
+        };
+        for (moref, epoch, customization) in resumed {
+            start_boot_stage(self, moref, epoch, customization, true);
+        }
+        removed
     }
 }
 

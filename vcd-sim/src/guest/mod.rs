@@ -33,6 +33,7 @@ pub(crate) mod catalog;
 pub(crate) mod commands;
 pub mod config;
 pub mod disk;
+pub(crate) mod exec;
 pub mod faults;
 pub mod fs;
 pub mod images;

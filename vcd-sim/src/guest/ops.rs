@@ -9,11 +9,12 @@ use crate::guest_api::{
     GuestCredentials, GuestFault, GuestOps, GuestProcessInfo, GuestVmInfo, PowerState, ProgramSpec,
 };
 
+use super::exec::context::{Io, Sink};
 use super::faults::GuestFaultChecks as _;
 use super::fs::{self, Actor, FsError};
 use super::lifecycle::drive;
 use super::process::KILLED_EXIT_CODE;
-use super::shell::{self, Ctx, Io, Sink};
+use super::shell;
 use super::vm::{BootPhase, Vm};
 use super::world::{GuestWorld, WorldState};
 
@@ -91,6 +92,34 @@ fn absolute(path: &str, name: &str) -> Result<String, GuestFault> {
     }
 }
 
+impl GuestWorld {
+    /// Runs a shell script as root on a powered-on VM, bypassing guest
+    /// operations (no credential or readiness checks). Returns (exit code,
+    /// stdout, stderr). A test and debugging helper.
+    pub async fn run_as_root(
+        &self,
+        moref: &str,
+        script: &str,
+    ) -> Result<(i32, String, String), GuestFault> {
+        let (ctx, io) = {
+            let state = self.lock();
+            let vm = state.vm(moref)?;
+            if vm.phase == BootPhase::Off {
+                return Err(GuestFault::InvalidPowerState);
+            }
+            let ctx = shell::login(self.clone(), vm, "root", None, None).ok_or_else(|| {
+                GuestFault::SystemError {
+                    message: "no root user".into(),
+                }
+            })?;
+            (ctx, Io::buffered())
+        };
+        let mut ctx = ctx;
+        let code = shell::run_source(&mut ctx, script, &io).await;
+        Ok((code, io.stdout_text(), io.stderr_text()))
+    }
+}
+
 impl GuestOps for GuestWorld {
     fn list_vms(&self) -> Vec<GuestVmInfo> {
         self.lock().vms.values().map(info).collect()
@@ -139,9 +168,8 @@ impl GuestOps for GuestWorld {
                     }
                     None => None,
                 };
-                let mut ctx =
-                    Ctx::for_user(self.clone(), vm, &creds.username, cwd, Some(&spec.env))
-                        .ok_or(GuestFault::InvalidGuestLogin)?;
+                let mut ctx = shell::login(self.clone(), vm, &creds.username, cwd, Some(&spec.env))
+                    .ok_or(GuestFault::InvalidGuestLogin)?;
                 let cancel = CancellationToken::new();
                 ctx.cancel = cancel.clone();
                 let pid = vm.processes.spawn(

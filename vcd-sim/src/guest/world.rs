@@ -1,6 +1,9 @@
 //! `GuestWorld`: every simulated guest of one simulator, their disks, the
 //! Kubernetes clusters spanning them and the active faults, behind one lock.
-//! It implements `GuestLifecycle` (see `lifecycle`) and `GuestOps` (see `ops`).
+//! It implements `GuestLifecycle` (see `lifecycle`, which also removes fault
+//! rules and resumes blocked boots) and `GuestOps` (see `ops`, which also
+//! runs scripts as root for tests). This module runs no guest code, so the
+//! shell and the programs can reach the world without an import circle.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,13 +17,10 @@ use crate::guest_api::{DiskId, GuestFault};
 
 use super::config::{GuestConfig, GuestTimings};
 use super::disk::Disk;
-use super::faults::{
-    FaultScope, GuestFaultChecks as _, GuestFaultKind, GuestFaultRule, GuestFaults,
-};
+use super::faults::{GuestFaultRule, GuestFaults};
 use super::k8s::{Cluster, Clusters, NodeRole};
-use super::shell::{self, Ctx, Io};
-use super::vm::{BootPhase, Vm};
-use crate::faults::{FaultError, ListedRule, RuleId};
+use super::vm::Vm;
+use crate::faults::{FaultError, RuleId};
 
 /// Mutable state of the world.
 #[derive(Debug)]
@@ -199,55 +199,6 @@ impl GuestWorld {
         self.lock().faults.add(rule)
     }
 
-    /// Removes a guest fault rule; returns whether it existed. Guests whose
-    /// tools were blocked resume booting.
-    pub fn remove_fault(&self, id: RuleId) -> bool {
-        self.remove_faults_where(|r| r.id == id) > 0
-    }
-
-    /// Removes the rules of exactly this scope; returns how many.
-    pub fn remove_faults(&self, scope: &FaultScope) -> usize {
-        self.remove_faults_where(|r| &r.rule.matcher == scope)
-    }
-
-    /// Removes every guest fault rule.
-    pub fn clear_faults(&self) {
-        self.remove_faults_where(|_| true);
-    }
-
-    /// Removes the rules `pred` picks; guests whose tools are no longer
-    /// blocked resume booting.
-    fn remove_faults_where(
-        &self,
-        pred: impl FnMut(&ListedRule<FaultScope, GuestFaultKind>) -> bool,
-    ) -> usize {
-        let mut resumed = Vec::new();
-        let removed = {
-            let mut state = self.lock();
-            let removed = state.faults.remove_where(pred);
-            let blocked: Vec<String> = state
-                .vms
-                .values()
-                .filter(|vm| vm.phase == BootPhase::ToolsBlocked)
-                .map(|vm| vm.moref.clone())
-                .collect();
-            for moref in blocked {
-                if state.faults.tools_blocked(&moref) {
-                    continue;
-                }
-                if let Some(vm) = state.vms.get_mut(&moref) {
-                    let customization = vm.pending_customization.take().flatten();
-                    resumed.push((moref.clone(), vm.epoch, customization));
-                }
-            }
-            removed
-        };
-        for (moref, epoch, customization) in resumed {
-            super::lifecycle::start_boot_stage(self, moref, epoch, customization, true);
-        }
-        removed
-    }
-
     /// A copy of a file of a VM's disk (test and debugging helper).
     pub fn file(&self, moref: &str, path: &str) -> Option<Vec<u8>> {
         let state = self.lock();
@@ -285,32 +236,6 @@ impl GuestWorld {
                 ready: node_ready(&state, cluster, &n.moref),
             })
             .collect()
-    }
-
-    /// Runs a shell script as root on a powered-on VM, bypassing guest
-    /// operations (no credential or readiness checks). Returns (exit code,
-    /// stdout, stderr). A test and debugging helper.
-    pub async fn run_as_root(
-        &self,
-        moref: &str,
-        script: &str,
-    ) -> Result<(i32, String, String), GuestFault> {
-        let (ctx, io) = {
-            let state = self.lock();
-            let vm = state.vm(moref)?;
-            if vm.phase == BootPhase::Off {
-                return Err(GuestFault::InvalidPowerState);
-            }
-            let ctx = Ctx::for_user(self.clone(), vm, "root", None, None).ok_or_else(|| {
-                GuestFault::SystemError {
-                    message: "no root user".into(),
-                }
-            })?;
-            (ctx, Io::buffered())
-        };
-        let mut ctx = ctx;
-        let code = shell::run_source(&mut ctx, script, &io).await;
-        Ok((code, io.stdout_text(), io.stderr_text()))
     }
 }
 

@@ -1,8 +1,7 @@
 //! Account tools: `passwd` (new password twice on stdin, as when piped),
 //! `chpasswd` (`user:password` lines), `chage` (aging flags), `useradd`.
 
-use super::{CmdResult, err_exit};
-use crate::guest::shell::{Ctx, Io};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
 use crate::guest::users::User;
 
 pub fn passwd(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {

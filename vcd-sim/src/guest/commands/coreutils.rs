@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use super::{CmdResult, err_exit, fs_reason};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
+use crate::guest::exec::test_expr;
+use crate::guest::exec::text::{echo_text, fs_reason, parse_duration, printf_text, read_inputs};
 use crate::guest::fs::{self, NodeKind};
-use crate::guest::shell::{Control, Ctx, Io, builtins, test_expr};
 
 fn flags_and_operands(args: &[String]) -> (String, Vec<String>) {
     let mut flags = String::new();
@@ -24,36 +25,6 @@ fn flags_and_operands(args: &[String]) -> (String, Vec<String>) {
     (flags, operands)
 }
 
-/// Reads the operands (or stdin when none or `-`).
-pub fn read_inputs(
-    ctx: &Ctx,
-    name: &str,
-    operands: &[String],
-    io: &Io,
-) -> Result<(Vec<u8>, i32), Control> {
-    if operands.is_empty() {
-        return Ok((io.stdin.to_vec(), 0));
-    }
-    let mut data = Vec::new();
-    let mut status = 0;
-    for operand in operands {
-        if operand == "-" {
-            data.extend_from_slice(&io.stdin);
-            continue;
-        }
-        let path = ctx.path(operand);
-        let actor = ctx.actor();
-        match ctx.vm(|vm, _| vm.disk.fs.read(&path, actor))? {
-            Ok(d) => data.extend_from_slice(&d),
-            Err(e) => {
-                ctx.err(io, format!("{name}: {operand}: {}\n", fs_reason(&e)));
-                status = 1;
-            }
-        }
-    }
-    Ok((data, status))
-}
-
 pub fn cat(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     let (_, operands) = flags_and_operands(args);
     let (data, status) = read_inputs(ctx, "cat", &operands, io)?;
@@ -62,12 +33,12 @@ pub fn cat(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
 }
 
 pub fn echo(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
-    ctx.out(io, builtins::echo_text(args));
+    ctx.out(io, echo_text(args));
     Ok(0)
 }
 
 pub fn printf(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
-    match builtins::printf_text(args) {
+    match printf_text(args) {
         Ok(t) => {
             ctx.out(io, t);
             Ok(0)
@@ -421,19 +392,6 @@ pub fn ls(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     Ok(status)
 }
 
-/// Parses `5`, `5s`, `2m`, `1h`, `0.5`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let (number, unit) = match text.chars().last()? {
-        's' => (&text[..text.len() - 1], 1.0),
-        'm' => (&text[..text.len() - 1], 60.0),
-        'h' => (&text[..text.len() - 1], 3600.0),
-        'd' => (&text[..text.len() - 1], 86400.0),
-        _ => (text, 1.0),
-    };
-    let secs: f64 = number.parse().ok()?;
-    (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs * unit))
-}
-
 pub async fn sleep(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     if args.is_empty() {
         return err_exit(ctx, io, "sleep: missing operand", 1);
@@ -640,12 +598,5 @@ mod tests {
         assert_eq!(apply_mode("0600", 0o755), Some(0o600));
         assert_eq!(apply_mode("u=rw", 0o755), Some(0o655));
         assert_eq!(apply_mode("z+x", 0o644), None);
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("x"), None);
     }
 }

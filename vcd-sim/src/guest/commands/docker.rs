@@ -3,9 +3,8 @@
 
 use sha2::Digest as _;
 
-use super::{CmdResult, err_exit};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
 use crate::guest::internet;
-use crate::guest::shell::{Ctx, Io};
 
 const NOT_RUNNING: &str = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
 

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{CmdResult, err_exit};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
+use crate::guest::exec::text::parse_duration;
 use crate::guest::fs::Actor;
 use crate::guest::internet;
 use crate::guest::k8s::{self, Cluster, NodeRecord, NodeRole};
-use crate::guest::shell::{Ctx, Io};
 
 const PREFLIGHT_EXIT: i32 = 2;
 
@@ -246,7 +246,7 @@ fn token(ctx: &mut Ctx, words: &[String], opts: &BTreeMap<String, String>, io: &
             let ttl = match opts.get("ttl").map(String::as_str) {
                 None => Some(chrono::Duration::hours(24)),
                 Some("0") => None,
-                Some(text) => match super::coreutils::parse_duration(text) {
+                Some(text) => match parse_duration(text) {
                     Some(d) => {
                         Some(chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(24)))
                     }

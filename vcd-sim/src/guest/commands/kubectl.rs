@@ -3,9 +3,8 @@
 
 use serde::Deserialize as _;
 
-use super::{CmdResult, err_exit};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
 use crate::guest::k8s::{NodeRole, ResourceKey};
-use crate::guest::shell::{Ctx, Io};
 use crate::guest::world::node_ready;
 
 fn client_version(package_version: &str) -> String {
@@ -17,7 +16,7 @@ fn client_version(package_version: &str) -> String {
 }
 
 /// API server address from the kubeconfig, or the error kubectl prints.
-fn server_ip(ctx: &Ctx) -> Result<Result<String, String>, crate::guest::shell::Control> {
+fn server_ip(ctx: &Ctx) -> Result<Result<String, String>, crate::guest::exec::context::Control> {
     let path = ctx
         .var("KUBECONFIG")
         .map(str::to_owned)

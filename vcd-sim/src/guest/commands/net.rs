@@ -2,9 +2,9 @@
 //! iproute2 format ending with `src <ip>`), `wget` and `curl` against the
 //! simulated internet.
 
-use super::{CmdResult, err_exit};
+use crate::guest::exec::context::{CmdResult, Control, Ctx, Io, err_exit};
+use crate::guest::exec::text::fs_reason;
 use crate::guest::internet::{self, HttpResponse, NetError};
-use crate::guest::shell::{Control, Ctx, Io};
 
 pub fn ip(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -75,7 +75,7 @@ fn write_output(ctx: &Ctx, path: &str, body: &[u8]) -> Result<Result<(), String>
     let data = bytes::Bytes::copy_from_slice(body);
     Ok(ctx
         .vm(|vm, now| vm.disk.fs.write(&full, data, actor, 0o644, now))?
-        .map_err(|e| format!("{path}: {}", super::fs_reason(&e))))
+        .map_err(|e| format!("{path}: {}", fs_reason(&e))))
 }
 
 pub async fn wget(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {

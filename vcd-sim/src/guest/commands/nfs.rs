@@ -1,8 +1,7 @@
 //! NFS tools: `showmount -e <host>` lists the exports of the VM owning that
 //! address when its NFS server runs; `exportfs` lists or re-reads local ones.
 
-use super::{CmdResult, err_exit};
-use crate::guest::shell::{Ctx, Io};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
 use crate::guest::vm::Vm;
 
 /// Exports in `/etc/exports`: (path, clients).

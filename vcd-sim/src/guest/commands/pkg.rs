@@ -3,12 +3,11 @@
 //! (`add-apt-repository`), confirmation prompts and version pinning; plus
 //! `dpkg-reconfigure` and small `dpkg`/`apt-cache`/`apt-mark` queries.
 
-use super::{CmdResult, err_exit};
 use crate::guest::catalog::{self, PackageDef};
 use crate::guest::disk::{Disk, OsFamily};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
 use crate::guest::fs::Actor;
 use crate::guest::internet;
-use crate::guest::shell::{Ctx, Io};
 
 /// Packages to install for `wanted`, dependencies first, skipping installed ones.
 fn plan(disk: &Disk, wanted: &[&'static PackageDef], repos: &[String]) -> Vec<&'static PackageDef> {

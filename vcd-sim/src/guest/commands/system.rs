@@ -1,10 +1,9 @@
 //! Small system tools: `uname`, `hostname`, `lsb_release`, `resolvconf`,
 //! `growpart`, `resize2fs`, `sysctl`, `iptables`, and `bash`/`sh` itself.
 
-use super::{CmdResult, err_exit};
 use crate::guest::disk::OsFamily;
+use crate::guest::exec::context::{CmdResult, Ctx, Flow, Io, err_exit};
 use crate::guest::fs::Actor;
-use crate::guest::shell::{Ctx, Flow, Io};
 
 pub fn uname(ctx: &mut Ctx, args: &[String], io: &Io) -> CmdResult {
     let (os, host) = ctx.vm(|vm, _| (vm.disk.os, vm.disk.hostname()))?;
@@ -231,7 +230,7 @@ pub async fn bash(ctx: &mut Ctx, args: &[String], io: &Io) -> Flow {
             };
             let source = source.clone();
             ctx.positional = iter.cloned().collect();
-            return Ok(crate::guest::shell::run_source(ctx, &source, io).await);
+            return Ok(ctx.run_source(&source, io).await);
         }
         if arg == "-e" {
             continue;
@@ -248,8 +247,8 @@ pub async fn bash(ctx: &mut Ctx, args: &[String], io: &Io) -> Flow {
         };
         ctx.arg0 = arg.clone();
         ctx.positional = iter.cloned().collect();
-        return Ok(crate::guest::shell::run_source(ctx, &text, io).await);
+        return Ok(ctx.run_source(&text, io).await);
     }
     let source = String::from_utf8_lossy(&io.stdin).into_owned();
-    Ok(crate::guest::shell::run_source(ctx, &source, io).await)
+    Ok(ctx.run_source(&source, io).await)
 }

@@ -3,8 +3,7 @@
 //! written by a script runs its `ExecStartPre`/`ExecStart` lines and needs
 //! its `Requires=` units.
 
-use super::{CmdResult, err_exit};
-use crate::guest::shell::{Control, Ctx, Io, Sink};
+use crate::guest::exec::context::{CmdResult, Control, Ctx, Io, Sink, err_exit};
 
 fn unit_name(arg: &str) -> String {
     arg.trim_end_matches(".service").to_owned()
@@ -71,7 +70,7 @@ async fn start_unit(
                 stdout: Sink::Null,
                 stderr: Sink::Null,
             };
-            let status = crate::guest::shell::run_source(&mut child, &line, &quiet).await;
+            let status = child.run_source(&line, &quiet).await;
             if status == crate::guest::process::KILLED_EXIT_CODE && ctx.cancel.is_cancelled() {
                 return Err(Control::Killed);
             }

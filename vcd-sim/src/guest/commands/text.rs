@@ -6,9 +6,8 @@
 use base64::Engine as _;
 use regex::Regex;
 
-use super::coreutils::read_inputs;
-use super::{CmdResult, err_exit, fs_reason};
-use crate::guest::shell::{Ctx, Io};
+use crate::guest::exec::context::{CmdResult, Ctx, Io, err_exit};
+use crate::guest::exec::text::{fs_reason, read_inputs};
 
 /// Translates a POSIX basic regular expression into Rust regex syntax.
 pub fn bre_to_regex(bre: &str) -> String {

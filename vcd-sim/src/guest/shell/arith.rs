@@ -5,7 +5,7 @@ use brush_parser::ast::{
     ArithmeticExpr, ArithmeticTarget, BinaryOperator, UnaryAssignmentOperator, UnaryOperator,
 };
 
-use super::Ctx;
+use crate::guest::exec::context::Ctx;
 
 /// Evaluates an (already parameter-expanded) arithmetic expression.
 pub fn evaluate(ctx: &mut Ctx, text: &str) -> Result<i64, String> {

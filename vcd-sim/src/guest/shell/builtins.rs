@@ -3,12 +3,11 @@
 //! `continue`, `test`/`[`, `shift`, `source`/`.`, `eval`, `type`/`command -v`.
 //! Anything else a script calls must exist as a guest file.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use super::{Control, Ctx, Flow, Io, eval, parse, test_expr};
-
-type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use super::parse;
+use super::support::{resolve, unsupported_exit};
+use crate::guest::exec::context::{BoxFut, Control, Ctx, Flow, Io};
+use crate::guest::exec::test_expr;
+use crate::guest::exec::text::{echo_text, printf_text};
 
 const NAMES: &[&str] = &[
     ":", "true", "false", "echo", "printf", "cd", "pwd", "export", "local", "readonly", "declare",
@@ -19,126 +18,6 @@ const NAMES: &[&str] = &[
 /// Whether `name` is a builtin.
 pub fn is_builtin(name: &str) -> bool {
     NAMES.contains(&name)
-}
-
-/// The text `echo` prints for `args` (bash and coreutils agree on `-n`, `-e`, `-E`).
-pub fn echo_text(args: &[String]) -> String {
-    let mut newline = true;
-    let mut escapes = false;
-    let mut index = 0;
-    while let Some(arg) = args.get(index) {
-        let Some(flags) = arg.strip_prefix('-') else {
-            break;
-        };
-        if flags.is_empty() || !flags.chars().all(|c| matches!(c, 'n' | 'e' | 'E')) {
-            break;
-        }
-        for c in flags.chars() {
-            match c {
-                'n' => newline = false,
-                'e' => escapes = true,
-                _ => escapes = false,
-            }
-        }
-        index += 1;
-    }
-    let mut text = args[index..].join(" ");
-    if escapes {
-        let (unescaped, stop) = unescape_echo(&text);
-        text = unescaped;
-        if stop {
-            return text;
-        }
-    }
-    if newline {
-        text.push('\n');
-    }
-    text
-}
-
-/// Interprets backslash escapes; the flag says `\c` stopped output.
-pub fn unescape_echo(text: &str) -> (String, bool) {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('\\') => out.push('\\'),
-            Some('a') => out.push('\u{7}'),
-            Some('e') => out.push('\u{1b}'),
-            Some('c') => return (out, true),
-            Some('0') => {
-                let mut value = 0u32;
-                for _ in 0..3 {
-                    match chars.peek().and_then(|d| d.to_digit(8)) {
-                        Some(d) => {
-                            value = value * 8 + d;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                out.push(char::from_u32(value).unwrap_or('\0'));
-            }
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    (out, false)
-}
-
-/// `printf FORMAT [ARGS]` with `%s`, `%d`, `%%` and backslash escapes.
-pub fn printf_text(args: &[String]) -> Result<String, String> {
-    let Some(format) = args.first() else {
-        return Err("printf: usage: printf format [arguments]".into());
-    };
-    let mut values = args[1..].iter();
-    let mut out = String::new();
-    loop {
-        let mut chars = format.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '%' => match chars.next() {
-                    Some('%') => out.push('%'),
-                    Some('s') | Some('b') => {
-                        out.push_str(values.next().map(String::as_str).unwrap_or(""))
-                    }
-                    Some('d') | Some('i') => {
-                        let v = values.next().map(String::as_str).unwrap_or("0");
-                        out.push_str(
-                            &v.trim()
-                                .parse::<i64>()
-                                .map_err(|_| format!("printf: {v}: invalid number"))?
-                                .to_string(),
-                        );
-                    }
-                    Some(other) => return Err(format!("printf: %{other}: invalid directive")),
-                    None => out.push('%'),
-                },
-                '\\' => {
-                    let mut escape = String::from("\\");
-                    if let Some(next) = chars.next() {
-                        escape.push(next);
-                    }
-                    out.push_str(&unescape_echo(&escape).0);
-                }
-                other => out.push(other),
-            }
-        }
-        if values.len() == 0 || !format.contains('%') {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 fn set_options(ctx: &mut Ctx, args: &[String], io: &Io) -> i32 {
@@ -329,7 +208,7 @@ pub fn run<'a>(ctx: &'a mut Ctx, argv: &'a [String], io: &'a Io) -> BoxFut<'a, O
                 let path = ctx.path(file);
                 match ctx.vm(|vm, _| vm.disk.fs.read_text(&path)) {
                     Ok(Some(text)) => match parse::parse_program(&text) {
-                        Ok(program) => eval::run_program(ctx, &program, io).await,
+                        Ok(program) => ctx.run_program(&program, io).await,
                         Err(e) => {
                             ctx.err(io, format!("{file}: {e}\n"));
                             Ok(2)
@@ -351,7 +230,7 @@ pub fn run<'a>(ctx: &'a mut Ctx, argv: &'a [String], io: &'a Io) -> BoxFut<'a, O
             "eval" => {
                 let text = args.join(" ");
                 match parse::parse_program(&text) {
-                    Ok(program) => eval::run_program(ctx, &program, io).await,
+                    Ok(program) => ctx.run_program(&program, io).await,
                     Err(e) => {
                         ctx.err(io, format!("{}: eval: {e}\n", ctx.arg0));
                         Ok(2)
@@ -370,7 +249,7 @@ pub fn run<'a>(ctx: &'a mut Ctx, argv: &'a [String], io: &'a Io) -> BoxFut<'a, O
                         .cloned()
                         .collect();
                     let mut child = ctx.child();
-                    return Some(eval::run_external(&mut child, rest, io).await);
+                    return Some(child.run_external(rest, io).await);
                 }
                 let mut status = 0;
                 for n in names {
@@ -386,7 +265,7 @@ pub fn run<'a>(ctx: &'a mut Ctx, argv: &'a [String], io: &'a Io) -> BoxFut<'a, O
                     } else if ctx.functions.contains_key(n.as_str()) {
                         ctx.out(io, format!("{n}\n"));
                     } else {
-                        match eval::resolve(ctx, n) {
+                        match resolve(ctx, n) {
                             Ok(path) => ctx.out(
                                 io,
                                 if name == "type" {
@@ -406,31 +285,9 @@ pub fn run<'a>(ctx: &'a mut Ctx, argv: &'a [String], io: &'a Io) -> BoxFut<'a, O
                 }
                 Ok(status)
             }
-            "read" | "trap" => Err(eval::unsupported_exit(ctx, io, name)),
+            "read" | "trap" => Err(unsupported_exit(ctx, io, name)),
             _ => return None,
         };
         Some(result)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn echo_flags() {
-        assert_eq!(echo_text(&s(&["-n"])), "");
-        assert_eq!(echo_text(&s(&["-e", "a\\nb"])), "a\nb\n");
-        assert_eq!(echo_text(&s(&["a\\nb"])), "a\\nb\n");
-        assert_eq!(echo_text(&s(&["-x", "y"])), "-x y\n");
-    }
-
-    #[test]
-    fn printf_formats() {
-        assert_eq!(printf_text(&s(&["%s-%d\\n", "a", "7"])).unwrap(), "a-7\n");
-    }
 }

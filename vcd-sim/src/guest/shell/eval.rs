@@ -3,8 +3,6 @@
 //! assignments and redirections, `set -e`, functions, and execution of guest
 //! files (simulated binaries or shebang scripts) found through `PATH`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use brush_parser::ast::{
@@ -15,32 +13,33 @@ use brush_parser::ast::{
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{Control, Ctx, Flow, Io, Sink, builtins, expand};
+use super::support::{resolve, unsupported, unsupported_exit};
+use super::{arith, builtins, expand, parse};
 use crate::guest::commands;
 use crate::guest::disk;
+use crate::guest::exec::context::{BoxFut, Control, Ctx, Flow, Io, MAX_DEPTH, Sink};
 use crate::guest::fs::{self, FsError};
-
-type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::guest::process::KILLED_EXIT_CODE;
 
 /// Loop iterations after which a loop starts yielding (a loop waiting for
 /// something that never happens must not spin a thread on an instant clock).
 const BUSY_LOOP_LIMIT: u32 = 2_000;
 
-/// Reports a construct outside the supported subset and stops the script.
-pub fn unsupported_exit(ctx: &Ctx, io: &Io, what: &str) -> Control {
-    ctx.err(
-        io,
-        format!(
-            "{}: line {}: {what}: not supported by the simulated shell\n",
-            ctx.arg0, ctx.line
-        ),
-    );
-    Control::Exit(2)
-}
-
-/// [`unsupported_exit`] as a `Flow`.
-pub fn unsupported(ctx: &Ctx, io: &Io, what: &str) -> Flow {
-    Err(unsupported_exit(ctx, io, what))
+/// Parses and runs a script source in `ctx` (like `bash -c`). Syntax errors
+/// print to stderr and give status 2.
+pub async fn run_source(ctx: &mut Ctx, source: &str, io: &Io) -> i32 {
+    let program = match parse::parse_program(source) {
+        Ok(program) => program,
+        Err(message) => {
+            ctx.err(io, format!("{}: {message}\n", ctx.arg0));
+            return 2;
+        }
+    };
+    match run_program(ctx, &program, io).await {
+        Ok(status) | Err(Control::Exit(status)) | Err(Control::Return(status)) => status,
+        Err(Control::Break(_)) | Err(Control::Continue(_)) => ctx.last_status,
+        Err(Control::Killed) => KILLED_EXIT_CODE,
+    }
 }
 
 /// Runs a whole program.
@@ -304,7 +303,7 @@ async fn run_compound(ctx: &mut Ctx, compound: &CompoundCommand, io: &Io) -> Flo
         }
         CompoundCommand::Arithmetic(arith) => {
             let text = expand::single(ctx, &arith.expr.value, io).await?;
-            match super::arith::evaluate(ctx, &text) {
+            match arith::evaluate(ctx, &text) {
                 Ok(v) => Ok(i32::from(v == 0)),
                 Err(message) => {
                     ctx.err(io, format!("{}: {message}\n", ctx.arg0));
@@ -438,13 +437,12 @@ pub fn execute<'a>(
         if ctx.command_hangs(&name) {
             return Err(ctx.hang().await);
         }
-        if ctx.depth >= super::MAX_DEPTH {
+        if ctx.depth >= MAX_DEPTH {
             ctx.err(
                 io,
                 format!(
                     "{}: {name}: maximum nesting level exceeded ({})\n",
-                    ctx.arg0,
-                    super::MAX_DEPTH
+                    ctx.arg0, MAX_DEPTH
                 ),
             );
             return Err(Control::Exit(1));
@@ -473,37 +471,6 @@ pub fn execute<'a>(
         }
         run_external(&mut child, argv, io).await
     })
-}
-
-/// Finds `name` through `PATH` (or as a path when it holds a slash).
-pub fn resolve(ctx: &Ctx, name: &str) -> Result<String, (i32, String)> {
-    if name.contains('/') {
-        let path = ctx.path(name);
-        return ctx
-            .vm(|vm, _| match vm.disk.fs.get(&path) {
-                None => Err((127, format!("{name}: No such file or directory"))),
-                Some(node) if node.is_dir() => Err((126, format!("{name}: Is a directory"))),
-                Some(node) if !node.is_executable_by(ctx.uid) => {
-                    Err((126, format!("{name}: Permission denied")))
-                }
-                Some(_) => Ok(path.clone()),
-            })
-            .unwrap_or_else(|_| Err((137, String::new())));
-    }
-    let path_var = ctx.var("PATH").unwrap_or("").to_owned();
-    ctx.vm(|vm, _| {
-        for dir in path_var.split(':').filter(|d| !d.is_empty()) {
-            let candidate = fs::normalize(dir, name);
-            if let Some(node) = vm.disk.fs.get(&candidate)
-                && !node.is_dir()
-                && node.is_executable_by(ctx.uid)
-            {
-                return Ok(candidate);
-            }
-        }
-        Err((127, format!("{name}: command not found")))
-    })
-    .unwrap_or_else(|_| Err((137, String::new())))
 }
 
 /// Runs a guest file: a simulated binary or an interpreted script.
@@ -570,7 +537,7 @@ pub fn run_external<'a>(ctx: &'a mut Ctx, argv: Vec<String>, io: &'a Io) -> BoxF
         ctx.arg0 = name.clone();
         ctx.positional = argv[1..].to_vec();
         ctx.line = 0;
-        Ok(super::run_source(ctx, &text, io).await)
+        Ok(run_source(ctx, &text, io).await)
     })
 }
 

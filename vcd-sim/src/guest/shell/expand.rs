@@ -12,7 +12,8 @@ use brush_parser::word::{
 };
 use parking_lot::Mutex;
 
-use super::{Control, Ctx, Io, Sink, eval, parse};
+use super::{arith, parse};
+use crate::guest::exec::context::{Control, Ctx, Io, Sink};
 use crate::guest::fs;
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Control>> + Send + 'a>>;
@@ -206,7 +207,7 @@ fn expand_pieces<'a>(
                 }
                 WordPiece::ArithmeticExpression(expr) => {
                     let text = single(ctx, &expr.value, io).await?;
-                    let value = match super::arith::evaluate(ctx, &text) {
+                    let value = match arith::evaluate(ctx, &text) {
                         Ok(v) => v,
                         Err(message) => return fail(ctx, io, &message, 1),
                     };
@@ -237,7 +238,7 @@ pub async fn command_substitution(ctx: &mut Ctx, source: &str, io: &Io) -> Resul
     };
     let mut sub = ctx.clone();
     sub.in_condition = false;
-    let status = match eval::run_program(&mut sub, &program, &sub_io).await {
+    let status = match sub.run_program(&program, &sub_io).await {
         Ok(s) | Err(Control::Exit(s)) | Err(Control::Return(s)) => s,
         Err(Control::Break(_)) | Err(Control::Continue(_)) => sub.last_status,
         Err(Control::Killed) => return Err(Control::Killed),

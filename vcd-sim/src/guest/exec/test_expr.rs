@@ -2,7 +2,7 @@
 
 use brush_parser::ast::{BinaryPredicate, TestExpr, UnaryPredicate};
 
-use super::Ctx;
+use super::context::Ctx;
 
 /// Evaluates `test` arguments (without the closing `]`): Ok(true/false) or a usage error.
 pub fn evaluate(ctx: &Ctx, args: &[String]) -> Result<bool, String> {
