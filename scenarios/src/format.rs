@@ -158,6 +158,24 @@ pub struct SimulatorSpec {
     pub max_operations: Option<u32>,
     /// `service.listeners` of the server (default: the config's).
     pub listeners: Option<u32>,
+    /// The vCD release the simulator plays (`9.5`, `10.0`, `10.3`, `10.4`,
+    /// `10.6`; default 9.5).
+    #[serde(default, deserialize_with = "release")]
+    pub vcd_release: vcd_sim::VcdRelease,
+}
+
+fn release<'de, D: serde::Deserializer<'de>>(d: D) -> Result<vcd_sim::VcdRelease, D::Error> {
+    // YAML reads 10.0 as a number: accept numbers and strings alike
+    let v = serde_yaml::Value::deserialize(d)?;
+    let text = match &v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            format!("{f:.1}")
+        }
+        _ => String::new(),
+    };
+    text.parse().map_err(serde::de::Error::custom)
 }
 
 fn yes() -> bool {
@@ -171,6 +189,7 @@ impl Default for SimulatorSpec {
             world: WorldSpec::default(),
             installed: true,
             extension_timeout: None,
+            vcd_release: vcd_sim::VcdRelease::default(),
             max_operations: None,
             listeners: None,
         }
@@ -906,6 +925,29 @@ mod tests {
     }
 
     #[test]
+    fn the_simulator_section_names_a_vcd_release() {
+        let with = |r: &str| {
+            Scenario::parse(&format!(
+                "name: x\nsimulator:\n  vcd_release: {r}\nsteps:\n  - install:\n"
+            ))
+        };
+        assert_eq!(
+            with("10.4").unwrap().simulator.vcd_release,
+            vcd_sim::VcdRelease::V10_4
+        );
+        assert_eq!(
+            with("10.0").unwrap().simulator.vcd_release,
+            vcd_sim::VcdRelease::V10_0
+        );
+        assert_eq!(
+            with("'9.5'").unwrap().simulator.vcd_release,
+            vcd_sim::VcdRelease::V9_5
+        );
+        let err = format!("{:?}", with("10.5").unwrap_err());
+        assert!(err.contains("10.5"), "{err}");
+    }
+
+    #[test]
     fn a_minimal_scenario_gets_its_defaults() {
         let s = Scenario::parse(
             "name: x\nsteps:\n  - install:\n  - label: hi\n    wait: {for: 250ms}\n",
@@ -913,6 +955,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.targets, vec![TargetKind::Sim, TargetKind::Live]);
         assert!(s.simulator.installed);
+        assert_eq!(s.simulator.vcd_release, vcd_sim::VcdRelease::V9_5);
         assert_eq!(s.defaults.tenant, "alice");
         assert_eq!(s.steps[1].label.as_deref(), Some("hi"));
         match &s.steps[1].action {

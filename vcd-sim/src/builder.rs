@@ -130,6 +130,19 @@ impl SimBuilder {
         self
     }
 
+    /// The vCD release to play (default: 9.5): the API versions served and
+    /// advertised, the legacy login routes, CloudAPI sessions, API tokens.
+    pub fn vcd_release(mut self, release: crate::release::VcdRelease) -> Self {
+        self.vcd.release = release;
+        self
+    }
+
+    /// How long a CloudAPI JWT lives (`exp - iat`; default 24 hours).
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.vcd.session_lifetime = lifetime;
+        self
+    }
+
     /// Guest boot and tools timings of the guest model ([`Self::start`] only).
     pub fn guest_timings(mut self, timings: GuestTimings) -> Self {
         self.assembly.timings = Some(timings);

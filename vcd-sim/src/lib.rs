@@ -22,9 +22,12 @@
 //! - `serve`: the vCD listener (`start_vcd`, `SimHandle`: listeners, TLS, vCenter listener,
 //!   REST faults, the info file) behind `vcd-sim serve`.
 //! - `unread_body`: the serving layer's answer-before-the-body handling (HTTP/2 refusals).
+//! - `release`: vCD release profiles ([`VcdRelease`]: versions, removed routes, tokens).
+//! - `auth`: CloudAPI JWT sessions and API tokens (signing, expiry, bounded tables).
 //! - `secret`: tokens, generated passwords and transfer ids from the OS CSPRNG (never the seed).
 
 pub mod assembly;
+pub mod auth;
 pub mod builder;
 pub mod clock;
 pub mod ext;
@@ -32,6 +35,7 @@ pub mod faults;
 pub mod guest;
 pub mod guest_api;
 pub mod ova;
+pub mod release;
 pub mod rest;
 pub mod secret;
 pub mod serve;
@@ -42,4 +46,5 @@ pub mod world;
 
 pub use assembly::FullSim;
 pub use builder::SimBuilder;
+pub use release::VcdRelease;
 pub use serve::SimHandle;

@@ -124,6 +124,10 @@ pub struct VcdOptions {
     pub amqp_url: Option<String>,
     /// The REST fault rules applied to the vCD API.
     pub http_faults: RestFaults,
+    /// The vCD release played (default: 9.5).
+    pub release: crate::release::VcdRelease,
+    /// How long a CloudAPI JWT lives.
+    pub session_lifetime: Duration,
 }
 
 impl Default for VcdOptions {
@@ -143,6 +147,8 @@ impl Default for VcdOptions {
             strict_tasks: false,
             amqp_url: None,
             http_faults: RestFaults::new(),
+            release: crate::release::VcdRelease::default(),
+            session_lifetime: crate::auth::DEFAULT_SESSION_LIFETIME,
         }
     }
 }
@@ -226,6 +232,8 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         scheme,
         public_url: opts.public_url.clone(),
         forwarder: opts.forwarder.clone(),
+        release: opts.release,
+        auth: Arc::new(crate::auth::Auth::new(opts.session_lifetime)),
     };
     // Faults cover the vCD API only: the extra routes and the vCenter's
     // are merged after the layer.

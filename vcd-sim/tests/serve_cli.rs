@@ -1,5 +1,6 @@
 //! `vcd-sim serve` as a process: HTTPS by default, `--plain-http`,
-//! `--vcenter-bind`, `--world`, `--info-file`; clean stop on SIGTERM/SIGINT.
+//! `--vcenter-bind`, `--world`, `--info-file`, `--vcd-release`; clean stop on
+//! SIGTERM/SIGINT.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -291,4 +292,54 @@ fn a_bad_generated_world_spec_is_refused_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("generated:SEED:ORGS"), "{err}");
+}
+
+#[tokio::test]
+async fn vcd_release_picks_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let info_path = dir.path().join("info.json");
+    let mut child = spawn(&[
+        "--plain-http",
+        "--bind",
+        "127.0.0.1:0",
+        "--time-scale",
+        "0",
+        "--vcd-release",
+        "10.6",
+        "--info-file",
+        info_path.to_str().unwrap(),
+    ]);
+    let info = read_info(&info_path, &mut child);
+    let base = info["vcd_url"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let versions = http
+        .get(format!("{base}/api/versions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(versions.contains("<Version>39.0</Version>"), "{versions}");
+    assert!(!versions.contains("<Version>32.0</Version>"), "{versions}");
+    let r = http
+        .post(format!("{base}/api/sessions"))
+        .basic_auth("alice@acme", Some("alice-pw"))
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::METHOD_NOT_ALLOWED);
+    stop(child, "TERM");
+}
+
+#[test]
+fn an_unknown_vcd_release_is_refused_with_a_clear_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vcd-sim"))
+        .args(["serve", "--plain-http", "--vcd-release", "10.5"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown vCD release \"10.5\""), "{err}");
 }

@@ -90,6 +90,7 @@ impl SimTarget {
             .clock(clock)
             .https(true)
             .bus(bus_choice);
+        builder = builder.vcd_release(spec.vcd_release);
         if let Some(timeout) = spec.extension_timeout {
             builder = builder.extension_timeout(timeout);
         }

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vcd_sim::SimBuilder;
 use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
 use vcd_sim::world::{World, WorldSource};
+use vcd_sim::{SimBuilder, VcdRelease};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +59,10 @@ struct ServeArgs {
     /// vCD's extensibility timeout in seconds (how long vCD waits for an extension's reply).
     #[arg(long, default_value_t = 10.0)]
     extension_timeout: f64,
+    /// The vCD release to play: 9.5 (API 29–32, legacy login), 10.0, 10.3,
+    /// 10.4 or 10.6 (CloudAPI sessions with JWTs; API tokens from 10.3).
+    #[arg(long, default_value = "9.5", value_name = "RELEASE")]
+    vcd_release: VcdRelease,
 }
 
 #[tokio::main]
@@ -97,7 +101,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .bind(args.bind)
         .https(!args.plain_http)
         .extension_timeout(Duration::from_secs_f64(args.extension_timeout))
-        .import_linger(linger);
+        .import_linger(linger)
+        .vcd_release(args.vcd_release);
     if let Some(v) = args.vcenter_bind {
         b = b.vcenter_bind(v);
     }

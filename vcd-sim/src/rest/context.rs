@@ -13,10 +13,13 @@ use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 
 use super::xml::{self, El};
+use crate::auth::Auth;
 use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
+use crate::release::VcdRelease;
 use crate::state::{Caller, Sim, SimError};
 
-/// API versions the simulator advertises (§2.1).
+/// API versions of the default (9.5) profile; the versions a running
+/// simulator serves come from its [`VcdRelease`] ([`AppState::release`]).
 pub const SUPPORTED_VERSIONS: &[&str] = &["29.0", "30.0", "31.0", "32.0"];
 
 /// Hands a request that matched an extension's API filter to the extension
@@ -65,6 +68,61 @@ pub struct AppState {
     /// Fixed public base URL (`scheme://host:port`), if configured.
     pub public_url: Option<String>,
     pub forwarder: Option<Arc<dyn ExtensionForwarder>>,
+    /// The vCD release played: versions, login routes, tokens.
+    pub release: VcdRelease,
+    /// JWT sessions and API tokens.
+    pub auth: Arc<Auth>,
+}
+
+impl AppState {
+    /// The plain session token a request authenticates with:
+    /// `x-vcloud-authorization`, or `Authorization: Bearer` holding a valid,
+    /// unexpired JWT of this simulator (resolved to the session it stands
+    /// on). The 9.5 profile also takes a plain session token as Bearer, as
+    /// the simulator always did. Returns the JWT session id with it.
+    pub fn session_token(&self, headers: &HeaderMap) -> Option<(String, Option<uuid::Uuid>)> {
+        if let Some(v) = headers
+            .get("x-vcloud-authorization")
+            .and_then(|v| v.to_str().ok())
+        {
+            return Some((v.trim().to_string(), None));
+        }
+        let bearer = bearer_token(headers)?;
+        if bearer.contains('.') {
+            return match self.auth.resolve(&bearer) {
+                Ok((id, token)) => Some((token, Some(id))),
+                Err(e) => {
+                    tracing::debug!(error = %e, "bearer token refused");
+                    None
+                }
+            };
+        }
+        (self.release == VcdRelease::V9_5).then_some((bearer, None))
+    }
+
+    /// The caller of a request, from [`Self::session_token`].
+    pub fn caller_of(&self, headers: &HeaderMap) -> Option<Caller> {
+        let (token, _) = self.session_token(headers)?;
+        self.sim.session(&token).ok()
+    }
+
+    /// Ends a plain session and every JWT session standing on it.
+    pub fn end_session(&self, token: &str) {
+        self.auth.end_sessions_on(token);
+        self.sim.logout(token);
+    }
+}
+
+/// The value of `Authorization: Bearer <value>`.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|v| v.trim().to_string())
 }
 
 /// An error answered as a vCD `Error` document.
@@ -145,7 +203,10 @@ pub struct Ctx {
     pub state: AppState,
     pub base: String,
     pub version: String,
+    /// The plain session token (for a JWT caller: the session it stands on).
     pub token: Option<String>,
+    /// The CloudAPI session id when the caller sent a JWT.
+    pub jwt_session: Option<uuid::Uuid>,
 }
 
 /// Reads `version=` from an Accept header value.
@@ -191,6 +252,17 @@ pub fn base_url(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap) ->
     format!("{}://{}", state.scheme, host)
 }
 
+/// The API version of a request: its Accept version if the release serves
+/// it, else the release's current version.
+pub fn request_version(release: VcdRelease, headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(accept_version)
+        .filter(|v| release.serves(v))
+        .unwrap_or_else(|| release.current_version().to_string())
+}
+
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = VcdErrorResponse;
 
@@ -198,18 +270,14 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let version = parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(accept_version)
-            .filter(|v| SUPPORTED_VERSIONS.contains(&v.as_str()))
-            .unwrap_or_else(|| SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.len() - 1].to_string());
+        let version = request_version(state.release, &parts.headers);
+        let session = state.session_token(&parts.headers);
         Ok(Ctx {
             state: state.clone(),
             base: base_url(state, &parts.uri, &parts.headers),
             version,
-            token: request_token(&parts.headers),
+            token: session.as_ref().map(|(t, _)| t.clone()),
+            jwt_session: session.and_then(|(_, id)| id),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Request plumbing around every route: the request-id header, the length
-//! limit on a declared `Content-Length` (413), the API version check (406), and vCD's API-extension routing — a path fully
+//! limit on a declared `Content-Length` (413), the API version check of the
+//! release played (406), the legacy login routes removed at API 38.0 (405), and vCD's API-extension routing — a path fully
 //! matching an enabled extension's API filter goes to the extension (after
 //! authentication), not to vCD's own handlers.
 
@@ -9,9 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::context::{
-    AppState, MAX_BODY, SUPPORTED_VERSIONS, VcdErrorResponse, accept_version, request_token,
-};
+use super::context::{AppState, MAX_BODY, VcdErrorResponse, accept_version, request_version};
 use crate::ext::{ForwardedRequest, SecurityContext};
 use crate::state::EntityRef;
 
@@ -49,7 +48,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if let Some(v) = accept_version(accept)
-            && !SUPPORTED_VERSIONS.contains(&v.as_str())
+            && !state.release.serves(&v)
         {
             return VcdErrorResponse::new(
                 StatusCode::NOT_ACCEPTABLE,
@@ -60,6 +59,10 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
             )
             .into_response();
         }
+        let version = request_version(state.release, req.headers());
+        if state.release.legacy_login_removed(&version) && is_legacy_login(req.method(), &path) {
+            return method_not_allowed(accept, &version);
+        }
         if state.sim.has_enabled_services()
             && let Some(target) = state.sim.route_extension(&path)
         {
@@ -67,6 +70,42 @@ async fn handle(state: AppState, req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// The routes VMware removed at API 38.0: `POST /api/sessions`,
+/// `GET|POST /api/login`, `DELETE /api/session`.
+fn is_legacy_login(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let path = path.trim_end_matches('/');
+    (path == "/api/sessions" && method == Method::POST)
+        || (path == "/api/login" && (method == Method::GET || method == Method::POST))
+        || (path == "/api/session" && method == Method::DELETE)
+}
+
+/// vCD's answer to a removed operation: 405 `METHOD_NOT_ALLOWED`, "HTTP
+/// method not allowed" (JSON for a JSON Accept, else an `Error` document).
+fn method_not_allowed(accept: &str, version: &str) -> Response {
+    const MESSAGE: &str = "HTTP method not allowed";
+    if accept.contains("json") {
+        let body = serde_json::json!({
+            "minorErrorCode": "METHOD_NOT_ALLOWED",
+            "message": MESSAGE,
+            "stackTrace": null,
+        });
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let mut e = VcdErrorResponse::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        MESSAGE,
+    );
+    e.version = version.to_string();
+    e.into_response()
 }
 
 /// The request's `Content-Length`, if it has a valid one.
@@ -81,7 +120,7 @@ fn declared_length(req: &Request) -> Option<u64> {
 }
 
 async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Request) -> Response {
-    let caller = match request_token(req.headers()).and_then(|t| state.sim.session(&t).ok()) {
+    let caller = match state.caller_of(req.headers()) {
         Some(c) => c,
         None => return VcdErrorResponse::unauthorized().into_response(),
     };

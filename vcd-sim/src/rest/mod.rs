@@ -6,7 +6,8 @@
 //! parsing and documents: `sessions`, `orgs` (orgs, VDCs, networks, VDC
 //! actions), `catalogs` (catalogs, items, templates, media, uploads), `vapps`
 //! (vApps and VMs), `metadata`, `query` (query service), `tasks`, `admin`
-//! (system administrator). `common` holds what the families share (media
+//! (system administrator), `tokens` (API tokens and the OAuth token
+//! exchange). `common` holds what the families share (media
 //! types, hrefs, references); `xml` the writer/reader; `extension` hands
 //! requests matching an extension's API filters over; `faults` applies the
 //! run-time REST fault rules. The one route table is [`router`].
@@ -22,6 +23,7 @@ mod orgs;
 mod query;
 mod sessions;
 mod tasks;
+mod tokens;
 mod vapps;
 pub mod xml;
 
@@ -64,6 +66,40 @@ fn routes() -> axum::Router<AppState> {
         .route(
             "/cloudapi/1.0.0/sessions/provider",
             post(|ctx: Ctx, h: HeaderMap| async move { sessions::cloudapi_login(ctx, h, true) }),
+        )
+        .route(
+            "/cloudapi/1.0.0/sessions/current",
+            get(sessions::cloudapi_current).delete(|ctx: Ctx| async move {
+                sessions::cloudapi_logout(ctx, "current".into()).await
+            }),
+        )
+        .route(
+            "/cloudapi/1.0.0/sessions/{id}",
+            axum::routing::delete(|ctx: Ctx, Path(id): Path<String>| async move {
+                sessions::cloudapi_logout(ctx, id).await
+            }),
+        )
+        .route(
+            "/cloudapi/1.0.0/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
+        .route(
+            "/cloudapi/1.0.0/tokens/{id}",
+            axum::routing::delete(|ctx: Ctx, Path(id): Path<String>| async move {
+                tokens::delete_token(ctx, id).await
+            }),
+        )
+        .route(
+            "/oauth/tenant/{org}/token",
+            post(
+                |ctx: Ctx, Path(org): Path<String>, body: Bytes| async move {
+                    tokens::oauth_token(ctx, Some(org), body).await
+                },
+            ),
+        )
+        .route(
+            "/oauth/provider/token",
+            post(|ctx: Ctx, body: Bytes| async move { tokens::oauth_token(ctx, None, body).await }),
         )
         .route("/api/vApp/{id}/owner", get(vapps::get_vapp_owner))
         .route("/api/org", get(orgs::org_list))

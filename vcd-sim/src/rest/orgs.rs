@@ -30,7 +30,8 @@ pub(super) async fn get_org(ctx: Ctx, Path(id): Path<String>) -> ApiResult {
         let o = g
             .visible_org(&caller, id, View::Tenant)
             .map_err(|e| ctx.fail(e))?;
-        ctx.ok(mt::ORG, org(g, &ctx.base, &caller, o))
+        let query_links = crate::release::major(&ctx.version).is_some_and(|m| m >= 33);
+        ctx.ok(mt::ORG, org(g, &ctx.base, &caller, o, query_links))
     })
 }
 
@@ -90,11 +91,24 @@ pub(super) fn org_catalogs<'a>(g: &'a Inner, org: Id) -> impl Iterator<Item = &'
         .filter(move |c| c.org == org || c.published)
 }
 
-/// The `Org` document (§3.3).
-pub fn org(g: &Inner, base: &str, caller: &Caller, o: &Org) -> El {
+/// The `Org` document (§3.3). From API 33.0 (`query_links`) VDCs and
+/// catalogs are no longer linked one by one: the org links a `records`
+/// query of each (`orgVdc`, `catalog`), which pyvcloud 23 follows.
+pub fn org(g: &Inner, base: &str, caller: &Caller, o: &Org, query_links: bool) -> El {
     let e = EntityRef::Org(o.id);
     let mut el = entity_root("Org", base, e, &o.name);
-    for v in g.vdcs.values().filter(|v| v.org == o.id) {
+    if query_links {
+        // the catalogs a user sees include those other orgs published
+        let vdcs = format!(
+            "{base}/api/query?type=orgVdc&format=records&filter=org=={}",
+            e.urn()
+        );
+        let catalogs = format!("{base}/api/query?type=catalog&format=records");
+        for (href, name) in [(vdcs, "vdcs"), (catalogs, "catalogs")] {
+            el = el.named_link("down", href, Some(mt::RECORDS), name);
+        }
+    }
+    for v in g.vdcs.values().filter(|v| v.org == o.id && !query_links) {
         el = el.named_link(
             "down",
             href(base, EntityRef::Vdc(v.id)),
@@ -107,7 +121,7 @@ pub fn org(g: &Inner, base: &str, caller: &Caller, o: &Org) -> El {
         format!("{base}/api/tasksList/{}", o.id),
         Some(mt::TASKS_LIST),
     );
-    for c in org_catalogs(g, o.id) {
+    for c in org_catalogs(g, o.id).filter(|_| !query_links) {
         el = el.named_link(
             "down",
             href(base, EntityRef::Catalog(c.id)),

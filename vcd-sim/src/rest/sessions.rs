@@ -1,20 +1,23 @@
-//! Sessions: `/api/versions`, `/api/sessions` (Basic login), `/api/session`
-//! (current session, logout) and the CloudAPI logins of `/cloudapi/1.0.0/sessions`,
-//! with the `SupportedVersions` and `Session` documents.
+//! Sessions: `/api/versions` (per release profile), `/api/sessions` (Basic
+//! login), `/api/session` (current session, logout) and the CloudAPI
+//! sessions of `/cloudapi/1.0.0/sessions` (tenant and provider login
+//! answering a JWT, `current`, logout by id), with the `SupportedVersions`
+//! and `Session` documents and the CloudAPI session JSON.
 
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 
 use super::common::*;
-use super::context::{ApiResult, Ctx, SUPPORTED_VERSIONS, VcdErrorResponse};
+use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::xml::{El, NS_VERSIONS};
+use crate::release::{LEGACY_LOGIN_REMOVED_IN, PROVIDER_LOGIN_URL_SINCE, ServedVersion, major};
 use crate::state::*;
 
 // ----- versions and sessions -----
 
 pub(super) async fn versions(ctx: Ctx) -> ApiResult {
     // Accept is ignored entirely here (pv20 sends ";version=32.0").
-    let body = versions_doc(&ctx.base, SUPPORTED_VERSIONS).to_document();
+    let body = versions_doc(&ctx.base, ctx.state.release.versions()).to_document();
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -76,9 +79,12 @@ pub(super) fn cloudapi_error(
 }
 
 /// `POST /cloudapi/1.0.0/sessions[/provider]` (pyvcloud 23 at API ≥ 33):
-/// Basic auth in, `X-VMWARE-VCLOUD-ACCESS-TOKEN` out; the token also works as
-/// `Authorization: Bearer` on `/api`. The provider endpoint is for the System
-/// org only, the tenant endpoint for every other org.
+/// Basic auth in; out a JSON session, a signed JWT in
+/// `X-VMWARE-VCLOUD-ACCESS-TOKEN` (`X-VMWARE-VCLOUD-TOKEN-TYPE: Bearer`) that
+/// works as `Authorization: Bearer` on `/api` and `/cloudapi` until it
+/// expires or the session is logged out, and the plain session token in
+/// `x-vcloud-authorization`. The provider endpoint is for the System org
+/// only, the tenant endpoint for every other org.
 pub(super) fn cloudapi_login(
     ctx: Ctx,
     headers: HeaderMap,
@@ -103,25 +109,122 @@ pub(super) fn cloudapi_login(
         Ok(x) => x,
         Err(e) => return cloudapi_error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", &e.to_string()),
     };
-    let body = serde_json::json!({
-        "id": format!("urn:vcloud:session:{}", uuid::Uuid::new_v4()),
+    let (issued, ended) = ctx.state.auth.issue(token.clone(), &caller);
+    for t in ended {
+        ctx.sim().logout(&t);
+    }
+    let mut resp = json_response(StatusCode::OK, cloudapi_session(&caller, issued.id));
+    let h = resp.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&issued.jwt) {
+        h.insert("X-VMWARE-VCLOUD-ACCESS-TOKEN", v);
+    }
+    h.insert(
+        "X-VMWARE-VCLOUD-TOKEN-TYPE",
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&token) {
+        h.insert("x-vcloud-authorization", v);
+    }
+    resp
+}
+
+/// A JSON response.
+pub(super) fn json_response(
+    status: StatusCode,
+    body: serde_json::Value,
+) -> axum::response::Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response_ok()
+}
+
+/// The CloudAPI `Session` JSON.
+pub fn cloudapi_session(caller: &Caller, id: uuid::Uuid) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("urn:vcloud:session:{id}"),
         "site": {"name": "vcd-sim", "id": "urn:vcloud:site:vcd-sim"},
         "user": {"name": caller.user_name, "id": EntityRef::User(caller.user).urn()},
         "org": {"name": caller.org_name, "id": EntityRef::Org(caller.org).urn()},
         "location": format!("{}@vcd-sim", caller.org),
         "roles": [caller.role_name],
         "sessionIdleTimeoutMinutes": 30,
-    });
-    let mut resp = (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+    })
+}
+
+/// vCD's JSON 401 of a CloudAPI route.
+pub(super) fn cloudapi_unauthorized() -> axum::response::Response {
+    cloudapi_error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "This operation is denied.",
     )
-        .into_response_ok();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&token) {
-        resp.headers_mut().insert("X-VMWARE-VCLOUD-ACCESS-TOKEN", v);
+}
+
+/// The CloudAPI session id of the request's session: the JWT's, or one
+/// derived (one-way) from a plain session token.
+fn current_session_id(ctx: &Ctx) -> uuid::Uuid {
+    if let Some(id) = ctx.jwt_session {
+        return id;
     }
-    resp
+    let token = ctx.token.as_deref().unwrap_or_default();
+    ctx.state.auth.session_id_of(token).unwrap_or_else(|| {
+        let d = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        uuid::Builder::from_random_bytes(b).into_uuid()
+    })
+}
+
+/// `GET /cloudapi/1.0.0/sessions/current`.
+pub(super) async fn cloudapi_current(ctx: Ctx) -> axum::response::Response {
+    match ctx.caller() {
+        Ok(caller) => json_response(
+            StatusCode::OK,
+            cloudapi_session(&caller, current_session_id(&ctx)),
+        ),
+        Err(_) => cloudapi_unauthorized(),
+    }
+}
+
+/// `DELETE /cloudapi/1.0.0/sessions/{id}` (also `current`): logs the
+/// session out; only its own user may.
+pub(super) async fn cloudapi_logout(ctx: Ctx, id: String) -> axum::response::Response {
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
+    };
+    let current = current_session_id(&ctx);
+    let wanted = if id == "current" {
+        Some(current)
+    } else {
+        uuid::Uuid::parse_str(id.trim_start_matches("urn:vcloud:session:")).ok()
+    };
+    let Some(wanted) = wanted else {
+        return cloudapi_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("\"{id}\" is not a session id."),
+        );
+    };
+    if wanted == current
+        && let Some(t) = &ctx.token
+    {
+        ctx.state.end_session(t);
+        return StatusCode::NO_CONTENT.into_response_ok();
+    }
+    match ctx.state.auth.end_session(wanted, caller.user) {
+        Some(t) => {
+            ctx.state.end_session(&t);
+            StatusCode::NO_CONTENT.into_response_ok()
+        }
+        None => cloudapi_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("Session urn:vcloud:session:{wanted} not found."),
+        ),
+    }
 }
 
 pub(super) async fn get_session(ctx: Ctx) -> ApiResult {
@@ -138,21 +241,34 @@ pub(super) async fn get_session(ctx: Ctx) -> ApiResult {
 pub(super) async fn logout(ctx: Ctx) -> ApiResult {
     ctx.caller()?;
     if let Some(t) = &ctx.token {
-        ctx.sim().logout(t);
+        ctx.state.end_session(t);
     }
     Ok(StatusCode::NO_CONTENT.into_response_ok())
 }
 
-/// `GET /api/versions`.
-pub fn versions_doc(base: &str, versions: &[&str]) -> El {
+/// `GET /api/versions`: one `VersionInfo` per served version, with
+/// `deprecated`, `LoginUrl` (the CloudAPI tenant login from API 38.0, where
+/// `/api/sessions` is gone) and `ProviderLoginUrl` (from API 36.0).
+pub fn versions_doc(base: &str, versions: &[ServedVersion]) -> El {
     let mut root = El::new("SupportedVersions").attr("xmlns", NS_VERSIONS);
     for v in versions {
-        root.push(
-            El::new("VersionInfo")
-                .attr("deprecated", "false")
-                .leaf("Version", *v)
-                .leaf("LoginUrl", format!("{base}/api/sessions")),
-        );
+        let n = major(v.version).unwrap_or(0);
+        let login = if n >= LEGACY_LOGIN_REMOVED_IN {
+            format!("{base}/cloudapi/1.0.0/sessions")
+        } else {
+            format!("{base}/api/sessions")
+        };
+        let mut info = El::new("VersionInfo")
+            .attr("deprecated", if v.deprecated { "true" } else { "false" })
+            .leaf("Version", v.version)
+            .leaf("LoginUrl", login);
+        if n >= PROVIDER_LOGIN_URL_SINCE {
+            info = info.leaf(
+                "ProviderLoginUrl",
+                format!("{base}/cloudapi/1.0.0/sessions/provider"),
+            );
+        }
+        root.push(info);
     }
     root
 }

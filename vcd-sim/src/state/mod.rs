@@ -38,6 +38,10 @@ use crate::secret;
 use crate::world::{RoleName, World};
 pub use model::*;
 
+/// Most sessions (`x-vcloud-authorization` tokens) held at once; past it
+/// the oldest ends.
+pub const MAX_SESSIONS: usize = 20_000;
+
 /// Errors of the state layer; the REST layer maps each to a vCD `Error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
@@ -212,6 +216,33 @@ impl Inner {
     /// from the world seed (a seeded token could be computed in advance).
     pub(crate) fn new_token(&mut self) -> String {
         secret::token()
+    }
+
+    /// A new session for `user`. Past [`MAX_SESSIONS`] the oldest session
+    /// ends, so the table stays bounded however many logins there are.
+    pub(crate) fn open_session(&mut self, user: Id) -> String {
+        while self.sessions.len() >= MAX_SESSIONS {
+            let oldest = self
+                .sessions
+                .iter()
+                .min_by_key(|(_, s)| s.created)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => {
+                    self.sessions.remove(&k);
+                }
+                None => break,
+            }
+        }
+        let token = self.new_token();
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                user,
+                created: Utc::now(),
+            },
+        );
+        token
     }
 
     /// vCD-style generated admin password (8 letters and digits) from the
@@ -671,15 +702,8 @@ impl Sim {
             })
             .map(|u| u.id)
             .ok_or_else(bad)?;
-        let token = g.new_token();
-        g.sessions.insert(
-            token.clone(),
-            Session {
-                user: user_id,
-                created: Utc::now(),
-            },
-        );
         let caller = g.caller_for(user_id)?;
+        let token = g.open_session(user_id);
         Ok((token, caller))
     }
 
@@ -691,6 +715,15 @@ impl Sim {
             .get(token)
             .ok_or_else(|| SimError::Unauthorized("This operation is denied.".into()))?;
         g.caller_for(s.user)
+    }
+
+    /// A session for a user who proved who they are another way (an API
+    /// token exchanged at `/oauth/.../token`).
+    pub fn login_user(&self, user: Id) -> SimResult<(String, Caller)> {
+        let mut g = self.inner.write();
+        let caller = g.caller_for(user)?;
+        let token = g.open_session(user);
+        Ok((token, caller))
     }
 
     pub fn logout(&self, token: &str) -> bool {
@@ -833,6 +866,17 @@ mod tests {
         let mut w = World::default_world();
         w.seed = seed;
         Sim::new(&w, Arc::new(RecordingGuests::new()), SimConfig::default())
+    }
+
+    #[test]
+    fn the_session_table_is_bounded() {
+        let s = sim(1);
+        let (first, _) = s.login("acme", "alice", "alice-pw").unwrap();
+        for _ in 0..MAX_SESSIONS + 10 {
+            s.login("acme", "bob", "bob-pw").unwrap();
+        }
+        assert_eq!(s.read().sessions.len(), MAX_SESSIONS);
+        assert!(s.session(&first).is_err(), "the oldest session ended");
     }
 
     #[test]

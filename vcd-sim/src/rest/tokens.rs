@@ -1,0 +1,185 @@
+//! API tokens (vCD 10.3.1+ profiles): `POST|GET /cloudapi/1.0.0/tokens`,
+//! `DELETE /cloudapi/1.0.0/tokens/{id}`, and the OAuth token endpoints
+//! `POST /oauth/tenant/{org}/token` and `POST /oauth/provider/token` that
+//! exchange a refresh token (`grant_type=refresh_token`) for a JWT access
+//! token. A token's secret is shown once, in the creation answer.
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::common::IntoOk;
+use super::context::Ctx;
+use super::sessions::{cloudapi_error, cloudapi_unauthorized, json_response};
+use crate::auth::TokenKind;
+
+/// Longest token name accepted.
+const MAX_NAME: usize = 128;
+
+fn no_tokens(ctx: &Ctx) -> Option<Response> {
+    (!ctx.state.release.has_api_tokens()).then(|| {
+        cloudapi_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!(
+                "API tokens are not available in vCD {} (they came with 10.3.1).",
+                ctx.state.release
+            ),
+        )
+    })
+}
+
+/// `POST /cloudapi/1.0.0/tokens`: `{"name": …, "type": "REFRESH"|"EXTENSION"}`
+/// for the calling user; the answer carries the secret as `token`, once.
+pub(super) async fn create_token(ctx: Ctx, body: Bytes) -> Response {
+    if let Some(r) = no_tokens(&ctx) {
+        return r;
+    }
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
+    };
+    let bad = |m: &str| cloudapi_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return bad("The request body is not a JSON object.");
+    };
+    let name = match json.get("name").and_then(|n| n.as_str()).map(str::trim) {
+        Some(n) if !n.is_empty() && n.len() <= MAX_NAME => n.to_string(),
+        _ => {
+            return bad(&format!(
+                "A token needs a \"name\" of 1 to {MAX_NAME} characters."
+            ));
+        }
+    };
+    let kind = match json.get("type").and_then(|t| t.as_str()) {
+        None => TokenKind::Refresh,
+        Some(t) => match TokenKind::parse(t) {
+            Some(k) => k,
+            None => {
+                return bad(&format!(
+                    "Unknown token type \"{t}\"; expected REFRESH or EXTENSION."
+                ));
+            }
+        },
+    };
+    match ctx.state.auth.create_token(&caller, &name, kind) {
+        Ok((token, secret)) => {
+            let mut doc = token.to_json();
+            doc["token"] = serde_json::Value::String(secret);
+            json_response(StatusCode::OK, doc)
+        }
+        Err(e) => bad(&e.to_string()),
+    }
+}
+
+/// `GET /cloudapi/1.0.0/tokens`: the caller's tokens (every token for a
+/// system administrator), without secrets, as one CloudAPI page.
+pub(super) async fn list_tokens(ctx: Ctx) -> Response {
+    if let Some(r) = no_tokens(&ctx) {
+        return r;
+    }
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
+    };
+    let values: Vec<serde_json::Value> = ctx
+        .state
+        .auth
+        .list_tokens(&caller)
+        .iter()
+        .map(|t| t.to_json())
+        .collect();
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({
+            "resultTotal": values.len(),
+            "pageCount": 1,
+            "page": 1,
+            "pageSize": values.len().max(1),
+            "associations": null,
+            "values": values,
+        }),
+    )
+}
+
+/// `DELETE /cloudapi/1.0.0/tokens/{id}`: revokes a token (204).
+pub(super) async fn delete_token(ctx: Ctx, id: String) -> Response {
+    if let Some(r) = no_tokens(&ctx) {
+        return r;
+    }
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
+    };
+    let not_found = || {
+        cloudapi_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("Token {id} not found."),
+        )
+    };
+    let Ok(uuid) = uuid::Uuid::parse_str(id.trim_start_matches("urn:vcloud:token:")) else {
+        return not_found();
+    };
+    if ctx.state.auth.delete_token(&caller, uuid) {
+        StatusCode::NO_CONTENT.into_response_ok()
+    } else {
+        not_found()
+    }
+}
+
+/// vCD's answer to an unknown, revoked or foreign refresh token.
+fn invalid_grant() -> Response {
+    cloudapi_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "Invalid refresh token",
+    )
+}
+
+/// `POST /oauth/tenant/{org}/token` (`org` = `None`: `/oauth/provider/token`):
+/// form `grant_type=refresh_token&refresh_token=…` → `access_token` (a JWT
+/// session), `token_type: Bearer`, `expires_in`, `refresh_token: null`.
+pub(super) async fn oauth_token(ctx: Ctx, org: Option<String>, body: Bytes) -> Response {
+    if let Some(r) = no_tokens(&ctx) {
+        return r;
+    }
+    let mut grant = None;
+    let mut secret = None;
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "grant_type" => grant = Some(v.into_owned()),
+            "refresh_token" => secret = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if grant.as_deref() != Some("refresh_token") {
+        return cloudapi_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Only grant_type=refresh_token is supported.",
+        );
+    }
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return invalid_grant();
+    };
+    let org = org.unwrap_or_else(|| "System".to_string());
+    let Some(token) = ctx.state.auth.find_refresh_token(&secret, &org) else {
+        return invalid_grant();
+    };
+    let (session, caller) = match ctx.sim().login_user(token.owner) {
+        Ok(x) => x,
+        // the owner is gone
+        Err(_) => return invalid_grant(),
+    };
+    let (issued, ended) = ctx.state.auth.issue(session, &caller);
+    for t in ended {
+        ctx.sim().logout(&t);
+    }
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({
+            "access_token": issued.jwt,
+            "token_type": "Bearer",
+            "expires_in": ctx.state.auth.lifetime().as_secs(),
+            "refresh_token": null,
+        }),
+    )
+}
