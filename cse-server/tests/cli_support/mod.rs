@@ -68,7 +68,7 @@ pub fn config_for(sim: &FullSim, source_ova: &str, sha256: &str) -> Config {
     config.amqp.port = world.amqp.port;
     config.amqp.exchange = world.amqp.exchange.clone();
     config.vcd.host = sim.base_url().to_owned();
-    config.vcd.password = Secret::new("vmware-sim-admin");
+    config.vcd.password = Some(Secret::new("vmware-sim-admin"));
     config.vcd.verify = false;
     config.vcs = vec![VcenterConfig {
         name: "vc1".into(),

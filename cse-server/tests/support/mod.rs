@@ -45,7 +45,7 @@ pub fn config_for(sim: &FullSim) -> Config {
     config.vcd.port = sim.handle.addr.port();
     config.vcd.verify = false;
     config.vcd.username = "administrator".into();
-    config.vcd.password = Secret::new("vmware-sim-admin");
+    config.vcd.password = Some(Secret::new("vmware-sim-admin"));
     config.vcd.api_version = API.into();
     config.vcs = vec![VcenterConfig {
         name: "vc1".into(),
@@ -116,7 +116,7 @@ impl Harness {
             })
             .await
             .expect("login");
-        client.token().expose().to_owned()
+        client.token().secret().expose().to_owned()
     }
 
     pub async fn alice(&self) -> String {

@@ -305,7 +305,7 @@ pub fn config_for(
     config.amqp.exchange = world.amqp.exchange.clone();
     config.vcd.host = info.vcd_url.clone();
     config.vcd.username = info.sysadmin.user.clone();
-    config.vcd.password = Secret::new(info.sysadmin.password.clone());
+    config.vcd.password = Some(Secret::new(info.sysadmin.password.clone()));
     config.vcd.verify = false;
     config.vcs = info
         .vcenters

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::ova::UnpackedOva;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
-use cse_vcd::vcd::{AUTH_HEADER, Client};
+use cse_vcd::vcd::Client;
 
 /// Bytes per `PUT` of a file (pyvcloud's default chunk).
 pub const CHUNK_SIZE: u64 = 10 * 1024 * 1024;
@@ -129,9 +129,11 @@ async fn put_file(
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // The session's own header: x-vcloud-authorization or Authorization: Bearer.
+            let auth = client.token().header();
             let result = http
                 .put(target)
-                .header(AUTH_HEADER, client.token().expose())
+                .header(auth.name, auth.value.expose())
                 .header("Content-Range", &range)
                 .body(buffer.clone())
                 .send()
