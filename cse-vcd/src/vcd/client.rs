@@ -34,6 +34,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::error::{VcdError, VcdErrorDocument};
+use super::links::{Link, links_of};
 use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_http_client_as};
 use super::query::{Query, QueryPage, QueryRecord};
 use super::retry::{RetryPolicy, TransportFailure, status_is_retryable, transport_is_retryable};
@@ -43,7 +44,9 @@ use super::session::{
     TokenKind,
 };
 use super::tasks::{TaskInfo, wait_until_done};
-use super::version::{ApiVersion, VersionChoice, highest_common_version, supported_versions};
+use super::version::{
+    ApiVersion, VersionChoice, highest_common_version, media, supported_versions,
+};
 use super::xml::{self, Element};
 
 /// Most pages a single query may return before the client stops (a guard against
@@ -752,6 +755,51 @@ impl Client {
             next = page.next_page.filter(|n| *n != url);
         }
         Ok(records)
+    }
+
+    /// The VDCs an `Org` document leads to, as `rel=down` VDC [`Link`]s with their
+    /// names. Below API 33.0 the org links each VDC; from 33.0 vCD links a `records`
+    /// query of the org's VDCs instead (`type=orgVdc`), whose `OrgVdcRecord`s (every
+    /// page) are read here.
+    pub async fn org_vdc_links(&self, org: &Element) -> Result<Vec<Link>, VcdError> {
+        let links = links_of(org);
+        let direct: Vec<Link> = links
+            .iter()
+            .filter(|l| l.rel == "down" && l.media_type.as_deref() == Some(media::VDC))
+            .cloned()
+            .collect();
+        let query = links.iter().find(|l| {
+            l.rel == "down"
+                && l.media_type.as_deref() == Some(media::RECORDS)
+                && (l.name.as_deref() == Some("vdcs")
+                    || l.href.to_ascii_lowercase().contains("type=orgvdc"))
+        });
+        let Some(query) = query.filter(|_| direct.is_empty()) else {
+            return Ok(direct);
+        };
+        let mut vdcs = Vec::new();
+        let mut next = Some(query.href.clone());
+        let mut pages = 0;
+        while let Some(url) = next {
+            if pages == MAX_QUERY_PAGES {
+                return Err(VcdError::TooManyPages {
+                    url: query.href.clone(),
+                    max_pages: MAX_QUERY_PAGES,
+                });
+            }
+            let page = self.query_page(&url).await?;
+            pages += 1;
+            vdcs.extend(page.records.iter().filter_map(|record| {
+                Some(Link {
+                    rel: "down".to_owned(),
+                    href: record.href()?.to_owned(),
+                    media_type: Some(media::VDC.to_owned()),
+                    name: record.name().map(str::to_owned),
+                })
+            }));
+            next = page.next_page.filter(|n| *n != url);
+        }
+        Ok(vdcs)
     }
 
     /// Reads one page of query results.

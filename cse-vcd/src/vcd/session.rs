@@ -181,6 +181,25 @@ impl SessionToken {
         }
     }
 
+    /// A token given as text without its kind (a `--session-id` on a command
+    /// line): a JWT (three non-empty base64url parts joined by dots) is a bearer
+    /// token, anything else a legacy one.
+    pub fn guess(text: &str) -> Self {
+        let text = text.trim();
+        let parts: Vec<&str> = text.split('.').collect();
+        let jwt = parts.len() == 3
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if jwt {
+            Self::Bearer(Secret::new(text))
+        } else {
+            Self::Legacy(Secret::new(text))
+        }
+    }
+
     /// Its kind.
     pub fn kind(&self) -> TokenKind {
         match self {
@@ -362,6 +381,19 @@ mod tests {
             "SessionToken::Legacy(***) SessionToken::Bearer(***) \
              AuthHeader { name: \"authorization\", value: *** }"
         );
+    }
+
+    #[test]
+    fn a_token_without_its_kind_is_a_jwt_only_when_it_looks_like_one() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl-_";
+        assert_eq!(SessionToken::guess(jwt).kind(), TokenKind::Bearer);
+        assert_eq!(
+            SessionToken::guess(&format!(" {jwt}\n")).secret().expose(),
+            jwt
+        );
+        for legacy in ["0f1e2d3c4b5a69788796a5b4c3d2e1f0", "a.b", "a..c", "a.b.c.d", "a b.c.d"] {
+            assert_eq!(SessionToken::guess(legacy).kind(), TokenKind::Legacy, "{legacy}");
+        }
     }
 
     #[test]

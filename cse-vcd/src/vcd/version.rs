@@ -151,6 +151,9 @@ pub mod media {
     pub const METADATA: &str = "application/vnd.vmware.vcloud.metadata+xml";
     /// `MetadataValue`.
     pub const METADATA_VALUE: &str = "application/vnd.vmware.vcloud.metadata.value+xml";
+    /// A query's results in `records` format (from API 33.0 an `Org` links the
+    /// queries of its VDCs and catalogs with this type).
+    pub const RECORDS: &str = "application/vnd.vmware.vcloud.query.records+xml";
     /// `QueryList`.
     pub const QUERY_LIST: &str = "application/vnd.vmware.vcloud.query.queryList+xml";
     /// `ComposeVAppParams`.
