@@ -253,13 +253,27 @@ pub enum LoginKind {
 }
 
 impl LoginKind {
-    /// How `cse check` and logs name it.
-    pub fn describe(self) -> &'static str {
+    /// How `cse check` and logs name it: `legacy`, `CloudAPI`, `API token`, `token`.
+    pub fn label(self) -> &'static str {
         match self {
-            Self::Legacy => "legacy (POST /api/sessions)",
-            Self::CloudApi => "CloudAPI (POST /cloudapi/1.0.0/sessions)",
-            Self::ApiToken => "API token (OAuth refresh token)",
-            Self::Token => "re-hydrated token",
+            Self::Legacy => "legacy",
+            Self::CloudApi => "CloudAPI",
+            Self::ApiToken => "API token",
+            Self::Token => "token",
+        }
+    }
+
+    /// The request that opened a session of this kind for `org` (`None` for a
+    /// session re-hydrated from a token).
+    pub fn route(self, org: &str) -> Option<String> {
+        let provider = org.eq_ignore_ascii_case(SYSTEM_ORG);
+        match self {
+            Self::Legacy => Some("POST /api/sessions".to_owned()),
+            Self::CloudApi if provider => Some("POST /cloudapi/1.0.0/sessions/provider".to_owned()),
+            Self::CloudApi => Some("POST /cloudapi/1.0.0/sessions".to_owned()),
+            Self::ApiToken if provider => Some("POST /oauth/provider/token".to_owned()),
+            Self::ApiToken => Some(format!("POST /oauth/tenant/{org}/token")),
+            Self::Token => None,
         }
     }
 }
@@ -394,6 +408,29 @@ mod tests {
         for legacy in ["0f1e2d3c4b5a69788796a5b4c3d2e1f0", "a.b", "a..c", "a.b.c.d", "a b.c.d"] {
             assert_eq!(SessionToken::guess(legacy).kind(), TokenKind::Legacy, "{legacy}");
         }
+    }
+
+    #[test]
+    fn login_kinds_name_their_route() {
+        assert_eq!(LoginKind::Legacy.route("acme").unwrap(), "POST /api/sessions");
+        assert_eq!(
+            LoginKind::CloudApi.route("system").unwrap(),
+            "POST /cloudapi/1.0.0/sessions/provider"
+        );
+        assert_eq!(
+            LoginKind::CloudApi.route("acme").unwrap(),
+            "POST /cloudapi/1.0.0/sessions"
+        );
+        assert_eq!(
+            LoginKind::ApiToken.route("System").unwrap(),
+            "POST /oauth/provider/token"
+        );
+        assert_eq!(
+            LoginKind::ApiToken.route("acme").unwrap(),
+            "POST /oauth/tenant/acme/token"
+        );
+        assert_eq!(LoginKind::Token.route("acme"), None);
+        assert_eq!(LoginKind::ApiToken.label(), "API token");
     }
 
     #[test]
