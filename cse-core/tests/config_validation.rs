@@ -391,7 +391,10 @@ fn api_version_auto_and_an_api_token_in_place_of_the_password() {
     assert!(!format!("{config:?}").contains("refresh-token-of-the-provider"));
     // Written back, the token is there and no password key appears.
     let text = cse_core::config::render(&config);
-    assert!(text.contains("api_token: refresh-token-of-the-provider"), "{text}");
+    assert!(
+        text.contains("api_token: refresh-token-of-the-provider"),
+        "{text}"
+    );
     let vcd_section = text
         .split("\nvcd:")
         .nth(1)
@@ -408,12 +411,16 @@ fn exactly_one_of_password_and_api_token() {
     });
     assert_eq!(
         neither,
-        ["config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required (none is given)"]
+        [
+            "config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required (none is given)"
+        ]
     );
     let both = messages(|doc| set(section(doc, "vcd"), "api_token", "t0ken-both"));
     assert_eq!(
         both,
-        ["config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required ('password' and 'api_token' are all given)"]
+        [
+            "config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required ('password' and 'api_token' are all given)"
+        ]
     );
     let empty = messages(|doc| {
         let vcd = section(doc, "vcd");

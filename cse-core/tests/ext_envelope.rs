@@ -69,7 +69,10 @@ fn a_bearer_caller_wins_over_a_legacy_token_and_stays_redacted() {
     use cse_core::ext::CallerToken;
     let mut message = vcd_message();
     let headers = message[0]["headers"].as_object_mut().unwrap();
-    headers.insert("authorization".into(), "bearer eyJhbGciOi.payload.sig ".into());
+    headers.insert(
+        "authorization".into(),
+        "bearer eyJhbGciOi.payload.sig ".into(),
+    );
     let request = parse(&message).unwrap();
     assert_eq!(request.bearer_token(), Some("eyJhbGciOi.payload.sig"));
     assert_eq!(request.auth_token(), Some("secret-token"));
@@ -84,7 +87,10 @@ fn a_bearer_caller_wins_over_a_legacy_token_and_stays_redacted() {
     headers.remove("x-vcloud-authorization");
     headers.insert("Authorization".into(), "Bearer jwt-only".into());
     let request = parse(&message).unwrap();
-    assert_eq!(request.caller_token(), Some(CallerToken::Bearer("jwt-only")));
+    assert_eq!(
+        request.caller_token(),
+        Some(CallerToken::Bearer("jwt-only"))
+    );
     assert_eq!(request.caller_token().unwrap().expose(), "jwt-only");
 
     // Basic credentials or an empty bearer are no token at all.

@@ -273,7 +273,10 @@ mod tests {
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(text.contains("token_type: bearer"), "{text}");
         let loaded = store.load().unwrap().unwrap();
-        assert_eq!(loaded.session_token(), SessionToken::Bearer(Secret::new("token")));
+        assert_eq!(
+            loaded.session_token(),
+            SessionToken::Bearer(Secret::new("token"))
+        );
     }
 
     #[test]
@@ -281,7 +284,10 @@ mod tests {
         let text = "host: https://vcd\norg: acme\nuser: alice\ntoken: abc\napi_version: '31.0'\nverify: true\n";
         let profile: Profile = serde_yaml::from_str(text).unwrap();
         assert_eq!(profile.token_type, TokenType::Legacy);
-        assert_eq!(profile.session_token(), SessionToken::Legacy(Secret::new("abc")));
+        assert_eq!(
+            profile.session_token(),
+            SessionToken::Legacy(Secret::new("abc"))
+        );
         let mut bearer = profile.clone();
         bearer.set_session_token(&SessionToken::Bearer(Secret::new("eyJ.a.b")));
         assert_eq!(bearer.token_type, TokenType::Bearer);

@@ -34,8 +34,8 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::error::{VcdError, VcdErrorDocument};
-use super::links::{Link, links_of};
 use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_http_client_as};
+use super::links::{Link, links_of};
 use super::query::{Query, QueryPage, QueryRecord};
 use super::retry::{RetryPolicy, TransportFailure, status_is_retryable, transport_is_retryable};
 use super::session::{

@@ -405,14 +405,27 @@ mod tests {
             SessionToken::guess(&format!(" {jwt}\n")).secret().expose(),
             jwt
         );
-        for legacy in ["0f1e2d3c4b5a69788796a5b4c3d2e1f0", "a.b", "a..c", "a.b.c.d", "a b.c.d"] {
-            assert_eq!(SessionToken::guess(legacy).kind(), TokenKind::Legacy, "{legacy}");
+        for legacy in [
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "a.b",
+            "a..c",
+            "a.b.c.d",
+            "a b.c.d",
+        ] {
+            assert_eq!(
+                SessionToken::guess(legacy).kind(),
+                TokenKind::Legacy,
+                "{legacy}"
+            );
         }
     }
 
     #[test]
     fn login_kinds_name_their_route() {
-        assert_eq!(LoginKind::Legacy.route("acme").unwrap(), "POST /api/sessions");
+        assert_eq!(
+            LoginKind::Legacy.route("acme").unwrap(),
+            "POST /api/sessions"
+        );
         assert_eq!(
             LoginKind::CloudApi.route("system").unwrap(),
             "POST /cloudapi/1.0.0/sessions/provider"
