@@ -128,6 +128,7 @@ impl SimTarget {
                 .map_err(|e| format!("cannot set up the vCD client: {e}"))?,
         );
         let api = VcdApi::new(sim.base_url(), false).map_err(|e| e.to_string())?;
+        api.negotiate().await.map_err(|e| e.to_string())?;
         let mut target = SimTarget {
             sim,
             bus,
@@ -307,6 +308,11 @@ pub fn config_for(
     config.vcd.username = info.sysadmin.user.clone();
     config.vcd.password = Some(Secret::new(info.sysadmin.password.clone()));
     config.vcd.verify = false;
+    // The 1.2.x sample's 29.0 on vCD 9.5; a 10.x profile does not serve it, so
+    // there the server negotiates (CloudAPI login from 33.0).
+    if spec.vcd_release != vcd_sim::VcdRelease::V9_5 {
+        config.vcd.api_version = "auto".into();
+    }
     config.vcs = info
         .vcenters
         .iter()
