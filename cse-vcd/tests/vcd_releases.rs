@@ -4,6 +4,7 @@
 //! ends or expires, logout by the session's kind, and re-hydration of a
 //! bearer caller.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cse_core::config::Secret;
@@ -278,5 +279,48 @@ async fn bearer_and_legacy_callers_are_rehydrated_with_their_own_header() {
         .unwrap();
     assert_eq!(back.session().org, "acme");
     old.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A route that records the credential headers of each request it gets.
+fn recording_route(seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>>) -> axum::Router {
+    let handler = move |headers: axum::http::HeaderMap| {
+        let seen = seen.clone();
+        async move {
+            let get = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            seen.lock()
+                .unwrap()
+                .push((get("x-vcloud-authorization"), get("authorization")));
+            r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" href="h" status="success"/>"#
+        }
+    };
+    axum::Router::new().route("/recorded", axum::routing::get(handler))
+}
+
+#[tokio::test]
+async fn each_session_kind_sends_only_its_own_header() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (sim, vcd) = start(SimBuilder::new().extra_routes(recording_route(seen.clone()))).await;
+    let url = format!("{}/recorded", sim.base_url);
+    let version = ApiVersion::parse("32.0").unwrap();
+    let legacy = vcd.resume(
+        SessionToken::Legacy(Secret::new("plain-1")),
+        version.clone(),
+    );
+    legacy.get_answer(&url).await.unwrap();
+    let bearer = vcd.resume(SessionToken::Bearer(Secret::new("eyJ.a.b")), version);
+    bearer.get_answer(&url).await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (Some("plain-1".to_owned()), None),
+            (None, Some("Bearer eyJ.a.b".to_owned())),
+        ]
+    );
     sim.shutdown().await;
 }
