@@ -282,8 +282,11 @@ async fn bearer_and_legacy_callers_are_rehydrated_with_their_own_header() {
     sim.shutdown().await;
 }
 
+/// `(x-vcloud-authorization, Authorization)` of each request a route got.
+type SeenHeaders = Arc<Mutex<Vec<(Option<String>, Option<String>)>>>;
+
 /// A route that records the credential headers of each request it gets.
-fn recording_route(seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>>) -> axum::Router {
+fn recording_route(seen: SeenHeaders) -> axum::Router {
     let handler = move |headers: axum::http::HeaderMap| {
         let seen = seen.clone();
         async move {
