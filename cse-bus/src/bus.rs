@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 
 use crate::error::BusError;
-use crate::message::Message;
+use crate::message::{Message, Properties, reply_address};
+use bytes::Bytes;
 
 /// Options of an exchange declaration. Exchanges are always of type `direct`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,4 +162,14 @@ impl Delivery {
     pub async fn nack(&self, requeue: bool) -> Result<(), BusError> {
         self.acknowledger.nack(requeue).await
     }
+}
+
+/// Publishes `body` as the reply to `request`, the way vCD expects it: to the
+/// `replyToExchange` header's exchange with routing key `reply_to`, carrying
+/// the request's `correlation_id` and nothing else.
+pub async fn reply(bus: &dyn Bus, request: &Properties, body: Bytes) -> Result<(), BusError> {
+    let (exchange, routing_key) = reply_address(request)?;
+    let mut message = Message::new(body);
+    message.properties.correlation_id = request.correlation_id.clone();
+    bus.publish(&exchange, &routing_key, message).await
 }

@@ -10,8 +10,6 @@
 //! - [`backoff`]: the reconnect delay policy.
 //! - [`testing`], [`tls`]: broker discovery for tests, the rustls provider.
 
-#![deny(missing_docs)]
-
 pub mod backoff;
 pub mod bus;
 pub mod error;
@@ -23,9 +21,9 @@ pub mod tls;
 
 pub use backoff::Backoff;
 pub use bus::{
-    Acknowledger, Bus, ConsumeOptions, Consumer, Delivery, ExchangeOptions, QueueOptions,
+    Acknowledger, Bus, ConsumeOptions, Consumer, Delivery, ExchangeOptions, QueueOptions, reply,
 };
 pub use error::BusError;
 pub use memory::{MemoryBroker, MemoryBus};
-pub use message::{HeaderValue, Message, Properties, REPLY_TO_EXCHANGE_HEADER, reply};
+pub use message::{HeaderValue, Message, Properties, REPLY_TO_EXCHANGE_HEADER};
 pub use rabbit::{ConnectionOptions, RabbitBus};

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::bus::Bus;
 use crate::error::BusError;
 
 /// Header vCD puts on extension requests naming the exchange to reply to.
@@ -148,16 +147,6 @@ pub fn reply_address(request: &Properties) -> Result<(String, String), BusError>
         .unwrap_or_default()
         .to_owned();
     Ok((exchange, routing_key))
-}
-
-/// Publishes `body` as the reply to `request`, the way vCD expects it: to the
-/// `replyToExchange` header's exchange with routing key `reply_to`, carrying
-/// the request's `correlation_id` and nothing else.
-pub async fn reply(bus: &dyn Bus, request: &Properties, body: Bytes) -> Result<(), BusError> {
-    let (exchange, routing_key) = reply_address(request)?;
-    let mut message = Message::new(body);
-    message.properties.correlation_id = request.correlation_id.clone();
-    bus.publish(&exchange, &routing_key, message).await
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 pub mod bodies;
 pub mod errors;
+pub mod python_repr;
 pub mod responses;
 pub mod routes;
 pub mod tasks;
@@ -18,9 +19,9 @@ pub mod tasks;
 pub use bodies::{
     ClusterSpec, CreateClusterBody, CreateNodesBody, DeleteNodesBody, NodeDeletion, NodesSpec,
     SystemAction, SystemUpdateBody, VmResources, check_cluster_capacity, parse_body,
-    python_list_repr, python_str_repr,
 };
 pub use errors::{ApiError, MessageBody, OperationStage};
+pub use python_repr::{python_list_repr, python_str_repr};
 pub use responses::{
     Cluster, ClusterTaskReply, CreateClusterReply, KubeConfigReply, NodeInfo, NodeSummary,
     ServiceStatus, SystemDetails, SystemInfo, TemplateEntry, exports_from_showmount,

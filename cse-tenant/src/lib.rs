@@ -6,14 +6,13 @@
 //! whole CLI runs in-process in tests with captured output. Exit codes: 0 success, 1 failure
 //! (request refused, task failed, aborted), 2 invalid arguments.
 
-#![deny(missing_docs)]
-
 pub mod args;
 pub mod commands;
 pub mod errors;
 pub mod http;
 pub mod profile;
 pub mod render;
+pub mod terminal;
 pub mod wait;
 
 use std::ffi::OsString;

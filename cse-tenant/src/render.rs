@@ -19,6 +19,8 @@ use serde_json::Value;
 
 use super::wait::TaskState;
 
+pub use crate::terminal::sanitize;
+
 /// Placeholder junction drawn by comfy-table and replaced by the two-space column gap
 /// (comfy-table junctions are one character; sanitised cell text never contains it).
 const GAP_MARK: char = '\u{1f}';
@@ -69,19 +71,6 @@ fn is_numeric_column(rows: &[Vec<String>], index: usize) -> bool {
         .filter(|c| !c.trim().is_empty())
         .peekable();
     cells.peek().is_some() && cells.all(|c| c.trim().parse::<f64>().is_ok())
-}
-
-/// Replace control characters (except line breaks) so the text cannot drive the terminal.
-pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .filter(|c| *c != '\r')
-        .map(|c| match c {
-            '\n' => '\n',
-            '\t' => ' ',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
-        .collect()
 }
 
 /// A two-column `property`/`value` table of `(key, value)` pairs, sorted by key (vcd-cli's

@@ -88,7 +88,7 @@ impl TaskState {
         if let Some(p) = self.progress {
             line.push_str(&format!(", progress: {p}%"));
         }
-        super::render::sanitize(&line).replace('\n', " ")
+        crate::terminal::sanitize(&line).replace('\n', " ")
     }
 
     /// `Ok` for `success`, the matching error for the other terminal statuses.
@@ -174,7 +174,7 @@ async fn poll(
         if let Some(previous) = &last_operation
             && *previous != step
         {
-            bar.println(super::render::sanitize(previous).replace('\n', " "));
+            bar.println(crate::terminal::sanitize(previous).replace('\n', " "));
         }
         last_operation = Some(step);
         bar.set_message(state.progress_line());

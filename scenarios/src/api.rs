@@ -29,16 +29,38 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Why a request could not be made or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
+    /// vCD could not be reached, or the client could not be set up.
     #[error("{url}: {message}")]
-    Transport { url: String, message: String },
+    Transport {
+        /// The URL (or base URL) concerned.
+        url: String,
+        /// What went wrong, from the HTTP client.
+        message: String,
+    },
+    /// `POST /api/sessions` failed (wrong password, unknown org, vCD down).
     #[error("login as {who} failed: {detail}")]
-    Login { who: String, detail: String },
+    Login {
+        /// `user@org`.
+        who: String,
+        /// vCD's or the client's reason.
+        detail: String,
+    },
+    /// vCD answered with something the runner cannot read (e.g. no task in the reply).
     #[error("{url}: unexpected reply: {detail}")]
-    Unexpected { url: String, detail: String },
+    Unexpected {
+        /// The URL that was called.
+        url: String,
+        /// What was wrong with the reply.
+        detail: String,
+    },
+    /// A followed task was still not terminal when the step's limit passed.
     #[error("task {href} did not end within {within:?} (last status: {status})")]
     TaskTimeout {
+        /// The task's href.
         href: String,
+        /// The limit that passed.
         within: Duration,
+        /// The last status read (lower case).
         status: String,
     },
 }
@@ -46,6 +68,7 @@ pub enum CallError {
 /// One `/api/cse` reply.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status vCD answered with.
     pub status: u16,
     /// The JSON body, or the text as a JSON string when it is not JSON.
     pub body: Value,
@@ -65,6 +88,7 @@ impl Reply {
         }
     }
 
+    /// Whether the status is 2xx (the request was accepted).
     pub fn accepted(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -113,7 +137,9 @@ impl TaskState {
 /// How a followed task ended.
 #[derive(Debug, Clone)]
 pub struct TaskEnd {
+    /// The last task read (its terminal status and error message).
     pub state: TaskState,
+    /// Time from the start of following until the task ended.
     pub took: Duration,
 }
 
@@ -162,6 +188,7 @@ impl VcdApi {
         })
     }
 
+    /// `scheme://host[:port]` of vCD, without a trailing `/api`.
     pub fn base(&self) -> &str {
         &self.base
     }

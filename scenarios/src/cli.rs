@@ -22,17 +22,20 @@ pub const EXIT_FAILED: i32 = 1;
 /// Exit code for bad arguments or unreadable files.
 pub const EXIT_USAGE: i32 = 2;
 
+/// The `cse-scenario` command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "cse-scenario",
     version,
     about = "Replay CSE scenarios against the embedded simulator or a live vCD"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// `cse-scenario`'s subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay scenario files; exits non-zero when any expectation fails.
@@ -41,6 +44,7 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
+/// Arguments of `cse-scenario run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Scenario files.
@@ -69,6 +73,7 @@ pub struct RunArgs {
     pub amqp_url: Option<String>,
 }
 
+/// Arguments of `cse-scenario serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Route extension requests over RabbitMQ at this URL (default: in memory).

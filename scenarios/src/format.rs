@@ -14,13 +14,22 @@ use serde::{Deserialize, Deserializer};
 /// Why a scenario file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file's path.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not valid YAML or breaks a rule of the format.
     #[error("{path}: not a valid scenario: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The file's path.
+        path: String,
+        /// What is wrong, naming the step where there is one.
+        message: String,
+    },
 }
 
 /// Where a scenario runs.
@@ -46,7 +55,9 @@ impl fmt::Display for TargetKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// Shown in the report; needs not be unique.
     pub name: String,
+    /// Free text for readers of the file; not used by the runner.
     #[serde(default)]
     pub description: String,
     /// Targets the scenario can run on (default: both).
@@ -62,6 +73,7 @@ pub struct Scenario {
     /// Values steps fall back on.
     #[serde(default)]
     pub defaults: Defaults,
+    /// The steps, replayed in order until one fails.
     pub steps: Vec<Step>,
 }
 
@@ -94,8 +106,11 @@ pub fn default_tenants() -> BTreeMap<String, Tenant> {
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
+    /// The vCD organization the user logs in to.
     pub org: String,
+    /// The user name (without `@org`).
     pub user: String,
+    /// The user's password (never printed by `Debug`).
     pub password: String,
 }
 
@@ -112,7 +127,9 @@ pub struct Defaults {
     /// The tenant of steps without `as:`.
     #[serde(default = "default_tenant")]
     pub tenant: String,
+    /// The VDC of steps that name none (default: the server config's).
     pub vdc: Option<String>,
+    /// The org network of steps that name none (default: the server config's).
     pub network: Option<String>,
     /// How long a followed task may run before the step fails.
     #[serde(default = "default_task_timeout", deserialize_with = "duration")]
@@ -204,7 +221,12 @@ pub enum WorldSpec {
     #[default]
     Default,
     /// A generated world: acme plus `orgs - 1` generated tenant orgs.
-    Generated { seed: u64, orgs: usize },
+    Generated {
+        /// Seed of the generator (same seed, same world).
+        seed: u64,
+        /// Number of tenant orgs, acme included (clamped to 1..=`World::MAX_GENERATED_ORGS`).
+        orgs: usize,
+    },
     /// A world file, relative to the scenario file.
     File(String),
 }
@@ -212,22 +234,34 @@ pub enum WorldSpec {
 /// One step: what it does plus an optional label for the report.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// Shown in the report instead of the step's generated summary.
     pub label: Option<String>,
+    /// What the step does.
     pub action: Action,
 }
 
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {
+    /// `install`: `cse install`.
     Install(InstallStep),
+    /// `create_cluster`: `POST /api/cse` (one request per cluster).
     CreateCluster(CreateClusterStep),
+    /// `add_nodes`: `POST /api/cse/{cluster}/node`.
     AddNodes(AddNodesStep),
+    /// `delete_nodes`: `DELETE /api/cse/{cluster}/node`.
     DeleteNodes(DeleteNodesStep),
+    /// `delete_cluster`: `DELETE /api/cse/{cluster}`.
     DeleteCluster(DeleteClusterStep),
+    /// `cluster_config`: `GET /api/cse/{cluster}/config`.
     ClusterConfig(ClusterConfigStep),
+    /// `system`: `/api/cse/system` as the system administrator.
     System(SystemStep),
+    /// `fault`: a misbehaviour of the simulator switched on or off.
     Fault(FaultStep),
+    /// `wait`: a pause, tasks to end, or the server to exit.
     Wait(WaitStep),
+    /// `expect`: checks on the state reached so far.
     Expect(ExpectStep),
 }
 
@@ -304,7 +338,9 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskResult {
+    /// The task ended with status `success`.
     Success,
+    /// The task ended with status `error` (or was aborted or canceled).
     Error,
 }
 
@@ -340,21 +376,30 @@ pub struct CreateClusterStep {
     /// Worker nodes (default 2, as `vcd cse cluster create`).
     #[serde(default = "two")]
     pub nodes: u32,
+    /// Also create an NFS server node (`--enable-nfs`).
     #[serde(default)]
     pub nfs: bool,
     /// Create this many clusters at once (names need `{i}`).
     #[serde(default = "one")]
     pub count: u32,
+    /// The VDC (default: `defaults.vdc`, then the server config's).
     pub vdc: Option<String>,
+    /// The org network (default: `defaults.network`, then the server config's).
     pub network: Option<String>,
+    /// Virtual CPUs per node (default: the template's).
     pub cpu: Option<u32>,
+    /// Memory per node in MB (default: the template's).
     pub memory: Option<u32>,
+    /// Storage profile of the nodes' disks (default: the VDC's default).
     pub storage_profile: Option<String>,
+    /// Template name (default: the server config's default template).
     pub template: Option<String>,
     /// Path of a public key file.
     pub ssh_key: Option<String>,
+    /// `--disable-rollback`: keep the VMs of a failed create.
     #[serde(default)]
     pub disable_rollback: bool,
+    /// The tenant (a key of `tenants`) sending the request (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// Wait for the task before the next step (default true).
@@ -362,6 +407,7 @@ pub struct CreateClusterStep {
     pub wait: bool,
     /// Name later `wait`/`expect` steps use for the task(s).
     pub id: Option<String>,
+    /// What the request and its task must do (default: accepted, task succeeds).
     #[serde(default)]
     pub expect: Outcome,
 }
@@ -378,22 +424,32 @@ fn two() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddNodesStep {
+    /// Name of the cluster to grow.
     pub cluster: String,
+    /// Nodes to add (≥ 1).
     #[serde(default = "one")]
     pub count: u32,
     /// `node` (worker) or `nfsd`.
     #[serde(default = "worker", rename = "type")]
     pub node_type: String,
+    /// The VDC (default: `defaults.vdc`, then the server config's).
     pub vdc: Option<String>,
+    /// The org network (default: `defaults.network`, then the server config's).
     pub network: Option<String>,
+    /// Virtual CPUs per node (default: the template's).
     pub cpu: Option<u32>,
+    /// Memory per node in MB (default: the template's).
     pub memory: Option<u32>,
+    /// Storage profile of the nodes' disks (default: the VDC's default).
     pub storage_profile: Option<String>,
+    /// Template name (default: the server config's default template).
     pub template: Option<String>,
     /// Path of a public key file.
     pub ssh_key: Option<String>,
+    /// `--disable-rollback`: keep the VMs of a failed add.
     #[serde(default)]
     pub disable_rollback: bool,
+    /// The tenant (a key of `tenants`) sending the request (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// Wait for the task before the next step (default true).
@@ -401,6 +457,7 @@ pub struct AddNodesStep {
     pub wait: bool,
     /// Name later `wait`/`expect` steps use for the task(s).
     pub id: Option<String>,
+    /// What the request and its task must do (default: accepted, task succeeds).
     #[serde(default)]
     pub expect: Outcome,
 }
@@ -413,13 +470,19 @@ fn worker() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteNodesStep {
+    /// Name of the cluster to shrink.
     pub cluster: String,
+    /// VM names of the nodes to delete (give this or `count`, not both).
     #[serde(default)]
     pub nodes: Vec<String>,
+    /// Delete the last `count` workers that `cluster info` lists (give this or `nodes`).
     pub count: Option<u32>,
+    /// Delete the VMs even if Kubernetes cannot remove the nodes.
     #[serde(default)]
     pub force: bool,
+    /// The VDC (default: `defaults.vdc`, then the server config's).
     pub vdc: Option<String>,
+    /// The tenant (a key of `tenants`) sending the request (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// Wait for the task before the next step (default true).
@@ -427,6 +490,7 @@ pub struct DeleteNodesStep {
     pub wait: bool,
     /// Name later `wait`/`expect` steps use for the task(s).
     pub id: Option<String>,
+    /// What the request and its task must do (default: accepted, task succeeds).
     #[serde(default)]
     pub expect: Outcome,
 }
@@ -437,8 +501,10 @@ pub struct DeleteNodesStep {
 pub struct DeleteClusterStep {
     /// Name; `{i}` is replaced by 1..=count.
     pub cluster: String,
+    /// Clusters to delete at once (the name needs `{i}` when > 1).
     #[serde(default = "one")]
     pub count: u32,
+    /// The tenant (a key of `tenants`) sending the request (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// Wait for the task before the next step (default true).
@@ -446,6 +512,7 @@ pub struct DeleteClusterStep {
     pub wait: bool,
     /// Name later `wait`/`expect` steps use for the task(s).
     pub id: Option<String>,
+    /// What the request and its task must do (default: accepted, task succeeds).
     #[serde(default)]
     pub expect: Outcome,
 }
@@ -454,11 +521,15 @@ pub struct DeleteClusterStep {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfigStep {
+    /// Name of the cluster whose kubeconfig is read.
     pub cluster: String,
+    /// Texts the kubeconfig must contain (default: `apiVersion`, `clusters:`, `server:`).
     #[serde(default = "kubeconfig_markers")]
     pub contains: Vec<String>,
+    /// The tenant (a key of `tenants`) sending the request (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
+    /// What the request must do (default: accepted).
     #[serde(default)]
     pub expect: Outcome,
 }
@@ -471,22 +542,29 @@ fn kubeconfig_markers() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystemStep {
+    /// Read, enable, disable or stop the service.
     pub action: SystemAction,
     /// A tenant instead of the system administrator (to show refusals).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
+    /// What the request and its task must do (default: accepted, task succeeds).
     #[serde(default)]
     pub expect: Outcome,
     /// For `info`: the expected `status` field (`Running`, `Disabled`, ...).
     pub status: Option<String>,
 }
 
+/// What a `system` step asks of `/api/cse/system`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemAction {
+    /// `GET`: the service's status and version.
     Info,
+    /// `PUT` `{"enabled": true}`.
     Enable,
+    /// `PUT` `{"enabled": false}`.
     Disable,
+    /// `PUT` `{"stopped": true}`: the server stops (vCD CSE's `system stop`).
     Stop,
 }
 
@@ -498,15 +576,20 @@ pub enum FaultStep {
     Vcd(VcdFault),
     /// Guests of VMs powered on from now on boot and start tools this slowly.
     SlowTools {
+        /// Time from power-on until tools report running.
         #[serde(deserialize_with = "duration")]
         boot: Duration,
     },
     /// VMware Tools never start in VMs powered on from now on.
     ToolsNeverReady,
     /// The next `calls` guest operations fail as if tools were restarting.
-    GuestOpsUnavailable { calls: u32 },
+    GuestOpsUnavailable {
+        /// Number of guest operations that fail.
+        calls: u32,
+    },
     /// The broker goes away for `down_for`, then comes back.
     BrokerRestart {
+        /// How long the broker stays away.
         #[serde(deserialize_with = "duration")]
         down_for: Duration,
     },
@@ -574,9 +657,12 @@ pub struct ExpectStep {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClustersCheck {
+    /// The tenant whose clusters are listed (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
+    /// Exactly these cluster names, in any order.
     pub names: Option<Vec<String>>,
+    /// Exactly this many clusters.
     pub count: Option<usize>,
 }
 
@@ -584,14 +670,19 @@ pub struct ClustersCheck {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterCheck {
+    /// Cluster name.
     pub name: String,
+    /// The tenant reading the cluster (default: `defaults.tenant`).
     #[serde(rename = "as")]
     pub tenant: Option<String>,
     /// The cluster must not exist (for this tenant).
     #[serde(default)]
     pub absent: bool,
+    /// Number of master nodes.
     pub masters: Option<usize>,
+    /// Number of worker nodes.
     pub workers: Option<usize>,
+    /// Number of NFS server nodes.
     pub nfs: Option<usize>,
     /// Every node has an IP address.
     #[serde(default)]
@@ -620,7 +711,9 @@ pub struct KubernetesCheck {
 pub struct TaskCheck {
     /// A step id, or `all`.
     pub id: String,
+    /// How the task ended (`success` or `error`).
     pub result: Option<TaskResult>,
+    /// Text the task's error message contains.
     pub error_contains: Option<String>,
     /// Ran at most this long.
     #[serde(default, deserialize_with = "optional_duration")]
@@ -631,7 +724,9 @@ pub struct TaskCheck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerState {
+    /// The server task is still running.
     Running,
+    /// The server task has returned (e.g. after `system: stop`).
     Exited,
 }
 

@@ -16,7 +16,9 @@ use cse_vcd::vsphere::PollSettings;
 /// One line of `kubectl get nodes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KubeNode {
+    /// The node's name (the VM's host name).
     pub name: String,
+    /// Whether the `STATUS` column reads `Ready`.
     pub ready: bool,
 }
 

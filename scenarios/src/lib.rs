@@ -3,9 +3,9 @@
 //!
 //! | module | what it is for |
 //! |---|---|
-//! | [`format`] | the YAML format (documented in `scenarios/FORMAT.md`) |
+//! | [`format`](mod@format) | the YAML format (documented in `scenarios/FORMAT.md`) |
 //! | [`runner`] | replays steps against a [`targets::Target`], records results |
-//! | [`target`] | the embedded simulator + server, or a live vCD |
+//! | [`targets`] | the embedded simulator + server, or a live vCD |
 //! | [`api`] | tenant and system-administrator calls to vCD and `/api/cse` |
 //! | [`kube`] | `kubectl get nodes` inside a cluster through guest operations |
 //! | [`faults`] | vCD REST faults on the simulator |

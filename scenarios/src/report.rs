@@ -12,13 +12,16 @@ use crate::format::TargetKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
+    /// Every expectation of the step held.
     Passed,
+    /// The step's request or an expectation failed; `detail` says which.
     Failed,
     /// Not run because an earlier step failed.
     NotRun,
 }
 
 impl StepStatus {
+    /// The word shown in the step table (`FAILED` in capitals so it stands out).
     pub fn as_str(self) -> &'static str {
         match self {
             StepStatus::Passed => "passed",
@@ -33,8 +36,11 @@ impl StepStatus {
 pub struct StepReport {
     /// 1-based position in the file.
     pub number: usize,
+    /// The step kind as written in the file (`create_cluster`, ...).
     pub kind: String,
+    /// The step's `label` (empty when the file gives none).
     pub label: String,
+    /// How the step ended.
     pub status: StepStatus,
     /// Wall time of the step in milliseconds.
     pub millis: u64,
@@ -45,11 +51,17 @@ pub struct StepReport {
 /// One scenario's replay.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioReport {
+    /// The scenario's `name`.
     pub scenario: String,
+    /// Path of the scenario file, as given on the command line.
     pub file: String,
+    /// Where it ran.
     pub target: TargetKind,
+    /// Whether every step passed and the scenario could run.
     pub passed: bool,
+    /// Wall time of the whole scenario in milliseconds.
     pub millis: u64,
+    /// One row per step, in file order (steps after a failure are `not_run`).
     pub steps: Vec<StepReport>,
     /// Why the scenario could not run at all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,11 +71,14 @@ pub struct ScenarioReport {
 /// Every replay of one `cse-scenario run`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Whether every scenario passed.
     pub passed: bool,
+    /// One report per scenario file, in command-line order.
     pub scenarios: Vec<ScenarioReport>,
 }
 
-pub fn millis(duration: Duration) -> u64 {
+/// `duration` in whole milliseconds, saturating at `u64::MAX`.
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 

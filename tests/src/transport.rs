@@ -84,6 +84,7 @@ async fn front(
 
 /// A running HTTP front.
 pub struct Front {
+    /// `http://127.0.0.1:port` of the front.
     pub base_url: String,
     task: tokio::task::JoinHandle<()>,
 }
@@ -141,11 +142,13 @@ pub fn tenant_client() -> reqwest::Client {
 /// e.g. `n=7`) ran, optionally sleeping first, and echoes the query back.
 #[derive(Default)]
 pub struct Recorder {
+    /// How long each request sleeps before it is answered.
     pub delay: Duration,
     runs: Mutex<BTreeMap<String, u32>>,
 }
 
 impl Recorder {
+    /// A recorder answering after `delay`.
     pub fn new(delay: Duration) -> Arc<Self> {
         Arc::new(Recorder {
             delay,

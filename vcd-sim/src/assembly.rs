@@ -29,10 +29,13 @@ pub enum BusChoice {
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum AssemblyError {
+    /// The vCD or vCenter listener could not start.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The AMQP URL for extension routing is not valid.
     #[error("bad AMQP URL for the simulator's extension routing: {0}")]
     Bus(#[from] BusError),
+    /// The world has no vCenter to register.
     #[error("the world describes no vCenter; the simulator needs at least one")]
     NoVcenter,
     /// A setting that only a vCD-only simulator takes was given to the full one.

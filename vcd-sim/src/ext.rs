@@ -23,9 +23,13 @@ use bytes::Bytes;
 pub struct ExtensionTarget {
     /// Service name, e.g. `cse`.
     pub name: String,
+    /// Namespace (`cse`); the service's rights are prefixed with it.
     pub namespace: String,
+    /// AMQP exchange requests are published to.
     pub exchange: String,
+    /// Routing key of the requests.
     pub routing_key: String,
+    /// Whether vCD routes to it; a disabled service gets no requests.
     pub enabled: bool,
     /// vCD id of the service (`urn:vcloud:service:...`), used in error texts.
     pub id: String,
@@ -34,30 +38,44 @@ pub struct ExtensionTarget {
 /// Who makes the request, as vCD puts it into the envelope's security context.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SecurityContext {
+    /// `urn:vcloud:user:...` of the caller.
     pub user_urn: String,
+    /// The caller's user name.
     pub user_name: String,
+    /// `urn:vcloud:org:...` of the caller's org.
     pub org_urn: String,
+    /// The org's name.
     pub org_name: String,
+    /// Names of the caller's rights.
     pub rights: Vec<String>,
 }
 
 /// An HTTP request vCD forwards to an extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardedRequest {
+    /// HTTP method (`GET`, `POST`, ...).
     pub method: String,
     /// Path only, e.g. `/api/cse/c1/info`.
     pub request_uri: String,
+    /// The query string without `?`, if any.
     pub query_string: Option<String>,
+    /// Request headers, names as received.
     pub headers: Vec<(String, String)>,
+    /// Request body.
     pub body: Bytes,
+    /// Who makes the request.
     pub security: SecurityContext,
+    /// Client address, `ip:port`.
     pub remote_addr: Option<String>,
 }
 
 /// What goes back to the HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardedResponse {
+    /// HTTP status.
     pub status: u16,
+    /// Response headers.
     pub headers: Vec<(String, String)>,
+    /// Response body.
     pub body: Bytes,
 }

@@ -17,7 +17,9 @@ use futures::future::BoxFuture;
 /// Root (or other) credentials for a guest operation. Debug never shows the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct GuestCredentials {
+    /// The guest account (`root` for CSE).
     pub username: String,
+    /// Its password (never shown by `Debug`).
     pub password: String,
 }
 
@@ -33,8 +35,11 @@ impl fmt::Debug for GuestCredentials {
 /// `runtime.powerState` of a VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerState {
+    /// Off.
     PoweredOff,
+    /// On (the guest may still be booting).
     PoweredOn,
+    /// Suspended: memory kept, nothing runs.
     Suspended,
 }
 
@@ -52,8 +57,11 @@ impl PowerState {
 /// `guest.toolsRunningStatus` of a VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolsRunningStatus {
+    /// `guestToolsNotRunning`: off, booting, or tools blocked.
     NotRunning,
+    /// `guestToolsExecutingScripts`: tools starting; guest operations not accepted yet.
     ExecutingScripts,
+    /// `guestToolsRunning`: guest operations work.
     Running,
 }
 
@@ -75,7 +83,9 @@ pub struct GuestVmInfo {
     pub moref: String,
     /// The VM's name in vCenter.
     pub name: String,
+    /// `runtime.powerState`.
     pub power_state: PowerState,
+    /// `guest.toolsRunningStatus`.
     pub tools_running_status: ToolsRunningStatus,
     /// `guest.guestOperationsReady`.
     pub guest_operations_ready: bool,
@@ -88,7 +98,9 @@ pub struct GuestVmInfo {
 /// `GuestProgramSpec` of `StartProgramInGuest`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProgramSpec {
+    /// Absolute path of the program in the guest.
     pub program_path: String,
+    /// The arguments, as one string the guest's shell splits.
     pub arguments: String,
     /// `None`: the user's home directory.
     pub working_directory: Option<String>,
@@ -99,20 +111,30 @@ pub struct ProgramSpec {
 /// One row of `ListProcessesInGuest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestProcessInfo {
+    /// Process id in the guest.
     pub pid: i64,
+    /// Program name.
     pub name: String,
+    /// User the process runs as.
     pub owner: String,
+    /// Full command line.
     pub cmd_line: String,
+    /// Start time, in guest time.
     pub start_time: DateTime<Utc>,
+    /// End time; `None` while running.
     pub end_time: Option<DateTime<Utc>>,
+    /// Exit code; `None` while running.
     pub exit_code: Option<i32>,
 }
 
 /// What kind of filesystem object a guest path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuestFileKind {
+    /// A regular file.
     File,
+    /// A directory.
     Directory,
+    /// A symbolic link.
     Symlink,
 }
 
@@ -120,13 +142,19 @@ pub enum GuestFileKind {
 /// `GuestPosixFileAttributes` with the size).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestFileStat {
+    /// File, directory or symlink.
     pub kind: GuestFileKind,
+    /// Size in bytes (0 for a directory).
     pub size: u64,
+    /// Owner user id.
     pub owner_id: u32,
+    /// Owner group id.
     pub group_id: u32,
     /// `st_mode`, file type bits included (0o100644 for a plain file).
     pub permissions: u32,
+    /// Last modification, in guest time.
     pub modification_time: DateTime<Utc>,
+    /// Last access, in guest time.
     pub access_time: DateTime<Utc>,
 }
 
@@ -134,11 +162,15 @@ pub struct GuestFileStat {
 /// fields take the guest's defaults (owner of the authenticated user, 0644).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GuestFileAttributes {
+    /// Owner user id to set.
     pub owner_id: Option<u32>,
+    /// Owner group id to set.
     pub group_id: Option<u32>,
     /// Mode bits (`0o700`); file type bits are ignored.
     pub permissions: Option<u32>,
+    /// Modification time to set.
     pub modification_time: Option<DateTime<Utc>>,
+    /// Access time to set.
     pub access_time: Option<DateTime<Utc>>,
 }
 
@@ -146,32 +178,71 @@ pub struct GuestFileAttributes {
 /// vim25 fault of the same name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuestFault {
+    /// The VM is unknown to vCenter (vim25 `ManagedObjectNotFound`).
     #[error("The object '{moref}' has already been deleted or has not been completely created")]
-    ManagedObjectNotFound { moref: String },
+    ManagedObjectNotFound {
+        /// The moref asked for.
+        moref: String,
+    },
+    /// The VM is not powered on.
     #[error("The attempted operation cannot be performed in the current state (Powered off).")]
     InvalidPowerState,
+    /// Tools are not running yet, or the agent does not accept calls (a fault).
     #[error("The guest operations agent could not be contacted.")]
     GuestOperationsUnavailable,
+    /// The user is unknown, locked, or the password is wrong.
     #[error(
         "Failed to authenticate with the guest operating system using the supplied credentials."
     )]
     InvalidGuestLogin,
+    /// The path does not exist.
     #[error("File {path} was not found")]
-    FileNotFound { path: String },
+    FileNotFound {
+        /// The guest path.
+        path: String,
+    },
+    /// The file exists and overwriting was not asked for.
     #[error("The file {path} already exists")]
-    FileAlreadyExists { path: String },
+    FileAlreadyExists {
+        /// The guest path.
+        path: String,
+    },
+    /// A file operation was given something that is not a regular file.
     #[error("{path} is not a file")]
-    NotAFile { path: String },
+    NotAFile {
+        /// The guest path.
+        path: String,
+    },
+    /// A file operation was given a directory.
     #[error("{path} is a directory")]
-    IsADirectory { path: String },
+    IsADirectory {
+        /// The guest path.
+        path: String,
+    },
+    /// The guest user may not read or write the path.
     #[error("Insufficient permissions in guest operating system for {path}")]
-    GuestPermissionDenied { path: String },
+    GuestPermissionDenied {
+        /// The guest path.
+        path: String,
+    },
+    /// No process with that id was started through guest operations.
     #[error("Could not find a process with id {pid}")]
-    GuestProcessNotFound { pid: i64 },
+    GuestProcessNotFound {
+        /// The pid asked for.
+        pid: i64,
+    },
+    /// A parameter of the call was invalid (vim25 `InvalidArgument`).
     #[error("A specified parameter was not correct: {name}")]
-    InvalidArgument { name: String },
+    InvalidArgument {
+        /// The parameter's name.
+        name: String,
+    },
+    /// Any other failure in the guest (vim25 `SystemError`).
     #[error("Operation failed in the guest: {message}")]
-    SystemError { message: String },
+    SystemError {
+        /// What failed.
+        message: String,
+    },
 }
 
 impl GuestFault {
@@ -220,6 +291,7 @@ pub trait GuestOps: Send + Sync {
         creds: &GuestCredentials,
         pids: Option<&[i64]>,
     ) -> Result<Vec<GuestProcessInfo>, GuestFault>;
+    /// Terminates a process (`TerminateProcessInGuest`); `GuestProcessNotFound` for an unknown pid.
     fn terminate_process(
         &self,
         moref: &str,
@@ -286,12 +358,14 @@ pub trait GuestOps: Send + Sync {
         let _ = attributes;
         self.write_file(moref, creds, path, data, overwrite)
     }
+    /// Deletes a file (`DeleteFileInGuest`); directories are refused.
     fn delete_file(
         &self,
         moref: &str,
         creds: &GuestCredentials,
         path: &str,
     ) -> Result<(), GuestFault>;
+    /// Creates a directory (`MakeDirectoryInGuest`), with its parents when asked.
     fn make_directory(
         &self,
         moref: &str,

@@ -28,17 +28,24 @@ use crate::world::{RoleName, World};
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The address is taken or not allowed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address.
         addr: SocketAddr,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The self-signed certificate could not be generated.
     #[error("cannot make the self-signed certificate: {0}")]
     Certificate(String),
+    /// The TLS listener could not start.
     #[error("cannot start the TLS listener: {0}")]
     Tls(std::io::Error),
+    /// The AMQP URL is not valid.
     #[error("invalid AMQP URL: {0}")]
     AmqpUrl(String),
+    /// The info file could not be written (0600).
     #[error("cannot write info file: {0}")]
     InfoFile(#[from] cse_core::config::PrivateFileError),
 }
@@ -361,6 +368,7 @@ fn spawn(
 pub struct SimHandle {
     /// `scheme://host:port` of the vCD API (the API root is `{base_url}/api`).
     pub base_url: String,
+    /// The address the vCD listener is bound to.
     pub addr: SocketAddr,
     /// The URL vCD shows for its vCenter(s).
     pub vcenter_url: String,
@@ -376,35 +384,54 @@ pub struct SimHandle {
 /// Credentials of one account in the info file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccountInfo {
+    /// Org of the account.
     pub org: String,
+    /// User name.
     pub user: String,
+    /// Password.
     pub password: String,
 }
 
+/// A tenant account with the VDC and network it creates clusters in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TenantInfo {
+    /// Org of the account.
     pub org: String,
+    /// User name.
     pub user: String,
+    /// Password.
     pub password: String,
+    /// VDC for clusters.
     pub vdc: String,
+    /// Org network for clusters.
     pub network: String,
 }
 
+/// A vCenter as vCD has it registered.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VcenterInfo {
+    /// Name in vCD.
     pub name: String,
+    /// SDK URL (`https://host:port/sdk`).
     pub url: String,
+    /// User name.
     pub user: String,
+    /// Password.
     pub password: String,
 }
 
 /// What `--info-file` holds and `serve` prints.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimInfo {
+    /// Base URL of vCD (`scheme://host:port`).
     pub vcd_url: String,
+    /// The vCenters.
     pub vcenters: Vec<VcenterInfo>,
+    /// A system administrator's account.
     pub sysadmin: AccountInfo,
+    /// Tenant accounts.
     pub tenants: Vec<TenantInfo>,
+    /// The AMQP URL extension routing uses, when not in memory.
     pub amqp_url: Option<String>,
 }
 

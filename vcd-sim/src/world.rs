@@ -11,30 +11,50 @@ use std::path::Path;
 /// Why a world file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum WorldError {
+    /// The world file could not be read.
     #[error("cannot read world file {path}: {source}")]
     Read {
+        /// The file's path.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not YAML, or not the shape of a world.
     #[error("world file {path} is not valid YAML for a world: {source}")]
     Parse {
+        /// The file's path.
         path: String,
+        /// The YAML error (with line and column).
         source: serde_yaml::Error,
     },
+    /// The world breaks a rule (a duplicate org, no system user, a reversed range, ...).
     #[error("invalid world: {0}")]
     Invalid(String),
+    /// A `--world` argument that is neither a file nor `generated:SEED:ORGS`.
     #[error(
         "bad world source '{given}': {reason} (expected a YAML file path or generated:SEED:ORGS)"
     )]
-    Source { given: String, reason: String },
+    Source {
+        /// The argument.
+        given: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Where a simulator's world comes from: `vcd-sim serve --world` takes a
 /// YAML file path or `generated:SEED:ORGS` ([`World::generated`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorldSource {
+    /// A YAML world file.
     File(std::path::PathBuf),
-    Generated { seed: u64, tenant_orgs: usize },
+    /// [`World::generated`] with this seed and number of tenant orgs.
+    Generated {
+        /// Seed of the generator.
+        seed: u64,
+        /// Tenant orgs, acme included.
+        tenant_orgs: usize,
+    },
 }
 
 impl std::str::FromStr for WorldSource {
@@ -83,8 +103,11 @@ impl WorldSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleName {
+    /// Provider administrator (members of the `System` org).
     SystemAdministrator,
+    /// Administrator of one org.
     OrgAdministrator,
+    /// A tenant user without administration rights.
     TenantUser,
 }
 
@@ -99,11 +122,16 @@ impl RoleName {
     }
 }
 
+/// A user of the world. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldUser {
+    /// Login name.
     pub name: String,
+    /// Login password.
     pub password: String,
+    /// Role.
     pub role: RoleName,
+    /// Display name.
     #[serde(default)]
     pub full_name: Option<String>,
 }
@@ -118,27 +146,40 @@ impl std::fmt::Debug for WorldUser {
     }
 }
 
+/// A range of pool addresses, both ends included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpRange {
+    /// First address.
     pub start: Ipv4Addr,
+    /// Last address.
     pub end: Ipv4Addr,
 }
 
+/// An org VDC network with a static pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldNetwork {
+    /// Name, unique within the org.
     pub name: String,
+    /// Gateway address.
     pub gateway: Ipv4Addr,
+    /// Netmask.
     pub netmask: Ipv4Addr,
+    /// DNS servers handed to guests.
     #[serde(default)]
     pub dns: Vec<Ipv4Addr>,
+    /// Static IP pool.
     pub ip_ranges: Vec<IpRange>,
 }
 
+/// An org VDC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldVdc {
+    /// Name, unique within the org.
     pub name: String,
+    /// Storage profile names (default: one, `*`).
     #[serde(default = "default_profiles")]
     pub storage_profiles: Vec<String>,
+    /// Its networks.
     #[serde(default)]
     pub networks: Vec<WorldNetwork>,
 }
@@ -147,32 +188,46 @@ fn default_profiles() -> Vec<String> {
     vec!["*".to_string()]
 }
 
+/// A catalog created empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldCatalog {
+    /// Name, unique within the org.
     pub name: String,
+    /// Free text.
     #[serde(default)]
     pub description: String,
+    /// Shared with other orgs.
     #[serde(default)]
     pub published: bool,
 }
 
+/// An organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldOrg {
+    /// Short name (`acme`), used in logins.
     pub name: String,
+    /// Display name.
     #[serde(default)]
     pub full_name: Option<String>,
+    /// Its users.
     #[serde(default)]
     pub users: Vec<WorldUser>,
+    /// Its VDCs.
     #[serde(default)]
     pub vdcs: Vec<WorldVdc>,
+    /// Its catalogs.
     #[serde(default)]
     pub catalogs: Vec<WorldCatalog>,
 }
 
+/// A vCenter registered in vCD. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldVcenter {
+    /// Name as vCD shows it.
     pub name: String,
+    /// User vCD logs in with.
     pub username: String,
+    /// That user's password.
     pub password: String,
     /// The URL vCD shows; `serve` replaces it with the address it listens on.
     #[serde(default)]
@@ -190,18 +245,28 @@ impl std::fmt::Debug for WorldVcenter {
     }
 }
 
+/// vCD's AMQP settings as the world starts with them. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldAmqp {
+    /// Broker host.
     pub host: String,
+    /// Broker port.
     pub port: u16,
+    /// Broker user.
     pub username: String,
+    /// Broker password.
     pub password: String,
+    /// Exchange of extension requests.
     pub exchange: String,
+    /// Virtual host.
     pub vhost: String,
+    /// Whether vCD connects with TLS.
     #[serde(default)]
     pub use_ssl: bool,
+    /// Whether vCD accepts any broker certificate.
     #[serde(default)]
     pub ssl_accept_all: bool,
+    /// Prefix of the AMQP names vCD uses.
     pub prefix: String,
 }
 
@@ -236,13 +301,17 @@ impl Default for WorldAmqp {
 /// The whole world description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct World {
+    /// Seed of ids and generated names; never of tokens, passwords or transfer URLs.
     #[serde(default)]
     pub seed: u64,
     /// Users of the `System` org (system administrators).
     pub system_users: Vec<WorldUser>,
+    /// Tenant organizations.
     pub orgs: Vec<WorldOrg>,
+    /// Registered vCenters.
     #[serde(default)]
     pub vcenters: Vec<WorldVcenter>,
+    /// vCD's AMQP settings.
     #[serde(default)]
     pub amqp: WorldAmqp,
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ext::EnvelopeError;
 use crate::naming::ClusterNameError;
 
-use super::bodies::python_list_repr;
+use super::python_repr::python_list_repr;
 
 /// The `{"message": ...}` document used for errors and for plain success messages (1.2.x
 /// compatible). Always serialised with serde, so any message text yields valid JSON.

@@ -13,7 +13,10 @@ use super::error::VsphereError;
 use super::soap::FaultKind;
 
 /// First pause between polls; pauses double up to the configured interval.
-pub const INITIAL_POLL_PAUSE: Duration = Duration::from_millis(200);
+/// Short, as for vCD tasks: a script that ends in a few milliseconds is seen
+/// ending at once, and a long one costs only a few more polls (50, 100, 200,
+/// 400 ms ... before the interval is reached).
+pub const INITIAL_POLL_PAUSE: Duration = Duration::from_millis(50);
 
 /// Polling cadence of guest waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +33,7 @@ impl PollSettings {
         Self::up_to(timeouts.guest_ops_poll_interval.duration())
     }
 
-    /// `initial` = min(200 ms, `max`), doubling up to `max`.
+    /// `initial` = min([`INITIAL_POLL_PAUSE`], `max`), doubling up to `max`.
     pub fn up_to(max: Duration) -> Self {
         Self {
             initial: INITIAL_POLL_PAUSE.min(max),

@@ -18,6 +18,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod guest;
+pub mod guest_spec;
 pub mod locate;
 pub mod pool;
 pub mod requests;

@@ -2,7 +2,9 @@
 //! parameters in WSDL order, whether repeating it is harmless), so every request
 //! body is a golden file and the session code only sends them.
 
-use super::client::{AUTH_MANAGER, FILE_MANAGER, GuestCredentials, PROCESS_MANAGER, ProgramSpec};
+use super::guest_spec::{
+    AUTH_MANAGER, FILE_MANAGER, GuestCredentials, PROCESS_MANAGER, ProgramSpec,
+};
 use super::soap::{self, MoRef, Params};
 
 /// Property paths read by [`retrieve_vm_state`].

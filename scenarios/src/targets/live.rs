@@ -35,7 +35,9 @@ pub struct LiveTarget {
 }
 
 impl LiveTarget {
-    pub fn connect(settings: &LiveSettings) -> Result<LiveTarget, String> {
+    /// Loads the CSE config named in `settings` and opens the vCD endpoint it names;
+    /// the error says which file or setting was wrong.
+    pub(crate) fn connect(settings: &LiveSettings) -> Result<LiveTarget, String> {
         let config = Config::load(&settings.config)
             .map_err(|e| format!("invalid cse config {}: {e}", settings.config.display()))?;
         let url = settings

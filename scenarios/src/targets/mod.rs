@@ -22,6 +22,7 @@ pub type TargetResult<T> = Result<T, String>;
 /// A running target.
 #[async_trait::async_trait(?Send)]
 pub trait Target {
+    /// Whether this is the embedded simulator or a live vCD.
     fn kind(&self) -> TargetKind;
     /// The vCD endpoint.
     fn api(&self) -> &VcdApi;

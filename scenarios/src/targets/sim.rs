@@ -42,6 +42,7 @@ struct ServerTask {
 
 /// The simulator and the server in this process.
 pub struct SimTarget {
+    /// The simulator (vCD, vCenter, guests, extension routing) the server talks to.
     pub sim: FullSim,
     bus: Arc<dyn Bus>,
     broker: Option<MemoryBroker>,
@@ -157,6 +158,7 @@ impl SimTarget {
         &self.config_path
     }
 
+    /// The server's configuration, as loaded from [`SimTarget::config_path`].
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -10,7 +10,9 @@ use super::ExtensionTarget;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("API filter pattern '{pattern}' is not a valid regular expression: {reason}")]
 pub struct FilterError {
+    /// The pattern as registered.
     pub pattern: String,
+    /// The regex engine's reason.
     pub reason: String,
 }
 
@@ -48,7 +50,9 @@ impl ApiFilter {
 /// An extension service with its API filters.
 #[derive(Debug, Clone)]
 pub struct RegisteredExtension {
+    /// Where requests for it go.
     pub target: ExtensionTarget,
+    /// Its compiled API filters.
     pub filters: Vec<ApiFilter>,
 }
 

@@ -41,6 +41,7 @@ pub struct RouterOptions {
     pub reply_queue: String,
     /// First and longest delay between attempts to resubscribe the reply queue.
     pub reconnect_initial: Duration,
+    /// Longest delay between resubscribe attempts (the delay grows up to it).
     pub reconnect_max: Duration,
 }
 

@@ -2,7 +2,14 @@
 //! repository offers (name, version, executables, systemd units, files,
 //! dependencies), and which are installed on the base disks.
 
-use super::disk::OsFamily;
+/// The distribution a disk holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFamily {
+    /// VMware Photon OS 2.0 (tdnf).
+    Photon,
+    /// Ubuntu 16.04 "xenial" (apt).
+    Ubuntu,
+}
 
 /// One installable package version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,15 +23,21 @@ pub struct GuestTimings {
     pub customization_pending: Duration,
     /// How long an exited guest-ops process stays listable.
     pub process_retention: Duration,
+    /// `kubeadm init` on a master, preflight to a running control plane.
     pub kubeadm_init: Duration,
+    /// `kubeadm join` of a worker whose discovery succeeds.
     pub kubeadm_join: Duration,
     /// How long `kubeadm join` retries discovery before giving up.
     pub discovery_timeout: Duration,
     /// How long `kubeadm init` waits for a control plane that cannot start.
     pub control_plane_timeout: Duration,
+    /// One package install (`tdnf install`, `apt-get install`), per command.
     pub package_install: Duration,
+    /// `apt-get update` / `tdnf makecache`: reading the repositories' indexes.
     pub package_index_update: Duration,
+    /// One container image pull (`docker pull`, kubeadm's image pulls).
     pub image_pull: Duration,
+    /// One file download (`wget`, `curl`).
     pub download: Duration,
 }
 
@@ -59,10 +65,12 @@ impl Default for GuestTimings {
 /// Everything a `GuestWorld` is built from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestConfig {
+    /// The time scale every simulated duration goes through.
     pub clock: Clock,
     /// The world's seed. Nothing a guest hands out as a credential (kubeadm
     /// bootstrap tokens) follows it.
     pub seed: u64,
+    /// The simulated durations (changeable later with `GuestWorld::set_timings`).
     pub timings: GuestTimings,
 }
 

@@ -6,18 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
+pub use super::catalog::OsFamily;
 use super::catalog::{self, PackageDef};
 use super::fs::{Actor, Fs};
 use super::users::Users;
-
-/// The distribution a disk holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OsFamily {
-    /// VMware Photon OS 2.0 (tdnf).
-    Photon,
-    /// Ubuntu 16.04 "xenial" (apt).
-    Ubuntu,
-}
 
 /// Marker at the start of a simulated executable; the rest of the first line
 /// names the simulated program it runs.
@@ -41,15 +33,20 @@ pub fn binary_program(data: &[u8]) -> Option<(String, String)> {
 /// Whether a systemd unit is enabled and running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServiceState {
+    /// Started at boot (`systemctl enable`).
     pub enabled: bool,
+    /// Running now (`systemctl start`); cleared when the VM powers off.
     pub active: bool,
 }
 
 /// A guest disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disk {
+    /// Which distribution family the disk holds (Photon or Ubuntu).
     pub os: OsFamily,
+    /// The filesystem.
     pub fs: Fs,
+    /// Accounts and groups (`/etc/passwd`, `/etc/group`).
     pub users: Users,
     /// Installed packages: name → version.
     pub packages: BTreeMap<String, String>,

@@ -10,16 +10,22 @@ use chrono::{DateTime, Utc};
 /// What went wrong with a filesystem operation (the path is the one asked for).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FsError {
+    /// The path, or a parent directory, does not exist.
     #[error("{0}: No such file or directory")]
     NotFound(String),
+    /// A path component that must be a directory is a file.
     #[error("{0}: Not a directory")]
     NotADirectory(String),
+    /// A file operation was given a directory.
     #[error("{0}: Is a directory")]
     IsADirectory(String),
+    /// The entry to create exists.
     #[error("{0}: File exists")]
     AlreadyExists(String),
+    /// The actor's uid/gid and the entry's mode forbid the access.
     #[error("{0}: Permission denied")]
     PermissionDenied(String),
+    /// `rmdir` or a non-recursive remove of a directory with entries.
     #[error("{0}: Directory not empty")]
     NotEmpty(String),
 }
@@ -27,22 +33,30 @@ pub enum FsError {
 /// File or directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
+    /// A regular file and its content.
     File(Bytes),
+    /// A directory (its entries are the paths below it).
     Dir,
 }
 
 /// One filesystem entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
+    /// File or directory.
     pub kind: NodeKind,
+    /// Permission bits (e.g. `0o644`), without the file type.
     pub mode: u32,
+    /// Owner user id.
     pub uid: u32,
+    /// Owner group id.
     pub gid: u32,
+    /// Last modification, in guest time.
     pub mtime: DateTime<Utc>,
 }
 
 impl Node {
-    pub fn is_dir(&self) -> bool {
+    /// Whether the entry is a directory.
+    pub(crate) fn is_dir(&self) -> bool {
         matches!(self.kind, NodeKind::Dir)
     }
 
@@ -81,11 +95,14 @@ impl Node {
 /// Who performs an operation (for permission checks and ownership of new entries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
+    /// User id checked against owners and used for new entries.
     pub uid: u32,
+    /// Group id checked against groups and used for new entries.
     pub gid: u32,
 }
 
 impl Actor {
+    /// The superuser (uid 0, gid 0): passes every permission check.
     pub const ROOT: Actor = Actor { uid: 0, gid: 0 };
 }
 
@@ -148,18 +165,22 @@ impl Fs {
         Fs { nodes }
     }
 
+    /// The entry at the absolute, normalized `path`.
     pub fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(path)
     }
 
+    /// Whether `path` exists (file or directory).
     pub fn exists(&self, path: &str) -> bool {
         self.nodes.contains_key(path)
     }
 
-    pub fn is_dir(&self, path: &str) -> bool {
+    /// Whether `path` is a directory.
+    pub(crate) fn is_dir(&self, path: &str) -> bool {
         self.nodes.get(path).is_some_and(Node::is_dir)
     }
 
+    /// Whether `path` is a regular file.
     pub fn is_file(&self, path: &str) -> bool {
         self.nodes.get(path).is_some_and(|n| !n.is_dir())
     }

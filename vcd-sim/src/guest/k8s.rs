@@ -11,8 +11,11 @@ use chrono::{DateTime, Utc};
 /// A bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BootstrapToken {
+    /// Public part, 6 characters `[a-z0-9]`.
     pub id: String,
+    /// Secret part, 16 characters `[a-z0-9]` (never logged; `Debug` hides it).
     pub secret: String,
+    /// When the token stops being accepted (`None`: never, `--ttl 0`).
     pub expires: Option<DateTime<Utc>>,
 }
 
@@ -26,6 +29,7 @@ impl std::fmt::Debug for BootstrapToken {
 }
 
 impl BootstrapToken {
+    /// `id.secret`, as `kubeadm join --token` takes it.
     pub fn text(&self) -> String {
         format!("{}.{}", self.id, self.secret)
     }
@@ -34,38 +38,54 @@ impl BootstrapToken {
 /// Role of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeRole {
+    /// Runs the control plane (`kubeadm init`).
     Master,
+    /// Joined with `kubeadm join`.
     Worker,
 }
 
 /// A registered node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRecord {
+    /// Node name (the VM's host name).
     pub name: String,
     /// VM the kubelet runs on.
     pub moref: String,
+    /// Master or worker.
     pub role: NodeRole,
+    /// When `kubeadm init`/`join` registered it, in guest time.
     pub joined: DateTime<Utc>,
+    /// Kubelet version, `vX.Y.Z`.
     pub kubelet_version: String,
 }
 
 /// A resource created by `kubectl apply`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ResourceKey {
+    /// Kubernetes kind (`DaemonSet`, `Deployment`, ...).
     pub kind: String,
+    /// Namespace, `None` for cluster-scoped kinds.
     pub namespace: Option<String>,
+    /// `metadata.name`.
     pub name: String,
 }
 
 /// One cluster, owned by its master VM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
+    /// The VM running the control plane; the cluster's key.
     pub master_moref: String,
+    /// The master's IP address (the API server's `https://ip:6443`).
     pub master_ip: String,
+    /// Kubernetes version, `vX.Y.Z` (from the kubeadm package).
     pub version: String,
+    /// Bootstrap tokens `kubeadm join` accepts.
     pub tokens: Vec<BootstrapToken>,
+    /// Registered nodes by name.
     pub nodes: BTreeMap<String, NodeRecord>,
+    /// Applied resources, with the manifest they came from.
     pub resources: BTreeMap<ResourceKey, String>,
+    /// When `kubeadm init` finished, in guest time.
     pub created: DateTime<Utc>,
 }
 
@@ -112,6 +132,7 @@ pub fn new_token(now: DateTime<Utc>, ttl: Option<chrono::Duration>) -> Bootstrap
 /// Every cluster of a world, keyed by master moref.
 #[derive(Debug, Clone, Default)]
 pub struct Clusters {
+    /// Clusters by their master VM's moref.
     pub by_master: BTreeMap<String, Cluster>,
 }
 
@@ -121,6 +142,7 @@ impl Clusters {
         self.by_master.values().find(|c| c.master_ip == ip)
     }
 
+    /// The cluster whose master has address `ip`, for changes.
     pub fn by_ip_mut(&mut self, ip: &str) -> Option<&mut Cluster> {
         self.by_master.values_mut().find(|c| c.master_ip == ip)
     }

@@ -29,19 +29,19 @@
 //! - Nodes are Ready when their VM is up, their kubelet runs and the Weave Net
 //!   DaemonSet has been applied.
 
-pub mod catalog;
-pub mod commands;
+pub(crate) mod catalog;
+pub(crate) mod commands;
 pub mod config;
 pub mod disk;
 pub mod faults;
 pub mod fs;
 pub mod images;
-pub mod internet;
+pub(crate) mod internet;
 pub mod k8s;
 pub mod lifecycle;
 pub mod ops;
 pub mod process;
-pub mod shell;
+pub(crate) mod shell;
 pub mod users;
 pub mod vm;
 pub mod world;

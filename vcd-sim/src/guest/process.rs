@@ -15,12 +15,19 @@ pub const KILLED_EXIT_CODE: i32 = 137;
 /// One process.
 #[derive(Debug, Clone)]
 pub struct ProcessRecord {
+    /// Process id, unique within the VM (sequential).
     pub pid: i64,
+    /// Program name, as `ListProcessesInGuest` reports it.
     pub name: String,
+    /// User the process runs as.
     pub owner: String,
+    /// The whole command line as started.
     pub cmd_line: String,
+    /// Start, in guest time.
     pub start_time: DateTime<Utc>,
+    /// End, in guest time; `None` while running.
     pub end_time: Option<DateTime<Utc>>,
+    /// Exit code; `None` while running.
     pub exit_code: Option<i32>,
     /// Cancels the running process.
     pub cancel: CancellationToken,
@@ -29,6 +36,7 @@ pub struct ProcessRecord {
 }
 
 impl ProcessRecord {
+    /// The record as guest operations' `ListProcessesInGuest` reports it.
     pub fn info(&self) -> GuestProcessInfo {
         GuestProcessInfo {
             pid: self.pid,
@@ -41,6 +49,7 @@ impl ProcessRecord {
         }
     }
 
+    /// Whether the process has not exited yet.
     pub fn is_running(&self) -> bool {
         self.exit_code.is_none()
     }
@@ -128,6 +137,7 @@ impl ProcessTable {
         }
     }
 
+    /// The process with id `pid`, running or recently exited.
     pub fn get(&self, pid: i64) -> Option<&ProcessRecord> {
         self.records.get(&pid)
     }
@@ -153,6 +163,7 @@ impl ProcessTable {
             .retain(|_, r| r.end_time.is_none_or(|end| now - end <= retention));
     }
 
+    /// Every process still listed, by pid.
     pub fn all(&self) -> impl Iterator<Item = &ProcessRecord> {
         self.records.values()
     }

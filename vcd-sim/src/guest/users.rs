@@ -7,9 +7,13 @@ use std::fmt;
 /// Password aging as `chage` sets it (`-1` = disabled, as on the command line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordAging {
+    /// Days before a password may change again (`chage -m`).
     pub min_days: i64,
+    /// Days a password stays valid (`chage -M`; 99999: forever).
     pub max_days: i64,
+    /// Days after expiry before the account locks (`chage -I`; -1: never).
     pub inactive_days: i64,
+    /// Account expiry, days since 1970-01-01 (`chage -E`; -1: never).
     pub expire_date: i64,
 }
 
@@ -27,13 +31,19 @@ impl Default for PasswordAging {
 /// One account. Debug never shows the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
+    /// Login name.
     pub name: String,
+    /// User id.
     pub uid: u32,
+    /// Primary group id.
     pub gid: u32,
+    /// Home directory.
     pub home: String,
+    /// Login shell.
     pub shell: String,
     /// `None`: locked (no password login).
     pub password: Option<String>,
+    /// Password aging.
     pub aging: PasswordAging,
 }
 
@@ -74,6 +84,7 @@ impl Users {
         users
     }
 
+    /// Adds or replaces `user`; its gid gets a group named after it unless that gid has one.
     pub fn add(&mut self, user: User) {
         self.groups
             .entry(user.gid)
@@ -81,23 +92,28 @@ impl Users {
         self.by_name.insert(user.name.clone(), user);
     }
 
+    /// The account named `name`.
     pub fn get(&self, name: &str) -> Option<&User> {
         self.by_name.get(name)
     }
 
+    /// The account named `name`, for changes.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut User> {
         self.by_name.get_mut(name)
     }
 
-    pub fn by_uid(&self, uid: u32) -> Option<&User> {
+    /// The account with user id `uid`.
+    pub(crate) fn by_uid(&self, uid: u32) -> Option<&User> {
         self.by_name.values().find(|u| u.uid == uid)
     }
 
-    pub fn group_name(&self, gid: u32) -> Option<&str> {
+    /// The name of group `gid`.
+    pub(crate) fn group_name(&self, gid: u32) -> Option<&str> {
         self.groups.get(&gid).map(String::as_str)
     }
 
-    pub fn gid_of_group(&self, name: &str) -> Option<u32> {
+    /// The id of the group named `name`.
+    pub(crate) fn gid_of_group(&self, name: &str) -> Option<u32> {
         self.groups
             .iter()
             .find(|(_, n)| *n == name)

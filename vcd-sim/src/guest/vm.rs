@@ -9,22 +9,28 @@ use super::process::ProcessTable;
 /// Where a powered-on guest is in its boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BootPhase {
+    /// Powered off, or not yet powered on.
     Off,
+    /// Powered on; the OS is starting (no tools yet).
     Booting,
+    /// Tools are starting (`guestToolsExecutingScripts`).
     ToolsStarting,
     /// Tools run, the guest-operations agent does not accept calls yet.
     /// Reported as `guestToolsExecutingScripts`: on a real vCenter
     /// `guestToolsRunning` means guest operations work (vsphere-guest-ops
     /// §6.2, corrected); "running but unavailable" exists only as a fault.
     AgentWarmingUp,
+    /// Guest operations are accepted (`guestToolsRunning`).
     Ready,
     /// Tools never start (fault); resumes when the fault is cleared.
     ToolsBlocked,
+    /// Suspended: nothing runs, tools report not running.
     Suspended,
 }
 
 impl BootPhase {
-    pub fn tools_status(&self) -> ToolsRunningStatus {
+    /// What vCenter's `guest.toolsRunningStatus` reports in this phase.
+    pub(crate) fn tools_status(&self) -> ToolsRunningStatus {
         match self {
             BootPhase::ToolsStarting | BootPhase::AgentWarmingUp => {
                 ToolsRunningStatus::ExecutingScripts
@@ -47,21 +53,30 @@ pub struct CustomizationRecord {
 /// A VM as the guest model holds it.
 #[derive(Debug, Clone)]
 pub struct Vm {
+    /// vCenter managed object id (`vm-N`).
     pub moref: String,
+    /// VM name.
     pub name: String,
+    /// The VM's own disk (a copy of the image it was created from).
     pub disk: Disk,
+    /// Power state as vCenter reports it.
     pub power: PowerState,
+    /// Boot progress while powered on.
     pub phase: BootPhase,
     /// Increments at every power-on and reboot; processes of older boots are dead.
     pub epoch: u64,
+    /// IPv4 address from the network's pool; `None` until assigned.
     pub ip: Option<String>,
+    /// Processes started through guest operations or the shell.
     pub processes: ProcessTable,
     /// Customization waiting for tools blocked by a fault.
     pub pending_customization: Option<Option<Customization>>,
+    /// The last guest customization's outcome.
     pub customization: Option<CustomizationRecord>,
 }
 
 impl Vm {
+    /// A powered-off VM on `disk`, with no address and no processes.
     pub fn new(moref: &str, name: &str, disk: Disk) -> Self {
         Vm {
             moref: moref.to_owned(),

@@ -25,10 +25,14 @@ use crate::faults::{FaultError, ListedRule, RuleId};
 /// Mutable state of the world.
 #[derive(Debug)]
 pub struct WorldState {
+    /// VMs by moref.
     pub vms: BTreeMap<String, Vm>,
+    /// Disk images VMs are created from (imported templates, snapshots), by id.
     pub disks: BTreeMap<DiskId, Arc<Disk>>,
     next_disk: u64,
+    /// Kubernetes clusters, keyed by master moref.
     pub clusters: Clusters,
+    /// Guest fault rules.
     pub faults: GuestFaults,
     /// Added to the real time to get guest time (tests move it forward).
     pub time_offset: chrono::Duration,
@@ -40,13 +44,15 @@ impl WorldState {
         Utc::now() + self.time_offset
     }
 
-    pub fn add_disk(&mut self, disk: Disk) -> DiskId {
+    /// Stores `disk` and returns its new id.
+    pub(crate) fn add_disk(&mut self, disk: Disk) -> DiskId {
         self.next_disk += 1;
         let id = DiskId(self.next_disk);
         self.disks.insert(id, Arc::new(disk));
         id
     }
 
+    /// The VM `moref`, or `ManagedObjectNotFound`.
     pub fn vm(&self, moref: &str) -> Result<&Vm, GuestFault> {
         self.vms
             .get(moref)
@@ -55,7 +61,8 @@ impl WorldState {
             })
     }
 
-    pub fn vm_mut(&mut self, moref: &str) -> Result<&mut Vm, GuestFault> {
+    /// The VM `moref` for changes, or `ManagedObjectNotFound`.
+    pub(crate) fn vm_mut(&mut self, moref: &str) -> Result<&mut Vm, GuestFault> {
         self.vms
             .get_mut(moref)
             .ok_or_else(|| GuestFault::ManagedObjectNotFound {
@@ -97,9 +104,13 @@ impl std::fmt::Debug for GuestWorld {
 /// What a test or an operator can read about a node of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeStatus {
+    /// The node's name.
     pub name: String,
+    /// The VM running it.
     pub moref: String,
+    /// Master or worker.
     pub role: NodeRole,
+    /// Whether `kubectl get nodes` would show it `Ready`.
     pub ready: bool,
 }
 
@@ -147,6 +158,7 @@ impl GuestWorld {
         *self.shared.timings.write() = timings;
     }
 
+    /// The clock of the world (time scale of every simulated delay).
     pub fn clock(&self) -> Clock {
         self.shared.config.clock
     }

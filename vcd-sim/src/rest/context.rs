@@ -25,6 +25,8 @@ pub const SUPPORTED_VERSIONS: &[&str] = &["29.0", "30.0", "31.0", "32.0"];
 /// Hands a request that matched an extension's API filter to the extension
 /// (over AMQP in the real routing). Implemented by the extension router.
 pub trait ExtensionForwarder: Send + Sync {
+    /// Sends `req` to the extension `target` and resolves to what the client gets:
+    /// the extension's answer, or vCD's error when the extension does not answer.
     fn forward(
         &self,
         target: ExtensionTarget,
@@ -41,6 +43,7 @@ impl<F> FnForwarder<F>
 where
     F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
 {
+    /// A forwarder calling `f` for every request.
     pub fn new(f: F) -> Self {
         FnForwarder(f)
     }
@@ -62,11 +65,13 @@ where
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
 pub struct AppState {
+    /// The simulated vCD state.
     pub sim: Arc<Sim>,
     /// `https` or `http`: used with the request's Host when no public URL is set.
     pub scheme: &'static str,
     /// Fixed public base URL (`scheme://host:port`), if configured.
     pub public_url: Option<String>,
+    /// Where requests matching an API filter go; `None`: extensions are not reachable.
     pub forwarder: Option<Arc<dyn ExtensionForwarder>>,
     /// The vCD release played: versions, login routes, tokens.
     pub release: VcdRelease,
@@ -128,13 +133,18 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
 /// An error answered as a vCD `Error` document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VcdErrorResponse {
+    /// HTTP status (`majorErrorCode`).
     pub status: StatusCode,
+    /// vCD's `minorErrorCode` (`BAD_REQUEST`, ...).
     pub minor: String,
+    /// The message shown to the client.
     pub message: String,
+    /// API version written into the `Content-Type` (the request's, once known).
     pub version: String,
 }
 
 impl VcdErrorResponse {
+    /// An error document with `status`, `minor` code and `message`.
     pub fn new(status: StatusCode, minor: &str, message: impl Into<String>) -> Self {
         VcdErrorResponse {
             status,
@@ -143,12 +153,15 @@ impl VcdErrorResponse {
             version: "32.0".into(),
         }
     }
+    /// 400 `BAD_REQUEST` with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
     }
+    /// 404 `RESOURCE_NOT_FOUND` with `message`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", message)
     }
+    /// 401 `UNAUTHORIZED`, as vCD answers a missing or unknown session.
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -196,12 +209,16 @@ impl IntoResponse for VcdErrorResponse {
     }
 }
 
+/// Result of a REST handler: a response, or an `Error` document.
 pub type ApiResult = Result<Response, VcdErrorResponse>;
 
 /// Per-request context: base URL, API version, session token.
 pub struct Ctx {
+    /// The shared HTTP state.
     pub state: AppState,
+    /// Base URL hrefs are built on (`scheme://host:port`).
     pub base: String,
+    /// API version of the request (`Accept: ...;version=`), written back in responses.
     pub version: String,
     /// The plain session token (for a JWT caller: the session it stands on).
     pub token: Option<String>,
@@ -283,6 +300,7 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// The simulated vCD state.
     pub fn sim(&self) -> &Arc<Sim> {
         &self.state.sim
     }
@@ -299,6 +317,7 @@ impl Ctx {
             .map_err(|_| self.err(VcdErrorResponse::unauthorized()))
     }
 
+    /// `e` with this request's API version.
     pub fn err(&self, mut e: VcdErrorResponse) -> VcdErrorResponse {
         e.version = self.version.clone();
         e
@@ -319,10 +338,12 @@ impl Ctx {
         r
     }
 
+    /// A 200 response holding `doc` as `media_type`.
     pub fn ok(&self, media_type: &str, doc: El) -> ApiResult {
         Ok(self.xml(StatusCode::OK, media_type, doc))
     }
 
+    /// Absolute href of `path` (which starts with `/api`).
     pub fn href(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

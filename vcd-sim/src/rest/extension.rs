@@ -17,7 +17,13 @@ use crate::state::EntityRef;
 /// Largest request body forwarded to an extension.
 const MAX_FORWARD_BODY: usize = 16 * 1024 * 1024;
 
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Axum middleware in front of every route: hands requests matching an
+/// extension's API filter to the extension, passes the others on.
+pub(crate) async fn middleware(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut resp = handle(state, req, next).await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -8,15 +8,23 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 /// vCD's main namespace (holds every `Link`).
 pub const NS_VCLOUD: &str = "http://www.vmware.com/vcloud/v1.5";
-pub const NS_VERSIONS: &str = "http://www.vmware.com/vcloud/versions";
-pub const NS_VMEXT: &str = "http://www.vmware.com/vcloud/extension/v1.5";
-pub const NS_OVF: &str = "http://schemas.dmtf.org/ovf/envelope/1";
-pub const NS_OVFENV: &str = "http://schemas.dmtf.org/ovf/environment/1";
-pub const NS_VE: &str = "http://www.vmware.com/schema/ovfenv";
-pub const NS_RASD: &str =
+/// Namespace of `SupportedVersions`.
+pub(crate) const NS_VERSIONS: &str = "http://www.vmware.com/vcloud/versions";
+/// vCD's extension namespace (`vmext:`).
+pub(crate) const NS_VMEXT: &str = "http://www.vmware.com/vcloud/extension/v1.5";
+/// OVF envelope namespace.
+pub(crate) const NS_OVF: &str = "http://schemas.dmtf.org/ovf/envelope/1";
+/// OVF environment namespace.
+pub(crate) const NS_OVFENV: &str = "http://schemas.dmtf.org/ovf/environment/1";
+/// VMware's OVF environment namespace (`ve:`).
+pub(crate) const NS_VE: &str = "http://www.vmware.com/schema/ovfenv";
+/// CIM `ResourceAllocationSettingData` namespace (`rasd:`).
+pub(crate) const NS_RASD: &str =
     "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData";
-pub const NS_VMW: &str = "http://www.vmware.com/schema/ovf";
-pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// VMware's OVF extensions namespace (`vmw:`).
+pub(crate) const NS_VMW: &str = "http://www.vmware.com/schema/ovf";
+/// XML Schema instance namespace (`xsi:`).
+pub(crate) const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// An element under construction.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +41,7 @@ enum Node {
 }
 
 impl El {
+    /// An element named `name` (with its prefix, if any), without attributes or children.
     pub fn new(name: impl Into<String>) -> Self {
         El {
             name: name.into(),
@@ -55,35 +64,41 @@ impl El {
             .attr("xmlns:ve", NS_VE)
     }
 
+    /// Adds the attribute `key="value"`.
     pub fn attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.attrs.push((key.into(), value.into()));
         self
     }
 
-    pub fn opt_attr(self, key: &str, value: Option<impl Into<String>>) -> Self {
+    /// Adds the attribute when `value` is `Some`.
+    pub(crate) fn opt_attr(self, key: &str, value: Option<impl Into<String>>) -> Self {
         match value {
             Some(v) => self.attr(key, v),
             None => self,
         }
     }
 
+    /// Appends a child element.
     pub fn child(mut self, child: El) -> Self {
         self.children.push(Node::El(child));
         self
     }
 
-    pub fn opt_child(self, child: Option<El>) -> Self {
+    /// Appends the child when it is `Some`.
+    pub(crate) fn opt_child(self, child: Option<El>) -> Self {
         match child {
             Some(c) => self.child(c),
             None => self,
         }
     }
 
+    /// Appends child elements in order.
     pub fn children(mut self, children: impl IntoIterator<Item = El>) -> Self {
         self.children.extend(children.into_iter().map(Node::El));
         self
     }
 
+    /// Appends text (escaped when written).
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.children.push(Node::Text(text.into()));
         self
@@ -94,6 +109,7 @@ impl El {
         self.child(El::new(name).text(text))
     }
 
+    /// Appends a child element in place.
     pub fn push(&mut self, child: El) {
         self.children.push(Node::El(child));
     }
@@ -103,6 +119,7 @@ impl El {
         self.child(link(rel, href, media_type, None))
     }
 
+    /// Appends a `Link` with a `name` attribute.
     pub fn named_link(
         self,
         rel: &str,
@@ -173,9 +190,13 @@ pub fn link(
 /// A parsed element of a request body; names are local names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dom {
+    /// Local name (prefix dropped).
     pub name: String,
+    /// Attributes as (local name, value), in document order.
     pub attrs: Vec<(String, String)>,
+    /// Child elements, in document order.
     pub children: Vec<Dom>,
+    /// Character data directly inside, concatenated.
     pub text: String,
 }
 
@@ -277,6 +298,7 @@ impl Dom {
         })
     }
 
+    /// The value of attribute `name` (local name).
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -284,10 +306,12 @@ impl Dom {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first child named `name`.
     pub fn child(&self, name: &str) -> Option<&Dom> {
         self.children.iter().find(|c| c.name == name)
     }
 
+    /// Every child named `name`, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Dom> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }

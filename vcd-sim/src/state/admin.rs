@@ -9,15 +9,25 @@ use crate::ext::ExtensionTarget;
 /// `vmext:Service` as a client writes it.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceInput {
+    /// Service name.
     pub name: String,
+    /// Namespace (`cse`); the service's rights are prefixed with it.
     pub namespace: String,
+    /// Vendor.
     pub vendor: Option<String>,
+    /// Whether vCD routes requests to it.
     pub enabled: bool,
+    /// AMQP exchange the requests go to.
     pub exchange: String,
+    /// Routing key of the requests.
     pub routing_key: String,
+    /// `vmext:Priority` (default 0).
     pub priority: Option<i32>,
+    /// Whether vCD checks the service's rights (default false).
     pub authorization_enabled: Option<bool>,
+    /// Free text.
     pub description: Option<String>,
+    /// API filter URL patterns (regular expressions).
     pub filters: Vec<String>,
 }
 
@@ -91,6 +101,7 @@ impl Sim {
         Ok(s)
     }
 
+    /// The extension service `id`; `Forbidden` unless the caller is a system administrator.
     pub fn service(&self, caller: &Caller, id: Id) -> SimResult<ExtensionService> {
         require_sysadmin(caller)?;
         self.inner
@@ -101,6 +112,7 @@ impl Sim {
             .ok_or_else(|| SimError::no_access(&EntityRef::Service(id)))
     }
 
+    /// Every extension service; `Forbidden` unless the caller is a system administrator.
     pub fn services(&self, caller: &Caller) -> SimResult<Vec<ExtensionService>> {
         require_sysadmin(caller)?;
         Ok(self.inner.read().services.values().cloned().collect())
@@ -334,6 +346,7 @@ impl Sim {
         Ok(())
     }
 
+    /// vCD's AMQP settings; `Forbidden` unless the caller is a system administrator.
     pub fn amqp_settings(&self, caller: &Caller) -> SimResult<AmqpSettings> {
         require_sysadmin(caller)?;
         Ok(self.inner.read().amqp.clone())
@@ -360,11 +373,13 @@ impl Sim {
         self.inner.read().amqp.clone()
     }
 
+    /// Every registered vCenter; `Forbidden` unless the caller is a system administrator.
     pub fn vcenters(&self, caller: &Caller) -> SimResult<Vec<VimServer>> {
         require_sysadmin(caller)?;
         Ok(self.inner.read().vcenters.values().cloned().collect())
     }
 
+    /// `Ok` for a system administrator, `Forbidden` (403, as vCD words it) for anyone else.
     pub fn require_sysadmin(&self, caller: &Caller) -> SimResult<()> {
         require_sysadmin(caller)
     }

@@ -14,9 +14,23 @@ use super::*;
 /// Which file of an upload a transfer URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferTarget {
-    Descriptor { template: Id },
-    File { template: Id, name: String },
-    Media { media: Id },
+    /// The OVF descriptor of a template upload.
+    Descriptor {
+        /// The template being uploaded.
+        template: Id,
+    },
+    /// A file the descriptor names.
+    File {
+        /// The template being uploaded.
+        template: Id,
+        /// The file name as the descriptor gives it.
+        name: String,
+    },
+    /// The image of a media upload.
+    Media {
+        /// The media being uploaded.
+        media: Id,
+    },
 }
 
 impl Sim {
@@ -683,7 +697,9 @@ impl Sim {
 pub enum CaptureInto {
     /// A catalog: a new item, or `target_item` re-pointed (overwrite).
     Catalog {
+        /// The catalog.
         catalog: Id,
+        /// An existing item to re-point to the new template (overwrite).
         target_item: Option<Id>,
     },
     /// A VDC, without a catalog item (the deprecated VDC capture).

@@ -11,38 +11,63 @@ use crate::guest_api::{Customization, DiskId, GuestFault, GuestLifecycle, PowerS
 /// One recorded call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuestCall {
+    /// A template's disk was imported.
     ImportDisk {
+        /// The OVF's guest OS hint.
         os_hint: String,
+        /// The new disk's id.
         disk: DiskId,
     },
+    /// A VM's disk was copied (template capture).
     SnapshotDisk {
+        /// The VM copied.
         moref: String,
+        /// The new disk's id.
         disk: DiskId,
     },
+    /// A VM was created on a disk.
     CreateVm {
+        /// Its vCenter moref.
         moref: String,
+        /// Its name.
         name: String,
+        /// The disk it starts from.
         disk: DiskId,
     },
+    /// A VM's address was set or cleared.
     SetIp {
+        /// The VM.
         moref: String,
+        /// The new address.
         ip: Option<String>,
     },
+    /// A VM was powered on.
     PowerOn {
+        /// The VM.
         moref: String,
+        /// Host name set by customization, if customized.
         computer_name: Option<String>,
+        /// Whether guest customization ran at this power-on.
         customized: bool,
     },
+    /// A VM was powered off hard.
     PowerOff {
+        /// The VM.
         moref: String,
     },
+    /// A VM was shut down through its guest.
     Shutdown {
+        /// The VM.
         moref: String,
     },
+    /// A VM was suspended.
     Suspend {
+        /// The VM.
         moref: String,
     },
+    /// A VM was deleted.
     Destroy {
+        /// The VM.
         moref: String,
     },
 }
@@ -50,11 +75,17 @@ pub enum GuestCall {
 /// A recorded guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedVm {
+    /// Its name.
     pub name: String,
+    /// The disk it was created on.
     pub disk: DiskId,
+    /// Its power state.
     pub power: PowerState,
+    /// Its address.
     pub ip: Option<String>,
+    /// Host name set by the last customization.
     pub host_name: Option<String>,
+    /// Root password set by the last customization.
     pub root_password: Option<String>,
 }
 
@@ -72,18 +103,22 @@ pub struct RecordingGuests {
 }
 
 impl RecordingGuests {
+    /// An empty recorder.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Every call so far, in order.
     pub fn calls(&self) -> Vec<GuestCall> {
         self.inner.lock().calls.clone()
     }
 
+    /// The VM `moref` as the calls left it.
     pub fn vm(&self, moref: &str) -> Option<RecordedVm> {
         self.inner.lock().vms.get(moref).cloned()
     }
 
+    /// Number of VMs created and not destroyed.
     pub fn vm_count(&self) -> usize {
         self.inner.lock().vms.len()
     }

@@ -45,20 +45,28 @@ pub const MAX_SESSIONS: usize = 20_000;
 /// Errors of the state layer; the REST layer maps each to a vCD `Error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
+    /// No valid session, or a wrong login (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The caller lacks a right or may not see the entity (403, `ACCESS_TO_RESOURCE_IS_FORBIDDEN`).
     #[error("{0}")]
     Forbidden(String),
+    /// No such resource (404).
     #[error("{0}")]
     NotFound(String),
+    /// The request is malformed or breaks a rule (400).
     #[error("{0}")]
     BadRequest(String),
+    /// An entity of that name exists (400, `DUPLICATE_NAME`).
     #[error("{0}")]
     DuplicateName(String),
+    /// Another task is running on the entity (400, `BUSY_ENTITY`).
     #[error("{0}")]
     Busy(String),
+    /// The entity's state does not allow the change (409).
     #[error("{0}")]
     Conflict(String),
+    /// A fault of the simulator itself (500).
     #[error("{0}")]
     Internal(String),
 }
@@ -78,7 +86,8 @@ impl SimError {
         }
     }
 
-    pub fn to_info(&self) -> ErrorInfo {
+    /// The error as the `Error` document and `Task/Error` show it.
+    pub(crate) fn to_info(&self) -> ErrorInfo {
         let (major, minor) = self.codes();
         ErrorInfo {
             major,
@@ -97,25 +106,35 @@ impl SimError {
     }
 }
 
+/// Result of a state-layer operation.
 pub type SimResult<T> = Result<T, SimError>;
 
 /// Who is calling, resolved from the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// The user's id.
     pub user: Id,
+    /// The user's name.
     pub user_name: String,
+    /// The user's org.
     pub org: Id,
+    /// The org's name.
     pub org_name: String,
+    /// Which built-in role the user has.
     pub role: RoleName,
+    /// The role's display name.
     pub role_name: String,
+    /// Names of the rights the role grants.
     pub rights: Vec<String>,
 }
 
 impl Caller {
+    /// Whether the caller is a system administrator (of the `System` org).
     pub fn is_sysadmin(&self) -> bool {
         self.role == RoleName::SystemAdministrator
     }
-    pub fn is_org_admin(&self) -> bool {
+    /// Whether the caller administers its org (or the system).
+    pub(crate) fn is_org_admin(&self) -> bool {
         matches!(
             self.role,
             RoleName::SystemAdministrator | RoleName::OrgAdministrator
@@ -130,12 +149,19 @@ impl Caller {
 /// One VM of an OVF descriptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OvfVm {
+    /// `VirtualSystem` id, the VM's name.
     pub name: String,
+    /// Virtual CPUs.
     pub cpus: u32,
+    /// Cores per socket.
     pub cores_per_socket: u32,
+    /// Memory in MB.
     pub memory_mb: u64,
+    /// Disk capacity in MB.
     pub disk_mb: u64,
+    /// vCD guest OS identifier (`OperatingSystemSection/@vmw:osType`).
     pub os_type: String,
+    /// Description of the guest OS, which chooses the guest disk image.
     pub os_hint: String,
     /// (adapter index, OVF network name)
     pub nics: Vec<(u32, String)>,
@@ -144,7 +170,9 @@ pub struct OvfVm {
 /// What the simulator needs from an uploaded OVF descriptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OvfDescriptor {
+    /// The VMs, in document order.
     pub vms: Vec<OvfVm>,
+    /// Network names of `NetworkSection`.
     pub networks: Vec<String>,
     /// `References/File`: (`ovf:href`, `ovf:size`).
     pub files: Vec<(String, i64)>,
@@ -153,6 +181,7 @@ pub struct OvfDescriptor {
 /// Settings of a simulator instance.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The time scale of tasks and other simulated delays.
     pub clock: Clock,
     /// How long (wall clock) a template import task stays running after the
     /// last uploaded byte (CSE 1.2's Python needs it listed; §5.3).
@@ -174,25 +203,43 @@ impl Default for SimConfig {
 /// All mutable state.
 pub struct Inner {
     pub(crate) rng: StdRng,
+    /// Organizations.
     pub orgs: BTreeMap<Id, Org>,
+    /// Users.
     pub users: BTreeMap<Id, User>,
+    /// Roles.
     pub roles: BTreeMap<Id, Role>,
+    /// Rights.
     pub rights: BTreeMap<Id, Right>,
+    /// Organization VDCs.
     pub vdcs: BTreeMap<Id, Vdc>,
+    /// Org VDC networks.
     pub networks: BTreeMap<Id, Network>,
+    /// Catalogs.
     pub catalogs: BTreeMap<Id, Catalog>,
+    /// Catalog items.
     pub items: BTreeMap<Id, CatalogItem>,
+    /// vApp templates.
     pub templates: BTreeMap<Id, Template>,
+    /// Media images.
     pub media: BTreeMap<Id, Media>,
+    /// vApps.
     pub vapps: BTreeMap<Id, VApp>,
+    /// VMs of vApps and templates.
     pub vms: BTreeMap<Id, Vm>,
+    /// Tasks.
     pub tasks: BTreeMap<Id, Task>,
     /// Task ids in creation order.
     pub task_order: Vec<Id>,
+    /// Metadata per entity.
     pub metadata: HashMap<EntityRef, Metadata>,
+    /// API extension services.
     pub services: BTreeMap<Id, ExtensionService>,
+    /// vCD's AMQP settings.
     pub amqp: AmqpSettings,
+    /// Registered vCenters.
     pub vcenters: BTreeMap<Id, VimServer>,
+    /// Sessions by token (`x-vcloud-authorization`).
     pub sessions: HashMap<String, Session>,
     /// Running tasks per entity, vApps per org.
     pub(crate) index: index::Indexes,
@@ -267,12 +314,14 @@ impl Inner {
         )
     }
 
+    /// The org `id`; `Forbidden` (as vCD hides unknown entities) when it does not exist.
     pub fn org(&self, id: Id) -> SimResult<&Org> {
         self.orgs
             .get(&id)
             .ok_or_else(|| SimError::no_access(&EntityRef::Org(id)))
     }
 
+    /// Name of org `id` (empty when unknown).
     pub fn org_name(&self, id: Id) -> String {
         self.orgs
             .get(&id)
@@ -280,6 +329,7 @@ impl Inner {
             .unwrap_or_default()
     }
 
+    /// Name of user `id` (empty when unknown).
     pub fn user_name(&self, id: Id) -> String {
         self.users
             .get(&id)
@@ -287,13 +337,15 @@ impl Inner {
             .unwrap_or_default()
     }
 
-    pub fn vdc_name(&self, id: Id) -> String {
+    /// Name of VDC `id` (empty when unknown).
+    pub(crate) fn vdc_name(&self, id: Id) -> String {
         self.vdcs
             .get(&id)
             .map(|o| o.name.clone())
             .unwrap_or_default()
     }
 
+    /// The `System` org.
     pub fn system_org(&self) -> Id {
         self.orgs
             .values()
@@ -318,7 +370,8 @@ impl Inner {
             .is_some_and(|c| self.catalog_visible(caller, c))
     }
 
-    pub fn vm_visible(&self, caller: &Caller, vm: &Vm) -> bool {
+    /// Caller may see this VM: its vApp's org, or a template the caller may see.
+    pub(crate) fn vm_visible(&self, caller: &Caller, vm: &Vm) -> bool {
         match vm.parent {
             VmParent::VApp(_) => caller.can_see_org(vm.org),
             VmParent::Template(t) => self
@@ -328,7 +381,8 @@ impl Inner {
         }
     }
 
-    pub fn vcenter_name(&self, id: Option<Id>) -> String {
+    /// Name of the vCenter `id` (empty when unknown or `None`).
+    pub(crate) fn vcenter_name(&self, id: Option<Id>) -> String {
         id.and_then(|i| self.vcenters.get(&i))
             .map(|v| v.name.clone())
             .unwrap_or_default()
@@ -656,10 +710,12 @@ impl Sim {
         })
     }
 
+    /// The time scale of tasks and delays.
     pub fn clock(&self) -> Clock {
         self.config.clock
     }
 
+    /// The settings the simulator was built with.
     pub fn config(&self) -> &SimConfig {
         &self.config
     }
@@ -726,6 +782,7 @@ impl Sim {
         Ok((token, caller))
     }
 
+    /// Ends the session of `token`; false when there was none.
     pub fn logout(&self, token: &str) -> bool {
         self.inner.write().sessions.remove(token).is_some()
     }
@@ -830,24 +887,38 @@ impl Sim {
 /// A VM as tests see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmSummary {
+    /// The VM's id.
     pub id: Id,
+    /// Name of its vApp.
     pub vapp: String,
+    /// The VM's name.
     pub name: String,
+    /// vCenter moref, once the VM exists there.
     pub moref: Option<String>,
+    /// vCD status code (0 unresolved, 3 suspended, 4 on, 8 off).
     pub status: i32,
+    /// Primary address.
     pub ip: Option<Ipv4Addr>,
+    /// Virtual CPUs.
     pub cpus: u32,
+    /// Memory in MB.
     pub memory_mb: u64,
+    /// The guest customization's admin password (tests log in with it).
     pub admin_password: String,
 }
 
 /// A task as tests see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskSummary {
+    /// The task's id.
     pub id: Id,
+    /// Operation name (`vdcInstantiateVapp`, ...).
     pub operation_name: String,
+    /// Human-readable description.
     pub operation: String,
+    /// Status.
     pub status: TaskStatus,
+    /// The error message of a failed task.
     pub error: Option<String>,
 }
 

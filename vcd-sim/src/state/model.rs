@@ -10,33 +10,52 @@ use uuid::Uuid;
 use crate::guest_api::DiskId;
 use crate::world::RoleName;
 
+/// Id of every simulated entity: a random UUID, as in vCD's hrefs and URNs.
 pub type Id = Uuid;
 
 /// A reference to any first-class entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityRef {
+    /// An organization.
     Org(Id),
+    /// An organization VDC.
     Vdc(Id),
+    /// An org VDC network.
     Network(Id),
+    /// A VDC storage profile.
     StorageProfile(Id),
+    /// A catalog.
     Catalog(Id),
+    /// A catalog item.
     CatalogItem(Id),
+    /// A vApp template.
     Template(Id),
     /// A VM of a vApp template.
     TemplateVm(Id),
+    /// A vApp.
     VApp(Id),
+    /// A VM of a vApp.
     Vm(Id),
+    /// A task.
     Task(Id),
+    /// A user.
     User(Id),
+    /// A role.
     Role(Id),
+    /// A right.
     Right(Id),
+    /// An API extension service.
     Service(Id),
+    /// An API filter of an extension service.
     ApiFilter(Id),
+    /// A registered vCenter server.
     VimServer(Id),
+    /// A media image (ISO, floppy).
     Media(Id),
 }
 
 impl EntityRef {
+    /// The entity's UUID.
     pub fn id(&self) -> Id {
         match *self {
             EntityRef::Org(i)
@@ -145,21 +164,34 @@ pub fn uuid_of(value: &str) -> Option<Id> {
     Uuid::parse_str(tail).ok()
 }
 
+/// An organization (tenant), or the `System` org of the provider.
 pub struct Org {
+    /// Its id.
     pub id: Id,
+    /// Short name, used in logins (`user@org`) and URLs.
     pub name: String,
+    /// Display name.
     pub full_name: String,
+    /// Free text.
     pub description: String,
+    /// Whether this is the provider's `System` org.
     pub is_system: bool,
 }
 
+/// A vCD user. `Debug` hides the password.
 #[derive(Clone)]
 pub struct User {
+    /// Its id.
     pub id: Id,
+    /// The org it belongs to.
     pub org: Id,
+    /// Login name.
     pub name: String,
+    /// Display name.
     pub full_name: String,
+    /// Login password (compared as given; never logged).
     pub password: String,
+    /// Its role.
     pub role: Id,
 }
 
@@ -172,78 +204,131 @@ impl fmt::Debug for User {
     }
 }
 
+/// A role of an org: a named set of rights.
 pub struct Role {
+    /// Its id.
     pub id: Id,
+    /// The org it belongs to.
     pub org: Id,
+    /// Which of the built-in roles it is.
     pub kind: RoleName,
+    /// Display name (`Organization Administrator`, ...).
     pub name: String,
+    /// Names of the rights it grants.
     pub rights: BTreeSet<String>,
 }
 
+/// A right; extension services register their own.
 pub struct Right {
+    /// Its id.
     pub id: Id,
+    /// Name as vCD shows it (`{namespace}:{right}` for an extension's).
     pub name: String,
+    /// Category shown in the UI.
     pub category: String,
+    /// Free text.
     pub description: String,
+    /// Localization key of the right's bundle.
     pub bundle_key: String,
+    /// The extension service that registered it, if any.
     pub service: Option<Id>,
 }
 
+/// A storage profile of a VDC.
 pub struct StorageProfile {
+    /// Its id.
     pub id: Id,
+    /// Name (`*` for the default one).
     pub name: String,
 }
 
+/// An organization VDC.
 pub struct Vdc {
+    /// Its id.
     pub id: Id,
+    /// The org it belongs to.
     pub org: Id,
+    /// Name, unique within the org.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// Storage profiles VMs can be placed on.
     pub storage_profiles: Vec<StorageProfile>,
+    /// Org networks of the VDC.
     pub networks: Vec<Id>,
 }
 
+/// An org VDC network with a static IP pool.
 pub struct Network {
+    /// Its id.
     pub id: Id,
+    /// The org it belongs to.
     pub org: Id,
+    /// The VDC it belongs to.
     pub vdc: Id,
+    /// Name, unique within the org.
     pub name: String,
+    /// Gateway address.
     pub gateway: Ipv4Addr,
+    /// Netmask.
     pub netmask: Ipv4Addr,
+    /// DNS servers handed to guests.
     pub dns: Vec<Ipv4Addr>,
+    /// Static IP pool ranges, first and last address included.
     pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Pool addresses given out to NICs (freed when the VM is deleted).
     pub allocated: BTreeSet<Ipv4Addr>,
 }
 
+/// A catalog of vApp templates and media.
 pub struct Catalog {
+    /// Its id.
     pub id: Id,
+    /// The org owning it.
     pub org: Id,
+    /// Name, unique within the org.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// Shared with other orgs.
     pub published: bool,
+    /// The user who created it.
     pub owner: Id,
+    /// Creation time.
     pub created: DateTime<Utc>,
+    /// Incremented at every change of the catalog (`Catalog/VersionNumber`).
     pub version: u32,
+    /// Its items, in creation order.
     pub items: Vec<Id>,
 }
 
 /// What a catalog item holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemEntity {
+    /// A vApp template.
     Template(Id),
+    /// A media image.
     Media(Id),
 }
 
+/// An entry of a catalog (a template or a media image).
 pub struct CatalogItem {
+    /// Its id.
     pub id: Id,
+    /// The catalog holding it.
     pub catalog: Id,
+    /// Name, unique within the catalog.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// What it holds.
     pub entity: ItemEntity,
+    /// Creation time.
     pub created: DateTime<Utc>,
 }
 
 impl CatalogItem {
+    /// The template it holds, if it holds one.
     pub fn template(&self) -> Option<Id> {
         match self.entity {
             ItemEntity::Template(t) => Some(t),
@@ -251,6 +336,7 @@ impl CatalogItem {
         }
     }
 
+    /// Reference to the entity it holds.
     pub fn entity_ref(&self) -> EntityRef {
         match self.entity {
             ItemEntity::Template(t) => EntityRef::Template(t),
@@ -261,62 +347,98 @@ impl CatalogItem {
 
 /// An ISO/floppy image uploaded into a catalog.
 pub struct Media {
+    /// Its id.
     pub id: Id,
+    /// The org owning it.
     pub org: Id,
+    /// The VDC its storage is in.
     pub vdc: Id,
+    /// Its catalog item.
     pub catalog_item: Id,
+    /// Name.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// `iso` or `floppy`.
     pub image_type: String,
     /// 0 while uploading, 1 when resolved.
     pub status: i32,
+    /// Id in the upload URL (`/transfer/{id}/...`).
     pub transfer: Uuid,
+    /// The uploaded file and its progress.
     pub file: UploadFile,
+    /// The user who uploaded it.
     pub owner: Id,
+    /// Creation time.
     pub created: DateTime<Utc>,
 }
 
 /// A file of an OVF upload.
 #[derive(Debug, Clone)]
 pub struct UploadFile {
+    /// File name as the OVF descriptor lists it.
     pub name: String,
+    /// Expected size in bytes (-1 while unknown).
     pub size: i64,
+    /// Bytes received so far.
     pub received: u64,
     /// Byte ranges already received, to accept repeated chunks.
     pub ranges: BTreeSet<(u64, u64)>,
+    /// Whether this is the OVF descriptor (`descriptor.ovf`).
     pub is_descriptor: bool,
 }
 
+/// A vApp template: uploaded as an OVF, or captured from a vApp.
 pub struct Template {
+    /// Its id.
     pub id: Id,
+    /// The org owning it.
     pub org: Id,
+    /// The VDC its storage is in.
     pub vdc: Id,
+    /// Its catalog item (`None` for a template not in a catalog).
     pub catalog_item: Option<Id>,
+    /// Name.
     pub name: String,
+    /// Free text.
     pub description: String,
     /// 0 while uploading / importing, 8 when resolved.
     pub status: i32,
+    /// Whether the OVF descriptor has arrived.
     pub ovf_uploaded: bool,
+    /// Id in the upload URLs (`/transfer/{id}/...`).
     pub transfer: Uuid,
+    /// Files of the upload: the descriptor, then those it names.
     pub files: Vec<UploadFile>,
+    /// VMs the descriptor declares, created when every file has arrived.
     pub pending_vms: Vec<crate::state::OvfVm>,
+    /// Network names of the descriptor's `NetworkSection`.
     pub network_names: Vec<String>,
+    /// Guest OS of the descriptor (`osType` and description); chooses the guest disk image.
     pub os_hint: String,
+    /// Its VMs, once resolved.
     pub vms: Vec<Id>,
+    /// The user who uploaded or captured it.
     pub owner: Id,
+    /// Creation time.
     pub created: DateTime<Utc>,
 }
 
 /// IP addressing mode of a NIC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpMode {
+    /// An address from the network's static pool.
     Pool,
+    /// An address from DHCP.
     Dhcp,
+    /// An address given in the request.
     Manual,
+    /// No address.
     None,
 }
 
 impl IpMode {
+    /// From vCD's `IpAddressAllocationMode` text (any case).
     pub fn parse(s: &str) -> Option<IpMode> {
         match s.trim().to_ascii_uppercase().as_str() {
             "POOL" => Some(IpMode::Pool),
@@ -326,6 +448,7 @@ impl IpMode {
             _ => None,
         }
     }
+    /// vCD's `IpAddressAllocationMode` text.
     pub fn as_str(&self) -> &'static str {
         match self {
             IpMode::Pool => "POOL",
@@ -336,28 +459,43 @@ impl IpMode {
     }
 }
 
+/// A virtual network card of a VM.
 #[derive(Debug, Clone)]
 pub struct Nic {
+    /// Index on the VM (`NetworkConnectionIndex`), from 0.
     pub index: u32,
     /// vApp network name, or `none`.
     pub network: String,
     /// The org network the address came from (to give it back).
     pub org_network: Option<Id>,
+    /// Its address, once allocated.
     pub ip: Option<Ipv4Addr>,
+    /// How the address is allocated.
     pub mode: IpMode,
+    /// Whether the NIC is connected.
     pub connected: bool,
+    /// MAC address.
     pub mac: String,
+    /// Adapter type (`VMXNET3`, `E1000`, ...).
     pub adapter_type: String,
 }
 
+/// `GuestCustomizationSection` of a VM. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct GuestCustomization {
+    /// Customization runs at the next power-on.
     pub enabled: bool,
+    /// Customization sets the root/administrator password.
     pub admin_password_enabled: bool,
+    /// vCD generates the password (`AdminAutoGeneratePassword`).
     pub admin_password_auto: bool,
+    /// The password to set (generated or given).
     pub admin_password: String,
+    /// The guest must change the password at first login.
     pub reset_password_required: bool,
+    /// The customization script (`CustomizationScript`), run before and after customization.
     pub script: Option<String>,
+    /// Host name to set in the guest.
     pub computer_name: String,
 }
 
@@ -373,42 +511,69 @@ impl fmt::Debug for GuestCustomization {
 /// Where a VM lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VmParent {
+    /// A VM of a vApp.
     VApp(Id),
+    /// A VM of a vApp template.
     Template(Id),
 }
 
 /// Power state as vCD shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Power {
+    /// Powered off.
     Off,
+    /// Powered on.
     On,
+    /// Suspended.
     Suspended,
 }
 
+/// A VM of a vApp or of a vApp template.
 #[derive(Debug, Clone)]
 pub struct Vm {
+    /// Its id.
     pub id: Id,
+    /// The vApp or template holding it.
     pub parent: VmParent,
+    /// The org owning it.
     pub org: Id,
+    /// The VDC it runs in.
     pub vdc: Id,
+    /// Name, unique within its vApp.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// Virtual CPUs.
     pub cpus: u32,
+    /// Cores per socket.
     pub cores_per_socket: u32,
+    /// Memory in MB.
     pub memory_mb: u64,
+    /// Size of its disk in MB.
     pub disk_mb: u64,
+    /// vCD guest OS identifier (`other3xLinux64Guest`, ...).
     pub os_type: String,
+    /// Network cards.
     pub nics: Vec<Nic>,
+    /// Index of the NIC whose address is the VM's address.
     pub primary_nic: u32,
+    /// Power state.
     pub power: Power,
+    /// Whether the VM is deployed (vCD's deploy/undeploy).
     pub deployed: bool,
     /// Still to customize on the next power-on.
     pub needs_customization: bool,
+    /// Guest customization settings.
     pub customization: GuestCustomization,
+    /// vCenter managed object id, once the VM exists in vCenter.
     pub moref: Option<String>,
+    /// The vCenter it lives in.
     pub vcenter: Option<Id>,
+    /// Disk image in the guest model.
     pub disk: Option<DiskId>,
+    /// Storage profile of its disk.
     pub storage_profile: Option<Id>,
+    /// Creation time.
     pub created: DateTime<Utc>,
     /// 0 while being created; otherwise derived from the power state.
     pub creating: bool,
@@ -427,6 +592,7 @@ impl Vm {
         }
     }
 
+    /// Address of the primary NIC, if it has one.
     pub fn primary_ip(&self) -> Option<Ipv4Addr> {
         self.nics
             .iter()
@@ -435,34 +601,52 @@ impl Vm {
     }
 }
 
+/// A network of a vApp.
 #[derive(Debug, Clone)]
 pub struct VAppNetwork {
+    /// Name, which NICs refer to.
     pub name: String,
+    /// The org network it connects to (`None`: isolated).
     pub parent: Option<Id>,
+    /// `bridged`, `natRouted` or `isolated`.
     pub fence_mode: String,
 }
 
+/// A vApp: VMs and their networks.
 pub struct VApp {
+    /// Its id.
     pub id: Id,
+    /// The org owning it.
     pub org: Id,
+    /// The VDC it runs in.
     pub vdc: Id,
+    /// Name, unique within the VDC.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// The user who owns it.
     pub owner: Id,
+    /// Creation time.
     pub created: DateTime<Utc>,
+    /// Its networks.
     pub networks: Vec<VAppNetwork>,
+    /// Its VMs, in creation order.
     pub vms: Vec<Id>,
+    /// Still being created (status 0, unresolved).
     pub creating: bool,
 }
 
 /// Metadata domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Domain {
+    /// Tenants may read and write it.
     General,
+    /// Only the system administrator may write it (`SYSTEM` domain).
     System,
 }
 
 impl Domain {
+    /// From `GENERAL` / `SYSTEM` (any case).
     pub fn parse(s: &str) -> Option<Domain> {
         match s.trim().to_ascii_uppercase().as_str() {
             "GENERAL" => Some(Domain::General),
@@ -470,6 +654,7 @@ impl Domain {
             _ => None,
         }
     }
+    /// The domain as vCD writes it.
     pub fn as_str(&self) -> &'static str {
         match self {
             Domain::General => "GENERAL",
@@ -481,9 +666,13 @@ impl Domain {
 /// Type of a metadata value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetaType {
+    /// `MetadataStringValue`.
     String,
+    /// `MetadataNumberValue` (an integer).
     Number,
+    /// `MetadataBooleanValue`.
     Boolean,
+    /// `MetadataDateTimeValue` (RFC 3339).
     DateTime,
 }
 
@@ -499,6 +688,7 @@ impl MetaType {
             _ => None,
         }
     }
+    /// The `xsi:type` of the value (`MetadataStringValue`, ...).
     pub fn xsi_type(&self) -> &'static str {
         match self {
             MetaType::String => "MetadataStringValue",
@@ -509,12 +699,18 @@ impl MetaType {
     }
 }
 
+/// One metadata entry of an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaEntry {
+    /// The domain.
     pub domain: Domain,
+    /// `READWRITE` (`GENERAL` domain), `READONLY` or `PRIVATE` (`SYSTEM` domain).
     pub visibility: String,
+    /// The key.
     pub key: String,
+    /// Type of the value.
     pub kind: MetaType,
+    /// The value as text.
     pub value: String,
 }
 
@@ -524,16 +720,24 @@ pub type Metadata = BTreeMap<(Domain, String), MetaEntry>;
 /// Task status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
+    /// Queued, not started.
     Queued,
+    /// Waiting for an extension or for approval before running.
     PreRunning,
+    /// Running.
     Running,
+    /// Ended successfully.
     Success,
+    /// Ended with an error (`Task/Error`).
     Error,
+    /// Canceled on request.
     Canceled,
+    /// Aborted by the system.
     Aborted,
 }
 
 impl TaskStatus {
+    /// From vCD's status text (any case).
     pub fn parse(s: &str) -> Option<TaskStatus> {
         match s.trim().to_ascii_lowercase().as_str() {
             "queued" => Some(TaskStatus::Queued),
@@ -546,6 +750,7 @@ impl TaskStatus {
             _ => None,
         }
     }
+    /// vCD's status text (`preRunning`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             TaskStatus::Queued => "queued",
@@ -557,6 +762,7 @@ impl TaskStatus {
             TaskStatus::Aborted => "aborted",
         }
     }
+    /// Whether the task has ended (success, error, canceled or aborted).
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
@@ -568,83 +774,136 @@ impl TaskStatus {
 /// An error as vCD reports it (in `Error` documents and `Task/Error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorInfo {
+    /// HTTP status (`majorErrorCode`).
     pub major: u16,
+    /// vCD's `minorErrorCode` (`ACCESS_TO_RESOURCE_IS_FORBIDDEN`, ...).
     pub minor: String,
+    /// The message.
     pub message: String,
+    /// `stackTrace`, when there is one.
     pub stack_trace: String,
 }
 
 /// What a task is about: a known entity or what an extension wrote verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskOwner {
+    /// An entity of the simulator.
     Entity {
+        /// The entity.
         entity: EntityRef,
+        /// Its name at the time.
         name: String,
     },
+    /// An owner written verbatim by an extension.
     Raw {
+        /// Its href.
         href: String,
+        /// Its name.
         name: String,
+        /// Its media type.
         media_type: String,
     },
 }
 
+/// A vCD task.
 #[derive(Debug, Clone)]
 pub struct Task {
+    /// Its id.
     pub id: Id,
+    /// The org it belongs to.
     pub org: Id,
+    /// `task` for the simulator's own tasks, or the name an extension gives.
     pub name: String,
+    /// Human-readable description of the operation.
     pub operation: String,
+    /// Operation name (`vappDeploy`, `clusterCreate`, ...).
     pub operation_name: String,
+    /// Namespace of the operation (`com.vmware.vcloud` or an extension's).
     pub service_namespace: String,
+    /// Status.
     pub status: TaskStatus,
+    /// The entity the task is about.
     pub owner: TaskOwner,
     /// User href/URN and name.
     pub user_ref: String,
+    /// The user's name.
     pub user_name: String,
+    /// Start time.
     pub start: DateTime<Utc>,
+    /// End time, once terminal.
     pub end: Option<DateTime<Utc>>,
+    /// `expiryTime`: start plus 90 days.
     pub expiry: DateTime<Utc>,
+    /// The error of a failed task.
     pub error: Option<ErrorInfo>,
+    /// Progress 0..=100, when known.
     pub progress: Option<u32>,
+    /// Free text an extension sets.
     pub details: String,
+    /// Cancellation was asked and not yet acted on.
     pub cancel_requested: bool,
     /// Created by an extension through a tasks list.
     pub external: bool,
 }
 
+/// An API filter: which request URLs vCD hands to an extension.
 #[derive(Debug, Clone)]
 pub struct ApiFilter {
+    /// Its id.
     pub id: Id,
+    /// The URL pattern as registered (a regular expression).
     pub pattern: String,
     /// The compiled pattern vCD's routing (`crate::ext::filters`) matches.
     pub compiled: Option<crate::ext::ApiFilter>,
 }
 
+/// An API extension service (CSE registers one).
 #[derive(Debug, Clone)]
 pub struct ExtensionService {
+    /// Its id.
     pub id: Id,
+    /// Name.
     pub name: String,
+    /// Namespace (`cse`); rights are prefixed with it.
     pub namespace: String,
+    /// Vendor.
     pub vendor: String,
+    /// Whether vCD routes requests to it.
     pub enabled: bool,
+    /// AMQP exchange the requests go to.
     pub exchange: String,
+    /// Routing key of the requests.
     pub routing_key: String,
+    /// `vmext:Priority` as registered (stored and shown; routing takes the first match).
     pub priority: i32,
+    /// Whether vCD checks the service's rights before routing.
     pub authorization_enabled: bool,
+    /// Free text.
     pub description: String,
+    /// Its API filters.
     pub filters: Vec<ApiFilter>,
 }
 
+/// vCD's AMQP broker settings (`/api/admin/extension/settings/amqp`). `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AmqpSettings {
+    /// Broker host.
     pub host: String,
+    /// Broker port.
     pub port: u16,
+    /// Broker user.
     pub username: String,
+    /// Broker password.
     pub password: String,
+    /// Exchange of extension requests.
     pub exchange: String,
+    /// Virtual host.
     pub vhost: String,
+    /// Whether vCD connects with TLS.
     pub use_ssl: bool,
+    /// Whether vCD accepts any broker certificate.
     pub ssl_accept_all: bool,
+    /// Prefix of the AMQP names vCD uses (`vcd`).
     pub prefix: String,
 }
 
@@ -659,14 +918,22 @@ impl fmt::Debug for AmqpSettings {
     }
 }
 
+/// A vCenter server registered in vCD. `Debug` hides the password.
 #[derive(Clone)]
 pub struct VimServer {
+    /// Its id.
     pub id: Id,
+    /// Name.
     pub name: String,
+    /// URL of its SDK (`https://host/sdk`).
     pub url: String,
+    /// User vCD logs in with.
     pub username: String,
+    /// That user's password.
     pub password: String,
+    /// vCenter's instance UUID.
     pub uuid: Uuid,
+    /// vCenter version.
     pub version: String,
 }
 
@@ -682,7 +949,9 @@ impl fmt::Debug for VimServer {
 /// A logged-in session.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The logged-in user.
     pub user: Id,
+    /// Login time.
     pub created: DateTime<Utc>,
 }
 

@@ -8,7 +8,9 @@ use super::*;
 /// A record attribute value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attr {
+    /// Plain text.
     Text(String),
+    /// A reference, written as the entity's href.
     Ref(EntityRef),
 }
 
@@ -17,9 +19,13 @@ pub enum Attr {
 pub struct Record {
     /// Element name (`VAppRecord`, ...).
     pub element: &'static str,
+    /// The entity the record is about (its `href`).
     pub entity: EntityRef,
+    /// The `name` attribute.
     pub name: String,
+    /// Other attributes, in document order.
     pub attrs: Vec<(&'static str, Attr)>,
+    /// Metadata entries shown with the record.
     pub metadata: Vec<MetaEntry>,
 }
 

@@ -52,16 +52,25 @@ pub(crate) struct PendingTask {
 /// A task as an extension writes it (POST to a tasks list, PUT to the task).
 #[derive(Debug, Clone, Default)]
 pub struct TaskInput {
+    /// New status (`None`: queued on create, unchanged on update).
     pub status: Option<TaskStatus>,
+    /// Human-readable description of the operation.
     pub operation: Option<String>,
+    /// Operation name (`clusterCreate`, ...).
     pub operation_name: Option<String>,
+    /// Namespace of the operation (the extension's).
     pub service_namespace: Option<String>,
+    /// Task name (default `task`).
     pub name: Option<String>,
     /// Owner (href, name, type) written verbatim.
     pub owner: Option<(String, String, String)>,
+    /// User (href, name) the task runs as (default: the caller).
     pub user: Option<(String, String)>,
+    /// The error of a failed task.
     pub error: Option<ErrorInfo>,
+    /// Free text (`Task/Details`).
     pub details: Option<String>,
+    /// Progress 0..=100.
     pub progress: Option<u32>,
 }
 

@@ -16,32 +16,47 @@ use crate::guest_api::Customization;
 /// A vApp network in a compose/instantiate request.
 #[derive(Debug, Clone)]
 pub struct NetworkConfigParam {
+    /// Name, which NICs refer to.
     pub name: String,
     /// The org network (`ParentNetwork`), if bridged.
     pub parent: Option<Id>,
+    /// `bridged`, `natRouted` or `isolated`.
     pub fence_mode: String,
 }
 
 /// A NIC in a `NetworkConnectionSection` of a request.
 #[derive(Debug, Clone)]
 pub struct NicParam {
+    /// Index on the VM (`NetworkConnectionIndex`).
     pub index: u32,
+    /// vApp network name, or `none`.
     pub network: String,
+    /// Address for `MANUAL` mode.
     pub ip: Option<Ipv4Addr>,
+    /// How the address is allocated.
     pub mode: IpMode,
+    /// Whether the NIC is connected.
     pub connected: bool,
+    /// Adapter type (default: the source VM's).
     pub adapter_type: Option<String>,
 }
 
 /// `GuestCustomizationSection` of a request: only what was sent.
 #[derive(Debug, Clone, Default)]
 pub struct GuestCustomizationParam {
+    /// `Enabled`.
     pub enabled: Option<bool>,
+    /// `AdminPasswordEnabled`.
     pub admin_password_enabled: Option<bool>,
+    /// `AdminAutoGeneratePassword`.
     pub admin_password_auto: Option<bool>,
+    /// `AdminPassword`.
     pub admin_password: Option<String>,
+    /// `ResetPasswordRequired`.
     pub reset_password_required: Option<bool>,
+    /// `CustomizationScript`.
     pub script: Option<String>,
+    /// `ComputerName`.
     pub computer_name: Option<String>,
 }
 
@@ -50,61 +65,97 @@ pub struct GuestCustomizationParam {
 pub struct SourcedVm {
     /// A template VM or a vApp VM.
     pub source: Id,
+    /// Name of the new VM (default: the source's).
     pub name: Option<String>,
+    /// `NeedsCustomization` (default: whether the source needs it).
     pub needs_customization: Option<bool>,
+    /// NICs to set (default: the source's).
     pub nics: Option<Vec<NicParam>>,
+    /// `PrimaryNetworkConnectionIndex`.
     pub primary_nic: Option<u32>,
+    /// Customization settings to change.
     pub customization: Option<GuestCustomizationParam>,
+    /// Virtual CPUs (default: the source's).
     pub cpus: Option<u32>,
+    /// Memory in MB (default: the source's).
     pub memory_mb: Option<u64>,
+    /// Storage profile (default: the source's, then the VDC's default).
     pub storage_profile: Option<Id>,
 }
 
 /// `ComposeVAppParams` / `InstantiateVAppTemplateParams`.
 #[derive(Debug, Clone, Default)]
 pub struct CreateVAppParams {
+    /// Name of the new vApp, unique within the VDC.
     pub name: String,
+    /// Free text.
     pub description: String,
+    /// vApp networks (`InstantiationParams/NetworkConfigSection`).
     pub networks: Vec<NetworkConfigParam>,
     /// Instantiate: the template.
     pub template: Option<Id>,
+    /// VMs to add (`SourcedItem`s).
     pub items: Vec<SourcedVm>,
+    /// `deploy` attribute.
     pub deploy: bool,
+    /// `powerOn` attribute: power on after creation.
     pub power_on: bool,
 }
 
 /// `RecomposeVAppParams`.
 #[derive(Debug, Clone, Default)]
 pub struct RecomposeParams {
+    /// VMs to add.
     pub add: Vec<SourcedVm>,
+    /// VMs to delete.
     pub delete: Vec<Id>,
+    /// `deploy` attribute.
     pub deploy: bool,
+    /// `powerOn` attribute: power on the new VMs.
     pub power_on: bool,
 }
 
 /// Power actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerOp {
+    /// `power/action/powerOn`.
     PowerOn,
+    /// `power/action/powerOff` (hard).
     PowerOff,
+    /// `power/action/reboot` (through the guest).
     Reboot,
+    /// `power/action/reset` (hard).
     Reset,
+    /// `power/action/shutdown` (through the guest).
     Shutdown,
+    /// `power/action/suspend`.
     Suspend,
+    /// `action/discardSuspendedState`.
     DiscardState,
-    Deploy { power_on: bool },
+    /// `action/deploy`.
+    Deploy {
+        /// Power on after deploying.
+        power_on: bool,
+    },
+    /// `action/undeploy`, with what to do with running VMs.
     Undeploy(UndeployAction),
 }
 
+/// `UndeployPowerAction` of `UndeployVAppParams`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UndeployAction {
+    /// `powerOff` (the default).
     PowerOff,
+    /// `shutdown` through the guest.
     Shutdown,
+    /// `suspend`.
     Suspend,
+    /// `force`: power off hard (the simulator treats it as `powerOff`).
     Force,
 }
 
 impl PowerOp {
+    /// From the `power/action/{action}` path segment; `None` for an unknown action.
     pub fn parse(action: &str) -> Option<PowerOp> {
         Some(match action {
             "powerOn" => PowerOp::PowerOn,

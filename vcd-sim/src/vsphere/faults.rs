@@ -10,44 +10,103 @@ use super::xml_out::SoapWriter;
 /// Every fault the simulated vCenter raises. Only types pyVmomi 6.7.1 knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VimFault {
+    /// `SessionManager.Login` with a wrong user name or password.
     #[error("Cannot complete login due to an incorrect user name or password.")]
     InvalidLogin,
+    /// A call without a valid session cookie.
     #[error("The session is not authenticated.")]
-    NotAuthenticated { object: MoRef },
+    NotAuthenticated {
+        /// The object the call was made on.
+        object: MoRef,
+    },
+    /// The object of a call does not exist.
     #[error("The object 'vim.{}:{}' has already been deleted or has not been completely created", .obj.kind, .obj.id)]
-    ManagedObjectNotFound { obj: MoRef },
+    ManagedObjectNotFound {
+        /// The object asked for.
+        obj: MoRef,
+    },
+    /// A property path the object does not have.
     #[error("")]
-    InvalidProperty { name: String },
+    InvalidProperty {
+        /// The property path.
+        name: String,
+    },
+    /// The VM's power state does not allow the call.
     #[error("The attempted operation cannot be performed in the current state ({}).", power_state_words(*.existing))]
-    InvalidPowerState { existing: PowerState },
+    InvalidPowerState {
+        /// The VM's power state.
+        existing: PowerState,
+    },
+    /// The object's state does not allow the call.
     #[error("The operation is not allowed in the current state.")]
     InvalidState,
+    /// Tools are not running, or the guest agent does not accept calls yet.
     #[error("The guest operations agent could not be contacted.")]
     GuestOperationsUnavailable,
+    /// The guest credentials were refused.
     #[error(
         "Failed to authenticate with the guest operating system using the supplied credentials."
     )]
     InvalidGuestLogin,
+    /// The guest user may not access the file or process.
     #[error("Insufficient permissions in the guest operating system.")]
     GuestPermissionDenied,
+    /// No process with that pid was started through guest operations.
     #[error("The specified process could not be found.")]
-    GuestProcessNotFound { pid: i64 },
+    GuestProcessNotFound {
+        /// The pid asked for.
+        pid: i64,
+    },
+    /// The guest path does not exist.
     #[error("File {file} was not found")]
-    FileNotFound { file: String },
+    FileNotFound {
+        /// The guest path.
+        file: String,
+    },
+    /// The guest path exists and overwriting was not asked for.
     #[error("Cannot complete the operation because the file or folder {file} already exists")]
-    FileAlreadyExists { file: String },
+    FileAlreadyExists {
+        /// The guest path.
+        file: String,
+    },
+    /// The guest path is not a regular file.
     #[error("{file} is not a file")]
-    NotAFile { file: String },
+    NotAFile {
+        /// The guest path.
+        file: String,
+    },
+    /// Any other failure.
     #[error("A general system error occurred: {reason}")]
-    SystemError { reason: String },
+    SystemError {
+        /// What failed.
+        reason: String,
+    },
+    /// A parameter of the call was invalid.
     #[error("A specified parameter was not correct: {}", .invalid_property.as_deref().unwrap_or(""))]
-    InvalidArgument { invalid_property: Option<String> },
+    InvalidArgument {
+        /// The parameter's name, when known.
+        invalid_property: Option<String>,
+    },
+    /// The request itself is not acceptable (missing or malformed parameters).
     #[error("{reason}")]
-    InvalidRequest { reason: String },
+    InvalidRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The object has no such method.
     #[error("Method {method} is not supported by managed object {}", .receiver.kind)]
-    MethodNotFound { receiver: MoRef, method: String },
+    MethodNotFound {
+        /// The object the call was made on.
+        receiver: MoRef,
+        /// The method's name.
+        method: String,
+    },
+    /// Another task runs on the object.
     #[error("Another task is already in progress.")]
-    TaskInProgress { task: MoRef },
+    TaskInProgress {
+        /// That task.
+        task: MoRef,
+    },
 }
 
 fn power_state_words(state: PowerState) -> &'static str {

@@ -1,7 +1,7 @@
 //! The simulated vCenter: the vim25 SOAP subset CSE and pyVmomi use
 //! (`/sdk`), version negotiation (`/sdk/vimServiceVersions.xml`) and guest
 //! file transfers (`/guestFile`), backed by the guest model through
-//! [`GuestOps`](crate::guest_api::GuestOps).
+//! [`GuestOps`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -160,6 +160,7 @@ impl fmt::Debug for VCenterSim {
 }
 
 impl VCenterSim {
+    /// A vCenter serving `config` with guest operations answered by `guests`.
     pub fn new(config: VCenterConfig, guests: Arc<dyn GuestOps>) -> Self {
         let inner = Inner {
             sessions: sessions::SessionStore::new(config.session_idle_timeout),
@@ -181,6 +182,7 @@ impl VCenterSim {
         http::router(self.inner.clone())
     }
 
+    /// The settings it was built with.
     pub fn config(&self) -> &VCenterConfig {
         &self.inner.config
     }

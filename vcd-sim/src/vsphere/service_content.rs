@@ -8,18 +8,28 @@ use super::values::{DataObject, MoRef, Value};
 pub const API_VERSION: &str = "6.7.1";
 
 /// Well-known managed objects: (type, id).
-pub mod ids {
+pub(crate) mod ids {
+    /// The root object, `ServiceInstance`.
     pub const SERVICE_INSTANCE: (&str, &str) = ("ServiceInstance", "ServiceInstance");
+    /// The inventory's root folder.
     pub const ROOT_FOLDER: (&str, &str) = ("Folder", "group-d1");
+    /// The property collector.
     pub const PROPERTY_COLLECTOR: (&str, &str) = ("PropertyCollector", "propertyCollector");
+    /// The view manager (container views of the inventory).
     pub const VIEW_MANAGER: (&str, &str) = ("ViewManager", "ViewManager");
+    /// The session manager (`Login`, `Logout`).
     pub const SESSION_MANAGER: (&str, &str) = ("SessionManager", "SessionManager");
+    /// The search index (`FindByUuid`, ...).
     pub const SEARCH_INDEX: (&str, &str) = ("SearchIndex", "SearchIndex");
+    /// The guest operations manager.
     pub const GUEST_OPERATIONS_MANAGER: (&str, &str) =
         ("GuestOperationsManager", "guestOperationsManager");
+    /// Guest process manager (`StartProgramInGuest`, ...).
     pub const PROCESS_MANAGER: (&str, &str) =
         ("GuestProcessManager", "guestOperationsProcessManager");
+    /// Guest file manager (`InitiateFileTransferToGuest`, ...).
     pub const FILE_MANAGER: (&str, &str) = ("GuestFileManager", "guestOperationsFileManager");
+    /// Guest authentication manager (`ValidateCredentialsInGuest`).
     pub const AUTH_MANAGER: (&str, &str) = ("GuestAuthManager", "guestOperationsAuthManager");
 }
 

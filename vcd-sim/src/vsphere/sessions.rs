@@ -14,12 +14,19 @@ pub const SESSION_COOKIE: &str = "vmware_soap_session";
 /// One logged-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// Session key (a UUID), the `vmware_soap_session` cookie's value.
     pub key: String,
+    /// The logged-in user.
     pub user_name: String,
+    /// Login time.
     pub login_time: DateTime<Utc>,
+    /// Time of the last call.
     pub last_active_time: DateTime<Utc>,
+    /// Client address.
     pub ip_address: String,
+    /// The client's `User-Agent`.
     pub user_agent: String,
+    /// Calls made with the session.
     pub call_count: i64,
     last_active: Instant,
 }
@@ -32,7 +39,8 @@ pub struct SessionStore {
 }
 
 impl SessionStore {
-    pub fn new(idle_timeout: Duration) -> Self {
+    /// An empty table; sessions idle longer than `idle_timeout` are dropped.
+    pub(crate) fn new(idle_timeout: Duration) -> Self {
         SessionStore {
             idle_timeout,
             sessions: Mutex::new(HashMap::new()),

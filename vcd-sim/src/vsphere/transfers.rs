@@ -21,8 +21,11 @@ pub const TRANSFER_PATH: &str = "/guestFile";
 pub enum TransferDirection {
     /// Upload by HTTP PUT.
     ToGuest {
+        /// Replace an existing file.
         overwrite: bool,
+        /// Owner and mode to give the file.
         attributes: GuestFileAttributes,
+        /// Size announced at `InitiateFileTransferToGuest`, in bytes.
         declared_size: i64,
     },
     /// Download by HTTP GET.
@@ -32,9 +35,13 @@ pub enum TransferDirection {
 /// One outstanding transfer.
 #[derive(Debug, Clone)]
 pub struct Transfer {
+    /// The VM's moref.
     pub vm: String,
+    /// The guest credentials given at initiation, used for the transfer itself.
     pub credentials: GuestCredentials,
+    /// Guest path of the file.
     pub path: String,
+    /// Upload or download, with its parameters.
     pub direction: TransferDirection,
     token: String,
     expires: Instant,
@@ -43,10 +50,13 @@ pub struct Transfer {
 /// Why a transfer URL is refused (all answer 404, as an unknown ticket would).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransferError {
+    /// The URL's query has no id and token, or they are not well formed.
     #[error("the transfer URL has no valid id and token")]
     MalformedTicket,
+    /// The id is unknown, was used, or the transfer expired.
     #[error("no transfer {0} is open (unknown, used or expired)")]
     UnknownTicket(u64),
+    /// A PUT of a download or a GET of an upload.
     #[error("transfer {0} is an {1}, not this method")]
     WrongMethod(u64, &'static str),
 }
@@ -60,7 +70,8 @@ pub struct TransferStore {
 }
 
 impl TransferStore {
-    pub fn new(ttl: Duration) -> Self {
+    /// An empty store; transfers expire `ttl` after initiation.
+    pub(crate) fn new(ttl: Duration) -> Self {
         TransferStore {
             ttl,
             next_id: AtomicU64::new(1),

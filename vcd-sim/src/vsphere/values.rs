@@ -16,6 +16,7 @@ pub struct MoRef {
 }
 
 impl MoRef {
+    /// A reference to the object `kind:id` (`VirtualMachine`, `vm-42`).
     pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
         MoRef {
             kind: kind.into(),
@@ -32,33 +33,48 @@ impl MoRef {
 /// One value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `xsd:string`.
     String(String),
+    /// `xsd:boolean`.
     Bool(bool),
+    /// `xsd:int`.
     Int(i32),
+    /// `xsd:long`.
     Long(i64),
+    /// `xsd:dateTime`.
     DateTime(DateTime<Utc>),
     /// An enum value with its WSDL type name (`VirtualMachinePowerState`).
     Enum {
+        /// The WSDL enum type.
         type_name: &'static str,
+        /// The value.
         value: &'static str,
     },
+    /// `ManagedObjectReference`.
     MoRef(MoRef),
+    /// A data object.
     Data(DataObject),
+    /// `ArrayOfManagedObjectReference`.
     MoRefArray(Vec<MoRef>),
+    /// `ArrayOfString`.
     StringArray(Vec<String>),
 }
 
 /// A data object: its WSDL type name and every known property, unset ones as `None`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataObject {
+    /// WSDL type name (`GuestInfo`, ...).
     pub type_name: &'static str,
+    /// Every property, in WSDL order.
     pub fields: Vec<Field>,
 }
 
 /// One property of a data object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
+    /// Property name.
     pub name: &'static str,
+    /// Its value; `None`: unset (not written).
     pub value: Option<Value>,
     /// Write `xsi:type` even in this declared slot (the runtime type is a
     /// subtype of the declared one, e.g. `GuestPosixFileAttributes`).
@@ -66,6 +82,7 @@ pub struct Field {
 }
 
 impl DataObject {
+    /// A data object of `type_name` with no properties yet.
     pub fn new(type_name: &'static str) -> Self {
         DataObject {
             type_name,
@@ -104,6 +121,7 @@ impl DataObject {
 }
 
 impl Value {
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }

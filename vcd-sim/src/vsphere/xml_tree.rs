@@ -22,14 +22,19 @@ const MAX_DEPTH: usize = 64;
 /// Why a request body is not a usable XML document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XmlTreeError {
+    /// The XML parser refused the body.
     #[error("request body is not well-formed XML: {0}")]
     Malformed(String),
+    /// The body holds no element.
     #[error("request body has no root element")]
     NoRoot,
+    /// Elements nest deeper than the limit.
     #[error("request body nests elements deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// A prefix is used without an `xmlns` declaration.
     #[error("request body uses the undeclared namespace prefix '{0}'")]
     UnknownPrefix(String),
+    /// An entity other than XML's five predefined ones.
     #[error("request body uses the unknown entity '&{0};'")]
     UnknownEntity(String),
 }
@@ -39,6 +44,7 @@ pub enum XmlTreeError {
 pub struct Element {
     /// Namespace URI, if the name is bound to one.
     pub namespace: Option<String>,
+    /// Local name, without prefix.
     pub name: String,
     /// `xsi:type` without its prefix.
     pub xsi_type: Option<String>,
@@ -48,6 +54,7 @@ pub struct Element {
     pub attributes: Vec<(String, String)>,
     /// Concatenated character data directly inside this element, untrimmed.
     pub text: String,
+    /// Child elements, in document order.
     pub children: Vec<Element>,
 }
 

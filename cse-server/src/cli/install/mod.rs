@@ -16,6 +16,7 @@ pub mod amqp_settings;
 pub mod catalog;
 pub mod exchange;
 pub mod ova;
+pub mod progress;
 pub mod registration;
 pub mod scripts;
 pub mod template;

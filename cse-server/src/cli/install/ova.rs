@@ -141,7 +141,7 @@ async fn download(url: &str, to: &Path, progress: bool) -> Result<String, CliErr
     if !response.status().is_success() {
         return Err(fail(format!("HTTP {}", response.status())));
     }
-    let bar = super::upload::progress_bar(progress, response.content_length(), "download");
+    let bar = super::progress::progress_bar(progress, response.content_length(), "download");
     let mut file = tokio::fs::File::create(to)
         .await
         .map_err(|e| CliError::io(format!("creating '{}'", to.display()), e))?;

@@ -9,37 +9,18 @@ use std::time::Duration;
 use cse_core::vcd::{
     Catalog, CatalogItem, HasLinks, UploadVAppTemplateParams, VAppTemplate, media,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::time::Instant;
 
 use super::ova::UnpackedOva;
+use super::progress::progress_bar;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
 use cse_vcd::vcd::Client;
 
 /// Bytes per `PUT` of a file (pyvcloud's default chunk).
 pub const CHUNK_SIZE: u64 = 10 * 1024 * 1024;
-
-/// A byte-counting bar on stderr, or a hidden one.
-pub fn progress_bar(visible: bool, total: Option<u64>, what: &str) -> ProgressBar {
-    let bar = match total {
-        Some(total) => ProgressBar::new(total),
-        None => ProgressBar::no_length(),
-    };
-    if !visible {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-        return bar;
-    }
-    bar.set_draw_target(ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_owned());
-    bar
-}
 
 /// Uploads `ova` as item `item_name` of `catalog`; returns the item once its
 /// template is resolved.
