@@ -338,6 +338,32 @@ async fn on_vcd_10_6_the_login_is_a_cloudapi_session_kept_as_a_bearer_token() {
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 401, "the session was ended in vCD");
+
+    // A JWT handed over with --session-id is taken as a bearer token.
+    let login = http
+        .post(format!("{}/cloudapi/1.0.0/sessions", world.base()))
+        .header("Accept", "application/json;version=39.0")
+        .basic_auth("alice@acme", Some("alice-pw"))
+        .send()
+        .await
+        .unwrap();
+    let jwt = login
+        .headers()
+        .get("x-vmware-vcloud-access-token")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let base = world.base();
+    let (code, out, err) = world
+        .run(&["login", &base, "acme", "alice", "--session-id", &jwt])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "alice logged in, org: 'acme', vdc: 'vdc1'\n");
+    let profile = std::fs::read_to_string(&world.settings.profile_path).unwrap();
+    assert!(profile.contains("token_type: bearer"), "{profile}");
+    let (code, _, err) = world.run(&["template", "list"]).await;
+    assert_eq!(code, 0, "{err}");
 }
 
 #[tokio::test]
