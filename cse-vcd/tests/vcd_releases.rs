@@ -178,6 +178,9 @@ async fn api_tokens_log_in_as_tenant_and_provider_and_renew_after_expiry() {
                 .unwrap();
             assert_eq!(client.login_kind(), LoginKind::ApiToken);
             assert_eq!(client.token().kind(), TokenKind::Bearer);
+            let shown = format!("{client:?}");
+            assert!(!shown.contains(secret.expose()), "{shown}");
+            assert!(!shown.contains(client.token().secret().expose()), "{shown}");
             assert_eq!(client.session().org, org);
             assert_eq!(org_name(&client).await, org);
             // The JWT lives one second; the next request finds it expired (401) and
