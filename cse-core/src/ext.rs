@@ -34,8 +34,10 @@ use serde_json::{Map, Value};
 
 /// The `Accept` header name.
 pub const HEADER_ACCEPT: &str = "Accept";
-/// The vCD session token header.
+/// The vCD (legacy) session token header.
 pub const HEADER_AUTHORIZATION: &str = "x-vcloud-authorization";
+/// The standard `Authorization` header (`Bearer <jwt>` for a CloudAPI session).
+pub const HEADER_BEARER_AUTHORIZATION: &str = "Authorization";
 /// The reply's content-type header name.
 pub const HEADER_CONTENT_TYPE: &str = "Content-Type";
 /// The reply's content-length header name.
@@ -159,6 +161,33 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The token a forwarded request authenticates its caller with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CallerToken<'a> {
+    /// `x-vcloud-authorization` (a legacy session token).
+    Legacy(&'a str),
+    /// `Authorization: Bearer` (a JWT).
+    Bearer(&'a str),
+}
+
+impl CallerToken<'_> {
+    /// The token text (a secret: never log it).
+    pub fn expose(&self) -> &str {
+        match self {
+            Self::Legacy(token) | Self::Bearer(token) => token,
+        }
+    }
+}
+
+impl fmt::Debug for CallerToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Legacy(_) => f.write_str("CallerToken::Legacy(<redacted>)"),
+            Self::Bearer(_) => f.write_str("CallerToken::Bearer(<redacted>)"),
+        }
     }
 }
 
@@ -455,9 +484,30 @@ impl ExtRequest {
         self.headers.get(HEADER_ACCEPT)
     }
 
-    /// The caller's vCD session token (`x-vcloud-authorization`), if any.
+    /// The caller's legacy vCD session token (`x-vcloud-authorization`), if any.
     pub fn auth_token(&self) -> Option<&str> {
-        self.headers.get(HEADER_AUTHORIZATION)
+        self.headers
+            .get(HEADER_AUTHORIZATION)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The caller's bearer JWT (`Authorization: Bearer <jwt>`, scheme
+    /// case-insensitive), if any. Other schemes (`Basic`) are not tokens.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = self.headers.get(HEADER_BEARER_AUTHORIZATION)?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    }
+
+    /// The token to re-hydrate the caller with: the bearer JWT when the request
+    /// carries one (vCD 10.x sessions; it wins when both are present), else the
+    /// legacy `x-vcloud-authorization` token.
+    pub fn caller_token(&self) -> Option<CallerToken<'_>> {
+        self.bearer_token()
+            .map(CallerToken::Bearer)
+            .or_else(|| self.auth_token().map(CallerToken::Legacy))
     }
 
     /// The vCD API version requested in `Accept` (e.g. `"29.0"`).

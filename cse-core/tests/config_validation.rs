@@ -369,9 +369,67 @@ fn vcd_host_and_api_version_values() {
     assert_eq!(
         found,
         [
-            "config file 'c.yaml', 'vcd' section key 'api_version': value should be a vCD API version such as '29.0'",
+            "config file 'c.yaml', 'vcd' section key 'api_version': value should be a vCD API version such as '29.0', or 'auto' to negotiate",
             "config file 'c.yaml', 'vcd' section key 'host': value should be a host name or an https:// URL of vCD (scheme 'ftp' is not https or http)",
         ]
+    );
+}
+
+#[test]
+fn api_version_auto_and_an_api_token_in_place_of_the_password() {
+    let config = load_edited(|doc| {
+        let vcd = section(doc, "vcd");
+        set(vcd, "api_version", "auto");
+        vcd.remove("password");
+        set(vcd, "api_token", "refresh-token-of-the-provider");
+    })
+    .unwrap();
+    assert_eq!(config.vcd.api_version, "auto");
+    assert_eq!(config.vcd.password, None);
+    let token = config.vcd.api_token.clone().unwrap();
+    assert_eq!(token.expose(), "refresh-token-of-the-provider");
+    assert!(!format!("{config:?}").contains("refresh-token-of-the-provider"));
+    // Written back, the token is there and no password key appears.
+    let text = cse_core::config::render(&config);
+    assert!(
+        text.contains("api_token: refresh-token-of-the-provider"),
+        "{text}"
+    );
+    let vcd_section = text
+        .split("\nvcd:")
+        .nth(1)
+        .and_then(|rest| rest.split("\nvcs:").next())
+        .unwrap();
+    assert!(!vcd_section.contains("\n  password:"), "{vcd_section}");
+    assert_eq!(Config::from_yaml_str(&text, FILE).unwrap(), config);
+}
+
+#[test]
+fn exactly_one_of_password_and_api_token() {
+    let neither = messages(|doc| {
+        section(doc, "vcd").remove("password");
+    });
+    assert_eq!(
+        neither,
+        [
+            "config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required (none is given)"
+        ]
+    );
+    let both = messages(|doc| set(section(doc, "vcd"), "api_token", "t0ken-both"));
+    assert_eq!(
+        both,
+        [
+            "config file 'c.yaml', 'vcd' section: exactly one of the keys 'password' or 'api_token' is required ('password' and 'api_token' are all given)"
+        ]
+    );
+    let empty = messages(|doc| {
+        let vcd = section(doc, "vcd");
+        vcd.remove("password");
+        set(vcd, "api_token", "''");
+    });
+    assert_eq!(
+        empty,
+        ["config file 'c.yaml', 'vcd' section key 'api_token': value should not be empty"]
     );
 }
 

@@ -65,6 +65,44 @@ fn parses_a_vcd_request() {
 }
 
 #[test]
+fn a_bearer_caller_wins_over_a_legacy_token_and_stays_redacted() {
+    use cse_core::ext::CallerToken;
+    let mut message = vcd_message();
+    let headers = message[0]["headers"].as_object_mut().unwrap();
+    headers.insert(
+        "authorization".into(),
+        "bearer eyJhbGciOi.payload.sig ".into(),
+    );
+    let request = parse(&message).unwrap();
+    assert_eq!(request.bearer_token(), Some("eyJhbGciOi.payload.sig"));
+    assert_eq!(request.auth_token(), Some("secret-token"));
+    let token = request.caller_token().unwrap();
+    assert_eq!(token, CallerToken::Bearer("eyJhbGciOi.payload.sig"));
+    let shown = format!("{token:?} {request:?}");
+    assert!(!shown.contains("eyJhbGciOi"), "{shown}");
+    assert!(!shown.contains("secret-token"), "{shown}");
+
+    // Only the bearer header (a vCD 10.x JWT session).
+    let headers = message[0]["headers"].as_object_mut().unwrap();
+    headers.remove("x-vcloud-authorization");
+    headers.insert("Authorization".into(), "Bearer jwt-only".into());
+    let request = parse(&message).unwrap();
+    assert_eq!(
+        request.caller_token(),
+        Some(CallerToken::Bearer("jwt-only"))
+    );
+    assert_eq!(request.caller_token().unwrap().expose(), "jwt-only");
+
+    // Basic credentials or an empty bearer are no token at all.
+    for value in ["Basic YWxpY2U6cHc=", "Bearer ", "Bearer"] {
+        let headers = message[0]["headers"].as_object_mut().unwrap();
+        headers.insert("Authorization".into(), value.into());
+        let request = parse(&message).unwrap();
+        assert_eq!(request.caller_token(), None, "{value}");
+    }
+}
+
+#[test]
 fn header_lookup_is_case_insensitive() {
     let mut message = vcd_message();
     let headers = message[0]["headers"].as_object_mut().unwrap();

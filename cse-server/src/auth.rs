@@ -1,14 +1,16 @@
 //! Who is calling: the tenant's vCD session re-hydrated from the forwarded
-//! `x-vcloud-authorization` token at the version of its `Accept` header, and
+//! token — `Authorization: Bearer <jwt>` (vCD 10.x CloudAPI sessions; it wins
+//! when both are present) or `x-vcloud-authorization` — at the version of its
+//! `Accept` header, and
 //! the authorization rules on top of it — system operations for the System
 //! org only; with `service.enforce_authorization`, cluster operations need the
 //! `CSE NATIVE DEPLOY RIGHT` (System-org callers always pass).
 
 use cse_core::api::{ApiError, is_system_org};
 use cse_core::config::Secret;
-use cse_core::ext::ExtRequest;
+use cse_core::ext::{CallerToken, ExtRequest};
 
-use cse_vcd::vcd::{ApiVersion, Client, SessionInfo, VcdConnector, VcdError};
+use cse_vcd::vcd::{ApiVersion, Client, SessionInfo, SessionToken, VcdConnector, VcdError};
 
 /// Name of the right checked when `enforce_authorization` is on.
 pub const CSE_RIGHT: &str = "CSE NATIVE DEPLOY RIGHT";
@@ -44,7 +46,10 @@ pub async fn authenticate(
     connector: &VcdConnector,
     request: &ExtRequest,
 ) -> Result<Caller, ApiError> {
-    let token = request.auth_token().ok_or(ApiError::MissingToken)?;
+    let token = match request.caller_token().ok_or(ApiError::MissingToken)? {
+        CallerToken::Bearer(jwt) => SessionToken::Bearer(Secret::new(jwt)),
+        CallerToken::Legacy(token) => SessionToken::Legacy(Secret::new(token)),
+    };
     let version_text = request
         .api_version()
         .map_err(|e| ApiError::MissingApiVersion(e.to_string()))?;
@@ -54,7 +59,7 @@ pub async fn authenticate(
         ))
     })?;
     let client = connector
-        .rehydrate(Secret::new(token), version)
+        .rehydrate(token, version)
         .await
         .map_err(|e| match e.status() {
             Some(401 | 403) => ApiError::Unauthorized,

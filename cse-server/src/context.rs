@@ -115,6 +115,11 @@ impl Context {
             .login_sysadmin(&self.config)
             .await
             .map_err(|e| vcd_failure(&e))?;
+        tracing::info!(
+            login = client.login_kind().label(),
+            api_version = %client.api_version(),
+            "logged in to vCD as the system administrator"
+        );
         *admin = Some(client.clone());
         Ok(client)
     }

@@ -587,3 +587,78 @@ async fn a_tenant_request_travels_through_vcd_extension_routing() {
     assert_eq!(body[0]["name"], support::TEMPLATE);
     pool.stop(Duration::from_secs(5)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_tenant_on_vcd_10_4_is_rehydrated_from_the_forwarded_request() {
+    let h = start_with(
+        |b| b.vcd_release(vcd_sim::VcdRelease::V10_4),
+        |c| c.vcd.api_version = "auto".into(),
+    )
+    .await;
+    let broker = h.sim.memory_broker.clone().unwrap();
+    let mut listener = cse_server::amqp::ListenerConfig::from_config(&h.config);
+    listener.passive_exchange = false;
+    let service = cse_server::service::Service::with_all_routes(Arc::new(h.ops.clone()));
+    let pool = cse_server::amqp::ListenerPool::start(
+        Arc::new(broker.connect()),
+        listener,
+        Arc::new(service),
+        cse_server::amqp::ReplyJournal::in_memory(16),
+    );
+    assert!(pool.wait_connected(Duration::from_secs(5)).await);
+    support::register_extension_at(&h, "37.0").await;
+    let alice = h.session_token("acme", "alice", "alice-pw", "37.0").await;
+    assert_eq!(alice.kind(), cse_vcd::vcd::TokenKind::Bearer);
+    let jwt = alice.secret().expose().to_owned();
+
+    // Through vCD: the tenant's CloudAPI session reaches the server as
+    // Authorization: Bearer, which it re-hydrates (cluster list reads vCD as alice).
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    for path in ["/api/cse/template", "/api/cse"] {
+        let response = http
+            .get(format!("{}{path}", h.sim.base_url()))
+            .header("Accept", "application/*+json;version=37.0")
+            .bearer_auth(&jwt)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    pool.stop(Duration::from_secs(5)).await;
+
+    // The bearer token wins over a legacy token in the same request.
+    // A legacy token of alice's (10.4 still answers POST /api/sessions at 37.0).
+    let legacy = http
+        .post(format!("{}/api/sessions", h.sim.base_url()))
+        .header("Accept", "application/*+xml;version=37.0")
+        .basic_auth("alice@acme", Some("alice-pw"))
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get("x-vcloud-authorization")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let with_legacy_only =
+        ExtRequestBuilder::new(uuid::Uuid::new_v4().to_string(), "GET", "/api/cse/system")
+            .header("Accept", "application/*+json;version=37.0")
+            .header("x-vcloud-authorization", &legacy)
+            .build();
+    assert_eq!(h.raw(with_legacy_only).await.0, 200);
+    let request = |bearer: &str, legacy: &str| {
+        ExtRequestBuilder::new(uuid::Uuid::new_v4().to_string(), "GET", "/api/cse/system")
+            .header("Accept", "application/*+json;version=37.0")
+            .header("Authorization", format!("Bearer {bearer}"))
+            .header("x-vcloud-authorization", legacy)
+            .build()
+    };
+    assert_eq!(h.raw(request(&jwt, "not-a-token")).await.0, 200);
+    let (status, body) = h.raw(request(&format!("{jwt}x"), &legacy)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(!body.to_string().contains(&jwt));
+}

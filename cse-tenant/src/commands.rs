@@ -6,7 +6,7 @@ use cse_core::api::{
     DeleteNodesBody, MessageBody, NodeInfo, SystemInfo, SystemUpdateBody, TemplateEntry,
 };
 use cse_core::config::Secret;
-use cse_vcd::vcd::ApiVersion;
+use cse_vcd::vcd::{ApiVersion, SessionToken, TokenKind};
 use reqwest::Method;
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ use super::args::{
 };
 use super::errors::TenantError;
 use super::http::{VcdEndpoint, VcdSession, base_url, json_body};
-use super::profile::{Profile, ProfileStore};
+use super::profile::{Profile, ProfileStore, TokenType};
 use super::render::{self, LoginResult};
 use super::wait::follow_task;
 use super::{Io, Settings};
@@ -185,7 +185,7 @@ impl CommandContext<'_, '_, '_> {
         }
         let version = parse_version(&profile.api_version)?;
         let session =
-            VcdEndpoint::new(base, profile.verify)?.resume(profile.token.clone(), version);
+            VcdEndpoint::new(base, profile.verify)?.resume(profile.session_token(), version);
         Ok((profile, session))
     }
 
@@ -212,7 +212,7 @@ impl CommandContext<'_, '_, '_> {
         let session = match &args.session_id {
             Some(id) => {
                 endpoint
-                    .rehydrate(Secret::new(id.trim()), api_version.clone())
+                    .rehydrate(SessionToken::guess(id), api_version.clone())
                     .await?
             }
             None => {
@@ -240,7 +240,7 @@ impl CommandContext<'_, '_, '_> {
             })?
             .to_owned();
         let org_doc = session.get_xml(&org_href).await?;
-        let vdcs = VcdSession::vdc_links(&org_doc);
+        let vdcs = session.vdc_links(&org_doc).await?;
         let vdc = match &args.vdc {
             Some(wanted) => Some(
                 vdcs.into_iter()
@@ -255,11 +255,16 @@ impl CommandContext<'_, '_, '_> {
         let org = Some(info.org)
             .filter(|o| !o.is_empty())
             .unwrap_or_else(|| args.org.clone());
+        let token = session.token();
         let profile = Profile {
             host: base.as_str().trim_end_matches('/').to_owned(),
             org: org.clone(),
             user: user.clone(),
-            token: session.token(),
+            token: token.secret().clone(),
+            token_type: match token.kind() {
+                TokenKind::Legacy => TokenType::Legacy,
+                TokenKind::Bearer => TokenType::Bearer,
+            },
             api_version: api_version.to_string(),
             verify,
             disable_warnings: args.disable_warnings,

@@ -5,15 +5,16 @@
 //!
 //! Headers follow vcd-cli's CSE plugin: `Accept: application/*+json;version=<api>` for
 //! `/api/cse`, `text/x-yaml;version=<api>` for a kubeconfig, `application/*+xml;version=<api>`
-//! for vCD documents, and `x-vcloud-authorization: <token>` on every call after login.
+//! for vCD documents, and the session token on every call after login: `x-vcloud-authorization`
+//! for a legacy login (API below 33.0), `Authorization: Bearer <jwt>` for a CloudAPI one.
 
 use std::time::Duration;
 
 use cse_core::config::Secret;
 use cse_vcd::vcd::xml::Element;
 use cse_vcd::vcd::{
-    ApiVersion, Client, Credentials, HttpTimeouts, RetryPolicy, SessionInfo, TlsOptions,
-    VcdConnector, VcdError, VcdSettings, media,
+    ApiVersion, Client, Credentials, HttpTimeouts, RetryPolicy, SessionInfo, SessionToken,
+    TlsOptions, VcdConnector, VcdError, VcdSettings, media,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -22,8 +23,8 @@ use url::Url;
 
 use super::errors::{Endpoint, TenantError, excerpt};
 
-/// API versions this client speaks (the CSE 1.2 server's vCD library knows 29.0–32.0).
-pub const SUPPORTED_API_VERSIONS: [&str; 4] = ["29.0", "30.0", "31.0", "32.0"];
+/// API versions this client speaks: the shared client's, vCD 9.5 (29.0) to 10.6 (39.0).
+pub const SUPPORTED_API_VERSIONS: &[&str] = cse_vcd::vcd::SUPPORTED_API_VERSIONS;
 /// Session token header.
 pub const AUTH_HEADER: &str = cse_vcd::vcd::AUTH_HEADER;
 /// Media type of an org document.
@@ -141,7 +142,8 @@ impl VcdEndpoint {
             })
     }
 
-    /// Log in with Basic `user@org:password` at `version`.
+    /// Log in with Basic `user@org:password` at `version` (`POST /api/sessions` below
+    /// 33.0, a CloudAPI session from 33.0).
     pub async fn login(
         &self,
         org: &str,
@@ -165,7 +167,7 @@ impl VcdEndpoint {
     /// A session from a token given on the command line, checked with `GET /api/session`.
     pub async fn rehydrate(
         &self,
-        token: Secret,
+        token: SessionToken,
         version: ApiVersion,
     ) -> Result<VcdSession, TenantError> {
         let client = self
@@ -177,7 +179,7 @@ impl VcdEndpoint {
     }
 
     /// A session from the profile's stored token (no request until the first call).
-    pub fn resume(&self, token: Secret, version: ApiVersion) -> VcdSession {
+    pub fn resume(&self, token: SessionToken, version: ApiVersion) -> VcdSession {
         self.session(self.connector.resume(token, version))
     }
 
@@ -206,8 +208,8 @@ pub struct VcdSession {
 }
 
 impl VcdSession {
-    /// The session token (to store in the profile; never printed).
-    pub fn token(&self) -> Secret {
+    /// The session token with its kind (to store in the profile; never printed).
+    pub fn token(&self) -> SessionToken {
         self.client.token()
     }
 
@@ -226,7 +228,8 @@ impl VcdSession {
         api_url(&self.base, segments)
     }
 
-    /// `DELETE /api/session`.
+    /// `DELETE /api/session` (legacy token) or `DELETE /cloudapi/1.0.0/sessions/current`
+    /// (bearer token).
     pub async fn logout(&self) -> Result<(), TenantError> {
         self.client
             .logout()
@@ -243,17 +246,21 @@ impl VcdSession {
             .map_err(|e| from_vcd(Endpoint::Vcd, e))
     }
 
-    /// The VDC links of an org document.
-    pub fn vdc_links(org: &Element) -> Vec<VdcLink> {
-        org.children_named("Link")
-            .filter(|l| l.attr("type") == Some(VDC_MEDIA_TYPE))
-            .filter_map(|l| {
-                Some(VdcLink {
-                    href: l.attr("href")?.to_owned(),
-                    name: l.attr("name").unwrap_or_default().to_owned(),
-                })
+    /// The VDC links of an org document (in its own links below API 33.0, in the
+    /// `records` query it links from 33.0).
+    pub async fn vdc_links(&self, org: &Element) -> Result<Vec<VdcLink>, TenantError> {
+        let links = self
+            .client
+            .org_vdc_links(org)
+            .await
+            .map_err(|e| from_vcd(Endpoint::Vcd, e))?;
+        Ok(links
+            .into_iter()
+            .map(|l| VdcLink {
+                href: l.href,
+                name: l.name.unwrap_or_default(),
             })
-            .collect()
+            .collect())
     }
 
     /// Call `/api/cse/<segments>` and decode the JSON reply.
@@ -387,10 +394,10 @@ pub fn from_vcd(endpoint: Endpoint, error: VcdError) -> TenantError {
                 detail: "no vCD Error document in the reply".to_owned(),
             },
         },
-        VcdError::MissingToken { url } => TenantError::UnexpectedReply {
+        VcdError::MissingToken { url, carrier } => TenantError::UnexpectedReply {
             url,
             status: 200,
-            detail: format!("no {AUTH_HEADER} header in the login reply"),
+            detail: format!("no session token ({carrier}) in the login reply"),
         },
         VcdError::Parse { url, reason } => TenantError::UnexpectedReply {
             url,
@@ -457,7 +464,12 @@ mod tests {
     #[test]
     fn negotiation_picks_the_highest_common_version() {
         let offered: Vec<String> = ["27.0", "29.0", "31.0", "33.0"].map(String::from).to_vec();
-        assert_eq!(negotiate_version(&offered).unwrap(), "31.0");
+        assert_eq!(negotiate_version(&offered).unwrap(), "33.0");
+        // vCD 10.6 also offers versions this client does not know yet.
+        let offered: Vec<String> = ["36.0", "37.0", "38.0", "39.0", "40.0"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(negotiate_version(&offered).unwrap(), "39.0");
         let none = vec!["5.5".to_owned()];
         assert!(matches!(
             negotiate_version(&none),
@@ -468,7 +480,10 @@ mod tests {
     #[test]
     fn cluster_names_are_encoded_as_one_path_segment() {
         let endpoint = VcdEndpoint::new(base_url("https://h").unwrap(), true).unwrap();
-        let session = endpoint.resume(Secret::new("t"), ApiVersion::parse("31.0").unwrap());
+        let session = endpoint.resume(
+            SessionToken::Legacy(Secret::new("t")),
+            ApiVersion::parse("31.0").unwrap(),
+        );
         assert_eq!(
             session.cse_url(&["a/b?c", "info"]).as_str(),
             "https://h/api/cse/a%2Fb%3Fc/info"

@@ -1,5 +1,5 @@
-//! The stored login of `vcd-cse`: host, organization, user, session token, API version, TLS
-//! choice and the VDC in use, kept in one YAML file readable only by its owner (mode 0600,
+//! The stored login of `vcd-cse`: host, organization, user, session token and its kind
+//! (legacy or bearer), API version, TLS choice and the VDC in use, kept in one YAML file readable only by its owner (mode 0600,
 //! directory 0700). The token is a [`Secret`]: it is never printed.
 //!
 //! Location: `$VCD_CSE_HOME/profile.yaml`, else `~/.vcd-cse/profile.yaml`.
@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use cse_core::config::Secret;
+use cse_vcd::vcd::{SessionToken, TokenKind};
 use serde::{Deserialize, Serialize};
 
 use super::errors::TenantError;
@@ -30,8 +31,13 @@ pub struct Profile {
     pub org: String,
     /// User name.
     pub user: String,
-    /// `x-vcloud-authorization` session token (empty after logout).
+    /// Session token (empty after logout).
     pub token: Secret,
+    /// How the token is sent: `legacy` (`x-vcloud-authorization`) or `bearer`
+    /// (`Authorization: Bearer`, a CloudAPI JWT). Profiles written before it existed
+    /// hold legacy tokens.
+    #[serde(default)]
+    pub token_type: TokenType,
     /// API version used for every request (`31.0`).
     pub api_version: String,
     /// Verify the server's TLS certificate.
@@ -50,10 +56,39 @@ pub struct Profile {
     pub org_href: String,
 }
 
+/// The kind of a stored token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    /// `x-vcloud-authorization`.
+    #[default]
+    Legacy,
+    /// `Authorization: Bearer`.
+    Bearer,
+}
+
 impl Profile {
     /// Whether the profile holds a usable token.
     pub fn is_logged_in(&self) -> bool {
         !self.token.is_empty()
+    }
+
+    /// The stored token with its kind.
+    pub fn session_token(&self) -> SessionToken {
+        let kind = match self.token_type {
+            TokenType::Legacy => TokenKind::Legacy,
+            TokenType::Bearer => TokenKind::Bearer,
+        };
+        SessionToken::new(kind, self.token.clone())
+    }
+
+    /// Stores `token` and its kind.
+    pub fn set_session_token(&mut self, token: &SessionToken) {
+        self.token = token.secret().clone();
+        self.token_type = match token.kind() {
+            TokenKind::Legacy => TokenType::Legacy,
+            TokenKind::Bearer => TokenType::Bearer,
+        };
     }
 }
 
@@ -223,6 +258,7 @@ mod tests {
             org: "acme".into(),
             user: "alice".into(),
             token: Secret::new("token"),
+            token_type: TokenType::Bearer,
             api_version: "31.0".into(),
             verify: true,
             disable_warnings: false,
@@ -234,5 +270,27 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(store.path()), 0o600);
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("token_type: bearer"), "{text}");
+        let loaded = store.load().unwrap().unwrap();
+        assert_eq!(
+            loaded.session_token(),
+            SessionToken::Bearer(Secret::new("token"))
+        );
+    }
+
+    #[test]
+    fn a_profile_without_a_token_type_holds_a_legacy_token() {
+        let text = "host: https://vcd\norg: acme\nuser: alice\ntoken: abc\napi_version: '31.0'\nverify: true\n";
+        let profile: Profile = serde_yaml::from_str(text).unwrap();
+        assert_eq!(profile.token_type, TokenType::Legacy);
+        assert_eq!(
+            profile.session_token(),
+            SessionToken::Legacy(Secret::new("abc"))
+        );
+        let mut bearer = profile.clone();
+        bearer.set_session_token(&SessionToken::Bearer(Secret::new("eyJ.a.b")));
+        assert_eq!(bearer.token_type, TokenType::Bearer);
+        assert_eq!(bearer.token.expose(), "eyJ.a.b");
     }
 }

@@ -18,7 +18,7 @@ use cse_tenant::commands::{
     create_cluster_body, create_nodes_body, delete_nodes_body, read_ssh_key,
 };
 use cse_tenant::errors::{Endpoint, TenantError};
-use cse_tenant::profile::{Profile, ProfileStore, default_path};
+use cse_tenant::profile::{Profile, ProfileStore, TokenType, default_path};
 use cse_tenant::render;
 use cse_tenant::wait::TaskState;
 
@@ -865,6 +865,7 @@ fn profile() -> Profile {
         org: "acme".into(),
         user: "alice".into(),
         token: Secret::new("0123456789abcdef0123456789abcdef"),
+        token_type: TokenType::Legacy,
         api_version: "31.0".into(),
         verify: true,
         disable_warnings: false,
@@ -1027,11 +1028,14 @@ mod properties {
         fn any_profile_round_trips_through_the_file(
             host in text(), org in text(), user in text(), token in "[0-9a-f]{1,40}",
             api in "[0-9]{2}\\.0", verify in any::<bool>(), warn in any::<bool>(), vdc in text(),
+            bearer in any::<bool>(),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let store = ProfileStore::new(dir.path().join("profile.yaml"));
             let profile = Profile {
-                host, org, user, token: Secret::new(token), api_version: api, verify,
+                host, org, user, token: Secret::new(token),
+                token_type: if bearer { TokenType::Bearer } else { TokenType::Legacy },
+                api_version: api, verify,
                 disable_warnings: warn, vdc: vdc.clone(), vdc_href: vdc, org_href: String::new(),
             };
             store.save(&profile).unwrap();

@@ -120,7 +120,8 @@ async fn handle(
     });
     let base = st.base.clone();
     if path == "/api/versions" {
-        let infos: String = ["27.0", "29.0", "30.0", "31.0", "32.0", "33.0"]
+        // A vCD 9.5: legacy logins only, so nothing from 33.0 on.
+        let infos: String = ["27.0", "29.0", "30.0", "31.0", "32.0"]
             .iter()
             .map(|v| {
                 format!(

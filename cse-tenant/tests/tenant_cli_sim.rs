@@ -16,7 +16,7 @@ use vcd_sim::rest::ExtensionForwarder;
 use vcd_sim::state::admin::ServiceInput;
 use vcd_sim::state::tasks::TaskInput;
 use vcd_sim::state::{Caller, ErrorInfo, Sim, TaskStatus, uuid_of};
-use vcd_sim::{SimBuilder, SimHandle};
+use vcd_sim::{SimBuilder, SimHandle, VcdRelease};
 
 /// What the stand-in saw and how it answers.
 #[derive(Default)]
@@ -150,9 +150,14 @@ struct World {
 
 impl World {
     async fn start(register_cse: bool) -> World {
+        World::start_release(register_cse, VcdRelease::default()).await
+    }
+
+    async fn start_release(register_cse: bool, release: VcdRelease) -> World {
         tenant::install_tls();
         let forwarder = Arc::new(Forwarder::default());
         let sim = SimBuilder::new()
+            .vcd_release(release)
             .extension_forwarder(forwarder.clone())
             .start_vcd()
             .await
@@ -280,6 +285,85 @@ async fn login_and_template_list_through_vcd_extension_routing() {
     assert!(header("x-vcloud-authorization").is_some_and(|t| !t.is_empty()));
     assert_eq!(req.security.user_name, "alice");
     assert_eq!(req.security.org_name, "acme");
+}
+
+#[tokio::test]
+async fn on_vcd_10_6_the_login_is_a_cloudapi_session_kept_as_a_bearer_token() {
+    let world = World::start_release(true, VcdRelease::V10_6).await;
+    // The org links a query of its VDCs at 39.0; the login still finds vdc1.
+    world.login_alice().await;
+    let profile = std::fs::read_to_string(&world.settings.profile_path).unwrap();
+    assert!(profile.contains("api_version: '39.0'"), "{profile}");
+    assert!(profile.contains("token_type: bearer"), "{profile}");
+
+    let (code, _, err) = world.run(&["template", "list"]).await;
+    assert_eq!(code, 0, "{err}");
+    {
+        let log = world.log.lock().unwrap();
+        let req = log.requests.last().unwrap();
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        assert!(
+            header("authorization").is_some_and(|v| v.starts_with("Bearer ey")),
+            "{:?}",
+            req.headers.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        );
+        assert_eq!(req.security.user_name, "alice");
+    }
+    // Logout goes through DELETE /cloudapi/1.0.0/sessions/current (vCD 10.6 has no
+    // DELETE /api/session at 39.0); the stored token is forgotten.
+    let token = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("token: "))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let jwt = token(&profile);
+    assert!(jwt.starts_with("ey"), "{profile}");
+    let (code, _, err) = world.run(&["logout"]).await;
+    assert_eq!(code, 0, "{err}");
+    let after = std::fs::read_to_string(&world.settings.profile_path).unwrap();
+    assert!(!after.contains(&jwt), "{after}");
+    let http = reqwest::Client::new();
+    let status = http
+        .get(format!("{}/api/session", world.base()))
+        .bearer_auth(&jwt)
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 401, "the session was ended in vCD");
+
+    // A JWT handed over with --session-id is taken as a bearer token.
+    let login = http
+        .post(format!("{}/cloudapi/1.0.0/sessions", world.base()))
+        .header("Accept", "application/json;version=39.0")
+        .basic_auth("alice@acme", Some("alice-pw"))
+        .send()
+        .await
+        .unwrap();
+    let jwt = login
+        .headers()
+        .get("x-vmware-vcloud-access-token")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let base = world.base();
+    let (code, out, err) = world
+        .run(&["login", &base, "acme", "alice", "--session-id", &jwt])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "alice logged in, org: 'acme', vdc: 'vdc1'\n");
+    let profile = std::fs::read_to_string(&world.settings.profile_path).unwrap();
+    assert!(profile.contains("token_type: bearer"), "{profile}");
+    let (code, _, err) = world.run(&["template", "list"]).await;
+    assert_eq!(code, 0, "{err}");
 }
 
 #[tokio::test]

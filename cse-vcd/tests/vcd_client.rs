@@ -9,8 +9,8 @@ use cse_core::config::Secret;
 use cse_core::vcd::task::{TaskOwner, TaskUser};
 use cse_core::vcd::{Org, Task, TaskStatus as DocStatus, VcdErrorDocument as DocError};
 use cse_vcd::vcd::{
-    ApiVersion, Client, Credentials, Filter, Query, QueryFormat, RetryPolicy, TaskInfo, TaskStatus,
-    TlsOptions, VcdConnector, VcdError, VcdSettings, version_from_accept,
+    ApiVersion, Client, Credentials, Filter, Query, QueryFormat, RetryPolicy, SessionToken,
+    TaskInfo, TaskStatus, TlsOptions, VcdConnector, VcdError, VcdSettings, version_from_accept,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -90,9 +90,9 @@ async fn sysadmin_login_gives_a_system_session_with_admin_links() {
             .ends_with("/api/admin/extension")
     );
     let token = admin.token();
-    assert!(!token.expose().is_empty());
+    assert!(!token.secret().expose().is_empty());
     let shown = format!("{admin:?}");
-    assert!(!shown.contains(token.expose()), "{shown}");
+    assert!(!shown.contains(token.secret().expose()), "{shown}");
     assert!(!shown.contains(&h.sim.info().sysadmin.password), "{shown}");
     h.sim.shutdown().await;
 }
@@ -129,7 +129,10 @@ async fn bad_tokens_and_bad_passwords_are_typed_errors_without_secrets() {
     let version = ApiVersion::parse("31.0").unwrap();
     let err = h
         .connector
-        .rehydrate(Secret::new("0123456789abcdef-not-a-token"), version)
+        .rehydrate(
+            SessionToken::Legacy(Secret::new("0123456789abcdef-not-a-token")),
+            version,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, VcdError::Unauthorized { .. }), "{err}");
@@ -375,7 +378,10 @@ async fn connection_failures_are_retried_then_reported() {
     let connector = VcdConnector::new(settings).unwrap();
     let started = std::time::Instant::now();
     let err = connector
-        .rehydrate(Secret::new("t"), ApiVersion::parse("29.0").unwrap())
+        .rehydrate(
+            SessionToken::Legacy(Secret::new("t")),
+            ApiVersion::parse("29.0").unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, VcdError::Transport { .. }), "{err}");
@@ -595,7 +601,9 @@ async fn negotiation_login_at_a_version_and_resumed_sessions() {
         .unwrap();
     assert_eq!(org.attr("name"), Some("acme"));
 
-    let stale = h.connector.resume(Secret::new("not-a-token"), version);
+    let stale = h
+        .connector
+        .resume(SessionToken::Legacy(Secret::new("not-a-token")), version);
     let err = stale.get(&stale.api_url("session")).await.unwrap_err();
     assert!(matches!(err, VcdError::Unauthorized { .. }), "{err}");
     assert!(!err.to_string().contains("not-a-token"), "{err}");

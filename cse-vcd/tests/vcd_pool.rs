@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
 use cse_core::config::Secret;
-use cse_vcd::vcd::{ApiVersion, VcdConnector, VcdSettings};
+use cse_vcd::vcd::{ApiVersion, SessionToken, VcdConnector, VcdSettings};
 use parking_lot::Mutex;
 
 const SESSION: &str = r#"<Session xmlns="http://www.vmware.com/vcloud/v1.5" user="alice" org="acme" href="/api/session"/>"#;
@@ -89,11 +89,11 @@ async fn a_burst_of_calls_opens_no_more_connections_than_the_cap() {
 
     // Two tenants' sessions on the one connector share its slots and pool.
     let alice = connector
-        .rehydrate(Secret::new("a"), version.clone())
+        .rehydrate(SessionToken::Legacy(Secret::new("a")), version.clone())
         .await
         .unwrap();
     let bob = connector
-        .rehydrate(Secret::new("b"), version)
+        .rehydrate(SessionToken::Legacy(Secret::new("b")), version)
         .await
         .unwrap();
     let url = format!("{api}/thing");
@@ -158,7 +158,7 @@ async fn a_transport_failure_says_why() {
     settings.retry = cse_vcd::vcd::RetryPolicy::immediate(1);
     let err = VcdConnector::new(settings)
         .unwrap()
-        .rehydrate(Secret::new("t"), version)
+        .rehydrate(SessionToken::Legacy(Secret::new("t")), version)
         .await
         .unwrap_err()
         .to_string();

@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 
 use cse_core::config::Secret;
 use cse_vcd::vcd::{
-    ApiVersion, Client, Credentials, HttpTimeouts, RetryPolicy, TaskInfo, TlsOptions, VcdConnector,
-    VcdSettings,
+    Client, Credentials, HttpTimeouts, RetryPolicy, SessionToken, TaskInfo, TlsOptions,
+    VcdConnector, VcdSettings, VersionChoice,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::format::Tenant;
 
-/// The API version the runner speaks (CSE 1.2.x's).
+/// The lowest API version the runner speaks (CSE 1.2.x's); it logs in at the
+/// highest one both vCD and the shared client speak (29.0 to 39.0), so a vCD
+/// 10.x profile gets a CloudAPI session and a bearer token.
 pub const API_VERSION: &str = "29.0";
 /// Requests the runner may have open to vCD at once (scale scenarios send many in
 /// parallel; a step should never wait for the runner's own slots).
@@ -164,10 +166,9 @@ impl VcdApi {
             url: base.clone(),
             message,
         };
-        let version = ApiVersion::parse(API_VERSION)
-            .ok_or_else(|| setup(format!("bad API version {API_VERSION}")))?;
         let mut settings =
-            VcdSettings::new(&format!("{base}/api"), version).map_err(|e| setup(e.to_string()))?;
+            VcdSettings::with_version(&format!("{base}/api"), VersionChoice::Negotiate)
+                .map_err(|e| setup(e.to_string()))?;
         settings.tls = TlsOptions::verify(verify_tls);
         settings.http = HttpTimeouts {
             request: REQUEST_TIMEOUT,
@@ -190,6 +191,17 @@ impl VcdApi {
     /// `scheme://host[:port]` of vCD, without a trailing `/api`.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// Negotiates the API version now (`GET /api/versions`), so it is not the
+    /// first step's login that does it (a fault a step injects is then met by
+    /// the step's own requests, not by the runner's negotiation).
+    pub async fn negotiate(&self) -> Result<String, CallError> {
+        self.connector
+            .login_version()
+            .await
+            .map(|v| v.to_string())
+            .map_err(|e| transport(&format!("{}/api/versions", self.base), &e))
     }
 
     /// The session of `tenant`, logging in on first use.
@@ -215,8 +227,8 @@ impl VcdApi {
         Ok(client)
     }
 
-    /// The session token of `tenant`, logging in on first use.
-    pub async fn token(&self, tenant: &Tenant) -> Result<Secret, CallError> {
+    /// The session token of `tenant` (legacy or bearer), logging in on first use.
+    pub async fn token(&self, tenant: &Tenant) -> Result<SessionToken, CallError> {
         Ok(self.session(tenant).await?.token())
     }
 

@@ -37,6 +37,13 @@ async fn replay(file: &str) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modern_yaml() {
+    let report = replay("modern.yaml").await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 7, "{report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_yaml() {
     replay("install.yaml").await;
 }
@@ -85,6 +92,7 @@ fn every_shipped_file_parses_and_is_tested() {
             "faults.yaml",
             "install.yaml",
             "lifecycle.yaml",
+            "modern.yaml",
             "scale.yaml",
             "shutdown.yaml"
         ]

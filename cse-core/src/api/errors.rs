@@ -219,7 +219,7 @@ pub enum ApiError {
     /// The `Accept` header has no `version=` (1.2.x failed with an index error).
     #[error("{0}")]
     MissingApiVersion(String),
-    /// The request has no `x-vcloud-authorization` token.
+    /// The request has neither an `Authorization: Bearer` nor an `x-vcloud-authorization` token.
     #[error("Missing x-vcloud-authorization header")]
     MissingToken,
     /// The extension envelope itself was malformed.

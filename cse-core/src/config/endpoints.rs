@@ -135,11 +135,12 @@ mod tests {
 
     fn vcd(host: &str, port: u16) -> VcdConfig {
         VcdConfig {
+            api_token: None,
             api_version: "29.0".into(),
             host: host.into(),
             log: true,
             max_concurrent_requests: 32,
-            password: Secret::new("pw"),
+            password: Some(Secret::new("pw")),
             port,
             username: "administrator".into(),
             verify: false,

@@ -177,6 +177,15 @@ pub enum ConfigProblem {
         /// Deserializer message.
         message: String,
     },
+    /// Keys of which exactly one must be given (`vcd.password` / `vcd.api_token`).
+    ExactlyOneOf {
+        /// Mapping holding the keys.
+        at: Location,
+        /// The alternatives.
+        keys: Vec<&'static str>,
+        /// Those present.
+        given: Vec<&'static str>,
+    },
 }
 
 fn python_set(keys: &[String]) -> String {
@@ -230,6 +239,24 @@ impl fmt::Display for ConfigProblem {
             }
             Self::Permission(problem) => write!(f, "{problem}"),
             Self::Model { at, message } => write!(f, "{at}: {message}"),
+            Self::ExactlyOneOf { at, keys, given } => {
+                let quoted = |keys: &[&str], joiner: &str| {
+                    keys.iter()
+                        .map(|k| format!("'{k}'"))
+                        .collect::<Vec<_>>()
+                        .join(joiner)
+                };
+                let found = if given.is_empty() {
+                    "none is given".to_owned()
+                } else {
+                    format!("{} are all given", quoted(given, " and "))
+                };
+                write!(
+                    f,
+                    "{at}: exactly one of the keys {} is required ({found})",
+                    quoted(keys, " or ")
+                )
+            }
         }
     }
 }

@@ -61,7 +61,13 @@ pub struct AmqpConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VcdConfig {
-    /// API version of the system-administrator client, e.g. `29.0`.
+    /// An API token (a vCD refresh token) of the system administrator, in place
+    /// of `password` (new; exactly one of the two is set). Exchanged at
+    /// `/oauth/provider/token` for a bearer session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<Secret>,
+    /// API version of the system-administrator client, e.g. `29.0`, or `auto`
+    /// (the highest version both vCD and CSE-RS speak).
     pub api_version: String,
     /// vCD host, with or without scheme (`https://` is added when absent).
     pub host: String,
@@ -71,8 +77,10 @@ pub struct VcdConfig {
     /// wait for a free slot (new; default 32). Also bounds the connections kept.
     #[serde(default = "default_max_concurrent_requests")]
     pub max_concurrent_requests: u32,
-    /// System administrator password.
-    pub password: Secret,
+    /// System administrator password (`None` when `api_token` is used instead;
+    /// exactly one of the two is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
     /// vCD port; used when `host` names no port and it differs from the scheme's default.
     pub port: u16,
     /// System administrator user name (org `System`).

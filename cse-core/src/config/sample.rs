@@ -37,11 +37,12 @@ pub fn sample_model() -> Config {
             vhost: "/".into(),
         },
         vcd: VcdConfig {
+            api_token: None,
             api_version: "29.0".into(),
             host: "vcd.vmware.com".into(),
             log: true,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
-            password: Secret::new("my_secret_password"),
+            password: Some(Secret::new("my_secret_password")),
             port: 443,
             username: "administrator".into(),
             verify: false,
@@ -120,7 +121,7 @@ fn ubuntu_16_04() -> TemplateConfig {
 pub fn render(config: &Config) -> String {
     let sections = [
         section("amqp", &config.amqp),
-        section("vcd", &config.vcd),
+        vcd_section(config),
         section("vcs", &config.vcs),
         section("service", &config.service),
         section("broker", &config.broker),
@@ -140,6 +141,27 @@ fn section<T: Serialize>(name: &str, value: &T) -> String {
     let mut map = Mapping::new();
     map.insert(Value::String(name.to_owned()), value);
     serde_yaml::to_string(&map).expect("a YAML mapping serialises")
+}
+
+/// The `vcd` section, with comments on the keys that have alternatives.
+fn vcd_section(config: &Config) -> String {
+    let text = section("vcd", &config.vcd);
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.lines() {
+        if line.starts_with("  api_version:") {
+            out.push_str(
+                "  # 'auto': the highest API version both vCD and CSE-RS speak (29.0 to 39.0)\n",
+            );
+        }
+        if line.starts_with("  password:") {
+            out.push_str(
+                "  # or, instead of password, api_token: an API token of the System org (vCD 10.3.1+)\n",
+            );
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn timeouts_section(timeouts: &Timeouts) -> String {

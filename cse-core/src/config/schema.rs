@@ -72,10 +72,13 @@ fn rule_non_empty(value: &str) -> Option<String> {
 }
 
 fn rule_api_version(value: &str) -> Option<String> {
-    let ok = value
-        .split_once('.')
-        .is_some_and(|(major, minor)| is_digits(major) && is_digits(minor));
-    (!ok).then(|| "value should be a vCD API version such as '29.0'".to_owned())
+    let ok = value.trim().eq_ignore_ascii_case("auto")
+        || value
+            .split_once('.')
+            .is_some_and(|(major, minor)| is_digits(major) && is_digits(minor));
+    (!ok).then(|| {
+        "value should be a vCD API version such as '29.0', or 'auto' to negotiate".to_owned()
+    })
 }
 
 fn is_digits(text: &str) -> bool {
@@ -140,6 +143,7 @@ fn amqp() -> Vec<Field> {
 
 fn vcd() -> Vec<Field> {
     vec![
+        optional("api_token", non_empty()),
         required("api_version", Kind::Str(Some(rule_api_version))),
         required("host", Kind::Str(Some(rule_vcd_host))),
         required("log", Kind::Bool),
@@ -150,7 +154,8 @@ fn vcd() -> Vec<Field> {
                 max: 10_000,
             },
         ),
-        required("password", any_str()),
+        // Exactly one of `password` and `api_token` (checked across keys).
+        optional("password", any_str()),
         required("port", port()),
         required("username", non_empty()),
         required("verify", Kind::Bool),

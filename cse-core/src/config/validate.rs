@@ -45,6 +45,7 @@ fn section_rank(problem: &ConfigProblem, fields: &[Field]) -> usize {
         | ConfigProblem::InvalidValue { at, .. }
         | ConfigProblem::DefaultTemplateNotListed { at, .. }
         | ConfigProblem::DuplicateName { at, .. }
+        | ConfigProblem::ExactlyOneOf { at, .. }
         | ConfigProblem::Model { at, .. } => at,
         ConfigProblem::Permission(_) => return 0,
     };
@@ -231,6 +232,19 @@ fn check_value(value: &Value, field: &Field, at: &Location, problems: &mut Vec<C
 
 /// Rules across keys: default template listed, unique names, backoff bounds ordered.
 fn check_cross_keys(root: &Mapping, at: &Location, problems: &mut Vec<ConfigProblem>) {
+    if let Some(Value::Mapping(vcd)) = root.get("vcd") {
+        let given: Vec<&'static str> = ["password", "api_token"]
+            .into_iter()
+            .filter(|key| vcd.contains_key(*key))
+            .collect();
+        if given.len() != 1 {
+            problems.push(ConfigProblem::ExactlyOneOf {
+                at: at.section("vcd"),
+                keys: vec!["password", "api_token"],
+                given,
+            });
+        }
+    }
     if let Some(Value::Sequence(vcs)) = root.get("vcs") {
         check_unique_names(vcs, &at.section("vcs"), "vc", problems);
     }

@@ -143,7 +143,16 @@ async fn validate_connections(
         .vcd
         .base_url()
         .unwrap_or_else(|_| format!("{}:{}", config.vcd.host, config.vcd.port));
-    ctx.say(format!("Connected to vCloud Director ({vcd_address})"));
+    let kind = client.login_kind();
+    let route = kind
+        .route(&client.session().org)
+        .map(|r| format!(", {r}"))
+        .unwrap_or_default();
+    ctx.say(format!(
+        "Connected to vCloud Director ({vcd_address}): {} login{route}, API version {}",
+        kind.label(),
+        client.api_version()
+    ));
 
     let registered = registered_vcenters(&client).await?;
     for name in &registered {

@@ -27,7 +27,7 @@ pub async fn list_clusters(
 ) -> Result<ExtReply, ApiError> {
     let client = caller.client.clone();
     let key: ListKey = (
-        Sha256::digest(client.token().expose().as_bytes()).into(),
+        Sha256::digest(client.token().secret().expose().as_bytes()).into(),
         client.api_version().as_str().to_owned(),
     );
     let (clusters, _) = ctx

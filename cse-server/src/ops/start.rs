@@ -20,7 +20,7 @@ use crate::clusters::{FoundCluster, find_cluster, find_clusters, vms_of};
 use crate::context::Context;
 use crate::coordination::Admission;
 use crate::coordination::ClusterClaim;
-use cse_vcd::vcd::{Client, links_of, media};
+use cse_vcd::vcd::Client;
 
 /// An operation that may run: its cluster claimed and a slot or a queue
 /// place taken.
@@ -171,13 +171,14 @@ pub async fn create_cluster(
         .get(&org_href)
         .await
         .map_err(|e| vcd_failure(&e))?;
-    let vdc_href = links_of(&org)
+    // Below API 33.0 the org links its VDCs; from 33.0 a query of them.
+    let vdc_href = caller
+        .client
+        .org_vdc_links(&org)
+        .await
+        .map_err(|e| vcd_failure(&e))?
         .into_iter()
-        .find(|l| {
-            l.rel == "down"
-                && l.media_type.as_deref() == Some(media::VDC)
-                && l.name.as_deref() == Some(spec.vdc.as_str())
-        })
+        .find(|l| l.name.as_deref() == Some(spec.vdc.as_str()))
         .map(|l| l.href)
         .ok_or_else(|| {
             ApiError::Internal(format!(

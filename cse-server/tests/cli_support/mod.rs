@@ -68,7 +68,7 @@ pub fn config_for(sim: &FullSim, source_ova: &str, sha256: &str) -> Config {
     config.amqp.port = world.amqp.port;
     config.amqp.exchange = world.amqp.exchange.clone();
     config.vcd.host = sim.base_url().to_owned();
-    config.vcd.password = Secret::new("vmware-sim-admin");
+    config.vcd.password = Some(Secret::new("vmware-sim-admin"));
     config.vcd.verify = false;
     config.vcs = vec![VcenterConfig {
         name: "vc1".into(),
@@ -107,8 +107,13 @@ pub fn write_config(path: &Path, config: &Config) {
 impl Env {
     /// A fresh simulator, an OVA file and a config using it as a local path.
     pub async fn start() -> Env {
+        Env::start_with(SimBuilder::new()).await
+    }
+
+    /// Like [`Env::start`] with a simulator made by `builder` (a vCD release profile).
+    pub async fn start_with(builder: SimBuilder) -> Env {
         cse_bus::tls::install_crypto_provider();
-        let sim = SimBuilder::new().https(true).start().await.unwrap();
+        let sim = builder.https(true).start().await.unwrap();
         let bus: Arc<dyn Bus> = Arc::new(sim.memory_broker.as_ref().unwrap().connect());
         let dir = tempfile::tempdir().unwrap();
         let ova = make_ova(3000);

@@ -21,7 +21,7 @@ use cse_server::context::Context;
 use cse_server::handlers::Operations;
 use cse_server::ops::scripts;
 use cse_vcd::vcd::xml::{self, Element};
-use cse_vcd::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
+use cse_vcd::vcd::{ApiVersion, Credentials, SessionToken, VcdConnector, VcdSettings};
 use cse_vcd::vsphere::{GuestCredentials, PollSettings};
 use vcd_sim::{FullSim, SimBuilder};
 
@@ -45,7 +45,7 @@ pub fn config_for(sim: &FullSim) -> Config {
     config.vcd.port = sim.handle.addr.port();
     config.vcd.verify = false;
     config.vcd.username = "administrator".into();
-    config.vcd.password = Secret::new("vmware-sim-admin");
+    config.vcd.password = Some(Secret::new("vmware-sim-admin"));
     config.vcd.api_version = API.into();
     config.vcs = vec![VcenterConfig {
         name: "vc1".into(),
@@ -101,9 +101,25 @@ impl Harness {
 
     /// A token for `user@org`.
     pub async fn token(&self, org: &str, user: &str, password: &str) -> String {
+        self.session_token(org, user, password, API)
+            .await
+            .secret()
+            .expose()
+            .to_owned()
+    }
+
+    /// A session token (legacy below API 33.0, bearer from 33.0) for `user@org`
+    /// logged in at `version`.
+    pub async fn session_token(
+        &self,
+        org: &str,
+        user: &str,
+        password: &str,
+        version: &str,
+    ) -> SessionToken {
         let mut settings = VcdSettings::new(
             &format!("{}/api", self.sim.base_url()),
-            ApiVersion::parse(API).unwrap(),
+            ApiVersion::parse(version).unwrap(),
         )
         .unwrap();
         settings.tls = cse_vcd::vcd::TlsOptions::verify(false);
@@ -116,7 +132,7 @@ impl Harness {
             })
             .await
             .expect("login");
-        client.token().expose().to_owned()
+        client.token()
     }
 
     pub async fn alice(&self) -> String {
@@ -507,7 +523,15 @@ pub async fn start_ready() -> Harness {
 
 /// Registers the CSE extension (exchange and routing key of the config) in the simulator.
 pub async fn register_extension(h: &Harness) {
-    let token = h.sysadmin().await;
+    register_extension_at(h, API).await;
+}
+
+/// [`register_extension`] by a system administrator logged in at `version`.
+pub async fn register_extension_at(h: &Harness, version: &str) {
+    let token = h
+        .session_token("System", "administrator", "vmware-sim-admin", version)
+        .await
+        .header();
     let service = format!(
         r#"<vmext:Service xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" name="cse">
   <vmext:Namespace>cse</vmext:Namespace>
@@ -527,9 +551,9 @@ pub async fn register_extension(h: &Harness) {
         .build()
         .unwrap()
         .post(format!("{}/api/admin/extension/service", h.sim.base_url()))
-        .header("Accept", format!("application/*+xml;version={API}"))
+        .header("Accept", format!("application/*+xml;version={version}"))
         .header("Content-Type", "application/vnd.vmware.admin.service+xml")
-        .header("x-vcloud-authorization", token)
+        .header(token.name, token.value.expose())
         .body(service)
         .send()
         .await

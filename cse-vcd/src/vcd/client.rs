@@ -1,7 +1,14 @@
 //! The vCD REST client: one [`VcdConnector`] per vCD endpoint (a pooled HTTP
 //! client and the settings), and [`Client`] sessions made from it, either by
-//! logging in (the system administrator) or by re-hydrating a tenant's forwarded
-//! `x-vcloud-authorization` token at the version of the tenant's `Accept` header.
+//! logging in (the system administrator, a tenant's CLI) or by re-hydrating a
+//! tenant's forwarded token (`x-vcloud-authorization` or `Authorization:
+//! Bearer`) at the version of the tenant's `Accept` header.
+//!
+//! Logins follow the API version (a fixed one, or the highest both sides speak):
+//! below 33.0 `POST /api/sessions` (a legacy token), from 33.0 CloudAPI sessions
+//! (`POST /cloudapi/1.0.0/sessions`, `/sessions/provider` for the System org; a
+//! bearer JWT, which vCD 10.6 requires at 38.0+); an API token is exchanged at
+//! `/oauth/tenant/{org}/token` (`/oauth/provider/token`) for a bearer JWT.
 //!
 //! Every session of a connector shares its HTTP pool and its request slots: at
 //! most `vcd.max_concurrent_requests` requests are open to vCD at once (a
@@ -11,8 +18,9 @@
 //! vCD stay bounded however many operations and tenants are active.
 //!
 //! Every request sends `Accept: application/*+xml;version=<v>` and the session
-//! token; idempotent requests are retried with backoff; a 401 on a session that
-//! was opened with credentials logs in again once and repeats the request.
+//! token in the header its kind needs; idempotent requests are retried with
+//! backoff; a 401 on a session that was opened with a password or an API token
+//! logs in again once (the same way) and repeats the request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,11 +35,18 @@ use url::Url;
 
 use super::error::{VcdError, VcdErrorDocument};
 use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_http_client_as};
+use super::links::{Link, links_of};
 use super::query::{Query, QueryPage, QueryRecord};
 use super::retry::{RetryPolicy, TransportFailure, status_is_retryable, transport_is_retryable};
-use super::session::{AUTH_HEADER, Credentials, REQUEST_ID_HEADER, SYSTEM_ORG, SessionInfo};
+use super::session::{
+    ACCESS_TOKEN_HEADER, AUTH_HEADER, AUTHORIZATION_HEADER, ApiTokenCredentials, AuthHeader,
+    Credentials, LoginKind, LoginSecret, REQUEST_ID_HEADER, SYSTEM_ORG, SessionInfo, SessionToken,
+    TokenKind,
+};
 use super::tasks::{TaskInfo, wait_until_done};
-use super::version::{ApiVersion, highest_common_version};
+use super::version::{
+    ApiVersion, VersionChoice, highest_common_version, media, supported_versions,
+};
 use super::xml::{self, Element};
 
 /// Most pages a single query may return before the client stops (a guard against
@@ -43,8 +58,9 @@ pub const MAX_QUERY_PAGES: usize = 10_000;
 pub struct VcdSettings {
     /// API root, `https://host[:port]/api`.
     pub api_root: Url,
-    /// Version for sessions opened with [`VcdConnector::login`] (the config's `vcd.api_version`).
-    pub default_version: ApiVersion,
+    /// Version of sessions opened with [`VcdConnector::login`] (the config's
+    /// `vcd.api_version`: a fixed `NN.N`, or `auto` to negotiate).
+    pub version: VersionChoice,
     /// Certificate checking.
     pub tls: TlsOptions,
     /// Connect / request time-outs.
@@ -73,14 +89,14 @@ impl VcdSettings {
             reason: e.to_string(),
         })?;
         let version =
-            ApiVersion::parse(&config.vcd.api_version).ok_or_else(|| VcdError::InvalidUrl {
+            VersionChoice::parse(&config.vcd.api_version).ok_or_else(|| VcdError::InvalidUrl {
                 url: api_url.clone(),
                 reason: format!(
-                    "api_version '{}' is not of the form NN.N",
+                    "api_version '{}' is neither 'auto' nor of the form NN.N",
                     config.vcd.api_version
                 ),
             })?;
-        let mut settings = Self::new(&api_url, version)?;
+        let mut settings = Self::with_version(&api_url, version)?;
         settings.tls = TlsOptions::verify(config.vcd.verify);
         settings.http = HttpTimeouts::from_config(&config.timeouts);
         settings.max_concurrent_requests =
@@ -92,6 +108,11 @@ impl VcdSettings {
 
     /// Settings for the API root `api_url` (`…/api`) with defaults for the rest.
     pub fn new(api_url: &str, default_version: ApiVersion) -> Result<Self, VcdError> {
+        Self::with_version(api_url, VersionChoice::Fixed(default_version))
+    }
+
+    /// Settings for the API root `api_url` (`…/api`) whose logins use `version`.
+    pub fn with_version(api_url: &str, version: VersionChoice) -> Result<Self, VcdError> {
         let mut api_root = Url::parse(api_url).map_err(|e| VcdError::InvalidUrl {
             url: api_url.to_owned(),
             reason: e.to_string(),
@@ -109,7 +130,7 @@ impl VcdSettings {
         let timeouts = cse_core::config::Timeouts::default();
         Ok(Self {
             api_root,
-            default_version,
+            version,
             tls: TlsOptions::verify(true),
             http: HttpTimeouts::default(),
             max_concurrent_requests: usize::try_from(
@@ -128,6 +149,19 @@ impl VcdSettings {
     pub fn api_url(&self, path: &str) -> String {
         format!("{}{}", self.api_root, path.trim_start_matches('/'))
     }
+
+    /// `<site root>/<path>`: the API root without its `api/` (where `cloudapi/`
+    /// and `oauth/` live).
+    pub fn site_url(&self, path: &str) -> String {
+        let root = self.api_root.as_str();
+        let site = root.strip_suffix("api/").unwrap_or(root);
+        format!("{site}{}", path.trim_start_matches('/'))
+    }
+
+    /// `<site root>/cloudapi/1.0.0/<path>`.
+    pub fn cloudapi_url(&self, path: &str) -> String {
+        self.site_url(&format!("cloudapi/1.0.0/{}", path.trim_start_matches('/')))
+    }
 }
 
 /// A vCD endpoint: its settings, one pooled HTTP client and the request slots
@@ -136,6 +170,8 @@ impl VcdSettings {
 pub struct VcdConnector {
     transport: Transport,
     settings: Arc<VcdSettings>,
+    /// The version negotiated for `auto` (shared by clones).
+    negotiated: Arc<RwLock<Option<ApiVersion>>>,
 }
 
 /// The HTTP client and the slots bounding the requests open through it.
@@ -162,6 +198,7 @@ impl VcdConnector {
                 slots: Arc::new(Semaphore::new(max)),
             },
             settings: Arc::new(settings),
+            negotiated: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -179,19 +216,39 @@ impl VcdConnector {
             .saturating_sub(self.transport.slots.available_permits())
     }
 
-    /// `POST /api/sessions` with user, org and password at the default version. The
-    /// session logs in again by itself when vCD later answers 401.
-    pub async fn login(&self, credentials: Credentials) -> Result<Client, VcdError> {
-        let version = self.settings.default_version.clone();
-        self.login_at(credentials, version).await
+    /// Logs in with a password ([`Credentials`]) or an API token
+    /// ([`ApiTokenCredentials`]) at the configured version ([`VcdSettings::version`];
+    /// negotiated once per connector when `auto`). The session logs in again by
+    /// itself when vCD later answers 401.
+    pub async fn login(&self, secret: impl Into<LoginSecret>) -> Result<Client, VcdError> {
+        let version = self.login_version().await?;
+        self.login_at(secret, version).await
     }
 
-    /// `POST /api/sessions` at `version` (one negotiated with [`Self::negotiate`], or
-    /// chosen by the user). The token to store for later runs is [`Client::token`].
+    /// The version [`Self::login`] uses: the fixed one, or the one negotiated
+    /// (`GET /api/versions` the first time, remembered after).
+    pub async fn login_version(&self) -> Result<ApiVersion, VcdError> {
+        match &self.settings.version {
+            VersionChoice::Fixed(version) => Ok(version.clone()),
+            VersionChoice::Negotiate => {
+                if let Some(version) = self.negotiated.read().clone() {
+                    return Ok(version);
+                }
+                let version = self.negotiate(&supported_versions()).await?;
+                *self.negotiated.write() = Some(version.clone());
+                Ok(version)
+            }
+        }
+    }
+
+    /// Logs in at `version` (one negotiated with [`Self::negotiate`], or chosen by
+    /// the user): with a password `POST /api/sessions` below 33.0 and a CloudAPI
+    /// session from 33.0; with an API token the OAuth exchange. The token to store
+    /// for later runs is [`Client::token`].
     ///
     /// ```
     /// use cse_core::config::Secret;
-    /// use cse_vcd::vcd::{ApiVersion, Credentials, VcdConnector, VcdSettings};
+    /// use cse_vcd::vcd::{ApiVersion, Credentials, LoginKind, TokenKind, VcdConnector, VcdSettings};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -220,6 +277,9 @@ impl VcdConnector {
     ///     )
     ///     .await?;
     /// assert_eq!(alice.session().org, "acme");
+    /// // Below 33.0: POST /api/sessions and an x-vcloud-authorization token.
+    /// assert_eq!(alice.login_kind(), LoginKind::Legacy);
+    /// assert_eq!(alice.token().kind(), TokenKind::Legacy);
     ///
     /// // A later run resumes the session from the stored token, without a request.
     /// let later = vcd.resume(alice.token(), version);
@@ -231,12 +291,12 @@ impl VcdConnector {
     /// ```
     pub async fn login_at(
         &self,
-        credentials: Credentials,
+        secret: impl Into<LoginSecret>,
         version: ApiVersion,
     ) -> Result<Client, VcdError> {
-        let (token, session) =
-            login(&self.transport, &self.settings, &version, &credentials).await?;
-        Ok(self.client(version, token, session, Some(credentials)))
+        let secret = secret.into();
+        let opened = open_session(&self.transport, &self.settings, &version, &secret).await?;
+        Ok(self.client(version, opened, Some(secret)))
     }
 
     /// The API versions vCD offers (`GET /api/versions`, no session needed), in the
@@ -249,7 +309,6 @@ impl VcdConnector {
             &Method::GET,
             &url,
             ACCEPT_ANY_XML,
-            None,
             None,
             None,
         )
@@ -268,37 +327,31 @@ impl VcdConnector {
         })
     }
 
-    /// Logs in as the configured system administrator (org `System`).
+    /// Logs in as the configured system administrator (org `System`): with
+    /// `vcd.api_token` when the config has one, else `vcd.username`/`password`.
     pub async fn login_sysadmin(&self, config: &Config) -> Result<Client, VcdError> {
-        self.login(Credentials {
-            user: config.vcd.username.clone(),
-            org: SYSTEM_ORG.to_owned(),
-            password: config.vcd.password.clone(),
-        })
-        .await
+        self.login(sysadmin_secret(config)).await
     }
 
-    /// Re-hydrates a tenant's session from its forwarded `x-vcloud-authorization`
-    /// token (`GET /api/session`) at `version` (from the tenant's `Accept`). Such a
-    /// session cannot be renewed: a later 401 is returned as [`VcdError::Unauthorized`].
-    pub async fn rehydrate(&self, token: Secret, version: ApiVersion) -> Result<Client, VcdError> {
-        let url = self.settings.api_url("session");
-        let (response, slot) = send_retrying(
-            &self.transport,
-            self.settings.retry,
-            &Method::GET,
-            &url,
-            &version.accept_xml(),
-            Some(&token),
+    /// Re-hydrates a tenant's session from its forwarded token (`GET /api/session`
+    /// with `x-vcloud-authorization` for a legacy token, `Authorization: Bearer`
+    /// for a JWT) at `version` (from the tenant's `Accept`). Such a session cannot
+    /// be renewed: a later 401 is returned as [`VcdError::Unauthorized`].
+    pub async fn rehydrate(
+        &self,
+        token: SessionToken,
+        version: ApiVersion,
+    ) -> Result<Client, VcdError> {
+        let session = read_session(&self.transport, &self.settings, &version, &token).await?;
+        Ok(self.client(
+            version,
+            Opened {
+                token,
+                session,
+                kind: LoginKind::Token,
+            },
             None,
-            None,
-        )
-        .await?;
-        let answer = read_answer(Method::GET, &url, response).await;
-        drop(slot);
-        let answer = answer?;
-        let session = SessionInfo::parse(&url, &answer.body)?;
-        Ok(self.client(version, token, session, None))
+        ))
     }
 
     /// A session from a token stored by an earlier run (a tenant's saved login), without
@@ -306,32 +359,70 @@ impl VcdConnector {
     /// ([`VcdError::Unauthorized`] when not). Its [`Client::session`] is empty, since the
     /// `Session` document was not read; use [`Self::rehydrate`] when it is needed. Such
     /// a session cannot be renewed.
-    pub fn resume(&self, token: Secret, version: ApiVersion) -> Client {
-        self.client(version, token, SessionInfo::default(), None)
+    pub fn resume(&self, token: SessionToken, version: ApiVersion) -> Client {
+        self.client(
+            version,
+            Opened {
+                token,
+                session: SessionInfo::default(),
+                kind: LoginKind::Token,
+            },
+            None,
+        )
     }
 
-    fn client(
-        &self,
-        version: ApiVersion,
-        token: Secret,
-        session: SessionInfo,
-        credentials: Option<Credentials>,
-    ) -> Client {
+    fn client(&self, version: ApiVersion, opened: Opened, secret: Option<LoginSecret>) -> Client {
         Client {
             inner: Arc::new(Inner {
                 transport: self.transport.clone(),
                 settings: self.settings.clone(),
                 version,
                 auth: RwLock::new(Auth {
-                    token,
-                    session,
+                    token: opened.token,
+                    session: opened.session,
                     generation: 0,
                 }),
-                credentials,
+                login_kind: opened.kind,
+                secret,
                 renewal: tokio::sync::Mutex::new(()),
             }),
         }
     }
+}
+
+/// What the configured system administrator logs in with: `vcd.api_token` when
+/// set, else `vcd.username` and `vcd.password` (org `System` either way).
+pub fn sysadmin_secret(config: &Config) -> LoginSecret {
+    match &config.vcd.api_token {
+        Some(token) => LoginSecret::ApiToken(ApiTokenCredentials {
+            org: SYSTEM_ORG.to_owned(),
+            token: token.clone(),
+        }),
+        None => LoginSecret::Password(Credentials {
+            user: config.vcd.username.clone(),
+            org: SYSTEM_ORG.to_owned(),
+            password: config.vcd.password.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+impl From<Credentials> for LoginSecret {
+    fn from(credentials: Credentials) -> Self {
+        Self::Password(credentials)
+    }
+}
+
+impl From<ApiTokenCredentials> for LoginSecret {
+    fn from(token: ApiTokenCredentials) -> Self {
+        Self::ApiToken(token)
+    }
+}
+
+/// A session just opened: its token, its `Session` document and how it was opened.
+struct Opened {
+    token: SessionToken,
+    session: SessionInfo,
+    kind: LoginKind,
 }
 
 /// A logged-in vCD session. Cheap to clone; clones share the session.
@@ -346,13 +437,16 @@ struct Inner {
     settings: Arc<VcdSettings>,
     version: ApiVersion,
     auth: RwLock<Auth>,
-    credentials: Option<Credentials>,
+    /// How the session was opened.
+    login_kind: LoginKind,
+    /// What it is opened again with after a 401 (`None`: it cannot be).
+    secret: Option<LoginSecret>,
     renewal: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
 struct Auth {
-    token: Secret,
+    token: SessionToken,
     session: SessionInfo,
     /// Bumped on every renewal, so concurrent 401s renew only once.
     generation: u64,
@@ -421,9 +515,20 @@ impl Client {
         self.inner.auth.read().session.clone()
     }
 
-    /// The current session token (for handing on; never log it).
-    pub fn token(&self) -> Secret {
+    /// The current session token with its kind (for handing on or storing; never
+    /// log it).
+    pub fn token(&self) -> SessionToken {
         self.inner.auth.read().token.clone()
+    }
+
+    /// How the session was opened (legacy, CloudAPI, API token, or from a token).
+    pub fn login_kind(&self) -> LoginKind {
+        self.inner.login_kind
+    }
+
+    /// `<site root>/cloudapi/1.0.0/<path>`.
+    pub fn cloudapi_url(&self, path: &str) -> String {
+        self.inner.settings.cloudapi_url(path)
     }
 
     /// How many times this session logged in again after a 401.
@@ -652,6 +757,51 @@ impl Client {
         Ok(records)
     }
 
+    /// The VDCs an `Org` document leads to, as `rel=down` VDC [`Link`]s with their
+    /// names. Below API 33.0 the org links each VDC; from 33.0 vCD links a `records`
+    /// query of the org's VDCs instead (`type=orgVdc`), whose `OrgVdcRecord`s (every
+    /// page) are read here.
+    pub async fn org_vdc_links(&self, org: &Element) -> Result<Vec<Link>, VcdError> {
+        let links = links_of(org);
+        let direct: Vec<Link> = links
+            .iter()
+            .filter(|l| l.rel == "down" && l.media_type.as_deref() == Some(media::VDC))
+            .cloned()
+            .collect();
+        let query = links.iter().find(|l| {
+            l.rel == "down"
+                && l.media_type.as_deref() == Some(media::RECORDS)
+                && (l.name.as_deref() == Some("vdcs")
+                    || l.href.to_ascii_lowercase().contains("type=orgvdc"))
+        });
+        let Some(query) = query.filter(|_| direct.is_empty()) else {
+            return Ok(direct);
+        };
+        let mut vdcs = Vec::new();
+        let mut next = Some(query.href.clone());
+        let mut pages = 0;
+        while let Some(url) = next {
+            if pages == MAX_QUERY_PAGES {
+                return Err(VcdError::TooManyPages {
+                    url: query.href.clone(),
+                    max_pages: MAX_QUERY_PAGES,
+                });
+            }
+            let page = self.query_page(&url).await?;
+            pages += 1;
+            vdcs.extend(page.records.iter().filter_map(|record| {
+                Some(Link {
+                    rel: "down".to_owned(),
+                    href: record.href()?.to_owned(),
+                    media_type: Some(media::VDC.to_owned()),
+                    name: record.name().map(str::to_owned),
+                })
+            }));
+            next = page.next_page.filter(|n| *n != url);
+        }
+        Ok(vdcs)
+    }
+
     /// Reads one page of query results.
     pub async fn query_page(&self, url: &str) -> Result<QueryPage, VcdError> {
         let answer = self.get_answer(url).await?;
@@ -671,15 +821,14 @@ impl Client {
         accept: &str,
         body: Option<(&str, &str)>,
     ) -> Result<Reply, VcdError> {
-        let token = self.token();
+        let header = self.token().header();
         let (response, slot) = send_retrying(
             &self.inner.transport,
             self.inner.settings.retry,
             &method,
             href,
             accept,
-            Some(&token),
-            None,
+            Some(&header),
             body,
         )
         .await?;
@@ -698,11 +847,22 @@ impl Client {
         })
     }
 
-    /// `DELETE /api/session`. Only for sessions this server opened itself: a tenant's
-    /// token is shared with the tenant's own tools and must not be logged out.
+    /// Ends the session: `DELETE /api/session` for a legacy token,
+    /// `DELETE /cloudapi/1.0.0/sessions/current` for a bearer JWT (vCD 10.6 has no
+    /// `DELETE /api/session` at 38.0+). Only for sessions this process opened
+    /// itself: a tenant's token is shared with the tenant's own tools and must not
+    /// be logged out.
     pub async fn logout(&self) -> Result<(), VcdError> {
-        let url = self.api_url("session");
-        self.request(Method::DELETE, &url, None).await.map(drop)
+        let (url, accept) = match self.token().kind() {
+            TokenKind::Legacy => (self.api_url("session"), self.inner.version.accept_xml()),
+            TokenKind::Bearer => (
+                self.cloudapi_url("sessions/current"),
+                self.inner.version.accept_cloudapi(),
+            ),
+        };
+        self.request_once(Method::DELETE, &url, &accept, None)
+            .await
+            .map(drop)
     }
 
     /// Sends a request with the retry and renewal rules of this module: a
@@ -716,7 +876,8 @@ impl Client {
         let busy = self.inner.settings.busy_retry;
         let mut attempt = 1;
         loop {
-            match self.request_once(method.clone(), href, body).await {
+            let accept = self.inner.version.accept_xml();
+            match self.request_once(method.clone(), href, &accept, body).await {
                 Err(error) if error.is_busy() && busy.allows_another(attempt) => {
                     tracing::debug!(%method, url = href, attempt, "vCD answered BUSY_ENTITY; retrying");
                     tokio::time::sleep(busy.backoff(attempt)).await;
@@ -731,28 +892,28 @@ impl Client {
         &self,
         method: Method,
         href: &str,
+        accept: &str,
         body: Option<(&str, &str)>,
     ) -> Result<Answer, VcdError> {
         let mut renewed = false;
         loop {
-            let (token, generation) = {
+            let (header, generation) = {
                 let auth = self.inner.auth.read();
-                (auth.token.clone(), auth.generation)
+                (auth.token.header(), auth.generation)
             };
             let (response, slot) = send_retrying(
                 &self.inner.transport,
                 self.inner.settings.retry,
                 &method,
                 href,
-                &self.inner.version.accept_xml(),
-                Some(&token),
-                None,
+                accept,
+                Some(&header),
                 body,
             )
             .await?;
             if response.status() == StatusCode::UNAUTHORIZED
                 && !renewed
-                && self.inner.credentials.is_some()
+                && self.inner.secret.is_some()
             {
                 renewed = true;
                 drain(response).await;
@@ -767,26 +928,34 @@ impl Client {
         }
     }
 
-    /// Logs in again unless another task already did since `seen_generation`.
+    /// Logs in again (the same way as the first time) unless another task
+    /// already did since `seen_generation`.
     async fn renew(&self, seen_generation: u64) -> Result<(), VcdError> {
-        let Some(credentials) = &self.inner.credentials else {
+        let Some(secret) = &self.inner.secret else {
             return Ok(());
         };
         let _guard = self.inner.renewal.lock().await;
         if self.inner.auth.read().generation != seen_generation {
             return Ok(());
         }
-        tracing::info!(user = %credentials.user, org = %credentials.org, "vCD session expired; logging in again");
-        let (token, session) = login(
+        match secret {
+            LoginSecret::Password(c) => {
+                tracing::info!(user = %c.user, org = %c.org, "vCD session expired; logging in again");
+            }
+            LoginSecret::ApiToken(t) => {
+                tracing::info!(org = %t.org, "vCD access token expired; exchanging the API token again");
+            }
+        }
+        let opened = open_session(
             &self.inner.transport,
             &self.inner.settings,
             &self.inner.version,
-            credentials,
+            secret,
         )
         .await?;
         let mut auth = self.inner.auth.write();
-        auth.token = token;
-        auth.session = session;
+        auth.token = opened.token;
+        auth.session = opened.session;
         auth.generation += 1;
         Ok(())
     }
@@ -818,21 +987,77 @@ fn to_xml<T: VcdDocument>(href: &str, doc: &T) -> Result<String, VcdError> {
     })
 }
 
-async fn login(
+/// Opens a session the way `secret` and `version` call for.
+async fn open_session(
+    transport: &Transport,
+    settings: &VcdSettings,
+    version: &ApiVersion,
+    secret: &LoginSecret,
+) -> Result<Opened, VcdError> {
+    let (token, kind) = match secret {
+        LoginSecret::Password(credentials) if !version.uses_cloudapi_login() => {
+            let (token, session) = legacy_login(transport, settings, version, credentials).await?;
+            return Ok(Opened {
+                token,
+                session,
+                kind: LoginKind::Legacy,
+            });
+        }
+        LoginSecret::Password(credentials) => (
+            cloudapi_login(transport, settings, version, credentials).await?,
+            LoginKind::CloudApi,
+        ),
+        LoginSecret::ApiToken(api_token) => (
+            api_token_login(transport, settings, version, api_token).await?,
+            LoginKind::ApiToken,
+        ),
+    };
+    let session = read_session(transport, settings, version, &token).await?;
+    Ok(Opened {
+        token,
+        session,
+        kind,
+    })
+}
+
+/// `GET /api/session` with `token`: the `Session` document of its user.
+async fn read_session(
+    transport: &Transport,
+    settings: &VcdSettings,
+    version: &ApiVersion,
+    token: &SessionToken,
+) -> Result<SessionInfo, VcdError> {
+    let url = settings.api_url("session");
+    let (response, slot) = send_retrying(
+        transport,
+        settings.retry,
+        &Method::GET,
+        &url,
+        &version.accept_xml(),
+        Some(&token.header()),
+        None,
+    )
+    .await?;
+    let answer = read_answer(Method::GET, &url, response).await;
+    drop(slot);
+    SessionInfo::parse(&url, &answer?.body)
+}
+
+/// `POST /api/sessions` (Basic `user@org:password`): a legacy token and the `Session`.
+async fn legacy_login(
     transport: &Transport,
     settings: &VcdSettings,
     version: &ApiVersion,
     credentials: &Credentials,
-) -> Result<(Secret, SessionInfo), VcdError> {
+) -> Result<(SessionToken, SessionInfo), VcdError> {
     let url = settings.api_url("sessions");
-    let basic = credentials.basic_authorization();
+    let basic = basic_header(credentials);
     let (response, _slot) = send_retrying(
         transport,
         settings.retry,
         &Method::POST,
         &url,
         &version.accept_xml(),
-        None,
         Some(&basic),
         None,
     )
@@ -841,39 +1066,217 @@ async fn login(
         let body = response.text().await.unwrap_or_default();
         let message = VcdErrorDocument::parse(&body)
             .map(|d| d.message)
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| "invalid user name, organization or password".to_owned());
-        return Err(VcdError::LoginRefused {
+            .filter(|m| !m.is_empty());
+        return Err(login_refused(url, credentials, message));
+    }
+    let token = header_secret(&response, AUTH_HEADER);
+    let answer = read_answer(Method::POST, &url, response).await?;
+    let token = token.ok_or_else(|| VcdError::MissingToken {
+        url: url.clone(),
+        carrier: "an x-vcloud-authorization header",
+    })?;
+    let session = SessionInfo::parse(&url, &answer.body)?;
+    Ok((SessionToken::Legacy(token), session))
+}
+
+/// `POST /cloudapi/1.0.0/sessions` (`/sessions/provider` for the System org) with
+/// Basic `user@org:password`: a bearer JWT from `X-VMWARE-VCLOUD-ACCESS-TOKEN`.
+async fn cloudapi_login(
+    transport: &Transport,
+    settings: &VcdSettings,
+    version: &ApiVersion,
+    credentials: &Credentials,
+) -> Result<SessionToken, VcdError> {
+    let path = if credentials.org.eq_ignore_ascii_case(SYSTEM_ORG) {
+        "sessions/provider"
+    } else {
+        "sessions"
+    };
+    let url = settings.cloudapi_url(path);
+    let basic = basic_header(credentials);
+    let (response, slot) = send_retrying(
+        transport,
+        settings.retry,
+        &Method::POST,
+        &url,
+        &version.accept_cloudapi(),
+        Some(&basic),
+        None,
+    )
+    .await?;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        let body = response.text().await.unwrap_or_default();
+        drop(slot);
+        return Err(login_refused(url, credentials, json_message(&body)));
+    }
+    let token = header_secret(&response, ACCESS_TOKEN_HEADER);
+    let answer = read_json_answer(Method::POST, &url, response).await;
+    drop(slot);
+    answer?;
+    token
+        .map(SessionToken::Bearer)
+        .ok_or(VcdError::MissingToken {
             url,
-            user: credentials.user.clone(),
-            org: credentials.org.clone(),
+            carrier: "an X-VMWARE-VCLOUD-ACCESS-TOKEN header",
+        })
+}
+
+/// `POST /oauth/tenant/{org}/token` (`/oauth/provider/token` for the System org)
+/// with `grant_type=refresh_token&refresh_token=…`: a bearer JWT from
+/// `access_token`.
+async fn api_token_login(
+    transport: &Transport,
+    settings: &VcdSettings,
+    version: &ApiVersion,
+    api_token: &ApiTokenCredentials,
+) -> Result<SessionToken, VcdError> {
+    let url = token_endpoint(settings, &api_token.org)?;
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", api_token.token.expose())
+        .finish();
+    let (response, slot) = send_retrying(
+        transport,
+        settings.retry,
+        &Method::POST,
+        &url,
+        &version.accept_cloudapi(),
+        None,
+        Some(("application/x-www-form-urlencoded", &form)),
+    )
+    .await?;
+    let status = response.status();
+    if matches!(status.as_u16(), 400 | 401 | 403 | 404) {
+        let body = response.text().await.unwrap_or_default();
+        drop(slot);
+        let message = if status == StatusCode::NOT_FOUND {
+            "vCD has no OAuth token endpoint (API tokens need vCD 10.3.1 or later)".to_owned()
+        } else {
+            json_message(&body)
+                .unwrap_or_else(|| format!("HTTP {status}: the API token was not accepted"))
+        };
+        return Err(VcdError::ApiTokenRefused {
+            url,
+            org: api_token.org.clone(),
             message,
         });
     }
-    let token = response
+    let answer = read_json_answer(Method::POST, &url, response).await;
+    drop(slot);
+    let answer = answer?;
+    let access_token = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|doc| {
+            doc.get("access_token")
+                .and_then(serde_json::Value::as_str)
+                .map(Secret::new)
+        })
+        .filter(|token| !token.is_empty());
+    access_token
+        .map(SessionToken::Bearer)
+        .ok_or(VcdError::MissingToken {
+            url,
+            carrier: "an access_token field",
+        })
+}
+
+/// The OAuth token endpoint of `org` (the org name is one escaped path segment).
+fn token_endpoint(settings: &VcdSettings, org: &str) -> Result<String, VcdError> {
+    if org.eq_ignore_ascii_case(SYSTEM_ORG) {
+        return Ok(settings.site_url("oauth/provider/token"));
+    }
+    let base = settings.site_url("oauth/tenant/");
+    let mut url = Url::parse(&base).map_err(|e| VcdError::InvalidUrl {
+        url: base.clone(),
+        reason: e.to_string(),
+    })?;
+    url.path_segments_mut()
+        .map_err(|()| VcdError::InvalidUrl {
+            url: base.clone(),
+            reason: "the URL cannot have a path".to_owned(),
+        })?
+        .pop_if_empty()
+        .extend([org, "token"]);
+    Ok(url.to_string())
+}
+
+fn basic_header(credentials: &Credentials) -> AuthHeader {
+    AuthHeader {
+        name: AUTHORIZATION_HEADER,
+        value: credentials.basic_authorization(),
+    }
+}
+
+fn header_secret(response: &reqwest::Response, name: &str) -> Option<Secret> {
+    response
         .headers()
-        .get(AUTH_HEADER)
+        .get(name)
         .and_then(|v| v.to_str().ok())
-        .map(Secret::new);
-    let answer = read_answer(Method::POST, &url, response).await?;
-    let token = token.ok_or_else(|| VcdError::MissingToken { url: url.clone() })?;
-    let session = SessionInfo::parse(&url, &answer.body)?;
-    Ok((token, session))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+fn login_refused(url: String, credentials: &Credentials, message: Option<String>) -> VcdError {
+    VcdError::LoginRefused {
+        url,
+        user: credentials.user.clone(),
+        org: credentials.org.clone(),
+        message: message
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "invalid user name, organization or password".to_owned()),
+    }
+}
+
+/// The `message` of a CloudAPI / OAuth JSON error body.
+fn json_message(body: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+    doc.get("message")
+        .or_else(|| doc.get("error_description"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Like [`read_answer`] for CloudAPI answers: an error's text comes from its JSON
+/// `message` and `minorErrorCode`.
+async fn read_json_answer(
+    method: Method,
+    url: &str,
+    response: reqwest::Response,
+) -> Result<Answer, VcdError> {
+    let status = response.status();
+    if status.is_success() || status == StatusCode::UNAUTHORIZED {
+        return read_answer(method, url, response).await;
+    }
+    let body = response.text().await.unwrap_or_default();
+    let doc: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+    let field = |name: &str| {
+        doc.as_ref()
+            .and_then(|d| d.get(name))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    Err(VcdError::Api {
+        method: method.to_string(),
+        url: url.to_owned(),
+        status: status.as_u16(),
+        minor_error_code: field("minorErrorCode"),
+        message: field("message").unwrap_or_default(),
+        request_id: None,
+    })
 }
 
 /// Sends a request, retrying transport failures and transient statuses as the
 /// policy allows for its method. Returns the last response, whatever its status,
 /// with the request slot it holds: drop the slot once the body is read. No slot
 /// is held while waiting between attempts.
-#[allow(clippy::too_many_arguments)]
 async fn send_retrying(
     transport: &Transport,
     retry: RetryPolicy,
     method: &Method,
     url: &str,
     accept: &str,
-    token: Option<&Secret>,
-    authorization: Option<&Secret>,
+    auth: Option<&AuthHeader>,
     body: Option<(&str, &str)>,
 ) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), VcdError> {
     let mut attempt = 0;
@@ -881,17 +1284,7 @@ async fn send_retrying(
         attempt += 1;
         // The slots are never closed, so this always yields one.
         let slot = transport.slots.clone().acquire_owned().await.ok();
-        match send_once(
-            &transport.http,
-            method,
-            url,
-            accept,
-            token,
-            authorization,
-            body,
-        )
-        .await
-        {
+        match send_once(&transport.http, method, url, accept, auth, body).await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if status_is_retryable(method, status) && retry.allows_another(attempt) {
@@ -936,18 +1329,14 @@ async fn send_once(
     method: &Method,
     url: &str,
     accept: &str,
-    token: Option<&Secret>,
-    authorization: Option<&Secret>,
+    auth: Option<&AuthHeader>,
     body: Option<(&str, &str)>,
 ) -> Result<reqwest::Response, VcdError> {
     let mut request = http
         .request(method.clone(), url)
         .header(reqwest::header::ACCEPT, accept);
-    if let Some(token) = token {
-        request = request.header(AUTH_HEADER, token.expose());
-    }
-    if let Some(authorization) = authorization {
-        request = request.header(reqwest::header::AUTHORIZATION, authorization.expose());
+    if let Some(auth) = auth {
+        request = request.header(auth.name, auth.value.expose());
     }
     if let Some((media_type, text)) = body {
         request = request
@@ -1022,6 +1411,23 @@ mod tests {
             settings.api_url("/admin/extension"),
             "https://vcd.example.com/api/admin/extension"
         );
+        assert_eq!(
+            settings.cloudapi_url("sessions/provider"),
+            "https://vcd.example.com/cloudapi/1.0.0/sessions/provider"
+        );
+        assert_eq!(
+            token_endpoint(&settings, "SYSTEM").unwrap(),
+            "https://vcd.example.com/oauth/provider/token"
+        );
+        assert_eq!(
+            token_endpoint(&settings, "my org/x").unwrap(),
+            "https://vcd.example.com/oauth/tenant/my%20org%2Fx/token"
+        );
+        let proxied = VcdSettings::new("https://proxy.example.com/vcd/api", v.clone()).unwrap();
+        assert_eq!(
+            proxied.cloudapi_url("/sessions"),
+            "https://proxy.example.com/vcd/cloudapi/1.0.0/sessions"
+        );
         assert!(VcdSettings::new("ftp://x/api", v.clone()).is_err());
         assert!(VcdSettings::new("not a url", v).is_err());
     }
@@ -1038,7 +1444,10 @@ mod tests {
             settings.api_url("session"),
             "https://vcd.example.com:8443/api/session"
         );
-        assert_eq!(settings.default_version.as_str(), config.vcd.api_version);
+        assert_eq!(
+            VersionChoice::parse(&config.vcd.api_version),
+            Some(settings.version.clone())
+        );
         assert!(!settings.tls.verify);
         assert_eq!(settings.task_timeout, config.timeouts.vcd_task.duration());
         assert_eq!(
@@ -1049,6 +1458,10 @@ mod tests {
             settings.http.connect,
             config.timeouts.http_connect.duration()
         );
+
+        config.vcd.api_version = "auto".into();
+        let settings = VcdSettings::from_config(&config).unwrap();
+        assert_eq!(settings.version, VersionChoice::Negotiate);
 
         config.vcd.api_version = "latest".into();
         let err = VcdSettings::from_config(&config).unwrap_err();

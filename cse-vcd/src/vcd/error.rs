@@ -99,11 +99,24 @@ pub enum VcdError {
         /// vCD's message.
         message: String,
     },
-    /// A login or session answer lacked the `x-vcloud-authorization` header.
-    #[error("{url} answered without an x-vcloud-authorization header")]
+    /// An API token (refresh token) was refused at the OAuth token endpoint
+    /// (unknown, revoked, or of another organization).
+    #[error("login to vCD at {url} with the API token of org '{org}' was refused: {message}")]
+    ApiTokenRefused {
+        /// Token endpoint URL.
+        url: String,
+        /// Organization name.
+        org: String,
+        /// vCD's message.
+        message: String,
+    },
+    /// A login answer lacked the header or field carrying the session token.
+    #[error("{url} answered without {carrier}")]
     MissingToken {
         /// Request URL.
         url: String,
+        /// Where the token was expected (a header name or a JSON field).
+        carrier: &'static str,
     },
     /// An answer could not be read as the expected document.
     #[error("cannot read the answer of {url}: {reason}")]
@@ -190,7 +203,9 @@ impl VcdError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } => Some(*status),
-            Self::Unauthorized { .. } | Self::LoginRefused { .. } => Some(401),
+            Self::Unauthorized { .. }
+            | Self::LoginRefused { .. }
+            | Self::ApiTokenRefused { .. } => Some(401),
             _ => None,
         }
     }

@@ -30,13 +30,19 @@ pub mod version;
 pub mod vim;
 pub mod xml;
 
-pub use client::{Answer, Client, Reply, VcdConnector, VcdSettings};
+pub use client::{Answer, Client, Reply, VcdConnector, VcdSettings, sysadmin_secret};
 pub use error::{VcdError, VcdErrorDocument};
 pub use http::{HttpTimeouts, TlsOptions};
 pub use links::{Link, find_link, links_of, require_link};
 pub use query::{Filter, Query, QueryFormat, QueryPage, QueryRecord};
 pub use retry::RetryPolicy;
-pub use session::{AUTH_HEADER, Credentials, SessionInfo};
+pub use session::{
+    ACCESS_TOKEN_HEADER, AUTH_HEADER, ApiTokenCredentials, AuthHeader, Credentials, LoginKind,
+    LoginSecret, SessionInfo, SessionToken, TokenKind,
+};
 pub use tasks::{TaskInfo, TaskStatus};
-pub use version::{ApiVersion, highest_common_version, media, version_from_accept};
+pub use version::{
+    ApiVersion, SUPPORTED_API_VERSIONS, VersionChoice, highest_common_version, media,
+    supported_versions, version_from_accept,
+};
 pub use vim::{VimServer, VmPlacement, vm_moref_from_environment, vm_placement};

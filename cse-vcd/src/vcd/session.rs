@@ -1,5 +1,8 @@
 //! Who a vCD client is logged in as: the `Session` document's user, org, roles
-//! and links, plus the `x-vcloud-authorization` token (a [`Secret`], never shown).
+//! and links; the session's credential ([`SessionToken`]: a legacy
+//! `x-vcloud-authorization` token or a CloudAPI bearer JWT, never shown); and
+//! what a session is opened with (a password or an API token) and how
+//! ([`LoginKind`]).
 
 use cse_core::config::Secret;
 
@@ -10,6 +13,10 @@ use super::xml::{self, Element};
 
 /// Name of the header carrying the legacy session token.
 pub const AUTH_HEADER: &str = "x-vcloud-authorization";
+/// Name of the header a CloudAPI login answers its JWT in.
+pub const ACCESS_TOKEN_HEADER: &str = "x-vmware-vcloud-access-token";
+/// Name of the standard header carrying `Basic` credentials and `Bearer` tokens.
+pub const AUTHORIZATION_HEADER: &str = "authorization";
 /// Name of the header vCD puts its request id in.
 pub const REQUEST_ID_HEADER: &str = "x-vmware-vcloud-request-id";
 /// The system organization's name.
@@ -118,6 +125,197 @@ impl Credentials {
     }
 }
 
+/// The credential of a vCD session, sent with every request. Either kind is a
+/// secret: `Debug` shows only the kind.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SessionToken {
+    /// A legacy session token (`POST /api/sessions`), sent as `x-vcloud-authorization`.
+    Legacy(Secret),
+    /// A JWT (CloudAPI login, API token exchange), sent as `Authorization: Bearer`.
+    Bearer(Secret),
+}
+
+/// Which of the two kinds a [`SessionToken`] is (for storing beside the token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// `x-vcloud-authorization`.
+    Legacy,
+    /// `Authorization: Bearer`.
+    Bearer,
+}
+
+impl TokenKind {
+    /// `legacy` or `bearer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Legacy => "legacy",
+            Self::Bearer => "bearer",
+        }
+    }
+
+    /// Reads [`Self::as_str`]'s spelling (case-insensitive).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "legacy" => Some(Self::Legacy),
+            "bearer" => Some(Self::Bearer),
+            _ => None,
+        }
+    }
+}
+
+/// A request header carrying a credential: its name and its value (a secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthHeader {
+    /// Header name (lower case).
+    pub name: &'static str,
+    /// Header value.
+    pub value: Secret,
+}
+
+impl SessionToken {
+    /// A token of `kind`.
+    pub fn new(kind: TokenKind, token: Secret) -> Self {
+        match kind {
+            TokenKind::Legacy => Self::Legacy(token),
+            TokenKind::Bearer => Self::Bearer(token),
+        }
+    }
+
+    /// A token given as text without its kind (a `--session-id` on a command
+    /// line): a JWT (three non-empty base64url parts joined by dots) is a bearer
+    /// token, anything else a legacy one.
+    pub fn guess(text: &str) -> Self {
+        let text = text.trim();
+        let parts: Vec<&str> = text.split('.').collect();
+        let jwt = parts.len() == 3
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if jwt {
+            Self::Bearer(Secret::new(text))
+        } else {
+            Self::Legacy(Secret::new(text))
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> TokenKind {
+        match self {
+            Self::Legacy(_) => TokenKind::Legacy,
+            Self::Bearer(_) => TokenKind::Bearer,
+        }
+    }
+
+    /// The token itself (for storing or hashing; never log it).
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Self::Legacy(token) | Self::Bearer(token) => token,
+        }
+    }
+
+    /// The header that presents this token to vCD.
+    pub fn header(&self) -> AuthHeader {
+        match self {
+            Self::Legacy(token) => AuthHeader {
+                name: AUTH_HEADER,
+                value: token.clone(),
+            },
+            Self::Bearer(token) => AuthHeader {
+                name: AUTHORIZATION_HEADER,
+                value: Secret::new(format!("Bearer {}", token.expose())),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Legacy(_) => f.write_str("SessionToken::Legacy(***)"),
+            Self::Bearer(_) => f.write_str("SessionToken::Bearer(***)"),
+        }
+    }
+}
+
+/// How a session was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoginKind {
+    /// `POST /api/sessions` with a password (API versions below 33.0).
+    Legacy,
+    /// `POST /cloudapi/1.0.0/sessions[/provider]` with a password (33.0 and later).
+    CloudApi,
+    /// An API token exchanged at `/oauth/{tenant/<org>|provider}/token`.
+    ApiToken,
+    /// Re-hydrated or resumed from a token someone else logged in for.
+    Token,
+}
+
+impl LoginKind {
+    /// How `cse check` and logs name it: `legacy`, `CloudAPI`, `API token`, `token`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Legacy => "legacy",
+            Self::CloudApi => "CloudAPI",
+            Self::ApiToken => "API token",
+            Self::Token => "token",
+        }
+    }
+
+    /// The request that opened a session of this kind for `org` (`None` for a
+    /// session re-hydrated from a token).
+    pub fn route(self, org: &str) -> Option<String> {
+        let provider = org.eq_ignore_ascii_case(SYSTEM_ORG);
+        match self {
+            Self::Legacy => Some("POST /api/sessions".to_owned()),
+            Self::CloudApi if provider => Some("POST /cloudapi/1.0.0/sessions/provider".to_owned()),
+            Self::CloudApi => Some("POST /cloudapi/1.0.0/sessions".to_owned()),
+            Self::ApiToken if provider => Some("POST /oauth/provider/token".to_owned()),
+            Self::ApiToken => Some(format!("POST /oauth/tenant/{org}/token")),
+            Self::Token => None,
+        }
+    }
+}
+
+/// First API version at which logins use CloudAPI sessions instead of
+/// `POST /api/sessions` (vCD 10.0).
+pub const CLOUDAPI_LOGIN_SINCE: u32 = 33;
+
+/// An organization's API token (a refresh token) for
+/// `POST /oauth/tenant/{org}/token` (`/oauth/provider/token` for `System`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiTokenCredentials {
+    /// Organization name of the token's owner (`System` for a provider token).
+    pub org: String,
+    /// The refresh token (redacted in `Debug`).
+    pub token: Secret,
+}
+
+/// What a session is opened (and re-opened on a 401) with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginSecret {
+    /// User, org and password.
+    Password(Credentials),
+    /// An API token.
+    ApiToken(ApiTokenCredentials),
+}
+
+impl LoginSecret {
+    /// The organization logged in to.
+    pub fn org(&self) -> &str {
+        match self {
+            Self::Password(c) => &c.org,
+            Self::ApiToken(t) => &t.org,
+        }
+    }
+
+    /// True for the System organization (provider endpoints).
+    pub fn is_provider(&self) -> bool {
+        self.org().eq_ignore_ascii_case(SYSTEM_ORG)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +370,101 @@ mod tests {
             !debug.contains("ca$hc0w") && !debug.contains("YWRt"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn each_token_kind_goes_in_its_own_header_and_debug_hides_both() {
+        let legacy = SessionToken::Legacy(Secret::new("abc123"));
+        let bearer = SessionToken::Bearer(Secret::new("eyJ.x.y"));
+        assert_eq!(legacy.header().name, "x-vcloud-authorization");
+        assert_eq!(legacy.header().value.expose(), "abc123");
+        assert_eq!(bearer.header().name, "authorization");
+        assert_eq!(bearer.header().value.expose(), "Bearer eyJ.x.y");
+        assert_eq!(bearer.kind(), TokenKind::Bearer);
+        assert_eq!(
+            SessionToken::new(TokenKind::Legacy, Secret::new("abc123")),
+            legacy
+        );
+        let debug = format!("{legacy:?} {bearer:?} {:?}", bearer.header());
+        assert!(
+            !debug.contains("abc123") && !debug.contains("eyJ"),
+            "{debug}"
+        );
+        assert_eq!(
+            debug,
+            "SessionToken::Legacy(***) SessionToken::Bearer(***) \
+             AuthHeader { name: \"authorization\", value: *** }"
+        );
+    }
+
+    #[test]
+    fn a_token_without_its_kind_is_a_jwt_only_when_it_looks_like_one() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl-_";
+        assert_eq!(SessionToken::guess(jwt).kind(), TokenKind::Bearer);
+        assert_eq!(
+            SessionToken::guess(&format!(" {jwt}\n")).secret().expose(),
+            jwt
+        );
+        for legacy in [
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "a.b",
+            "a..c",
+            "a.b.c.d",
+            "a b.c.d",
+        ] {
+            assert_eq!(
+                SessionToken::guess(legacy).kind(),
+                TokenKind::Legacy,
+                "{legacy}"
+            );
+        }
+    }
+
+    #[test]
+    fn login_kinds_name_their_route() {
+        assert_eq!(
+            LoginKind::Legacy.route("acme").unwrap(),
+            "POST /api/sessions"
+        );
+        assert_eq!(
+            LoginKind::CloudApi.route("system").unwrap(),
+            "POST /cloudapi/1.0.0/sessions/provider"
+        );
+        assert_eq!(
+            LoginKind::CloudApi.route("acme").unwrap(),
+            "POST /cloudapi/1.0.0/sessions"
+        );
+        assert_eq!(
+            LoginKind::ApiToken.route("System").unwrap(),
+            "POST /oauth/provider/token"
+        );
+        assert_eq!(
+            LoginKind::ApiToken.route("acme").unwrap(),
+            "POST /oauth/tenant/acme/token"
+        );
+        assert_eq!(LoginKind::Token.route("acme"), None);
+        assert_eq!(LoginKind::ApiToken.label(), "API token");
+    }
+
+    #[test]
+    fn token_kinds_round_trip_and_secrets_name_their_org() {
+        for kind in [TokenKind::Legacy, TokenKind::Bearer] {
+            assert_eq!(TokenKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(TokenKind::parse(" Bearer "), Some(TokenKind::Bearer));
+        assert_eq!(TokenKind::parse("jwt"), None);
+        let token = LoginSecret::ApiToken(ApiTokenCredentials {
+            org: "system".into(),
+            token: Secret::new("refresh-me"),
+        });
+        assert!(token.is_provider());
+        assert!(!format!("{token:?}").contains("refresh-me"));
+        let tenant = LoginSecret::Password(Credentials {
+            user: "alice".into(),
+            org: "acme".into(),
+            password: Secret::new("pw"),
+        });
+        assert_eq!(tenant.org(), "acme");
+        assert!(!tenant.is_provider());
     }
 }

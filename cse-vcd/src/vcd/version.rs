@@ -34,6 +34,18 @@ impl ApiVersion {
         format!("application/*+json;version={}", self.0)
     }
 
+    /// The `Accept` header of CloudAPI and OAuth requests at this version
+    /// (`application/json;version=37.0`).
+    pub fn accept_cloudapi(&self) -> String {
+        format!("application/json;version={}", self.0)
+    }
+
+    /// True when logins at this version use CloudAPI sessions (33.0 and later,
+    /// vCD 10.0+); below it `POST /api/sessions`.
+    pub fn uses_cloudapi_login(&self) -> bool {
+        self.major() >= super::session::CLOUDAPI_LOGIN_SINCE
+    }
+
     /// `(major, minor)`, for ordering versions numerically (`9.0` < `29.0`).
     pub fn key(&self) -> (u32, u32) {
         let mut parts = self.0.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
@@ -53,6 +65,39 @@ impl ApiVersion {
 impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The API versions this client speaks, oldest first: vCD 9.5 (29.0) to 10.6 (39.0).
+pub const SUPPORTED_API_VERSIONS: &[&str] = &[
+    "29.0", "30.0", "31.0", "32.0", "33.0", "34.0", "35.0", "36.0", "37.0", "38.0", "39.0",
+];
+
+/// [`SUPPORTED_API_VERSIONS`] as [`ApiVersion`]s.
+pub fn supported_versions() -> Vec<ApiVersion> {
+    SUPPORTED_API_VERSIONS
+        .iter()
+        .filter_map(|v| ApiVersion::parse(v))
+        .collect()
+}
+
+/// Which API version a connector's logins use: a fixed one, or the highest
+/// both sides speak (config `vcd.api_version: auto`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionChoice {
+    /// Always this version.
+    Fixed(ApiVersion),
+    /// Negotiated with `GET /api/versions` against [`SUPPORTED_API_VERSIONS`].
+    Negotiate,
+}
+
+impl VersionChoice {
+    /// `auto` → [`Self::Negotiate`], `NN.N` → [`Self::Fixed`]; anything else `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.trim().eq_ignore_ascii_case("auto") {
+            return Some(Self::Negotiate);
+        }
+        ApiVersion::parse(text).map(Self::Fixed)
     }
 }
 
@@ -106,6 +151,9 @@ pub mod media {
     pub const METADATA: &str = "application/vnd.vmware.vcloud.metadata+xml";
     /// `MetadataValue`.
     pub const METADATA_VALUE: &str = "application/vnd.vmware.vcloud.metadata.value+xml";
+    /// A query's results in `records` format (from API 33.0 an `Org` links the
+    /// queries of its VDCs and catalogs with this type).
+    pub const RECORDS: &str = "application/vnd.vmware.vcloud.query.records+xml";
     /// `QueryList`.
     pub const QUERY_LIST: &str = "application/vnd.vmware.vcloud.query.queryList+xml";
     /// `ComposeVAppParams`.
@@ -173,6 +221,57 @@ mod tests {
         );
         assert_eq!(highest_common_version(&list(&["5.5"]), &supported), None);
         assert_eq!(highest_common_version(&[], &supported), None);
+    }
+
+    #[test]
+    fn every_vcd_release_negotiates_the_login_it_needs() {
+        let list = |vs: &[&str]| -> Vec<ApiVersion> {
+            vs.iter().map(|v| ApiVersion::parse(v).unwrap()).collect()
+        };
+        let ours = supported_versions();
+        assert_eq!(ours.first().map(ApiVersion::as_str), Some("29.0"));
+        assert_eq!(ours.last().map(ApiVersion::as_str), Some("39.0"));
+        // What each release's /api/versions offers (9.5, 10.0, 10.3, 10.4, 10.6).
+        for (offered, expected, cloudapi) in [
+            (list(&["29.0", "30.0", "31.0", "32.0"]), "32.0", false),
+            (list(&["30.0", "31.0", "32.0", "33.0"]), "33.0", true),
+            (
+                list(&["32.0", "33.0", "34.0", "35.0", "36.0"]),
+                "36.0",
+                true,
+            ),
+            (
+                list(&["33.0", "34.0", "35.0", "36.0", "37.0"]),
+                "37.0",
+                true,
+            ),
+            (
+                list(&["36.0", "37.0", "38.0", "39.0", "40.0"]),
+                "39.0",
+                true,
+            ),
+        ] {
+            let chosen = highest_common_version(&offered, &ours).unwrap();
+            assert_eq!(chosen.as_str(), expected);
+            assert_eq!(chosen.uses_cloudapi_login(), cloudapi, "{expected}");
+        }
+    }
+
+    #[test]
+    fn version_choices_read_auto_or_a_version() {
+        assert_eq!(VersionChoice::parse("auto"), Some(VersionChoice::Negotiate));
+        assert_eq!(
+            VersionChoice::parse(" AUTO "),
+            Some(VersionChoice::Negotiate)
+        );
+        assert_eq!(
+            VersionChoice::parse("36.0"),
+            Some(VersionChoice::Fixed(ApiVersion::parse("36.0").unwrap()))
+        );
+        assert_eq!(VersionChoice::parse("latest"), None);
+        let v = ApiVersion::parse("37.0").unwrap();
+        assert_eq!(v.accept_cloudapi(), "application/json;version=37.0");
+        assert!(!ApiVersion::parse("32.0").unwrap().uses_cloudapi_login());
     }
 
     #[test]

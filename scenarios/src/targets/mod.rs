@@ -53,7 +53,13 @@ pub fn sysadmin(context: &Context) -> Tenant {
     Tenant {
         org: "System".into(),
         user: context.config.vcd.username.clone(),
-        password: context.config.vcd.password.expose().to_owned(),
+        password: context
+            .config
+            .vcd
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default(),
     }
 }
 

@@ -17,7 +17,7 @@ use super::ova::UnpackedOva;
 use super::progress::progress_bar;
 use crate::cli::error::CliError;
 use crate::cli::lookup;
-use cse_vcd::vcd::{AUTH_HEADER, Client};
+use cse_vcd::vcd::Client;
 
 /// Bytes per `PUT` of a file (pyvcloud's default chunk).
 pub const CHUNK_SIZE: u64 = 10 * 1024 * 1024;
@@ -110,9 +110,11 @@ async fn put_file(
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // The session's own header: x-vcloud-authorization or Authorization: Bearer.
+            let auth = client.token().header();
             let result = http
                 .put(target)
-                .header(AUTH_HEADER, client.token().expose())
+                .header(auth.name, auth.value.expose())
                 .header("Content-Range", &range)
                 .body(buffer.clone())
                 .send()
