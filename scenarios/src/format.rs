@@ -914,6 +914,16 @@ impl Scenario {
         Ok(())
     }
 
+    /// Whether any step watches the embedded server's process (`wait:
+    /// server_exit`, `expect: server`), which only the simulator target runs.
+    pub fn watches_server_process(&self) -> bool {
+        self.steps.iter().any(|s| match &s.action {
+            Action::Wait(w) => w.server_exit,
+            Action::Expect(e) => e.server.is_some(),
+            _ => false,
+        })
+    }
+
     /// Whether any step needs the simulator's fault injection or inspection.
     pub fn needs_simulator(&self) -> bool {
         self.steps.iter().any(|s| match &s.action {

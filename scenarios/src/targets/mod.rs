@@ -3,6 +3,7 @@
 //! operations for Kubernetes checks); the simulator target adds fault
 //! injection and a view of the embedded server's life.
 
+pub mod control;
 pub mod live;
 pub mod sim;
 
