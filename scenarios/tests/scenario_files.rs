@@ -16,6 +16,7 @@ fn args(file: &str, report: Option<PathBuf>) -> RunArgs {
         insecure: false,
         tenants: None,
         amqp_url: None,
+        sim_info: None,
     }
 }
 
