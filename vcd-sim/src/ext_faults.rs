@@ -230,6 +230,46 @@ mod tests {
         assert_eq!(faults.hits(id), 1);
     }
 
+    #[tokio::test]
+    async fn the_tap_sees_every_message_and_answer_for_the_recording() {
+        let tap = ExtTap::default();
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        *tap.write() = Some(Arc::new(move |t, q, a| {
+            sink.lock()
+                .push(crate::record::Exchange::extension(t, q, a));
+        }));
+        let faults = ExtFaults::new();
+        faults
+            .add(FaultRule::new(ExtMatch::default(), ExtEffect::CannotSend).times(1))
+            .unwrap();
+        let f = FaultingForwarder::new(Arc::new(Answer), faults, tap);
+        let mut req = request("GET", "/api/cse/clusters");
+        req.headers = vec![
+            (
+                "Authorization".into(),
+                "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln".into(),
+            ),
+            (
+                "x-vcloud-authorization".into(),
+                "0123456789abcdef0123456789abcdef".into(),
+            ),
+        ];
+        assert_eq!(f.forward(target(), req.clone()).await.status, 500);
+        assert_eq!(f.forward(target(), req).await.status, 200);
+        let seen = seen.lock();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].surface, "extension");
+        assert_eq!(seen[0].operation, "vcdext cse");
+        assert_eq!(seen[0].response.status, Some(500));
+        assert_eq!(seen[1].response.status, Some(200));
+        let text = serde_json::to_string(&*seen).unwrap();
+        assert!(
+            !text.contains("eyJ") && !text.contains("0123456789abcdef"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn only_error_statuses_are_taken() {
         let faults = ExtFaults::new();

@@ -157,7 +157,7 @@ pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
 /// guest timings stay as they are).
 pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), SnapshotError> {
     check_header(&snapshot)?;
-    let seed = snapshot.vcd.next_moref ^ snapshot.vcd.next_mac.rotate_left(32);
+    let seed = id_seed(&snapshot.vcd);
     let g = snapshot.guests;
     let mut vms = BTreeMap::new();
     for v in g.vms {
@@ -194,6 +194,28 @@ pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), 
     state.clusters = clusters;
     state.time_offset = chrono::Duration::milliseconds(g.time_offset_ms);
     Ok(())
+}
+
+/// The seed of the ids made after a load: a hash of the ids loaded, so the
+/// same snapshot always continues with the same ids, and never with the
+/// sequence of a world seed (whose ids the snapshot may already hold).
+fn id_seed(vcd: &VcdState) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    "vcd-sim snapshot ids".hash(&mut h);
+    for id in vcd
+        .orgs
+        .iter()
+        .map(|o| o.id)
+        .chain(vcd.users.iter().map(|u| u.id))
+        .chain(vcd.vapps.iter().map(|v| v.id))
+        .chain(vcd.vms.iter().map(|v| v.id))
+        .chain(vcd.tasks.iter().map(|t| t.id))
+    {
+        id.hash(&mut h);
+    }
+    (vcd.next_moref, vcd.next_mac).hash(&mut h);
+    h.finish()
 }
 
 fn check_header(s: &Snapshot) -> Result<(), SnapshotError> {
