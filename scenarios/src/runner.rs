@@ -150,6 +150,7 @@ impl<'a> Runner<'a> {
             }
             Action::System(step) => self.system(step).await,
             Action::Fault(fault) => self.target.fault(fault).await,
+            Action::Clock(clock) => self.target.clock(clock).await,
             Action::Wait(step) => self.wait(step).await,
             Action::Expect(step) => self.expect(step).await,
         }

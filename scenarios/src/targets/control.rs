@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::format::{FaultStep, SimulatorSpec};
+use crate::format::{ClockStep, FaultStep, SimulatorSpec};
 
 /// Where the control API is and its token.
 #[derive(Clone)]
@@ -193,6 +193,25 @@ impl Control {
                 Ok("all faults cleared".into())
             }
         }
+    }
+
+    /// Changes the time scale and/or advances simulated time.
+    pub async fn clock(&self, step: &ClockStep) -> Result<String, String> {
+        step.check()?;
+        if let Some(x) = step.time_scale {
+            self.call(reqwest::Method::PUT, "clock", Some(json!({ "scale": x })))
+                .await?;
+        }
+        if let Some(d) = step.advance {
+            let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            self.call(
+                reqwest::Method::POST,
+                "clock/advance",
+                Some(json!({ "by_ms": ms })),
+            )
+            .await?;
+        }
+        Ok(step.describe())
     }
 
     /// Clears every fault and puts the clock and guest timings back.

@@ -14,7 +14,7 @@ use cse_server::context::Context;
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
-use crate::format::{FaultStep, ServerState, TargetKind};
+use crate::format::{ClockStep, FaultStep, ServerState, TargetKind};
 
 /// Settings of the live target.
 #[derive(Debug, Clone)]
@@ -123,6 +123,16 @@ impl Target for LiveTarget {
             Some(c) => c.fault(fault).await,
             None => Err(
                 "faults need the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info"
+                    .into(),
+            ),
+        }
+    }
+
+    async fn clock(&mut self, step: &ClockStep) -> TargetResult<String> {
+        match &self.control {
+            Some(c) => c.clock(step).await,
+            None => Err(
+                "the clock needs the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info"
                     .into(),
             ),
         }
