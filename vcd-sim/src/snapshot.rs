@@ -28,6 +28,8 @@ use crate::state::snapshot::VcdState;
 pub const FORMAT: &str = "vcd-sim-snapshot";
 /// The version written; imports take this version only.
 pub const VERSION: u32 = 1;
+/// The furthest guest time may be from real time in a snapshot (100 years).
+pub const MAX_TIME_OFFSET_MS: u64 = 100 * 366 * 24 * 3600 * 1000;
 /// The largest snapshot imported.
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 
@@ -159,6 +161,19 @@ pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), 
     check_header(&snapshot)?;
     let seed = id_seed(&snapshot.vcd);
     let g = snapshot.guests;
+    if g.next_disk > crate::state::snapshot::MAX_COUNTER {
+        return Err(SnapshotError::Inconsistent(format!(
+            "guests.next_disk {} is above the most allowed, {}",
+            g.next_disk,
+            crate::state::snapshot::MAX_COUNTER
+        )));
+    }
+    if g.time_offset_ms.unsigned_abs() > MAX_TIME_OFFSET_MS {
+        return Err(SnapshotError::Inconsistent(format!(
+            "guests.time_offset_ms {} is beyond 100 years",
+            g.time_offset_ms
+        )));
+    }
     let mut vms = BTreeMap::new();
     for v in g.vms {
         let mut vm = Vm::new(&v.moref, &v.name, v.disk);

@@ -493,5 +493,29 @@ async fn bad_snapshots_are_refused_with_the_reason() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("inconsistent"));
     assert!(!c.full.handle.state().read().orgs.is_empty());
+    // Counters that later work adds one to are bounded.
+    for (path, value, words) in [
+        (("vcd", "next_mac"), json!(u64::MAX), "vcd.next_mac"),
+        (("guests", "next_disk"), json!(u64::MAX), "guests.next_disk"),
+        (
+            ("guests", "time_offset_ms"),
+            json!(i64::MIN),
+            "guests.time_offset_ms",
+        ),
+    ] {
+        let mut snap: Value = serde_json::from_slice(&c.snapshot().await).unwrap();
+        snap[path.0][path.1] = value;
+        let r = c
+            .http
+            .put(c.url("snapshot"))
+            .bearer_auth(c.control.token())
+            .json(&snap)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{words}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(words), "{text}");
+    }
     c.full.shutdown().await;
 }

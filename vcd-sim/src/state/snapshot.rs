@@ -91,6 +91,43 @@ fn to_map<T>(items: Vec<T>, id: impl Fn(&T) -> Id, what: &str) -> Result<BTreeMa
     Ok(out)
 }
 
+/// The most a loaded counter may be (counters go up by one from there).
+pub const MAX_COUNTER: u64 = 1 << 40;
+
+/// Counters and sizes that later work adds to stay far from overflowing.
+fn check_numbers(state: &VcdState) -> Result<(), String> {
+    let over = |what: String, n: u64| {
+        if n > MAX_COUNTER {
+            Err(format!(
+                "{what} {n} is above the most allowed, {MAX_COUNTER}"
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    over("vcd.next_moref".into(), state.next_moref)?;
+    over("vcd.next_mac".into(), state.next_mac)?;
+    for c in &state.catalogs {
+        over(format!("catalog {} version", c.name), u64::from(c.version))?;
+    }
+    let files = state
+        .templates
+        .iter()
+        .flat_map(|t| t.files.iter())
+        .chain(state.media.iter().map(|m| &m.file));
+    for f in files {
+        over(
+            format!("upload file {} size", f.name),
+            u64::try_from(f.size).unwrap_or(u64::MAX),
+        )?;
+        over(format!("upload file {} received", f.name), f.received)?;
+        for (a, b) in &f.ranges {
+            over(format!("upload file {} range", f.name), (*a).max(*b))?;
+        }
+    }
+    Ok(())
+}
+
 impl Sim {
     /// The whole vCD state as plain data.
     pub fn export_state(&self) -> VcdState {
@@ -142,6 +179,7 @@ impl Sim {
     /// inconsistent (and nothing changes). Sessions of users that still
     /// exist are kept; ids made from now on follow `seed`.
     pub fn import_state(&self, state: VcdState, seed: u64) -> Result<(), String> {
+        check_numbers(&state)?;
         let mut services = to_map(state.services, |s| s.id, "extension service")?;
         for s in services.values_mut() {
             for f in &mut s.filters {
