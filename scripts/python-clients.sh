@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the third-party Python clients the simulator is tested against
-# (pyvcloud 23.0.4, vcd-cli 24.1.0) into a virtualenv under target/pyclients/venv.
+# (pyvcloud 23.0.4, vcd-cli 24.1.0) and pytest 8.4.2 (examples/python) into a
+# virtualenv under target/pyclients/venv.
 # Called by scripts/test.sh; the vcd-sim test tests/python_clients.rs runs it too
 # when the virtualenv is missing. Any failure (no python3-venv, pip error) exits
 # non-zero: under CI the tests must fail, not skip.
@@ -9,8 +10,18 @@ cd "$(dirname "$0")/.."
 
 VENV="${PYCLIENTS_VENV:-target/pyclients/venv}"
 MARKER="$VENV/.installed-pyvcloud-23.0.4-vcd-cli-24.1.0"
+PYTEST_MARKER="$VENV/.installed-pytest-8.4.2"
+
+# pytest runs the example suite in examples/python.
+install_pytest() {
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pytest==8.4.2
+    "$VENV/bin/python" -m pytest --version >/dev/null
+    touch "$PYTEST_MARKER"
+    echo "python clients: installed pytest 8.4.2"
+}
 
 if [ -f "$MARKER" ] && [ -x "$VENV/bin/vcd" ]; then
+    [ -f "$PYTEST_MARKER" ] || install_pytest
     echo "python clients: ready in $VENV"
     exit 0
 fi
@@ -31,3 +42,4 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import pyvcloud.vcd.client, vcd_cli.vcd" 
 touch "$MARKER"
 echo "python clients: installed pyvcloud 23.0.4 and vcd-cli 24.1.0"
+install_pytest

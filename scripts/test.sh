@@ -14,7 +14,8 @@ ensure_broker
 export CSE_TEST_AMQP_URL
 
 # Test fixtures prepared once, before tests run in parallel:
-# - third-party Python clients run against the simulator (pyvcloud + vcd-cli, pyVmomi 9.x and 6.7.1);
+# - third-party Python clients run against the simulator (pyvcloud + vcd-cli, pyVmomi 9.x and 6.7.1)
+#   and pytest for the example suite in examples/python (run by vcd-sim/tests/pytest_example.rs);
 # - the original CSE 1.2.5 bootstrap scripts the guest model must run unchanged.
 for prepare in scripts/python-clients.sh scripts/python-vsphere-clients.sh scripts/fetch-original-scripts.sh; do
     if [ -x "$prepare" ]; then

@@ -12,8 +12,9 @@ use clap::{Parser, Subcommand};
 
 use crate::format::{Scenario, TargetKind, Tenant};
 use crate::report::{RunReport, ScenarioReport, millis};
-use crate::runner::{Runner, runnable};
+use crate::runner::{Runner, runnable_with};
 use crate::targets::Target;
+use crate::targets::control::ControlSettings;
 use crate::targets::live::{LiveSettings, LiveTarget};
 use crate::targets::sim::{SimSettings, SimTarget};
 
@@ -68,6 +69,10 @@ pub struct RunArgs {
     /// Live: YAML map of tenant name → {org, user, password} replacing the scenario's.
     #[arg(long)]
     pub tenants: Option<PathBuf>,
+    /// Live: the info file of a `vcd-sim serve --control-api` playing the vCD
+    /// (its control URL and token); `fault:` steps then run on the live target.
+    #[arg(long = "sim-info", env = "CSE_SCENARIO_SIM_INFO")]
+    pub sim_info: Option<PathBuf>,
     /// Sim: route extension requests over RabbitMQ at this URL instead of memory.
     #[arg(long = "amqp-url", env = "CSE_SCENARIO_AMQP_URL")]
     pub amqp_url: Option<String>,
@@ -181,7 +186,7 @@ pub async fn replay(
         steps: Vec::new(),
         error: Some(error),
     };
-    if let Err(e) = runnable(scenario, args.target) {
+    if let Err(e) = runnable_with(scenario, args.target, args.sim_info.is_some()) {
         return failed(e);
     }
     let target: Result<Box<dyn Target>, String> = match args.target {
@@ -195,12 +200,26 @@ pub async fn replay(
                 .map(|t| Box::new(t) as Box<dyn Target>)
         }
         TargetKind::Live => {
+            let control = match &args.sim_info {
+                Some(path) => match ControlSettings::from_info_file(path) {
+                    Ok(c) => Some(c),
+                    Err(e) => return failed(e),
+                },
+                None => None,
+            };
             let settings = LiveSettings {
                 config: args.config.clone().unwrap_or_default(),
                 vcd_url: args.vcd_url.clone(),
                 verify: args.insecure.then_some(false),
+                control,
             };
-            LiveTarget::connect(&settings).map(|t| Box::new(t) as Box<dyn Target>)
+            match LiveTarget::connect(&settings) {
+                Ok(mut t) => match t.prepare(&scenario.simulator).await {
+                    Ok(()) => Ok(Box::new(t) as Box<dyn Target>),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            }
         }
     };
     let mut target = match target {

@@ -50,7 +50,8 @@ pub fn clear_vcd_faults(sim: &FullSim) {
     sim.http_faults().clear();
 }
 
-fn describe(rule: &RestFaultRule) -> String {
+/// The report's words for a vCD fault rule.
+pub fn describe(rule: &RestFaultRule) -> String {
     let mut what = Vec::new();
     if let Some(HttpStatus(status)) = rule.effect {
         what.push(format!("HTTP {status}"));

@@ -259,6 +259,8 @@ pub enum Action {
     System(SystemStep),
     /// `fault`: a misbehaviour of the simulator switched on or off.
     Fault(FaultStep),
+    /// `clock`: the simulator's time scale changed, or simulated time moved on.
+    Clock(ClockStep),
     /// `wait`: a pause, tasks to end, or the server to exit.
     Wait(WaitStep),
     /// `expect`: checks on the state reached so far.
@@ -275,6 +277,7 @@ pub const STEP_KINDS: &[&str] = &[
     "cluster_config",
     "system",
     "fault",
+    "clock",
     "wait",
     "expect",
 ];
@@ -291,6 +294,7 @@ impl Action {
             Action::ClusterConfig(_) => "cluster_config",
             Action::System(_) => "system",
             Action::Fault(_) => "fault",
+            Action::Clock(_) => "clock",
             Action::Wait(_) => "wait",
             Action::Expect(_) => "expect",
         }
@@ -595,6 +599,55 @@ pub enum FaultStep {
     },
     /// Every fault switched on so far is switched off.
     Clear,
+}
+
+/// `clock` (simulator, or a live `vcd-sim` with its control API): the
+/// simulator's time scale from now on, and/or simulated time moved on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockStep {
+    /// Simulated durations × this from now on (0: no delays; at most 3600).
+    #[serde(default)]
+    pub time_scale: Option<f64>,
+    /// Simulated time moves on by this: simulated waits under way (tasks,
+    /// boots, guest commands) end that much earlier; guest time moves forward.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub advance: Option<Duration>,
+}
+
+impl ClockStep {
+    /// Checks the step says something and its numbers are in bounds.
+    pub fn check(&self) -> Result<(), String> {
+        if self.time_scale.is_none() && self.advance.is_none() {
+            return Err("a clock step needs `time_scale`, `advance` or both".into());
+        }
+        if let Some(x) = self.time_scale
+            && !(x.is_finite() && (0.0..=vcd_sim::clock::MAX_SCALE).contains(&x))
+        {
+            return Err(format!(
+                "clock time_scale {x} is not a number from 0 to {}",
+                vcd_sim::clock::MAX_SCALE
+            ));
+        }
+        if let Some(d) = self.advance
+            && d > vcd_sim::control::MAX_ADVANCE
+        {
+            return Err(format!("clock advance {d:?} is more than 30 days"));
+        }
+        Ok(())
+    }
+
+    /// The report's words for the step.
+    pub fn describe(&self) -> String {
+        let mut what = Vec::new();
+        if let Some(x) = self.time_scale {
+            what.push(format!("time scale {x}"));
+        }
+        if let Some(d) = self.advance {
+            what.push(format!("simulated time moved on by {d:?}"));
+        }
+        what.join(", ")
+    }
 }
 
 /// A vCD REST fault.
@@ -903,6 +956,10 @@ impl Scenario {
                     None
                 }
                 Action::Install(_) | Action::Fault(_) => None,
+                Action::Clock(c) => {
+                    c.check().map_err(|e| format!("step {n}: {e}"))?;
+                    None
+                }
             };
             if let Some(id) = id {
                 if id == "all" || ids.contains(&id) {
@@ -914,10 +971,20 @@ impl Scenario {
         Ok(())
     }
 
+    /// Whether any step watches the embedded server's process (`wait:
+    /// server_exit`, `expect: server`), which only the simulator target runs.
+    pub fn watches_server_process(&self) -> bool {
+        self.steps.iter().any(|s| match &s.action {
+            Action::Wait(w) => w.server_exit,
+            Action::Expect(e) => e.server.is_some(),
+            _ => false,
+        })
+    }
+
     /// Whether any step needs the simulator's fault injection or inspection.
     pub fn needs_simulator(&self) -> bool {
         self.steps.iter().any(|s| match &s.action {
-            Action::Fault(_) => true,
+            Action::Fault(_) | Action::Clock(_) => true,
             Action::Wait(w) => w.server_exit,
             Action::Expect(e) => e.server.is_some(),
             _ => false,
@@ -998,6 +1065,7 @@ impl<'de> Deserialize<'de> for Step {
             }
             "system" => Action::System(serde_yaml::from_value(value).map_err(invalid)?),
             "fault" => Action::Fault(serde_yaml::from_value(tagged(value)).map_err(invalid)?),
+            "clock" => Action::Clock(serde_yaml::from_value(value).map_err(invalid)?),
             "wait" => Action::Wait(serde_yaml::from_value(value).map_err(invalid)?),
             "expect" => Action::Expect(serde_yaml::from_value(value).map_err(invalid)?),
             other => {
@@ -1144,6 +1212,28 @@ mod tests {
             .collect();
         insta::assert_debug_snapshot!(kinds);
         assert!(s.needs_simulator());
+    }
+
+    #[test]
+    fn clock_steps_need_something_in_bounds() {
+        let s = Scenario::parse("name: x\nsteps:\n  - clock: {time_scale: 0.5, advance: 10m}\n")
+            .unwrap();
+        assert!(s.needs_simulator());
+        match &s.steps[0].action {
+            Action::Clock(c) => assert_eq!(
+                c.describe(),
+                "time scale 0.5, simulated time moved on by 600s"
+            ),
+            other => panic!("{other:?}"),
+        }
+        for (text, words) in [
+            ("clock: {}", "needs `time_scale`"),
+            ("clock: {time_scale: -1}", "time_scale -1"),
+            ("clock: {advance: 900h}", "30 days"),
+        ] {
+            let err = Scenario::parse(&format!("name: x\nsteps:\n  - {text}\n")).unwrap_err();
+            assert!(err.contains(words), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -150,6 +150,7 @@ impl<'a> Runner<'a> {
             }
             Action::System(step) => self.system(step).await,
             Action::Fault(fault) => self.target.fault(fault).await,
+            Action::Clock(clock) => self.target.clock(clock).await,
             Action::Wait(step) => self.wait(step).await,
             Action::Expect(step) => self.expect(step).await,
         }
@@ -854,15 +855,32 @@ fn last_lines(text: &str) -> String {
 
 /// Whether a scenario can run on `target`, with the reason when not.
 pub fn runnable(scenario: &Scenario, target: crate::format::TargetKind) -> Result<(), String> {
+    runnable_with(scenario, target, false)
+}
+
+/// [`runnable`], where `sim_control` says whether a live target is a
+/// `vcd-sim serve` with its control API (which takes `fault:` steps).
+pub fn runnable_with(
+    scenario: &Scenario,
+    target: crate::format::TargetKind,
+    sim_control: bool,
+) -> Result<(), String> {
     if !scenario.targets.contains(&target) {
         return Err(format!(
             "scenario `{}` runs on {:?} only, not on {target}",
             scenario.name, scenario.targets
         ));
     }
-    if target == crate::format::TargetKind::Live && scenario.needs_simulator() {
+    let live = target == crate::format::TargetKind::Live;
+    if live && scenario.watches_server_process() {
         return Err(format!(
-            "scenario `{}` injects faults or watches the server process; it needs --target sim",
+            "scenario `{}` watches the server process; it needs --target sim",
+            scenario.name
+        ));
+    }
+    if live && !sim_control && scenario.needs_simulator() {
+        return Err(format!(
+            "scenario `{}` injects faults; it needs --target sim, or --target live against a vcd-sim serve --control-api (--sim-info)",
             scenario.name
         ));
     }

@@ -14,6 +14,7 @@ fn args(file: std::path::PathBuf, target: TargetKind) -> RunArgs {
         insecure: false,
         tenants: None,
         amqp_url: None,
+        sim_info: None,
     }
 }
 
@@ -49,7 +50,7 @@ async fn a_failed_expectation_stops_the_replay_and_exits_non_zero() {
 async fn a_simulator_only_scenario_is_refused_on_a_live_target() {
     let mut out = Vec::new();
     let mut run = args(
-        scenarios::scenario_dir().join("faults.yaml"),
+        scenarios::scenario_dir().join("shutdown.yaml"),
         TargetKind::Live,
     );
     run.config = Some("/nonexistent/config.yaml".into());
@@ -57,6 +58,37 @@ async fn a_simulator_only_scenario_is_refused_on_a_live_target() {
     let text = String::from_utf8_lossy(&out);
     assert_eq!(code, cli::EXIT_FAILED, "{text}");
     assert!(text.contains("runs on [Sim] only"), "{text}");
+}
+
+#[tokio::test]
+async fn faults_on_a_live_target_need_a_simulator_control_api() {
+    let mut out = Vec::new();
+    let mut run = args(
+        scenarios::scenario_dir().join("faults.yaml"),
+        TargetKind::Live,
+    );
+    run.config = Some("/nonexistent/config.yaml".into());
+    let code = cli::run(&run, &mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, cli::EXIT_FAILED, "{text}");
+    assert!(
+        text.contains("injects faults") && text.contains("--sim-info"),
+        "{text}"
+    );
+
+    // an info file without the control API is named as the problem
+    let dir = tempfile::tempdir().unwrap();
+    let info = dir.path().join("sim.json");
+    std::fs::write(&info, r#"{"vcd_url": "https://127.0.0.1:1"}"#).unwrap();
+    run.sim_info = Some(info);
+    let mut out = Vec::new();
+    let code = cli::run(&run, &mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, cli::EXIT_FAILED, "{text}");
+    assert!(
+        text.contains("no `control_url`") && text.contains("--control-api"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ fn args(file: &str, report: Option<PathBuf>) -> RunArgs {
         insecure: false,
         tenants: None,
         amqp_url: None,
+        sim_info: None,
     }
 }
 
@@ -74,7 +75,15 @@ async fn shutdown_yaml() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_yaml() {
-    replay("faults.yaml").await;
+    let report = replay("faults.yaml").await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("simulated time moved on by 86400s")),
+        "{report:#}"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use cse_bus::{Bus, BusError, MemoryBroker, RabbitBus};
 
 use crate::ext::router::{ExtensionRouter, RouterOptions};
+use crate::ext_faults::{ExtFaults, ExtTap, FaultingForwarder};
 use crate::guest::{GuestConfig, GuestTimings, GuestWorld};
 use crate::rest::faults::RestFaults;
 use crate::serve::{ServeError, SimHandle, VcdOptions, start_vcd};
@@ -74,7 +75,7 @@ pub async fn assemble(
 ) -> Result<FullSim, AssemblyError> {
     let vcenter = vcd.world.vcenters.first().ok_or(AssemblyError::NoVcenter)?;
     let mut guest_config = GuestConfig::instant(vcd.world.seed);
-    guest_config.clock = vcd.clock;
+    guest_config.clock = vcd.clock.clone();
     if let Some(timings) = options.timings {
         guest_config.timings = timings;
     }
@@ -98,7 +99,13 @@ pub async fn assemble(
         RouterOptions::with_prefix(&vcd.world.amqp.prefix, options.extension_timeout),
     );
     vcd.guests = Some(Arc::new(guests.clone()));
-    vcd.forwarder = Some(Arc::new(router));
+    let ext_faults = ExtFaults::new();
+    let ext_tap = ExtTap::default();
+    vcd.forwarder = Some(Arc::new(FaultingForwarder::new(
+        Arc::new(router),
+        ext_faults.clone(),
+        ext_tap.clone(),
+    )));
     vcd.vcenter_routes = Some(vcenter_sim.router());
     if amqp_url.is_some() {
         vcd.amqp_url = amqp_url;
@@ -110,6 +117,8 @@ pub async fn assemble(
         vcenter: vcenter_sim,
         bus,
         memory_broker,
+        ext_faults,
+        ext_tap,
     })
 }
 
@@ -125,6 +134,10 @@ pub struct FullSim {
     pub bus: Arc<dyn Bus>,
     /// The in-memory broker, when one is used (the server connects to it).
     pub memory_broker: Option<MemoryBroker>,
+    /// The fault rules of vCD's extension delivery.
+    pub ext_faults: ExtFaults,
+    /// Where an observer of every extension message is plugged in.
+    pub ext_tap: ExtTap,
 }
 
 impl FullSim {

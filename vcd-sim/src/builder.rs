@@ -143,6 +143,13 @@ impl SimBuilder {
         self
     }
 
+    /// Wraps every listener's whole router (vCD and vCenter) in the
+    /// caller's layers, e.g. to count or record every exchange.
+    pub fn wrap_listeners(mut self, wrap: crate::serve::ListenerWrap) -> Self {
+        self.vcd.wrap = Some(wrap);
+        self
+    }
+
     /// Guest boot and tools timings of the guest model ([`Self::start`] only).
     pub fn guest_timings(mut self, timings: GuestTimings) -> Self {
         self.assembly.timings = Some(timings);

@@ -36,7 +36,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The seed of a [`FaultSet`] made with [`FaultSet::new`].
 pub const DEFAULT_SEED: u64 = 0x5eed_fa17;
@@ -78,19 +78,56 @@ pub enum FaultError {
 
 /// One fault rule: when (`matcher`), how often (`times`, `probability`) and
 /// what (`delay`, `effect`).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// In JSON (the control API): `{"match": ..., "effect": ..., "delay_ms": 50,
+/// "times": 3, "probability": 0.5}`, every field but `match` optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "M: Deserialize<'de>, E: Deserialize<'de>")
+)]
 pub struct FaultRule<M, E> {
     /// Which requests the rule applies to.
+    #[serde(rename = "match")]
     pub matcher: M,
     /// What happens instead of the normal answer (`None`: only the delay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<E>,
     /// Real time to wait before answering.
+    #[serde(
+        default,
+        rename = "delay_ms",
+        with = "delay_ms",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delay: Option<Duration>,
     /// How many requests the rule takes part in (`None`: until removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
     /// The chance, from 0 to 1, that the rule takes part in a request it
     /// matches (`None`: always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
+}
+
+/// A delay as whole milliseconds in JSON.
+mod delay_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
 }
 
 impl<M, E> FaultRule<M, E> {
@@ -151,15 +188,17 @@ impl<M, E: Effect> FaultRule<M, E> {
 }
 
 /// Identifies a rule added to a [`FaultSet`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RuleId(pub u64);
 
-/// A rule as listed by [`FaultSet::list`].
-#[derive(Debug, Clone, PartialEq)]
+/// A rule as listed by [`FaultSet::list`] (in JSON: the id, the rule's
+/// fields, `hits` and `remaining`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ListedRule<M, E> {
     /// The rule's id.
     pub id: RuleId,
     /// The rule as added.
+    #[serde(flatten)]
     pub rule: FaultRule<M, E>,
     /// Requests the rule took part in so far.
     pub hits: u32,

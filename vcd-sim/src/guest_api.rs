@@ -33,7 +33,7 @@ impl fmt::Debug for GuestCredentials {
 }
 
 /// `runtime.powerState` of a VM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PowerState {
     /// Off.
     PoweredOff,
@@ -377,7 +377,9 @@ pub trait GuestOps: Send + Sync {
 
 /// Identifies a disk image held by the guest model: what an uploaded OVA
 /// contains, or what a captured VM's disk held at capture time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct DiskId(pub u64);
 
 /// vCD guest customization applied at power-on (see spec vcd-rest.md §6.5).

@@ -24,21 +24,30 @@
 //! - `unread_body`: the serving layer's answer-before-the-body handling (HTTP/2 refusals).
 //! - `release`: vCD release profiles ([`VcdRelease`]: versions, removed routes, tokens).
 //! - `auth`: CloudAPI JWT sessions and API tokens (signing, expiry, bounded tables).
+//! - `control`: the control API of `vcd-sim serve --control-api` (`/_sim/`: faults on
+//!   every surface, clock, reset, operations served, snapshots) and the listener observer.
+//! - `ext_faults`: fault rules of vCD's extension delivery (504, 500, error statuses, delays).
+//! - `snapshot`: the whole state as versioned, canonical JSON (export, import, files).
+//! - `record`: recording every exchange (secrets redacted) and comparing runs (replay check).
 //! - `secret`: tokens, generated passwords and transfer ids from the OS CSPRNG (never the seed).
 
 pub mod assembly;
 pub mod auth;
 pub mod builder;
 pub mod clock;
+pub mod control;
 pub mod ext;
+pub mod ext_faults;
 pub mod faults;
 pub mod guest;
 pub mod guest_api;
 pub mod ova;
+pub mod record;
 pub mod release;
 pub mod rest;
 pub mod secret;
 pub mod serve;
+pub mod snapshot;
 pub mod state;
 pub mod unread_body;
 pub mod vsphere;

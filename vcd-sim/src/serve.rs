@@ -135,7 +135,12 @@ pub struct VcdOptions {
     pub release: crate::release::VcdRelease,
     /// How long a CloudAPI JWT lives.
     pub session_lifetime: Duration,
+    /// Wraps every listener's whole router (control API call counts, recording).
+    pub wrap: Option<ListenerWrap>,
 }
+
+/// A function wrapping a listener's whole router in layers of the caller's.
+pub type ListenerWrap = Arc<dyn Fn(Router) -> Router + Send + Sync>;
 
 impl Default for VcdOptions {
     fn default() -> Self {
@@ -156,6 +161,7 @@ impl Default for VcdOptions {
             http_faults: RestFaults::new(),
             release: crate::release::VcdRelease::default(),
             session_lifetime: crate::auth::DEFAULT_SESSION_LIFETIME,
+            wrap: None,
         }
     }
 }
@@ -263,6 +269,10 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
                 source,
             })?;
             let router = opts.vcenter_routes.unwrap_or_default();
+            let router = match &opts.wrap {
+                Some(wrap) => wrap(router),
+                None => router,
+            };
             listeners.push(spawn(vl, router, tls.clone())?);
             format!("{scheme}://{}", display_addr(real))
         }
@@ -283,6 +293,9 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         .collect();
     for name in names {
         sim.set_vcenter_url(&name, &vcenter_url);
+    }
+    if let Some(wrap) = &opts.wrap {
+        app = wrap(app);
     }
     listeners.push(spawn(listener, app, tls)?);
     Ok(SimHandle {
@@ -439,6 +452,11 @@ impl SimHandle {
     /// The simulated vCD's state (inspection).
     pub fn state(&self) -> &Arc<Sim> {
         &self.sim
+    }
+
+    /// The world the state was built from (AMQP URL applied).
+    pub fn world(&self) -> &World {
+        &self.world
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).

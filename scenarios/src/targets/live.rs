@@ -1,7 +1,8 @@
 //! The live target: a vCD at a URL with a CSE server already serving it,
 //! and the `cse` config of that server (system administrator, vCenters,
-//! templates, broker). Only public surfaces are used; faults and the
-//! server's process are out of reach.
+//! templates, broker). Only public surfaces are used; the server's process
+//! is out of reach. When the vCD is a `vcd-sim serve --control-api`
+//! (`--sim-info`), `fault:` steps go through its control API.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use cse_server::context::Context;
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
-use crate::format::{FaultStep, ServerState, TargetKind};
+use crate::format::{ClockStep, FaultStep, ServerState, TargetKind};
 
 /// Settings of the live target.
 #[derive(Debug, Clone)]
@@ -24,6 +25,9 @@ pub struct LiveSettings {
     pub vcd_url: Option<String>,
     /// Verify vCD's certificate (default: the config's `vcd.verify`).
     pub verify: Option<bool>,
+    /// The control API, when the vCD is a `vcd-sim serve --control-api`
+    /// (faults become possible).
+    pub control: Option<super::control::ControlSettings>,
 }
 
 /// A live vCD and its CSE server.
@@ -32,6 +36,7 @@ pub struct LiveTarget {
     context: Arc<Context>,
     api: VcdApi,
     cache_dir: tempfile::TempDir,
+    control: Option<super::control::Control>,
 }
 
 impl LiveTarget {
@@ -49,12 +54,29 @@ impl LiveTarget {
         let context = Context::new(config, settings.config.display().to_string())
             .map_err(|e| format!("cannot set up the vCD client: {e}"))?;
         let cache_dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let control = settings
+            .control
+            .clone()
+            .map(|c| super::control::Control::new(c, verify))
+            .transpose()?;
         Ok(LiveTarget {
             config_path: settings.config.clone(),
             context: Arc::new(context),
             api,
             cache_dir,
+            control,
         })
+    }
+
+    /// With a control API: applies the scenario's simulator settings (time scale).
+    pub(crate) async fn prepare(
+        &mut self,
+        spec: &crate::format::SimulatorSpec,
+    ) -> Result<(), String> {
+        match &mut self.control {
+            Some(c) => c.prepare(spec).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -96,8 +118,24 @@ impl Target for LiveTarget {
         Ok(())
     }
 
-    async fn fault(&mut self, _fault: &FaultStep) -> TargetResult<String> {
-        Err("faults can only be injected into the simulator (--target sim)".into())
+    async fn fault(&mut self, fault: &FaultStep) -> TargetResult<String> {
+        match &self.control {
+            Some(c) => c.fault(fault).await,
+            None => Err(
+                "faults need the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info"
+                    .into(),
+            ),
+        }
+    }
+
+    async fn clock(&mut self, step: &ClockStep) -> TargetResult<String> {
+        match &self.control {
+            Some(c) => c.clock(step).await,
+            None => Err(
+                "the clock needs the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info"
+                    .into(),
+            ),
+        }
     }
 
     fn server_state(&mut self) -> Option<ServerState> {
@@ -108,5 +146,11 @@ impl Target for LiveTarget {
         Err("a live server's process is not observable; use --target sim".into())
     }
 
-    async fn shutdown(self: Box<Self>) {}
+    async fn shutdown(self: Box<Self>) {
+        if let Some(c) = &self.control
+            && let Err(e) = c.finish().await
+        {
+            tracing::warn!("cannot tidy the simulator after the run: {e}");
+        }
+    }
 }

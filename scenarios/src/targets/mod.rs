@@ -3,6 +3,7 @@
 //! operations for Kubernetes checks); the simulator target adds fault
 //! injection and a view of the embedded server's life.
 
+pub mod control;
 pub mod live;
 pub mod sim;
 
@@ -14,7 +15,7 @@ use cse_server::cli::{self, BusConnector, CliContext, ScriptedAnswers};
 use cse_server::context::Context;
 
 use crate::api::VcdApi;
-use crate::format::{FaultStep, ServerState, TargetKind, Tenant};
+use crate::format::{ClockStep, FaultStep, ServerState, TargetKind, Tenant};
 
 /// A target's failure, in words for the report.
 pub type TargetResult<T> = Result<T, String>;
@@ -40,6 +41,8 @@ pub trait Target {
     async fn installed(&mut self) -> TargetResult<()>;
     /// Switches a fault on or off.
     async fn fault(&mut self, fault: &FaultStep) -> TargetResult<String>;
+    /// Changes the simulator's time scale and/or moves simulated time on.
+    async fn clock(&mut self, step: &ClockStep) -> TargetResult<String>;
     /// The embedded server's state (`None`: not observable here).
     fn server_state(&mut self) -> Option<ServerState>;
     /// Waits for the embedded server to exit.

@@ -27,7 +27,9 @@ use vcd_sim::{FullSim, SimBuilder};
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
-use crate::format::{FaultStep, ServerState, SimulatorSpec, TargetKind, Tenant, WorldSpec};
+use crate::format::{
+    ClockStep, FaultStep, ServerState, SimulatorSpec, TargetKind, Tenant, WorldSpec,
+};
 
 /// The catalog `cse install` fills (the default world's published one).
 pub const CATALOG: &str = "cse";
@@ -81,7 +83,7 @@ impl SimTarget {
     ) -> Result<SimTarget, String> {
         cse_bus::tls::install_crypto_provider();
         let world = load_world(&spec.world, &settings.base_dir)?;
-        let clock = Clock::scaled(spec.time_scale);
+        let clock = Clock::controlled(spec.time_scale);
         let bus_choice = match &settings.amqp_url {
             Some(url) => BusChoice::Rabbit(url.clone()),
             None => BusChoice::Memory(MemoryBroker::new()),
@@ -465,6 +467,19 @@ impl Target for SimTarget {
                 Ok("all faults cleared".into())
             }
         }
+    }
+
+    async fn clock(&mut self, step: &ClockStep) -> TargetResult<String> {
+        step.check()?;
+        let clock = self.sim.handle.state().clock();
+        if let Some(x) = step.time_scale {
+            clock.set_scale(x);
+        }
+        if let Some(d) = step.advance {
+            clock.advance(d);
+            self.sim.guests.advance_guest_time(d);
+        }
+        Ok(step.describe())
     }
 
     fn server_state(&mut self) -> Option<ServerState> {

@@ -9,9 +9,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
 use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
+use vcd_sim::control::{ControlApi, Observer, Targets};
 use vcd_sim::world::{World, WorldSource};
 use vcd_sim::{SimBuilder, VcdRelease};
 
@@ -30,6 +33,16 @@ struct Cli {
 enum Command {
     /// Serve the simulated vCD (and vCenter) until interrupted.
     Serve(ServeArgs),
+    /// Compare a new recording with an earlier one (`serve --record`); exit 1 when they differ.
+    ReplayCheck {
+        /// The earlier recording (directory or exchanges.jsonl).
+        recorded: PathBuf,
+        /// The new recording.
+        new: PathBuf,
+        /// Report at most this many differences.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(Parser)]
@@ -63,6 +76,16 @@ struct ServeArgs {
     /// 10.4 or 10.6 (CloudAPI sessions with JWTs; API tokens from 10.3).
     #[arg(long, default_value = "9.5", value_name = "RELEASE")]
     vcd_release: VcdRelease,
+    /// Serve the control API under /_sim/ (faults, clock, reset, snapshots); its
+    /// bearer token is in the info JSON as control_token.
+    #[arg(long)]
+    control_api: bool,
+    /// Start from this snapshot (GET /_sim/snapshot) instead of the world's starting state.
+    #[arg(long, value_name = "FILE")]
+    load: Option<PathBuf>,
+    /// Record every exchange (secrets redacted) as JSON lines in DIR/exchanges.jsonl.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -75,6 +98,22 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::ReplayCheck {
+            recorded,
+            new,
+            limit,
+        } => {
+            let differences = vcd_sim::record::replay_check(&recorded, &new, limit)?;
+            if differences.is_empty() {
+                println!("the runs agree");
+                Ok(())
+            } else {
+                for d in &differences {
+                    println!("{d}");
+                }
+                std::process::exit(1);
+            }
+        }
     }
 }
 
@@ -83,7 +122,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(source) => source.load()?,
         None => World::default_world(),
     };
-    let clock = Clock::scaled(args.time_scale);
+    let clock = if args.control_api {
+        Clock::controlled(args.time_scale)
+    } else {
+        Clock::scaled(args.time_scale)
+    };
+    let snapshot = match &args.load {
+        Some(path) => Some(vcd_sim::snapshot::load_file(path)?),
+        None => None,
+    };
+    let start_snapshot = match &snapshot {
+        Some(s) => Some(vcd_sim::snapshot::to_bytes(s)?),
+        None => None,
+    };
+    let recorder = match &args.record {
+        Some(dir) => Some(Arc::new(vcd_sim::record::Recorder::create(dir)?)),
+        None => None,
+    };
+    let observer = Arc::new(Observer::new(recorder.clone()));
+    let control = args
+        .control_api
+        .then(|| ControlApi::new(Arc::clone(&observer)));
     let linger = if clock.is_instant() {
         Duration::ZERO
     } else {
@@ -103,6 +162,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .extension_timeout(Duration::from_secs_f64(args.extension_timeout))
         .import_linger(linger)
         .vcd_release(args.vcd_release);
+    if let Some(control) = &control {
+        b = b.extra_routes(control.router());
+    }
+    if control.is_some() || recorder.is_some() {
+        b = b.wrap_listeners(observer.wrap());
+    }
     if let Some(v) = args.vcenter_bind {
         b = b.vcenter_bind(v);
     }
@@ -110,8 +175,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         b = b.bus(BusChoice::Rabbit(u.clone()));
     }
     let full = b.start().await?;
+    if let Some(snapshot) = snapshot {
+        vcd_sim::snapshot::import(full.handle.state(), &full.guests, snapshot)?;
+    }
+    if let Some(recorder) = &recorder {
+        let r = Arc::clone(recorder);
+        *full.ext_tap.write() = Some(Arc::new(move |t, q, a| {
+            r.write(&vcd_sim::record::Exchange::extension(t, q, a));
+        }));
+    }
     let handle = &full.handle;
-    let info = serde_json::to_string_pretty(&handle.info())?;
+    let mut info = serde_json::to_value(handle.info())?;
+    if let Some(control) = &control {
+        control.attach(Targets {
+            start_snapshot,
+            ..Targets::of(&full, args.vcd_release)
+        });
+        if let Some(map) = info.as_object_mut() {
+            map.insert(
+                "control_url".into(),
+                format!("{}{}", handle.base_url, vcd_sim::control::PREFIX).into(),
+            );
+            map.insert("control_token".into(), control.token().into());
+        }
+    }
+    let info = serde_json::to_string_pretty(&info)?;
     if let Some(f) = &args.info_file {
         vcd_sim::serve::write_info_file(f, &info)?;
     }

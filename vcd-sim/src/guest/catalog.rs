@@ -3,7 +3,7 @@
 //! dependencies), and which are installed on the base disks.
 
 /// The distribution a disk holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OsFamily {
     /// VMware Photon OS 2.0 (tdnf).
     Photon,

@@ -31,7 +31,7 @@ pub fn binary_program(data: &[u8]) -> Option<(String, String)> {
 }
 
 /// Whether a systemd unit is enabled and running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ServiceState {
     /// Started at boot (`systemctl enable`).
     pub enabled: bool,
@@ -40,7 +40,7 @@ pub struct ServiceState {
 }
 
 /// A guest disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Disk {
     /// Which distribution family the disk holds (Photon or Ubuntu).
     pub os: OsFamily,

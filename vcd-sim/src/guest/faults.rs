@@ -12,8 +12,10 @@
 
 use crate::faults::{Effect, FaultRule, FaultSet, Match};
 
-/// Where a fault applies: the match of a guest rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a fault applies: the match of a guest rule (JSON: `"global"` or
+/// `{"vm": "vm-1001"}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultScope {
     /// Every VM.
     Global,
@@ -21,8 +23,11 @@ pub enum FaultScope {
     Vm(String),
 }
 
-/// An injectable misbehaviour: the effect of a guest rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An injectable misbehaviour: the effect of a guest rule (JSON:
+/// `"tools_never_ready"`, `"ops_unavailable"`, `"wrong_credentials"`,
+/// `{"hang_process": {"cmd_contains": "kubeadm"}}`, `{"hang_command": {"name": "tdnf"}}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum GuestFaultKind {
     /// VMware Tools never reach `guestToolsRunning` after a power-on (until removed).
     ToolsNeverReady,

@@ -31,16 +31,17 @@ pub enum FsError {
 }
 
 /// File or directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NodeKind {
     /// A regular file and its content.
+    #[serde(with = "crate::snapshot::file_bytes")]
     File(Bytes),
     /// A directory (its entries are the paths below it).
     Dir,
 }
 
 /// One filesystem entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     /// File or directory.
     pub kind: NodeKind,
@@ -107,7 +108,7 @@ impl Actor {
 }
 
 /// The filesystem of one disk.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fs {
     nodes: BTreeMap<String, Node>,
 }

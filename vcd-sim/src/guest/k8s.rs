@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 /// A bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BootstrapToken {
     /// Public part, 6 characters `[a-z0-9]`.
     pub id: String,
@@ -36,7 +36,7 @@ impl BootstrapToken {
 }
 
 /// Role of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NodeRole {
     /// Runs the control plane (`kubeadm init`).
     Master,
@@ -45,7 +45,7 @@ pub enum NodeRole {
 }
 
 /// A registered node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeRecord {
     /// Node name (the VM's host name).
     pub name: String,
@@ -60,7 +60,7 @@ pub struct NodeRecord {
 }
 
 /// A resource created by `kubectl apply`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ResourceKey {
     /// Kubernetes kind (`DaemonSet`, `Deployment`, ...).
     pub kind: String,
@@ -71,7 +71,7 @@ pub struct ResourceKey {
 }
 
 /// One cluster, owned by its master VM.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cluster {
     /// The VM running the control plane; the cluster's key.
     pub master_moref: String,
@@ -84,6 +84,7 @@ pub struct Cluster {
     /// Registered nodes by name.
     pub nodes: BTreeMap<String, NodeRecord>,
     /// Applied resources, with the manifest they came from.
+    #[serde(with = "crate::snapshot::map_as_pairs")]
     pub resources: BTreeMap<ResourceKey, String>,
     /// When `kubeadm init` finished, in guest time.
     pub created: DateTime<Utc>,
@@ -130,7 +131,7 @@ pub fn new_token(now: DateTime<Utc>, ttl: Option<chrono::Duration>) -> Bootstrap
 }
 
 /// Every cluster of a world, keyed by master moref.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Clusters {
     /// Clusters by their master VM's moref.
     pub by_master: BTreeMap<String, Cluster>,

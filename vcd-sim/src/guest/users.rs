@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Password aging as `chage` sets it (`-1` = disabled, as on the command line).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PasswordAging {
     /// Days before a password may change again (`chage -m`).
     pub min_days: i64,
@@ -29,7 +29,7 @@ impl Default for PasswordAging {
 }
 
 /// One account. Debug never shows the password.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// Login name.
     pub name: String,
@@ -61,7 +61,7 @@ impl fmt::Debug for User {
 }
 
 /// The account table of a disk.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Users {
     by_name: BTreeMap<String, User>,
     groups: BTreeMap<u32, String>,

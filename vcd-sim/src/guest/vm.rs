@@ -7,7 +7,7 @@ use super::disk::Disk;
 use super::process::ProcessTable;
 
 /// Where a powered-on guest is in its boot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BootPhase {
     /// Powered off, or not yet powered on.
     Off,
@@ -42,7 +42,7 @@ impl BootPhase {
 }
 
 /// Outcome of the last guest customization.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CustomizationRecord {
     /// Exit codes of the `precustomization` and `postcustomization` script runs.
     pub script_exit_codes: Vec<i32>,

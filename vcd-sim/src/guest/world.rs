@@ -29,7 +29,7 @@ pub struct WorldState {
     pub vms: BTreeMap<String, Vm>,
     /// Disk images VMs are created from (imported templates, snapshots), by id.
     pub disks: BTreeMap<DiskId, Arc<Disk>>,
-    next_disk: u64,
+    pub(crate) next_disk: u64,
     /// Kubernetes clusters, keyed by master moref.
     pub clusters: Clusters,
     /// Guest fault rules.
@@ -158,9 +158,25 @@ impl GuestWorld {
         *self.shared.timings.write() = timings;
     }
 
+    /// Back to a world with no VMs, disks, clusters or fault rules, guest
+    /// time at real time and the timings it was made with. Boots under way
+    /// find their VM gone and stop.
+    pub fn reset(&self) {
+        {
+            let mut state = self.lock();
+            state.faults.clear();
+            state.vms.clear();
+            state.disks.clear();
+            state.next_disk = 0;
+            state.clusters = Clusters::default();
+            state.time_offset = chrono::Duration::zero();
+        }
+        self.set_timings(self.shared.config.timings.clone());
+    }
+
     /// The clock of the world (time scale of every simulated delay).
     pub fn clock(&self) -> Clock {
-        self.shared.config.clock
+        self.shared.config.clock.clone()
     }
 
     /// Locks the state. Never hold the guard across an `.await`.

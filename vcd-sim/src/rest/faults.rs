@@ -52,13 +52,39 @@ use axum::response::{IntoResponse, Response};
 use super::context::{SUPPORTED_VERSIONS, VcdErrorResponse, accept_version};
 use crate::faults::{Decision, Effect, FaultError, FaultRule, FaultSet, Match, RuleId};
 
-/// Which REST requests a rule applies to. `Default` matches every request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which REST requests a rule applies to. `Default` matches every request
+/// (JSON: `{"method": "GET", "path_contains": "/api/query"}`, both optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpMatch {
     /// Only requests with this method (any method if `None`).
+    #[serde(default, with = "method_json", skip_serializing_if = "Option::is_none")]
     pub method: Option<Method>,
     /// Only requests whose path and query contain this (any path if `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_contains: Option<String>,
+}
+
+/// An HTTP method as its name in JSON (upper case).
+mod method_json {
+    use axum::http::Method;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(m: &Option<Method>, s: S) -> Result<S::Ok, S::Error> {
+        match m {
+            Some(m) => s.serialize_str(m.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Method>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|m| {
+                Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                    .map_err(|_| serde::de::Error::custom(format!("`{m}` is not an HTTP method")))
+            })
+            .transpose()
+    }
 }
 
 /// One REST request as the rules see it.
@@ -82,7 +108,8 @@ impl Match<HttpRequest<'_>> for HttpMatch {
 
 /// The effect of a REST rule: answer with this status and a vCD `Error`
 /// document (a status HTTP can carry, 100–999).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct HttpStatus(pub u16);
 
 impl Effect for HttpStatus {

@@ -17,6 +17,7 @@ pub mod index;
 pub mod metadata;
 pub mod model;
 pub mod records;
+pub mod snapshot;
 pub mod tasks;
 pub mod vapps;
 pub mod views;
@@ -147,7 +148,7 @@ impl Caller {
 }
 
 /// One VM of an OVF descriptor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OvfVm {
     /// `VirtualSystem` id, the VM's name.
     pub name: String,
@@ -492,6 +493,33 @@ impl Sim {
     /// Builds the state of a world. Ids and generated names follow
     /// `world.seed`; tokens, passwords and transfer URLs never do ([`secret`]).
     pub fn new(world: &World, guests: Arc<dyn GuestLifecycle>, config: SimConfig) -> Arc<Sim> {
+        Arc::new(Sim {
+            inner: RwLock::new(Self::build(world)),
+            guests,
+            config,
+        })
+    }
+
+    /// Puts the state back to what [`Sim::new`] built from `world`: every
+    /// entity, task, session and injected task fault made since is gone.
+    /// The vCenter URLs set with [`Sim::set_vcenter_url`] are kept.
+    pub fn reset(&self, world: &World) {
+        let fresh = Self::build(world);
+        let mut g = self.inner.write();
+        let urls: Vec<(String, String)> = g
+            .vcenters
+            .values()
+            .map(|v| (v.name.clone(), v.url.clone()))
+            .collect();
+        *g = fresh;
+        for v in g.vcenters.values_mut() {
+            if let Some((_, url)) = urls.iter().find(|(n, _)| *n == v.name) {
+                v.url.clone_from(url);
+            }
+        }
+    }
+
+    fn build(world: &World) -> Inner {
         let rng = StdRng::seed_from_u64(world.seed);
         let w = &world.amqp;
         let mut inner = Inner {
@@ -703,16 +731,12 @@ impl Sim {
                 },
             );
         }
-        Arc::new(Sim {
-            inner: RwLock::new(inner),
-            guests,
-            config,
-        })
+        inner
     }
 
     /// The time scale of tasks and delays.
     pub fn clock(&self) -> Clock {
-        self.config.clock
+        self.config.clock.clone()
     }
 
     /// The settings the simulator was built with.

@@ -14,7 +14,9 @@ use crate::world::RoleName;
 pub type Id = Uuid;
 
 /// A reference to any first-class entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum EntityRef {
     /// An organization.
     Org(Id),
@@ -165,6 +167,7 @@ pub fn uuid_of(value: &str) -> Option<Id> {
 }
 
 /// An organization (tenant), or the `System` org of the provider.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Org {
     /// Its id.
     pub id: Id,
@@ -179,7 +182,7 @@ pub struct Org {
 }
 
 /// A vCD user. `Debug` hides the password.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// Its id.
     pub id: Id,
@@ -205,6 +208,7 @@ impl fmt::Debug for User {
 }
 
 /// A role of an org: a named set of rights.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     /// Its id.
     pub id: Id,
@@ -219,6 +223,7 @@ pub struct Role {
 }
 
 /// A right; extension services register their own.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Right {
     /// Its id.
     pub id: Id,
@@ -235,6 +240,7 @@ pub struct Right {
 }
 
 /// A storage profile of a VDC.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct StorageProfile {
     /// Its id.
     pub id: Id,
@@ -243,6 +249,7 @@ pub struct StorageProfile {
 }
 
 /// An organization VDC.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vdc {
     /// Its id.
     pub id: Id,
@@ -259,6 +266,7 @@ pub struct Vdc {
 }
 
 /// An org VDC network with a static IP pool.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Network {
     /// Its id.
     pub id: Id,
@@ -281,6 +289,7 @@ pub struct Network {
 }
 
 /// A catalog of vApp templates and media.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Catalog {
     /// Its id.
     pub id: Id,
@@ -303,7 +312,7 @@ pub struct Catalog {
 }
 
 /// What a catalog item holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemEntity {
     /// A vApp template.
     Template(Id),
@@ -312,6 +321,7 @@ pub enum ItemEntity {
 }
 
 /// An entry of a catalog (a template or a media image).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct CatalogItem {
     /// Its id.
     pub id: Id,
@@ -346,6 +356,7 @@ impl CatalogItem {
 }
 
 /// An ISO/floppy image uploaded into a catalog.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Media {
     /// Its id.
     pub id: Id,
@@ -374,7 +385,7 @@ pub struct Media {
 }
 
 /// A file of an OVF upload.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UploadFile {
     /// File name as the OVF descriptor lists it.
     pub name: String,
@@ -389,6 +400,7 @@ pub struct UploadFile {
 }
 
 /// A vApp template: uploaded as an OVF, or captured from a vApp.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     /// Its id.
     pub id: Id,
@@ -425,7 +437,7 @@ pub struct Template {
 }
 
 /// IP addressing mode of a NIC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IpMode {
     /// An address from the network's static pool.
     Pool,
@@ -460,7 +472,7 @@ impl IpMode {
 }
 
 /// A virtual network card of a VM.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Nic {
     /// Index on the VM (`NetworkConnectionIndex`), from 0.
     pub index: u32,
@@ -481,7 +493,7 @@ pub struct Nic {
 }
 
 /// `GuestCustomizationSection` of a VM. `Debug` hides the password.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GuestCustomization {
     /// Customization runs at the next power-on.
     pub enabled: bool,
@@ -509,7 +521,7 @@ impl fmt::Debug for GuestCustomization {
 }
 
 /// Where a VM lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum VmParent {
     /// A VM of a vApp.
     VApp(Id),
@@ -518,7 +530,7 @@ pub enum VmParent {
 }
 
 /// Power state as vCD shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Power {
     /// Powered off.
     Off,
@@ -529,7 +541,7 @@ pub enum Power {
 }
 
 /// A VM of a vApp or of a vApp template.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vm {
     /// Its id.
     pub id: Id,
@@ -602,7 +614,7 @@ impl Vm {
 }
 
 /// A network of a vApp.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VAppNetwork {
     /// Name, which NICs refer to.
     pub name: String,
@@ -613,6 +625,7 @@ pub struct VAppNetwork {
 }
 
 /// A vApp: VMs and their networks.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct VApp {
     /// Its id.
     pub id: Id,
@@ -637,7 +650,9 @@ pub struct VApp {
 }
 
 /// Metadata domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Domain {
     /// Tenants may read and write it.
     General,
@@ -664,7 +679,7 @@ impl Domain {
 }
 
 /// Type of a metadata value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MetaType {
     /// `MetadataStringValue`.
     String,
@@ -700,7 +715,7 @@ impl MetaType {
 }
 
 /// One metadata entry of an entity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MetaEntry {
     /// The domain.
     pub domain: Domain,
@@ -718,7 +733,7 @@ pub struct MetaEntry {
 pub type Metadata = BTreeMap<(Domain, String), MetaEntry>;
 
 /// Task status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TaskStatus {
     /// Queued, not started.
     Queued,
@@ -772,7 +787,7 @@ impl TaskStatus {
 }
 
 /// An error as vCD reports it (in `Error` documents and `Task/Error`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorInfo {
     /// HTTP status (`majorErrorCode`).
     pub major: u16,
@@ -785,7 +800,7 @@ pub struct ErrorInfo {
 }
 
 /// What a task is about: a known entity or what an extension wrote verbatim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TaskOwner {
     /// An entity of the simulator.
     Entity {
@@ -806,7 +821,7 @@ pub enum TaskOwner {
 }
 
 /// A vCD task.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     /// Its id.
     pub id: Id,
@@ -847,18 +862,19 @@ pub struct Task {
 }
 
 /// An API filter: which request URLs vCD hands to an extension.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ApiFilter {
     /// Its id.
     pub id: Id,
     /// The URL pattern as registered (a regular expression).
     pub pattern: String,
     /// The compiled pattern vCD's routing (`crate::ext::filters`) matches.
+    #[serde(skip)]
     pub compiled: Option<crate::ext::ApiFilter>,
 }
 
 /// An API extension service (CSE registers one).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExtensionService {
     /// Its id.
     pub id: Id,
@@ -885,7 +901,7 @@ pub struct ExtensionService {
 }
 
 /// vCD's AMQP broker settings (`/api/admin/extension/settings/amqp`). `Debug` hides the password.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AmqpSettings {
     /// Broker host.
     pub host: String,
@@ -919,7 +935,7 @@ impl fmt::Debug for AmqpSettings {
 }
 
 /// A vCenter server registered in vCD. `Debug` hides the password.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct VimServer {
     /// Its id.
     pub id: Id,

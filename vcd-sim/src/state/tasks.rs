@@ -266,7 +266,7 @@ impl Sim {
     }
 
     pub(crate) fn run_task(self: &Arc<Self>, pending: PendingTask) {
-        let clock = self.config.clock;
+        let clock = self.config.clock.clone();
         if clock.is_instant() || tokio::runtime::Handle::try_current().is_err() {
             self.finish_pending(pending.id, pending.work);
             return;

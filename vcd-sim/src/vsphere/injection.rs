@@ -16,10 +16,13 @@ pub const TRANSFER_PUT: &str = "guestFile.PUT";
 /// Method name of the download (`GET /guestFile`) for [`VimMatch`].
 pub const TRANSFER_GET: &str = "guestFile.GET";
 
-/// Which vCenter calls a rule applies to. `Default` matches every call.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which vCenter calls a rule applies to. `Default` matches every call
+/// (JSON: `{"method": "StartProgramInGuest"}` or `{}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VimMatch {
     /// Only this SOAP method or transfer (every call if `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
 }
 
@@ -45,13 +48,73 @@ impl Match<VimCall<'_>> for VimMatch {
     }
 }
 
-/// What an injected call does instead of its work.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an injected call does instead of its work (JSON: `"stall"`,
+/// `{"fault": "GuestOperationsUnavailable"}` for a vim25 fault without
+/// arguments, or `{"system_error": "reason"}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "InjectedFaultJson", into = "InjectedFaultJson")]
 pub enum InjectedFault {
     /// Answer with this fault (transfers: HTTP 500 with its message).
     Fault(VimFault),
     /// Accept the request and never answer.
     Stall,
+}
+
+/// The JSON form of [`InjectedFault`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum InjectedFaultJson {
+    Stall,
+    Fault(String),
+    SystemError(String),
+}
+
+/// vim25 faults a rule can name in JSON (those without arguments).
+const NAMED_FAULTS: &[(&str, VimFault)] = &[
+    ("InvalidLogin", VimFault::InvalidLogin),
+    ("InvalidState", VimFault::InvalidState),
+    (
+        "GuestOperationsUnavailable",
+        VimFault::GuestOperationsUnavailable,
+    ),
+    ("InvalidGuestLogin", VimFault::InvalidGuestLogin),
+    ("GuestPermissionDenied", VimFault::GuestPermissionDenied),
+];
+
+impl TryFrom<InjectedFaultJson> for InjectedFault {
+    type Error = String;
+
+    fn try_from(json: InjectedFaultJson) -> Result<Self, String> {
+        match json {
+            InjectedFaultJson::Stall => Ok(InjectedFault::Stall),
+            InjectedFaultJson::SystemError(reason) => {
+                Ok(InjectedFault::Fault(VimFault::SystemError { reason }))
+            }
+            InjectedFaultJson::Fault(name) => NAMED_FAULTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, f)| InjectedFault::Fault(f.clone()))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = NAMED_FAULTS.iter().map(|(n, _)| *n).collect();
+                    format!(
+                        "unknown vCenter fault `{name}`; known: {}, or system_error",
+                        known.join(", ")
+                    )
+                }),
+        }
+    }
+}
+
+impl From<InjectedFault> for InjectedFaultJson {
+    fn from(fault: InjectedFault) -> Self {
+        match fault {
+            InjectedFault::Stall => InjectedFaultJson::Stall,
+            InjectedFault::Fault(VimFault::SystemError { reason }) => {
+                InjectedFaultJson::SystemError(reason)
+            }
+            InjectedFault::Fault(f) => InjectedFaultJson::Fault(f.type_name().to_owned()),
+        }
+    }
 }
 
 impl Effect for InjectedFault {

@@ -1,0 +1,361 @@
+//! Snapshots: the whole simulated world (vCD entities, tasks, metadata,
+//! extension registrations, guest VMs with their filesystems, disks and
+//! Kubernetes clusters) as one versioned JSON document in a canonical order,
+//! so that export → import → export gives the same bytes.
+//!
+//! `GET /_sim/snapshot` exports, `PUT /_sim/snapshot` and
+//! `vcd-sim serve --load FILE` import. A snapshot holds every account's
+//! password, vCenter and AMQP credentials and guest files (private keys,
+//! tokens) as they are in the simulator: it is a test fixture; files are
+//! written 0600. Not in a snapshot: sessions and CloudAPI tokens, fault
+//! rules, guest processes, and work under way (a task running at export is
+//! imported as running and never ends; export a quiet simulator).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::guest::GuestWorld;
+use crate::guest::disk::Disk;
+use crate::guest::k8s::{Cluster, Clusters};
+use crate::guest::vm::{BootPhase, CustomizationRecord, Vm};
+use crate::guest_api::{DiskId, PowerState};
+use crate::state::Sim;
+use crate::state::snapshot::VcdState;
+
+/// The `format` of every snapshot.
+pub const FORMAT: &str = "vcd-sim-snapshot";
+/// The version written; imports take this version only.
+pub const VERSION: u32 = 1;
+/// The furthest guest time may be from real time in a snapshot (100 years).
+pub const MAX_TIME_OFFSET_MS: u64 = 100 * 366 * 24 * 3600 * 1000;
+/// The largest snapshot imported.
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a snapshot cannot be read or imported.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not JSON, or not a snapshot.
+    #[error("not a vcd-sim snapshot: {0}")]
+    Invalid(String),
+    /// A version this simulator does not read.
+    #[error("snapshot version {0} is not supported (this simulator reads version {VERSION})")]
+    Version(u32),
+    /// Larger than [`MAX_BYTES`].
+    #[error("snapshot of {0} bytes is larger than the {MAX_BYTES} bytes allowed")]
+    TooLarge(usize),
+    /// Entities refer to ones that are missing, or appear twice.
+    #[error("inconsistent snapshot: {0}")]
+    Inconsistent(String),
+    /// The file could not be read or written.
+    #[error("snapshot file {path}: {reason}")]
+    File {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// One guest VM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestVm {
+    /// Its moref.
+    pub moref: String,
+    /// Its name.
+    pub name: String,
+    /// Power state.
+    pub power: PowerState,
+    /// Boot phase (work under way is exported as done).
+    pub phase: BootPhase,
+    /// Guest IP address.
+    pub ip: Option<String>,
+    /// The customization run's record.
+    pub customization: Option<CustomizationRecord>,
+    /// The disk: filesystem, users, packages, services, images.
+    pub disk: Disk,
+}
+
+/// The guest model's part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestState {
+    /// VMs by moref.
+    pub vms: Vec<GuestVm>,
+    /// Disk images VMs are made from (imported templates), by id.
+    pub disks: Vec<(DiskId, Disk)>,
+    /// The next disk id.
+    pub next_disk: u64,
+    /// Kubernetes clusters, by master moref.
+    pub clusters: Vec<Cluster>,
+    /// Guest time ahead of real time, in milliseconds.
+    pub time_offset_ms: i64,
+}
+
+/// A whole snapshot.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// The vCD side.
+    pub vcd: VcdState,
+    /// The guests.
+    pub guests: GuestState,
+}
+
+/// Where work under way at export stands once imported.
+fn settled(power: PowerState, phase: BootPhase) -> BootPhase {
+    match (power, phase) {
+        (PowerState::PoweredOn, BootPhase::Off | BootPhase::Suspended) => BootPhase::Ready,
+        (PowerState::PoweredOn, p) if p != BootPhase::ToolsBlocked => BootPhase::Ready,
+        (PowerState::PoweredOn, p) => p,
+        (PowerState::PoweredOff, _) => BootPhase::Off,
+        (PowerState::Suspended, _) => BootPhase::Suspended,
+    }
+}
+
+/// The simulator's whole state.
+pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
+    let vcd = sim.export_state();
+    let state = guests.lock();
+    let vms = state
+        .vms
+        .values()
+        .map(|vm| GuestVm {
+            moref: vm.moref.clone(),
+            name: vm.name.clone(),
+            power: vm.power,
+            phase: settled(vm.power, vm.phase),
+            ip: vm.ip.clone(),
+            customization: vm.customization.clone(),
+            disk: vm.disk.clone(),
+        })
+        .collect();
+    let guest_state = GuestState {
+        vms,
+        disks: state
+            .disks
+            .iter()
+            .map(|(id, d)| (*id, Disk::clone(d)))
+            .collect(),
+        next_disk: state.next_disk,
+        clusters: state.clusters.by_master.values().cloned().collect(),
+        time_offset_ms: state.time_offset.num_milliseconds(),
+    };
+    Snapshot {
+        format: FORMAT.into(),
+        version: VERSION,
+        vcd,
+        guests: guest_state,
+    }
+}
+
+/// Replaces the simulator's whole state with `snapshot` (fault rules and
+/// guest timings stay as they are).
+pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), SnapshotError> {
+    check_header(&snapshot)?;
+    let seed = id_seed(&snapshot.vcd);
+    let g = snapshot.guests;
+    if g.next_disk > crate::state::snapshot::MAX_COUNTER {
+        return Err(SnapshotError::Inconsistent(format!(
+            "guests.next_disk {} is above the most allowed, {}",
+            g.next_disk,
+            crate::state::snapshot::MAX_COUNTER
+        )));
+    }
+    if g.time_offset_ms.unsigned_abs() > MAX_TIME_OFFSET_MS {
+        return Err(SnapshotError::Inconsistent(format!(
+            "guests.time_offset_ms {} is beyond 100 years",
+            g.time_offset_ms
+        )));
+    }
+    let mut vms = BTreeMap::new();
+    for v in g.vms {
+        let mut vm = Vm::new(&v.moref, &v.name, v.disk);
+        vm.power = v.power;
+        vm.phase = settled(v.power, v.phase);
+        vm.ip = v.ip;
+        vm.customization = v.customization;
+        if vms.insert(v.moref.clone(), vm).is_some() {
+            return Err(SnapshotError::Inconsistent(format!(
+                "guest VM {} appears twice",
+                v.moref
+            )));
+        }
+    }
+    let disks: BTreeMap<DiskId, Arc<Disk>> = g
+        .disks
+        .into_iter()
+        .map(|(id, d)| (id, Arc::new(d)))
+        .collect();
+    let clusters = Clusters {
+        by_master: g
+            .clusters
+            .into_iter()
+            .map(|c| (c.master_moref.clone(), c))
+            .collect(),
+    };
+    sim.import_state(snapshot.vcd, seed)
+        .map_err(SnapshotError::Inconsistent)?;
+    let mut state = guests.lock();
+    state.vms = vms;
+    state.disks = disks;
+    state.next_disk = g.next_disk;
+    state.clusters = clusters;
+    state.time_offset = chrono::Duration::milliseconds(g.time_offset_ms);
+    Ok(())
+}
+
+/// The seed of the ids made after a load: a hash of the ids loaded, so the
+/// same snapshot always continues with the same ids, and never with the
+/// sequence of a world seed (whose ids the snapshot may already hold).
+fn id_seed(vcd: &VcdState) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    "vcd-sim snapshot ids".hash(&mut h);
+    for id in vcd
+        .orgs
+        .iter()
+        .map(|o| o.id)
+        .chain(vcd.users.iter().map(|u| u.id))
+        .chain(vcd.vapps.iter().map(|v| v.id))
+        .chain(vcd.vms.iter().map(|v| v.id))
+        .chain(vcd.tasks.iter().map(|t| t.id))
+    {
+        id.hash(&mut h);
+    }
+    (vcd.next_moref, vcd.next_mac).hash(&mut h);
+    h.finish()
+}
+
+fn check_header(s: &Snapshot) -> Result<(), SnapshotError> {
+    if s.format != FORMAT {
+        return Err(SnapshotError::Invalid(format!(
+            "format is `{}`, not `{FORMAT}`",
+            s.format
+        )));
+    }
+    if s.version != VERSION {
+        return Err(SnapshotError::Version(s.version));
+    }
+    Ok(())
+}
+
+/// The snapshot as canonical JSON (pretty, fields in declaration order,
+/// collections in id order), ending with a newline.
+pub fn to_bytes(s: &Snapshot) -> Result<Vec<u8>, SnapshotError> {
+    let mut out =
+        serde_json::to_vec_pretty(s).map_err(|e| SnapshotError::Invalid(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Reads a snapshot, checking its size, format and version.
+pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(SnapshotError::TooLarge(bytes.len()));
+    }
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let h: Header =
+        serde_json::from_slice(bytes).map_err(|e| SnapshotError::Invalid(e.to_string()))?;
+    if h.format.as_deref() != Some(FORMAT) {
+        return Err(SnapshotError::Invalid(format!(
+            "`format` must be `{FORMAT}`"
+        )));
+    }
+    match h.version {
+        Some(VERSION) => {}
+        Some(v) => return Err(SnapshotError::Version(v)),
+        None => return Err(SnapshotError::Invalid("`version` is missing".into())),
+    }
+    serde_json::from_slice(bytes).map_err(|e| SnapshotError::Invalid(e.to_string()))
+}
+
+/// Reads a snapshot file.
+pub fn load_file(path: &std::path::Path) -> Result<Snapshot, SnapshotError> {
+    let file_error = |reason: String| SnapshotError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| file_error(e.to_string()))?;
+    if meta.len() > MAX_BYTES as u64 {
+        return Err(SnapshotError::TooLarge(
+            usize::try_from(meta.len()).unwrap_or(usize::MAX),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| file_error(e.to_string()))?;
+    from_bytes(&bytes)
+}
+
+/// Writes a snapshot file (0600, replaced whole).
+pub fn save_file(path: &std::path::Path, s: &Snapshot) -> Result<(), SnapshotError> {
+    let bytes = to_bytes(s)?;
+    cse_core::config::write_private_file(path, &bytes).map_err(|e| SnapshotError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// File contents in JSON: `{"text": ...}` for UTF-8, else `{"base64": ...}`.
+pub(crate) mod file_bytes {
+    use base64::Engine as _;
+    use bytes::Bytes;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case", deny_unknown_fields)]
+    enum Content {
+        Text(String),
+        Base64(String),
+    }
+
+    pub(crate) fn serialize<S: Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(b) {
+            Ok(t) => Content::Text(t.to_owned()),
+            Err(_) => Content::Base64(base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+        .serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        match Content::deserialize(d)? {
+            Content::Text(t) => Ok(Bytes::from(t)),
+            Content::Base64(b) => base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .map(Bytes::from)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A map with keys JSON cannot hold as a list of `[key, value]` pairs.
+pub(crate) mod map_as_pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub(crate) fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
