@@ -16,7 +16,8 @@ use cse_core::naming::{METADATA_CLUSTER_ID, METADATA_OP_JOURNAL, METADATA_OP_LEA
 use cse_core::vcd::Task;
 
 use super::error::OpError;
-use super::journal::{self, Journal, Lease, OpKind};
+use super::journal::{self, Journal, OpKind};
+use super::lease::{self, ClaimKind, LeaseError, LeaseKeeper};
 use super::steps::{self, Run};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
@@ -31,6 +32,8 @@ pub const INTERRUPTED: &str = "The CSE server stopped while this operation was r
 pub struct ResumeReport {
     /// Operations taken over (journals with a lapsed lease).
     pub taken_over: usize,
+    /// Lapsed operations another server claimed first (this pass backed off).
+    pub lost_claims: usize,
     /// Running tasks no journal owned, ended in error.
     pub orphan_tasks: usize,
 }
@@ -58,19 +61,53 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
         if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
             continue;
         }
-        journal::write_lease(
-            &admin,
-            &ctx.vapp_gates,
-            &vapp_href,
-            &Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
+        // Its holder cannot renew while vCD runs a task on the vApp (vCD
+        // refuses metadata writes then): the lease lapses only when it is idle.
+        if vapp_busy(&admin, &vapp_href).await? {
+            continue;
+        }
+        let keeper = match LeaseKeeper::start(
+            admin.clone(),
+            vapp_href.clone(),
+            &lease::settings(ctx),
+            ClaimKind::Journaled,
         )
-        .await?;
+        .await
+        {
+            Ok(keeper) => keeper,
+            Err(LeaseError::Vcd(error)) => return Err(error.into()),
+            Err(lost) => {
+                tracing::info!(vapp = %vapp_href, "not taking over an interrupted operation: {lost}");
+                report.lost_claims += 1;
+                continue;
+            }
+        };
+        // The journal as it is now that the lease is ours.
+        let Some((journal, _)) = journal::read(&admin, &vapp_href).await? else {
+            if let Err(error) =
+                journal::remove_metadata(&admin, &ctx.vapp_gates, &vapp_href, METADATA_OP_LEASE)
+                    .await
+            {
+                tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
+            }
+            continue;
+        };
         tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
         take_over(ctx, &admin, vapp_href, journal).await;
+        drop(keeper);
         report.taken_over += 1;
     }
     report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
     Ok(report)
+}
+
+/// Whether vCD runs a task on the vApp now.
+async fn vapp_busy(admin: &Client, vapp_href: &str) -> Result<bool, OpError> {
+    let vapp: cse_core::vcd::VApp = admin.get_doc(vapp_href).await?;
+    Ok(vapp
+        .tasks
+        .as_ref()
+        .is_some_and(|tasks| tasks.tasks.iter().any(|t| !t.status.is_terminal())))
 }
 
 async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journal: Journal) {
@@ -93,7 +130,9 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journa
             let result = steps::delete_vapp(admin, &ctx.vapp_gates, &run.vapp_href)
                 .await
                 .map_err(|e| ApiError::from(e).to_string());
-            delete::finish(ctx, admin, &run.journal.task, result).await;
+            if !run.taken_over() {
+                delete::finish(ctx, admin, &run.journal.task, result).await;
+            }
         }
     }
 }
@@ -140,6 +179,17 @@ async fn end_orphan_tasks(
             user_name: user.name.clone().unwrap_or_default(),
             user_id: user.href.clone(),
         };
+        if operation == TaskOperation::DeleteCluster {
+            // Killed between its lease and its journal: finish the delete.
+            match complete_delete(ctx, admin, &identity).await {
+                Ok(true) => ended += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(task = %href, "cannot finish an interrupted delete: {error}");
+                }
+            }
+            continue;
+        }
         if operation == TaskOperation::CreateCluster {
             remove_unmarked_vapp(ctx, admin, &identity.cluster).await;
         }
@@ -158,6 +208,42 @@ async fn end_orphan_tasks(
         ended += 1;
     }
     Ok(ended)
+}
+
+/// Deletes the vApp of the cluster of a delete task no journal owns (its
+/// server died after taking the lease, before writing the journal) and ends
+/// the task in success; false when another server holds the cluster.
+async fn complete_delete(
+    ctx: &Arc<Context>,
+    admin: &Client,
+    identity: &TaskIdentity,
+) -> Result<bool, OpError> {
+    let query = Query::new("adminVApp", QueryFormat::Records)
+        .filter(Filter::default().and_metadata_string(METADATA_CLUSTER_ID, &identity.cluster_id));
+    for record in admin.query(&query).await? {
+        let Some(vapp_href) = record.href().map(str::to_owned) else {
+            continue;
+        };
+        let keeper = match LeaseKeeper::start(
+            admin.clone(),
+            vapp_href.clone(),
+            &lease::settings(ctx),
+            ClaimKind::Fresh,
+        )
+        .await
+        {
+            Ok(keeper) => keeper,
+            Err(LeaseError::Vcd(error)) => return Err(error.into()),
+            Err(lost) => {
+                tracing::info!(vapp = %vapp_href, "not finishing an interrupted delete: {lost}");
+                return Ok(false);
+            }
+        };
+        steps::delete_vapp(admin, &ctx.vapp_gates, &vapp_href).await?;
+        drop(keeper);
+    }
+    delete::finish(ctx, admin, identity, Ok(())).await;
+    Ok(true)
 }
 
 fn older_than(start: Option<&str>, age: Duration) -> bool {

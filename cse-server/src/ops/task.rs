@@ -96,10 +96,23 @@ pub async fn succeed(
     text: &str,
 ) -> Result<(), VcdError> {
     claims.release_task(&task.href);
+    if already_ended(admin, task).await? {
+        return Ok(());
+    }
     admin
         .put_doc(&task.href, &task.document(TaskStatus::Success, text, None))
         .await
         .map(drop)
+}
+
+/// Whether the task has ended already (final states are written once).
+async fn already_ended(admin: &Client, task: &TaskIdentity) -> Result<bool, VcdError> {
+    let current: Task = admin.get_doc(&task.href).await?;
+    if current.status.is_terminal() {
+        tracing::warn!(task = %task.href, status = current.status.as_str(), "the task has ended already; its final state is kept");
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Ends the task in `error` with `message`; the operation text keeps the
@@ -113,6 +126,9 @@ pub async fn fail(
     message: &str,
 ) -> Result<(), VcdError> {
     claims.release_task(&task.href);
+    if already_ended(admin, task).await? {
+        return Ok(());
+    }
     admin
         .put_doc(
             &task.href,
