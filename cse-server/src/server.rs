@@ -52,6 +52,21 @@ pub fn state_dir_of(config_file: &std::path::Path) -> anyhow::Result<Option<Path
     Ok(Some(dir))
 }
 
+/// The pause between two resume passes: a quarter of `lease_ttl`, so an
+/// operation is taken over at most `lease_ttl` (its lease lapsing) plus one
+/// jittered pause (at most 0.3 × `lease_ttl`) plus the lease claim's settle
+/// time (`lease_ttl / 8`) after its server died: 1.425 × `lease_ttl`, 57 s
+/// at the default 40 s. A pass costs one vApp query, a metadata read per
+/// cluster with a journal and a task query.
+pub fn resume_cadence(lease_ttl: std::time::Duration) -> std::time::Duration {
+    lease_ttl / 4
+}
+
+/// `every` scaled by a factor in 0.8..1.2 from `draw` (0..1).
+pub fn jittered(every: std::time::Duration, draw: f64) -> std::time::Duration {
+    every.mul_f64(0.8 + 0.4 * draw.clamp(0.0, 1.0))
+}
+
 /// How [`serve`] runs besides its config.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -115,9 +130,10 @@ pub async fn serve(
         cse_core::CSE_VERSION
     );
 
-    // Finish what crashed servers left behind, now and whenever a lease lapses.
+    // Finish what crashed servers left behind, now and every quarter of a
+    // lease (jittered, so replicas started together drift apart).
     let resuming = context.clone();
-    let every = config.timeouts.lease_ttl.duration();
+    let every = resume_cadence(config.timeouts.lease_ttl.duration());
     tokio::spawn(async move {
         loop {
             if resuming.system.stop_requested() {
@@ -126,13 +142,14 @@ pub async fn serve(
             match resume::resume(&resuming).await {
                 Ok(report) if report != resume::ResumeReport::default() => tracing::info!(
                     taken_over = report.taken_over,
+                    lost_claims = report.lost_claims,
                     orphan_tasks = report.orphan_tasks,
                     "interrupted operations finished"
                 ),
                 Ok(_) => {}
                 Err(error) => tracing::error!("cannot finish interrupted operations: {error}"),
             }
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(jittered(every, rand::random::<f64>())).await;
         }
     });
 
@@ -164,4 +181,27 @@ pub async fn serve(
     context.vcenters.logout_all().await;
     tracing::info!("stopped");
     signal_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn resume_passes_run_four_times_per_lease_with_jitter() {
+        let every = resume_cadence(Duration::from_secs(40));
+        assert_eq!(every, Duration::from_secs(10));
+        assert_eq!(jittered(every, 0.0), Duration::from_secs(8));
+        assert_eq!(jittered(every, 1.0), Duration::from_secs(12));
+        assert_eq!(
+            jittered(every, 7.0),
+            Duration::from_secs(12),
+            "draws are clamped"
+        );
+        // Worst-case takeover at the default lease: lapse + longest pause + settle.
+        let ttl = Duration::from_secs(40);
+        let worst = ttl + jittered(every, 1.0) + crate::ops::lease::LeaseTiming::of(ttl).settle;
+        assert!(worst < Duration::from_secs(60), "{worst:?}");
+    }
 }

@@ -21,6 +21,8 @@ struct Held {
     counts: HashMap<String, usize>,
     /// Held vApps whose lease another server took over.
     lost: std::collections::HashSet<String>,
+    /// The renewals of each held vApp's lease, stopped before the lease is removed.
+    renewals: HashMap<String, Vec<tokio_util::sync::CancellationToken>>,
 }
 
 impl HeldLeases {
@@ -36,6 +38,26 @@ impl HeldLeases {
         let key = vapp_key(vapp_href);
         if held.counts.contains_key(key) {
             held.lost.insert(key.to_owned());
+        }
+    }
+
+    /// Registers the renewals of a held vApp's lease (`stop` cancels them).
+    pub fn add_renewals(&self, vapp_href: &str, stop: tokio_util::sync::CancellationToken) {
+        self.0
+            .lock()
+            .renewals
+            .entry(vapp_key(vapp_href).to_owned())
+            .or_default()
+            .push(stop);
+    }
+
+    /// Stops the renewals of the vApp's lease: called before the lease is
+    /// removed, so no renewal writes it back afterwards.
+    pub fn stop_renewals(&self, vapp_href: &str) {
+        if let Some(stops) = self.0.lock().renewals.remove(vapp_key(vapp_href)) {
+            for stop in stops {
+                stop.cancel();
+            }
         }
     }
 
@@ -70,6 +92,7 @@ impl HeldLeases {
             if *count == 0 {
                 held.counts.remove(key);
                 held.lost.remove(key);
+                held.renewals.remove(key);
             }
         }
     }

@@ -10,7 +10,7 @@ pub mod gate;
 pub mod held;
 pub mod queue;
 
-pub use claims::{ClusterClaim, ClusterClaims};
+pub use claims::{ClusterClaim, ClusterClaims, TaskTurn};
 pub use flights::{Boarding, Flights};
 pub use gate::{GateTurn, VappGates};
 pub use held::{HeldGuard, HeldLeases};

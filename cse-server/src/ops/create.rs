@@ -52,7 +52,7 @@ pub async fn run(
     }
     match result {
         Ok(()) => {
-            if let Err(error) = journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await {
+            if let Err(error) = run.clear().await {
                 tracing::warn!("cannot clear the journal of {name}: {error}");
             }
             report(
@@ -82,9 +82,7 @@ pub async fn finish_failed(run: &Run, message: &str) {
     }
     if !run.vapp_href.is_empty() {
         if run.journal.disable_rollback {
-            if let Err(error) =
-                journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await
-            {
+            if let Err(error) = run.clear().await {
                 tracing::warn!("cannot clear the journal: {error}");
             }
         } else if let Err(error) =

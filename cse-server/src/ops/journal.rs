@@ -108,7 +108,8 @@ impl Lease {
     }
 }
 
-fn key_href(vapp_href: &str, key: &str) -> String {
+/// The href of one metadata entry of a vApp.
+pub(crate) fn key_href(vapp_href: &str, key: &str) -> String {
     format!("{}/metadata/{key}", vapp_href.trim_end_matches('/'))
 }
 

@@ -197,6 +197,7 @@ impl LeaseKeeper {
         };
         claim(&admin, &gates, &vapp_href, &owner, timing, kind).await?;
         let token = keeper.stop.clone();
+        held.add_renewals(&vapp_href, token.clone());
         tokio::spawn(async move {
             // Until this instant others see the lease as live.
             let mut live_until = Instant::now() + timing.ttl - timing.settle;
@@ -205,25 +206,52 @@ impl LeaseKeeper {
                     () = token.cancelled() => return,
                     () = tokio::time::sleep(timing.renew_every) => {}
                 }
-                let renewal = renew(&admin, &gates, &vapp_href, &owner, timing, live_until);
-                tokio::select! {
-                    () = token.cancelled() => return,
-                    result = renewal => match result {
-                        Ok(until) => live_until = until,
-                        Err(LeaseError::HeldElsewhere { owner: other }) => {
-                            tracing::error!(vapp = %vapp_href, other = %other, "the operation lease was taken over by another server; this server stops working on the cluster");
-                            held.mark_lost(&vapp_href);
-                            return;
-                        }
-                        Err(error) => {
-                            tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
-                        }
+                // Not abandoned half-way: a renewal that has started holds
+                // the vApp's gate until vCD has written it, and one that
+                // enters the gate after the keeper stopped writes nothing, so
+                // removing the lease (in the gate) is never undone.
+                match renew(
+                    &admin, &gates, &vapp_href, &owner, timing, live_until, &token,
+                )
+                .await
+                {
+                    Ok(until) => live_until = until,
+                    Err(LeaseError::HeldElsewhere { owner: other }) => {
+                        tracing::error!(vapp = %vapp_href, other = %other, "the operation lease was taken over by another server; this server stops working on the cluster");
+                        held.mark_lost(&vapp_href);
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
                     }
                 }
             }
         });
         Ok(keeper)
     }
+}
+
+/// Writes a renewal in the vApp's gate unless the keeper stopped meanwhile.
+async fn write_renewal(
+    admin: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    owner: &str,
+    ttl: Duration,
+    stop: &CancellationToken,
+) -> Result<bool, VcdError> {
+    let _turn = gates.enter(vapp_href).await;
+    if stop.is_cancelled() {
+        return Ok(false);
+    }
+    let answer = admin
+        .put_doc(
+            &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+            &cse_core::vcd::MetadataValue::string(&Lease::new(owner, ttl).render()),
+        )
+        .await?;
+    admin.wait_for_answer(&answer).await?;
+    Ok(true)
 }
 
 /// One renewal: a plain write while the lease is surely live, a claim when
@@ -235,10 +263,13 @@ async fn renew(
     owner: &str,
     timing: LeaseTiming,
     live_until: Instant,
+    stop: &CancellationToken,
 ) -> Result<Instant, LeaseError> {
     let started = Instant::now();
     if started + timing.write_bound < live_until {
-        write_lease(admin, gates, vapp_href, &Lease::new(owner, timing.ttl)).await?;
+        if !write_renewal(admin, gates, vapp_href, owner, timing.ttl, stop).await? {
+            return Ok(live_until);
+        }
         if Instant::now() < live_until {
             return Ok(started + timing.ttl - timing.settle);
         }
@@ -250,6 +281,9 @@ async fn renew(
                 owner: "none: the lease was removed".to_owned(),
             }),
         };
+    }
+    if stop.is_cancelled() {
+        return Ok(live_until);
     }
     claim(admin, gates, vapp_href, owner, timing, ClaimKind::Journaled).await?;
     Ok(started + timing.ttl - timing.settle)

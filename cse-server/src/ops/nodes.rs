@@ -10,7 +10,7 @@ use cse_core::naming::NodeType;
 
 use super::credentials::root_of_vm;
 use super::error::OpError;
-use super::journal::{self, Journal, OpKind};
+use super::journal::{Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::scripts::{self, TemplateScripts};
 use super::steps::{self, Run, VmOptions};
@@ -119,7 +119,7 @@ pub async fn run_create(
     }
     match result {
         Ok(()) => {
-            report(journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await);
+            report(run.clear().await);
             let done = if spec.node_type == NodeType::Nfs {
                 TaskMessage::CreatedNodes(n)
             } else {
@@ -164,7 +164,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
             tracing::error!("rollback of the new VMs failed: {error}");
         }
     }
-    report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
+    report(run.clear().await);
     report(
         task::fail(
             &run.admin,
@@ -346,7 +346,7 @@ pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
     }
     // Lost to another server: its journal is not ours to clear.
     if !result.as_ref().is_err_and(OpError::is_lease_lost) {
-        report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
+        report(run.clear().await);
     }
     match result {
         Ok(()) => report(

@@ -110,8 +110,14 @@ async fn vapp_busy(admin: &Client, vapp_href: &str) -> Result<bool, OpError> {
         .is_some_and(|tasks| tasks.tasks.iter().any(|t| !t.status.is_terminal())))
 }
 
-async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journal: Journal) {
+async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, mut journal: Journal) {
     let _in_flight = ctx.system.begin();
+    // Updates of the task now carry this server's lease.
+    journal.task.lease = Some(task::TaskLeaseHolder {
+        owner: ctx.owner_id.clone(),
+        ttl_ms: u64::try_from(ctx.config.timeouts.lease_ttl.duration().as_millis())
+            .unwrap_or(u64::MAX),
+    });
     let mut run = Run {
         ctx: ctx.clone(),
         admin: admin.clone(),
@@ -166,6 +172,11 @@ async fn end_orphan_tasks(
             continue;
         }
         let doc: Task = admin.get_doc(href).await?;
+        // Its server still renews the task's lease: queued, or a create
+        // before its vApp exists.
+        if task::lease_of(doc.details.as_deref()).is_some_and(|lease| !lease.expired()) {
+            continue;
+        }
         let Some(operation) = doc.operation_name.as_deref().and_then(operation_of) else {
             continue;
         };
@@ -178,6 +189,7 @@ async fn end_orphan_tasks(
             cluster_id: owner.href.rsplit(':').next().unwrap_or_default().to_owned(),
             user_name: user.name.clone().unwrap_or_default(),
             user_id: user.href.clone(),
+            lease: None,
         };
         if operation == TaskOperation::DeleteCluster {
             // Killed between its lease and its journal: finish the delete.
