@@ -272,3 +272,75 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_task_of_a_live_replica_is_never_ended_as_orphaned_and_is_once_it_dies() {
+    let h = start_with(
+        |b| b.clock(Clock::scaled(0.02)),
+        |config| config.service.max_operations = 1,
+    )
+    .await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let replicas = replicas(&h);
+    let ttl = h.config.timeouts.lease_ttl.duration();
+    let mut owner = Killable::start(&h);
+    let mut tasks = Vec::new();
+    for name in ["busy", "waiting"] {
+        let (status, body) = owner
+            .call(request(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(json!({"name": name, "node_count": 2, "vdc": "vdc1", "network": "net1"})),
+            ))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        tasks.push(body["task_href"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        task_summary(&h, &tasks[1]).operation.starts_with("Queued:"),
+        "{:?}",
+        task_summary(&h, &tasks[1])
+    );
+    // Older than a lease, still queued behind the first create: the live
+    // replica's task lease keeps it from being ended.
+    let started = Instant::now();
+    while started.elapsed() < ttl * 2 {
+        let reports = futures::future::join_all(replicas.iter().map(resume::resume)).await;
+        for report in reports {
+            assert_eq!(report.expect("resume pass"), ResumeReport::default());
+        }
+        assert!(running(&h, &tasks[0]), "the first create ended early");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(running(&h, &tasks[1]));
+    assert!(
+        task_summary(&h, &tasks[1]).operation.starts_with("Queued:"),
+        "still queued"
+    );
+
+    // The replica dies: the running create is taken over, the queued one
+    // ended as orphaned, each exactly once.
+    owner.kill();
+    let mut total = ResumeReport::default();
+    for task in &tasks {
+        let report = resume_until_ended(&h, &replicas, task).await;
+        total.taken_over += report.taken_over;
+        total.orphan_tasks += report.orphan_tasks;
+    }
+    assert_eq!((total.taken_over, total.orphan_tasks), (1, 1), "{total:?}");
+    for task in &tasks {
+        let summary = task_summary(&h, task);
+        assert_eq!(summary.terminal_updates, 1, "{summary:?}");
+        assert_eq!(summary.error.as_deref(), Some(resume::INTERRUPTED));
+    }
+    assert!(
+        h.sim
+            .handle
+            .state()
+            .vapp_names()
+            .iter()
+            .all(|n| n != "busy" && n != "waiting")
+    );
+}

@@ -191,6 +191,11 @@ async fn end_orphan_tasks(
             user_id: user.href.clone(),
             lease: None,
         };
+        let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+        if !task::claim(admin, &identity, &ctx.owner_id, timing).await? {
+            tracing::info!(task = %href, "another server ends this orphaned task");
+            continue;
+        }
         if operation == TaskOperation::DeleteCluster {
             // Killed between its lease and its journal: finish the delete.
             match complete_delete(ctx, admin, &identity).await {

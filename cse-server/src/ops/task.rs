@@ -230,3 +230,39 @@ pub fn keep_lease(
     });
     TaskLeaseKeeper { stop }
 }
+
+/// Claims a running task no journal owns for `owner` before ending it as
+/// orphaned: its lease in `Details` is taken with the same timed
+/// write-then-read-back as an operation lease (`super::lease::claim`), so
+/// of several servers whose resume passes find it at once exactly one
+/// ends it. False when another server's lease is live or won.
+pub async fn claim(
+    admin: &Client,
+    task: &TaskIdentity,
+    owner: &str,
+    timing: super::lease::LeaseTiming,
+) -> Result<bool, VcdError> {
+    let started = tokio::time::Instant::now();
+    let current: Task = admin.get_doc(&task.href).await?;
+    if current.status.is_terminal() {
+        return Ok(false);
+    }
+    if lease_of(current.details.as_deref()).is_some_and(|l| l.owner != owner && !l.expired()) {
+        return Ok(false);
+    }
+    let holder = TaskLeaseHolder {
+        owner: owner.to_owned(),
+        ttl_ms: u64::try_from(timing.ttl.as_millis()).unwrap_or(u64::MAX),
+    };
+    let mut write = task.bare_document(TaskStatus::Running, "", None);
+    write.operation = None;
+    write.details = Some(holder.details());
+    admin.put_doc(&task.href, &write).await?;
+    if started.elapsed() > timing.write_bound {
+        return Ok(false);
+    }
+    tokio::time::sleep(timing.settle).await;
+    let current: Task = admin.get_doc(&task.href).await?;
+    Ok(!current.status.is_terminal()
+        && lease_of(current.details.as_deref()).is_some_and(|l| l.owner == owner))
+}
