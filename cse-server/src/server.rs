@@ -144,6 +144,7 @@ pub async fn serve(
                     taken_over = report.taken_over,
                     lost_claims = report.lost_claims,
                     orphan_tasks = report.orphan_tasks,
+                    stale_leases = report.stale_leases,
                     "interrupted operations finished"
                 ),
                 Ok(_) => {}

@@ -344,3 +344,78 @@ async fn a_queued_task_of_a_live_replica_is_never_ended_as_orphaned_and_is_once_
             .all(|n| n != "busy" && n != "waiting")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_lease_without_a_journal_is_removed_and_a_live_one_kept() {
+    use cse_server::ops::journal::{Lease, write_lease};
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let mut vapps = Vec::new();
+    for name in ["stale", "live"] {
+        let (status, body) = h
+            .call(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(json!({"name": name, "node_count": 0, "vdc": "vdc1", "network": "net1"})),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+        assert_eq!(status, "success", "{error}");
+        vapps.push(
+            cse_server::clusters::find_cluster(&h.ctx().admin().await.unwrap(), name)
+                .await
+                .unwrap()
+                .vapp_href,
+        );
+    }
+    // A server died after writing its lease and before its journal.
+    let admin = h.ctx().admin().await.unwrap();
+    let gates = &h.ctx().vapp_gates;
+    write_lease(
+        &admin,
+        gates,
+        &vapps[0],
+        &Lease::new("gone-server", Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    write_lease(
+        &admin,
+        gates,
+        &vapps[1],
+        &Lease::new("busy-server", Duration::from_secs(600)),
+    )
+    .await
+    .unwrap();
+    let replicas = replicas(&h);
+    let reports = futures::future::join_all(replicas.iter().map(resume::resume)).await;
+    let removed: usize = reports.into_iter().map(|r| r.unwrap().stale_leases).sum();
+    assert!(removed >= 1, "the lapsed lease was removed");
+    let state = h.sim.handle.state();
+    assert!(
+        !state
+            .vapp_metadata("stale")
+            .unwrap()
+            .contains_key("cse.op.lease")
+    );
+    assert!(
+        state.vapp_metadata("live").unwrap()["cse.op.lease"].starts_with("busy-server|"),
+        "a live lease is left to its server"
+    );
+    // Another operation on a cluster with a lapsed lease simply takes it.
+    write_lease(
+        &admin,
+        gates,
+        &vapps[0],
+        &Lease::new("gone-server", Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    let (status, body) = h.call(&alice, "DELETE", "/api/cse/stale", None).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(status, "success", "{error}");
+}

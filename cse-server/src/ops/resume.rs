@@ -36,6 +36,9 @@ pub struct ResumeReport {
     pub lost_claims: usize,
     /// Running tasks no journal owned, ended in error.
     pub orphan_tasks: usize,
+    /// Lapsed leases without a journal (an operation that died before
+    /// journaling, or whose clean-up failed), removed.
+    pub stale_leases: usize,
 }
 
 /// One resume pass.
@@ -54,6 +57,19 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
         let Some(vapp_href) = record.href().map(str::to_owned) else {
             continue;
         };
+        // The query brings both entries: most clusters have neither and
+        // cost no further request.
+        let recorded_lease = record.metadata.get(METADATA_OP_LEASE);
+        if !record.metadata.contains_key(METADATA_OP_JOURNAL) {
+            if let Some(stale) = recorded_lease.and_then(|l| journal::Lease::parse(l))
+                && stale.expired()
+                && !ctx.held_leases.holds(&vapp_href)
+            {
+                remove_stale_lease(ctx, &admin, &vapp_href).await;
+                report.stale_leases += 1;
+            }
+            continue;
+        }
         let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
             continue;
         };
@@ -99,6 +115,27 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
     }
     report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
     Ok(report)
+}
+
+/// Removes a lapsed lease that no journal goes with, when it is still
+/// lapsed (read again just before).
+async fn remove_stale_lease(ctx: &Context, admin: &Client, vapp_href: &str) {
+    let still_stale = match journal::read_metadata(admin, vapp_href).await {
+        Ok((None, Some(lease))) => lease.expired(),
+        Ok(_) => false,
+        Err(error) => {
+            tracing::warn!(vapp = %vapp_href, "cannot read a stale operation lease: {error}");
+            false
+        }
+    };
+    if !still_stale {
+        return;
+    }
+    if let Err(error) =
+        journal::remove_metadata(admin, &ctx.vapp_gates, vapp_href, METADATA_OP_LEASE).await
+    {
+        tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
+    }
 }
 
 /// Whether vCD runs a task on the vApp now.
