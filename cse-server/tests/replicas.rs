@@ -125,7 +125,10 @@ async fn resume_until_ended(h: &Harness, replicas: &[Arc<Context>], task: &str) 
     let mut total = ResumeReport::default();
     let deadline = Instant::now() + Duration::from_secs(20);
     while running(h, task) {
-        assert!(Instant::now() < deadline, "nobody finished {task}");
+        assert!(
+            Instant::now() < deadline,
+            "nobody finished {task}: {total:?}"
+        );
         let reports = futures::future::join_all(replicas.iter().map(resume::resume)).await;
         for report in reports {
             let report = report.expect("resume pass");
@@ -277,7 +280,12 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
 async fn a_queued_task_of_a_live_replica_is_never_ended_as_orphaned_and_is_once_it_dies() {
     let h = start_with(
         |b| b.clock(Clock::scaled(0.02)),
-        |config| config.service.max_operations = 1,
+        |config| {
+            config.service.max_operations = 1;
+            // A lease claim's write (a 20 ms vCD task here) must stay under
+            // an eighth of the lease, as a 1 s write under 36 s does.
+            config.timeouts.lease_ttl = cse_core::config::Seconds::from_millis(1_200);
+        },
     )
     .await;
     prepare_template(&h).await;
@@ -418,4 +426,72 @@ async fn a_lapsed_lease_without_a_journal_is_removed_and_a_live_one_kept() {
     assert_eq!(status, 202, "{body}");
     let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
     assert_eq!(status, "success", "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_tiny_lease_a_failing_create_rolls_back_by_itself_while_other_replicas_watch() {
+    use vcd_sim::faults::FaultRule;
+    use vcd_sim::guest::{FaultScope, GuestFaultKind};
+    // vCD steps (recompose, rollback delete) outlast the 150 ms lease: its
+    // renewals wait for them, and the lease lapses in metadata meanwhile.
+    let h = start_with(
+        |b| b.clock(Clock::scaled(0.05)),
+        |config| {
+            config.timeouts.lease_ttl = cse_core::config::Seconds::from_millis(150);
+        },
+    )
+    .await;
+    prepare_template(&h).await;
+    h.sim
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangCommand {
+                name: "kubeadm".into(),
+            },
+        ))
+        .expect("guest fault rule");
+    let mut config = h.config.clone();
+    config.timeouts.script = cse_core::config::Seconds::from_millis(800);
+    let owner = Arc::new(Operations::new(Arc::new(
+        Context::new(config, "owner/config.yaml").unwrap(),
+    )));
+    let alice = h.alice().await;
+    let reply = owner
+        .handle(request(
+            &alice,
+            "POST",
+            "/api/cse",
+            Some(json!({"name": "tiny", "node_count": 1, "vdc": "vdc1", "network": "net1"})),
+        ))
+        .await;
+    let (status, body) = decode(&reply);
+    assert_eq!(status, 202, "{body}");
+    let task = body["task_href"].as_str().unwrap().to_owned();
+    let replicas = replicas(&h);
+    let mut total = ResumeReport::default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while running(&h, &task) {
+        assert!(Instant::now() < deadline, "the create never ended");
+        for report in futures::future::join_all(replicas.iter().map(resume::resume)).await {
+            let report = report.expect("resume pass");
+            total.taken_over += report.taken_over;
+            total.orphan_tasks += report.orphan_tasks;
+        }
+    }
+    let summary = task_summary(&h, &task);
+    assert_eq!(summary.terminal_updates, 1, "{summary:?}");
+    let error = summary.error.clone().unwrap_or_default();
+    assert!(
+        error.starts_with("Error while adding master node: "),
+        "the owner's own failure, not a takeover: {error} {total:?}"
+    );
+    assert_eq!((total.taken_over, total.orphan_tasks), (0, 0));
+    assert!(
+        !h.sim
+            .handle
+            .state()
+            .vapp_names()
+            .contains(&"tiny".to_owned())
+    );
 }

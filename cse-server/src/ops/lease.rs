@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Lease, read_lease, write_lease};
+use super::journal::{Lease, read_lease};
 use crate::context::Context;
 use crate::coordination::{HeldLeases, VappGates};
 use cse_vcd::vcd::{Client, VcdError};
@@ -98,6 +98,10 @@ pub enum LeaseError {
         /// The other server's owner id.
         owner: String,
     },
+    /// vCD refused the claim's write because another write on the vApp
+    /// was running (`BUSY_ENTITY`): someone else claims at the same moment.
+    #[error("another CSE server is writing the cluster's operation lease at the same time")]
+    Contended,
     /// The claim's write came back too late to prove anything; the lease is
     /// left to lapse.
     #[error(
@@ -140,7 +144,25 @@ pub async fn claim(
     {
         return Err(LeaseError::HeldElsewhere { owner: lease.owner });
     }
-    write_lease(admin, gates, vapp_href, &Lease::new(owner, timing.ttl)).await?;
+    // Sent once: a write retried after a BUSY_ENTITY would land late and
+    // overwrite a competitor that has already won.
+    {
+        let _turn = gates.enter(vapp_href).await;
+        let answer = admin
+            .put_doc_once(
+                &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+                &cse_core::vcd::MetadataValue::string(&Lease::new(owner, timing.ttl).render()),
+            )
+            .await
+            .map_err(|error| {
+                if error.is_busy() {
+                    LeaseError::Contended
+                } else {
+                    LeaseError::Vcd(error)
+                }
+            })?;
+        admin.wait_for_answer(&answer).await?;
+    }
     let took = started.elapsed();
     if took > timing.write_bound {
         if kind == ClaimKind::Journaled {
@@ -195,7 +217,21 @@ impl LeaseKeeper {
             held: held.clone(),
             vapp_href: vapp_href.clone(),
         };
-        claim(&admin, &gates, &vapp_href, &owner, timing, kind).await?;
+        // A new operation tries again while the vApp is busy with another
+        // write (each try reads first, so it is a claim of its own).
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1.. {
+            match claim(&admin, &gates, &vapp_href, &owner, timing, kind).await {
+                Err(LeaseError::Contended) if kind == ClaimKind::Fresh && attempt < 8 => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                result => {
+                    result?;
+                    break;
+                }
+            }
+        }
         let token = keeper.stop.clone();
         held.add_renewals(&vapp_href, token.clone());
         tokio::spawn(async move {
@@ -221,6 +257,8 @@ impl LeaseKeeper {
                         held.mark_lost(&vapp_href);
                         return;
                     }
+                    // The vApp is gone (a rollback or a delete removed it).
+                    Err(LeaseError::Vcd(error)) if error.is_not_found() => return,
                     Err(error) => {
                         tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
                     }

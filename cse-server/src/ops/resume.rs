@@ -53,68 +53,114 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
         ])
         .page_size(128);
     let mut owned_tasks = Vec::new();
+    let mut complete = true;
     for record in admin.query(&query).await? {
         let Some(vapp_href) = record.href().map(str::to_owned) else {
             continue;
         };
-        // The query brings both entries: most clusters have neither and
-        // cost no further request.
-        let recorded_lease = record.metadata.get(METADATA_OP_LEASE);
-        if !record.metadata.contains_key(METADATA_OP_JOURNAL) {
-            if let Some(stale) = recorded_lease.and_then(|l| journal::Lease::parse(l))
-                && stale.expired()
-                && !ctx.held_leases.holds(&vapp_href)
-            {
-                remove_stale_lease(ctx, &admin, &vapp_href).await;
-                report.stale_leases += 1;
-            }
-            continue;
-        }
-        let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
-            continue;
-        };
-        owned_tasks.push(journal.task.href.clone());
-        if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
-            continue;
-        }
-        // Its holder cannot renew while vCD runs a task on the vApp (vCD
-        // refuses metadata writes then): the lease lapses only when it is idle.
-        if vapp_busy(&admin, &vapp_href).await? {
-            continue;
-        }
-        let keeper = match LeaseKeeper::start(
-            admin.clone(),
-            vapp_href.clone(),
-            &lease::settings(ctx),
-            ClaimKind::Journaled,
+        // One cluster's trouble (deleted meanwhile, vCD refusing) does not
+        // stop the pass for the others.
+        if let Err(error) = resume_vapp(
+            ctx,
+            &admin,
+            &record,
+            &vapp_href,
+            &mut report,
+            &mut owned_tasks,
         )
         .await
         {
-            Ok(keeper) => keeper,
-            Err(LeaseError::Vcd(error)) => return Err(error.into()),
-            Err(lost) => {
-                tracing::info!(vapp = %vapp_href, "not taking over an interrupted operation: {lost}");
-                report.lost_claims += 1;
-                continue;
-            }
-        };
-        // The journal as it is now that the lease is ours.
-        let Some((journal, _)) = journal::read(&admin, &vapp_href).await? else {
-            if let Err(error) =
-                journal::remove_metadata(&admin, &ctx.vapp_gates, &vapp_href, METADATA_OP_LEASE)
-                    .await
-            {
-                tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
-            }
-            continue;
-        };
-        tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
-        take_over(ctx, &admin, vapp_href, journal).await;
-        drop(keeper);
-        report.taken_over += 1;
+            tracing::warn!(vapp = %vapp_href, "cannot check a cluster for an interrupted operation: {error}");
+            complete = false;
+        }
     }
-    report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
+    // Without every journal read, a task might look unowned: orphans wait
+    // for the next pass.
+    if complete {
+        report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
+    }
     Ok(report)
+}
+
+/// The part of a resume pass for one cluster vApp.
+async fn resume_vapp(
+    ctx: &Arc<Context>,
+    admin: &Client,
+    record: &cse_vcd::vcd::QueryRecord,
+    vapp_href: &str,
+    report: &mut ResumeReport,
+    owned_tasks: &mut Vec<String>,
+) -> Result<(), OpError> {
+    let admin = admin.clone();
+    let vapp_href = vapp_href.to_owned();
+    // The query brings both entries: most clusters have neither and
+    // cost no further request.
+    let recorded_lease = record.metadata.get(METADATA_OP_LEASE);
+    if !record.metadata.contains_key(METADATA_OP_JOURNAL) {
+        if let Some(stale) = recorded_lease.and_then(|l| journal::Lease::parse(l))
+            && stale.expired()
+            && !ctx.held_leases.holds(&vapp_href)
+        {
+            remove_stale_lease(ctx, &admin, &vapp_href).await;
+            report.stale_leases += 1;
+        }
+        return Ok(());
+    }
+    let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
+        return Ok(());
+    };
+    owned_tasks.push(journal.task.href.clone());
+    if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
+        return Ok(());
+    }
+    // Its holder cannot renew while vCD runs a task on the vApp (vCD
+    // refuses metadata writes then): the lease lapses only when it is idle.
+    if vapp_busy(&admin, &vapp_href).await? {
+        return Ok(());
+    }
+    // A holder whose renewal waited for a long vCD step writes it as
+    // soon as the step ends: give it one settle time to show it lives.
+    let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+    tokio::time::sleep(timing.settle).await;
+    let (_, now_lease) = journal::read_metadata(&admin, &vapp_href).await?;
+    if now_lease != lease || vapp_busy(&admin, &vapp_href).await? {
+        return Ok(());
+    }
+    let keeper = match LeaseKeeper::start(
+        admin.clone(),
+        vapp_href.clone(),
+        &lease::settings(ctx),
+        ClaimKind::Journaled,
+    )
+    .await
+    {
+        Ok(keeper) => keeper,
+        Err(LeaseError::Vcd(error)) => return Err(error.into()),
+        Err(slow @ LeaseError::Slow { .. }) => {
+            tracing::warn!(vapp = %vapp_href, "not taking over an interrupted operation: {slow}");
+            report.lost_claims += 1;
+            return Ok(());
+        }
+        Err(lost) => {
+            tracing::info!(vapp = %vapp_href, "not taking over an interrupted operation: {lost}");
+            report.lost_claims += 1;
+            return Ok(());
+        }
+    };
+    // The journal as it is now that the lease is ours.
+    let Some((journal, _)) = journal::read(&admin, &vapp_href).await? else {
+        if let Err(error) =
+            journal::remove_metadata(&admin, &ctx.vapp_gates, &vapp_href, METADATA_OP_LEASE).await
+        {
+            tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
+        }
+        return Ok(());
+    };
+    tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
+    take_over(ctx, &admin, vapp_href, journal).await;
+    drop(keeper);
+    report.taken_over += 1;
+    Ok(())
 }
 
 /// Removes a lapsed lease that no journal goes with, when it is still
