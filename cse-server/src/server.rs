@@ -191,19 +191,22 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn resume_passes_run_four_times_per_lease_with_jitter() {
+    fn resume_passes_run_five_times_per_lease_with_jitter() {
         let every = resume_cadence(Duration::from_secs(40));
-        assert_eq!(every, Duration::from_secs(10));
-        assert_eq!(jittered(every, 0.0), Duration::from_secs(8));
-        assert_eq!(jittered(every, 1.0), Duration::from_secs(12));
+        assert_eq!(every, Duration::from_secs(8));
+        assert_eq!(jittered(every, 0.0), Duration::from_millis(6_400));
+        assert_eq!(jittered(every, 1.0), Duration::from_millis(9_600));
         assert_eq!(
             jittered(every, 7.0),
-            Duration::from_secs(12),
+            Duration::from_millis(9_600),
             "draws are clamped"
         );
-        // Worst-case takeover at the default lease: lapse + longest pause + settle.
-        let ttl = Duration::from_secs(40);
-        let worst = ttl + jittered(every, 1.0) + crate::ops::lease::LeaseTiming::of(ttl).settle;
-        assert!(worst < Duration::from_secs(60), "{worst:?}");
+        // Worst-case takeover at the default lease: lapse + longest pause +
+        // grace for a late renewal + claim.
+        let ttl = cse_core::config::Timeouts::default().lease_ttl.duration();
+        assert_eq!(ttl, Duration::from_secs(36));
+        let settle = crate::ops::lease::LeaseTiming::of(ttl).settle;
+        let worst = ttl + jittered(resume_cadence(ttl), 1.0) + settle * 2;
+        assert!(worst < Duration::from_secs(54), "{worst:?}");
     }
 }

@@ -207,6 +207,46 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
         landed.push(format!("create [{steps}]"));
     }
 
+    // A create killed after marking its vApp, before its lease and journal:
+    // once the task's lease lapses one replica removes the vApp and ends it.
+    {
+        let mut owner = Killable::start(&h);
+        let (status, body) = owner
+            .call(request(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(json!({"name": "rcm", "node_count": 1, "vdc": "vdc1", "network": "net1"})),
+            ))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let task = body["task_href"].as_str().unwrap().to_owned();
+        let hit = wait_for(&h, &task, "rcm", |m| {
+            m.contains_key("cse.cluster.id") && !m.contains_key("cse.op.lease")
+        })
+        .await;
+        owner.kill();
+        if hit {
+            let report = resume_until_ended(&h, &replicas, &task).await;
+            let summary = task_summary(&h, &task);
+            assert_eq!(
+                (report.taken_over, report.orphan_tasks),
+                (0, 1),
+                "{report:?}"
+            );
+            assert_eq!(summary.terminal_updates, 1, "{summary:?}");
+            assert_eq!(summary.error.as_deref(), Some(resume::INTERRUPTED));
+            assert!(
+                !h.sim
+                    .handle
+                    .state()
+                    .vapp_names()
+                    .contains(&"rcm".to_owned())
+            );
+            landed.push("create before its lease".to_owned());
+        }
+    }
+
     // Deletes killed once their journal is written: completed by one replica.
     for n in 0..2 {
         let name = format!("rd{n}");

@@ -291,7 +291,7 @@ async fn end_orphan_tasks(
             continue;
         }
         if operation == TaskOperation::CreateCluster {
-            remove_unmarked_vapp(ctx, admin, &identity.cluster).await;
+            remove_unmarked_vapp(ctx, admin, &identity.cluster, &identity.cluster_id).await;
         }
         if let Err(error) = task::fail(
             admin,
@@ -354,10 +354,11 @@ fn older_than(start: Option<&str>, age: Duration) -> bool {
     start.with_timezone(&Utc) + age <= Utc::now()
 }
 
-/// Deletes a vApp named `name` that carries no cluster id and was composed by
-/// CSE (`cluster <name>` description): a create that died right after
-/// composing it.
-async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str) {
+/// Deletes a vApp named `name` composed by CSE (`cluster <name>`
+/// description) that carries no cluster id or this task's (`cluster_id`)
+/// and no journal: a create that died after composing it, before its
+/// journal (the task's lease has lapsed, so its server is gone).
+async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str, cluster_id: &str) {
     let query = Query::new("adminVApp", QueryFormat::Records).filter(Filter::eq("name", name));
     let Ok(records) = admin.query(&query).await else {
         return;
@@ -370,7 +371,12 @@ async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str) {
         else {
             continue;
         };
-        if metadata.get(METADATA_CLUSTER_ID).is_some() {
+        // Another cluster of that name, or one with an operation journaled.
+        if metadata
+            .get(METADATA_CLUSTER_ID)
+            .is_some_and(|id| id != cluster_id)
+            || metadata.get(METADATA_OP_JOURNAL).is_some()
+        {
             continue;
         }
         let Ok(vapp) = admin.get_doc::<cse_core::vcd::VApp>(href).await else {
