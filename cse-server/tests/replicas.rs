@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 use support::{API, Harness, decode, prepare_template, start_with};
 use vcd_sim::clock::Clock;
 
+/// A cluster vApp's metadata: key → value.
+type Metadata = std::collections::BTreeMap<String, String>;
+
 fn request(token: &str, method: &str, path: &str, body: Option<Value>) -> ExtRequest {
     let mut builder = ExtRequestBuilder::new(uuid::Uuid::new_v4().to_string(), method, path)
         .header("Accept", format!("application/*+json;version={API}"))
@@ -98,12 +101,7 @@ fn running(h: &Harness, href: &str) -> bool {
 
 /// Waits until `at` holds for the cluster vApp's metadata; false when the
 /// task ended first.
-async fn wait_for(
-    h: &Harness,
-    task: &str,
-    vapp: &str,
-    at: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
-) -> bool {
+async fn wait_for(h: &Harness, task: &str, vapp: &str, at: impl Fn(&Metadata) -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(metadata) = h.sim.handle.state().vapp_metadata(vapp)
@@ -141,9 +139,7 @@ async fn resume_until_ended(h: &Harness, replicas: &[Arc<Context>], task: &str) 
     total
 }
 
-fn journal_done(
-    steps: &'static str,
-) -> impl Fn(&std::collections::BTreeMap<String, String>) -> bool {
+fn journal_done(steps: &'static str) -> impl Fn(&Metadata) -> bool {
     move |metadata| {
         metadata
             .get("cse.op.journal")
@@ -267,7 +263,7 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
             .await;
         assert_eq!(status, 202, "{body}");
         let task = body["task_href"].as_str().unwrap().to_owned();
-        let at: Box<dyn Fn(&std::collections::BTreeMap<String, String>) -> bool> = if n == 0 {
+        let at: Box<dyn Fn(&Metadata) -> bool> = if n == 0 {
             // Between the lease and the journal.
             Box::new(|m| m.contains_key("cse.op.lease") && !m.contains_key("cse.op.journal"))
         } else {
