@@ -52,6 +52,22 @@ pub fn state_dir_of(config_file: &std::path::Path) -> anyhow::Result<Option<Path
     Ok(Some(dir))
 }
 
+/// The pause between two resume passes: a fifth of `lease_ttl`, so an
+/// operation is taken over at most `lease_ttl` (its lease lapsing) plus one
+/// jittered pause (at most 0.24 × `lease_ttl`) plus the grace given to a
+/// late renewal and the lease claim (each `lease_ttl / 8`) after its server
+/// died: 1.49 × `lease_ttl`, under 54 s at the default 36 s. A pass costs
+/// one vApp query, a metadata read per cluster with a journal and a task
+/// query.
+pub fn resume_cadence(lease_ttl: std::time::Duration) -> std::time::Duration {
+    lease_ttl / 5
+}
+
+/// `every` scaled by a factor in 0.8..1.2 from `draw` (0..1).
+pub fn jittered(every: std::time::Duration, draw: f64) -> std::time::Duration {
+    every.mul_f64(0.8 + 0.4 * draw.clamp(0.0, 1.0))
+}
+
 /// How [`serve`] runs besides its config.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -115,9 +131,10 @@ pub async fn serve(
         cse_core::CSE_VERSION
     );
 
-    // Finish what crashed servers left behind, now and whenever a lease lapses.
+    // Finish what crashed servers left behind, now and every fifth of a
+    // lease (jittered, so replicas started together drift apart).
     let resuming = context.clone();
-    let every = config.timeouts.lease_ttl.duration();
+    let every = resume_cadence(config.timeouts.lease_ttl.duration());
     tokio::spawn(async move {
         loop {
             if resuming.system.stop_requested() {
@@ -126,13 +143,15 @@ pub async fn serve(
             match resume::resume(&resuming).await {
                 Ok(report) if report != resume::ResumeReport::default() => tracing::info!(
                     taken_over = report.taken_over,
+                    lost_claims = report.lost_claims,
                     orphan_tasks = report.orphan_tasks,
+                    stale_leases = report.stale_leases,
                     "interrupted operations finished"
                 ),
                 Ok(_) => {}
                 Err(error) => tracing::error!("cannot finish interrupted operations: {error}"),
             }
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(jittered(every, rand::random::<f64>())).await;
         }
     });
 
@@ -164,4 +183,30 @@ pub async fn serve(
     context.vcenters.logout_all().await;
     tracing::info!("stopped");
     signal_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn resume_passes_run_five_times_per_lease_with_jitter() {
+        let every = resume_cadence(Duration::from_secs(40));
+        assert_eq!(every, Duration::from_secs(8));
+        assert_eq!(jittered(every, 0.0), Duration::from_millis(6_400));
+        assert_eq!(jittered(every, 1.0), Duration::from_millis(9_600));
+        assert_eq!(
+            jittered(every, 7.0),
+            Duration::from_millis(9_600),
+            "draws are clamped"
+        );
+        // Worst-case takeover at the default lease: lapse + longest pause +
+        // grace for a late renewal + claim.
+        let ttl = cse_core::config::Timeouts::default().lease_ttl.duration();
+        assert_eq!(ttl, Duration::from_secs(36));
+        let settle = crate::ops::lease::LeaseTiming::of(ttl).settle;
+        let worst = ttl + jittered(resume_cadence(ttl), 1.0) + settle * 2;
+        assert!(worst < Duration::from_secs(54), "{worst:?}");
+    }
 }

@@ -403,6 +403,7 @@ async fn tenants_see_and_touch_only_their_own_clusters() {
             cluster_id: String::new(),
             user_name: "alice".into(),
             user_id: String::new(),
+            lease: None,
         },
         false,
     );

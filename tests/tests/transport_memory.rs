@@ -177,3 +177,66 @@ async fn many_concurrent_tenants_each_get_their_own_answer() {
     assert!(runs.values().all(|&r| r == 1));
     pool.stop(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_frozen_servers_request_answered_504_by_vcd_is_executed_by_no_other_server() {
+    let broker = MemoryBroker::new();
+    // Frozen (as under SIGSTOP): takes the request, never answers.
+    let frozen = Recorder::new(Duration::from_secs(3_600));
+    let frozen_pool = start_server(
+        Arc::new(broker.connect()),
+        "vcdext",
+        "cse",
+        frozen.clone(),
+        ReplyJournal::in_memory(64),
+    )
+    .await;
+    let router = Arc::new(ExtensionRouter::new(
+        Arc::new(broker.connect()) as Arc<dyn Bus>,
+        // Over the 500 ms a change needs left to start.
+        Duration::from_millis(900),
+    ));
+    let front = serve_front(router, vec![cse_extension("vcdext", "cse", true)]).await;
+    let resp = tenant_client()
+        .post(format!("{}/api/cse?n=frozen", front.base_url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504, "vCD stopped waiting");
+    assert_eq!(frozen.runs().get("n=frozen"), Some(&1));
+
+    // A healthy server joins; the broker gives up on the frozen one's
+    // connection and redelivers its unacknowledged request.
+    let healthy = Recorder::new(Duration::ZERO);
+    let healthy_pool = start_server(
+        Arc::new(broker.connect()),
+        "vcdext",
+        "cse",
+        healthy.clone(),
+        ReplyJournal::in_memory(64),
+    )
+    .await;
+    broker.drop_connections();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while broker.ready_count("cse") != Some(0) || broker.unacked_count("cse") != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy was never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(healthy.runs().is_empty(), "{:?}", healthy.runs());
+    assert_eq!(
+        frozen.runs().get("n=frozen"),
+        Some(&1),
+        "never a second run"
+    );
+    assert_eq!(
+        healthy_pool.stats().expired + frozen_pool.stats().expired,
+        1,
+        "the copy was dropped as expired"
+    );
+    healthy_pool.stop(Duration::from_secs(1)).await;
+    frozen_pool.stop(Duration::from_millis(10)).await;
+}

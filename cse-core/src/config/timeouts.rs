@@ -158,8 +158,8 @@ pub const TIMEOUT_FIELDS: &[TimeoutField] = &[
     },
     TimeoutField {
         key: "lease_ttl",
-        default_millis: 120_000,
-        doc: "life of an operation lease in vApp metadata; renewed every third of it",
+        default_millis: 36_000,
+        doc: "life of an operation lease; renewed every third of it; takeover within 1.49 times it",
     },
     TimeoutField {
         key: "script",

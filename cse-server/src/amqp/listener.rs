@@ -39,6 +39,57 @@ pub struct ListenerConfig {
     /// Largest request body decoded (`limits.max_request_body_bytes`); bigger requests
     /// are answered 400 without being decoded.
     pub max_body_bytes: usize,
+    /// A change (`POST`, `PUT`, `DELETE`) starts only while at least this
+    /// much time is left before vCD's reply deadline (`replyByTimestamp`);
+    /// reads start until the deadline itself. See [`past_reply_deadline`].
+    pub reply_start_margin: Duration,
+}
+
+/// Header vCD puts on extension requests: when it stops waiting for the
+/// reply (epoch milliseconds) and answers the tenant 504 itself.
+pub const REPLY_BY_HEADER: &str = "replyByTimestamp";
+
+/// Default [`ListenerConfig::reply_start_margin`]: how long a change takes
+/// to be answered (its task created) on a loaded vCD.
+pub const DEFAULT_REPLY_START_MARGIN: Duration = Duration::from_millis(500);
+
+/// vCD's reply deadline of a request, in epoch milliseconds (a number, or
+/// digits in a string), when it carries one.
+pub fn reply_deadline(properties: &cse_bus::Properties) -> Option<i64> {
+    match properties.headers.get(REPLY_BY_HEADER)? {
+        cse_bus::HeaderValue::Int(ms) => Some(*ms),
+        cse_bus::HeaderValue::Str(text) => text.trim().parse().ok(),
+        cse_bus::HeaderValue::Bool(_) => None,
+    }
+}
+
+/// Whether a request must not start: vCD has answered it (504) or will
+/// before a change could be answered. `now_ms` is the epoch time in
+/// milliseconds; `margin` applies to journaled methods (changes) only, so a
+/// change that starts has at least that long to be answered. A change that
+/// starts inside its margin and still misses the deadline keeps running:
+/// its task exists in vCD and a repeated request is refused as busy.
+pub fn past_reply_deadline(
+    reply_by_ms: Option<i64>,
+    method: &str,
+    margin: Duration,
+    now_ms: i64,
+) -> bool {
+    let Some(reply_by) = reply_by_ms else {
+        return false;
+    };
+    let margin = if journals_method(method) {
+        i64::try_from(margin.as_millis()).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
+    now_ms.saturating_add(margin) >= reply_by
+}
+
+fn epoch_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl ListenerConfig {
@@ -53,6 +104,7 @@ impl ListenerConfig {
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(5),
             max_body_bytes: config.limits.max_body_bytes(),
+            reply_start_margin: DEFAULT_REPLY_START_MARGIN,
         }
     }
 
@@ -68,6 +120,7 @@ impl ListenerConfig {
             reconnect_initial: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(5),
             max_body_bytes: cse_core::config::Limits::default().max_body_bytes(),
+            reply_start_margin: DEFAULT_REPLY_START_MARGIN,
         }
     }
 }
@@ -85,6 +138,8 @@ pub struct PoolStats {
     pub replied: u64,
     /// Redelivered requests answered from the journal without executing.
     pub replayed: u64,
+    /// Requests dropped unexecuted because vCD's reply deadline had passed.
+    pub expired: u64,
     /// (Re)connections made, over all listeners.
     pub connections: u64,
 }
@@ -95,6 +150,7 @@ struct Counters {
     in_flight: AtomicU64,
     replied: AtomicU64,
     replayed: AtomicU64,
+    expired: AtomicU64,
     connections: AtomicU64,
 }
 
@@ -150,6 +206,7 @@ impl ListenerPool {
             in_flight: c.in_flight.load(Ordering::SeqCst),
             replied: c.replied.load(Ordering::SeqCst),
             replayed: c.replayed.load(Ordering::SeqCst),
+            expired: c.expired.load(Ordering::SeqCst),
             connections: c.connections.load(Ordering::SeqCst),
         }
     }
@@ -327,6 +384,26 @@ async fn answer(shared: &Shared, delivery: &Delivery) -> bool {
     } else {
         request.id.clone()
     };
+    let reply_by = reply_deadline(properties);
+    if past_reply_deadline(
+        reply_by,
+        &request.method,
+        shared.config.reply_start_margin,
+        epoch_millis(),
+    ) {
+        // vCD has answered the tenant 504 (or will before this could be
+        // answered): running it now would do work nobody waits for.
+        tracing::warn!(
+            request = %key,
+            method = %request.method,
+            uri = %request.request_uri,
+            redelivered = delivery.redelivered,
+            late_ms = epoch_millis() - reply_by.unwrap_or_default(),
+            "vCD's reply deadline (replyByTimestamp) has passed: request acknowledged and dropped, not executed"
+        );
+        shared.counters.expired.fetch_add(1, Ordering::SeqCst);
+        return true;
+    }
     if key.is_empty() {
         let reply = run_handler(shared, request).await;
         return publish(shared, properties, Bytes::from(reply)).await;

@@ -29,7 +29,14 @@ struct Holder {
 struct Claims {
     by_cluster: HashMap<Key, Holder>,
     next_id: u64,
+    /// Per task: held while its lease is renewed or its end written; `true`
+    /// once it has ended (renewals stop).
+    task_turns: HashMap<String, TaskTurn>,
 }
+
+/// The turn of one task between its lease renewals and its end: `true`
+/// inside once the task has ended.
+pub type TaskTurn = Arc<tokio::sync::Mutex<bool>>;
 
 /// The clusters this process has an operation for, running or queued.
 #[derive(Debug, Clone, Default)]
@@ -118,6 +125,28 @@ impl ClusterClaims {
             .retain(|_, holder| holder.task.as_deref() != Some(task_href));
     }
 
+    /// The turn of the task at `task_href`: its lease renewals take it, and
+    /// [`ClusterClaims::end_task`] marks it ended, so no renewal is written
+    /// after (and brings back) a task's final state.
+    pub fn task_turn(&self, task_href: &str) -> TaskTurn {
+        self.0
+            .lock()
+            .task_turns
+            .entry(task_href.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Releases the task's claim ([`ClusterClaims::release_task`]) and stops
+    /// its lease renewals, waiting for one in flight: called right before the
+    /// task's final status is written.
+    pub async fn end_task(&self, task_href: &str) {
+        self.release_task(task_href);
+        let turn = self.task_turn(task_href);
+        *turn.lock().await = true;
+        self.0.lock().task_turns.remove(task_href);
+    }
+
     /// Number of clusters claimed.
     pub fn len(&self) -> usize {
         self.0.lock().by_cluster.len()
@@ -200,5 +229,26 @@ mod tests {
             "the next operation still holds the cluster"
         );
         drop(next);
+    }
+
+    #[tokio::test]
+    async fn an_ended_task_stops_its_renewals_after_the_one_in_flight() {
+        let claims = ClusterClaims::default();
+        let turn = claims.task_turn("https://vcd/api/task/7");
+        let renewal = turn.clone().lock_owned().await;
+        let ending = {
+            let claims = claims.clone();
+            tokio::spawn(async move { claims.end_task("https://vcd/api/task/7").await })
+        };
+        tokio::task::yield_now().await;
+        assert!(
+            !ending.is_finished(),
+            "the end waits for the renewal in flight"
+        );
+        assert!(!*renewal);
+        drop(renewal);
+        ending.await.unwrap();
+        assert!(*turn.lock().await, "renewals see the task ended");
+        assert!(claims.0.lock().task_turns.is_empty());
     }
 }

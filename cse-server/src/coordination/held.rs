@@ -14,12 +14,56 @@ use parking_lot::Mutex;
 /// metadata looks lapsed, nor ends its task as orphaned before the journal
 /// is written.
 #[derive(Debug, Clone, Default)]
-pub struct HeldLeases(Arc<Mutex<HashMap<String, usize>>>);
+pub struct HeldLeases(Arc<Mutex<Held>>);
+
+#[derive(Debug, Default)]
+struct Held {
+    counts: HashMap<String, usize>,
+    /// Held vApps whose lease another server took over.
+    lost: std::collections::HashSet<String>,
+    /// The renewals of each held vApp's lease, stopped before the lease is removed.
+    renewals: HashMap<String, Vec<tokio_util::sync::CancellationToken>>,
+}
 
 impl HeldLeases {
     /// Whether this process keeps the lease of the vApp at `vapp_href`.
     pub fn holds(&self, vapp_href: &str) -> bool {
-        self.0.lock().contains_key(vapp_key(vapp_href))
+        self.0.lock().counts.contains_key(vapp_key(vapp_href))
+    }
+
+    /// Records that another server took over the lease of a held vApp: the
+    /// operation here stops touching the vApp and its task.
+    pub fn mark_lost(&self, vapp_href: &str) {
+        let mut held = self.0.lock();
+        let key = vapp_key(vapp_href);
+        if held.counts.contains_key(key) {
+            held.lost.insert(key.to_owned());
+        }
+    }
+
+    /// Registers the renewals of a held vApp's lease (`stop` cancels them).
+    pub fn add_renewals(&self, vapp_href: &str, stop: tokio_util::sync::CancellationToken) {
+        self.0
+            .lock()
+            .renewals
+            .entry(vapp_key(vapp_href).to_owned())
+            .or_default()
+            .push(stop);
+    }
+
+    /// Stops the renewals of the vApp's lease: called before the lease is
+    /// removed, so no renewal writes it back afterwards.
+    pub fn stop_renewals(&self, vapp_href: &str) {
+        if let Some(stops) = self.0.lock().renewals.remove(vapp_key(vapp_href)) {
+            for stop in stops {
+                stop.cancel();
+            }
+        }
+    }
+
+    /// Whether the lease of the held vApp at `vapp_href` was taken over by another server.
+    pub fn is_lost(&self, vapp_href: &str) -> bool {
+        self.0.lock().lost.contains(vapp_key(vapp_href))
     }
 
     /// Marks `href` as held until the guard is dropped.
@@ -35,6 +79,7 @@ impl HeldLeases {
         *self
             .0
             .lock()
+            .counts
             .entry(vapp_key(vapp_href).to_owned())
             .or_default() += 1;
     }
@@ -42,10 +87,12 @@ impl HeldLeases {
     pub(crate) fn remove(&self, vapp_href: &str) {
         let mut held = self.0.lock();
         let key = vapp_key(vapp_href);
-        if let Some(count) = held.get_mut(key) {
+        if let Some(count) = held.counts.get_mut(key) {
             *count -= 1;
             if *count == 0 {
-                held.remove(key);
+                held.counts.remove(key);
+                held.lost.remove(key);
+                held.renewals.remove(key);
             }
         }
     }
@@ -88,5 +135,17 @@ mod held_tests {
         assert!(held.holds("https://vcd.example/api/vApp/vapp-1"));
         held.remove("https://vcd.example/api/vApp/vapp-1");
         assert!(!held.holds("https://vcd.example/api/vApp/vapp-1"));
+    }
+
+    #[test]
+    fn lost_leases_are_known_while_held() {
+        let held = HeldLeases::default();
+        held.mark_lost("https://vcd/api/vApp/vapp-9");
+        assert!(!held.is_lost("https://vcd/api/vApp/vapp-9"), "not held");
+        held.add("https://vcd/api/vApp/vapp-9");
+        held.mark_lost("https://vcd/api/vApp/vapp-9/");
+        assert!(held.is_lost("https://vcd/api/vApp/vapp-9"));
+        held.remove("https://vcd/api/vApp/vapp-9");
+        assert!(!held.is_lost("https://vcd/api/vApp/vapp-9"));
     }
 }

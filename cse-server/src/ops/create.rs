@@ -46,9 +46,13 @@ pub async fn run(
     let mut keeper = None;
     let result = create(&mut run, &spec, &template, &vdc_href, &mut keeper).await;
     let (id, name) = (&task.cluster_id, &task.cluster);
+    if run.taken_over() {
+        tracing::warn!(cluster = %name, "create taken over by another server");
+        return;
+    }
     match result {
         Ok(()) => {
-            if let Err(error) = journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await {
+            if let Err(error) = run.clear().await {
                 tracing::warn!("cannot clear the journal of {name}: {error}");
             }
             report(
@@ -72,11 +76,13 @@ pub async fn run(
 /// Rolls a failed create back (unless told not to) and ends its task in error.
 pub async fn finish_failed(run: &Run, message: &str) {
     let task = &run.journal.task;
+    if run.taken_over() {
+        tracing::warn!(vapp = %run.vapp_href, "create taken over by another server");
+        return;
+    }
     if !run.vapp_href.is_empty() {
         if run.journal.disable_rollback {
-            if let Err(error) =
-                journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await
-            {
+            if let Err(error) = run.clear().await {
                 tracing::warn!("cannot clear the journal: {error}");
             }
         } else if let Err(error) =
@@ -168,6 +174,7 @@ async fn create(
                 run.admin.clone(),
                 run.vapp_href.clone(),
                 &super::lease::settings(&run.ctx),
+                super::lease::ClaimKind::Fresh,
             )
             .await
             .map_err(OpError::lease(name, "create_cluster"))?,

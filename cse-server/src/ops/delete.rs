@@ -18,20 +18,28 @@ use cse_vcd::vcd::Client;
 pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href: String) {
     let _in_flight = ctx.system.begin();
     let journal = Journal::new(OpKind::DeleteCluster, task.clone(), false);
+    let mut keeper = None;
     let result = async {
         // The lease first and kept alive: a journal without a live lease
         // looks abandoned to a resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            vapp_href.clone(),
-            &super::lease::settings(&ctx),
-        )
-        .await
-        .map_err(OpError::lease(&task.cluster, "delete_cluster"))?;
+        keeper = Some(
+            LeaseKeeper::start(
+                admin.clone(),
+                vapp_href.clone(),
+                &super::lease::settings(&ctx),
+                super::lease::ClaimKind::Fresh,
+            )
+            .await
+            .map_err(OpError::lease(&task.cluster, "delete_cluster"))?,
+        );
         journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal).await?;
         steps::delete_vapp(&admin, &ctx.vapp_gates, &vapp_href).await
     }
     .await;
+    if ctx.held_leases.is_lost(&vapp_href) {
+        tracing::warn!(cluster = %task.cluster, "delete taken over by another server");
+        return;
+    }
     finish(
         &ctx,
         &admin,
@@ -39,6 +47,7 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
         result.map_err(|e: OpError| ApiError::from(e).to_string()),
     )
     .await;
+    drop(keeper);
 }
 
 /// Ends a delete-cluster task.

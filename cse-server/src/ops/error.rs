@@ -121,7 +121,9 @@ impl OpError {
         let (cluster, operation) = (cluster.to_owned(), operation.to_owned());
         move |source| match source {
             LeaseError::Vcd(error) => OpError::Vcd(error),
-            held @ LeaseError::HeldElsewhere { .. } => OpError::LeaseLost {
+            held @ (LeaseError::HeldElsewhere { .. }
+            | LeaseError::Slow { .. }
+            | LeaseError::Contended) => OpError::LeaseLost {
                 cluster,
                 operation,
                 source: held,

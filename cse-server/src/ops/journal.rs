@@ -108,7 +108,8 @@ impl Lease {
     }
 }
 
-fn key_href(vapp_href: &str, key: &str) -> String {
+/// The href of one metadata entry of a vApp.
+pub(crate) fn key_href(vapp_href: &str, key: &str) -> String {
     format!("{}/metadata/{key}", vapp_href.trim_end_matches('/'))
 }
 
@@ -178,6 +179,20 @@ pub async fn read_lease(client: &Client, vapp_href: &str) -> Result<Option<Lease
         .get_doc(&format!("{}/metadata", vapp_href.trim_end_matches('/')))
         .await?;
     Ok(metadata.get(METADATA_OP_LEASE).and_then(Lease::parse))
+}
+
+/// The raw journal text and the lease of a vApp.
+pub async fn read_metadata(
+    client: &Client,
+    vapp_href: &str,
+) -> Result<(Option<String>, Option<Lease>), VcdError> {
+    let metadata: cse_core::vcd::Metadata = client
+        .get_doc(&format!("{}/metadata", vapp_href.trim_end_matches('/')))
+        .await?;
+    Ok((
+        metadata.get(METADATA_OP_JOURNAL).map(str::to_owned),
+        metadata.get(METADATA_OP_LEASE).and_then(Lease::parse),
+    ))
 }
 
 /// The journal and lease of a vApp, when an operation is recorded.

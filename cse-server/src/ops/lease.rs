@@ -1,16 +1,62 @@
-//! Keeps an operation's lease alive: writes `cse.op.lease` now and every
-//! third of `timeouts.lease_ttl` until the keeper is dropped, so another
-//! replica (or this server after a restart) takes an operation over only when
-//! its holder has really gone.
+//! Operation leases in vApp metadata (`cse.op.lease`), taken with a
+//! conditional write and kept alive while the operation runs, so that one
+//! server at a time works on a cluster and another replica (or this server
+//! after a restart) takes an operation over only when its holder has gone.
+//!
+//! vCD's metadata API has no compare-and-set (no `ETag`/`If-Match` on the
+//! metadata operations, and every write is an asynchronous vApp task), so a
+//! lease is *claimed* with Fischer's timed mutual exclusion:
+//!
+//! 1. read the lease; another server's live lease means "busy", stop;
+//! 2. write our own lease; if read and write together took longer than
+//!    [`LeaseTiming::write_bound`], back off (a late write may have landed
+//!    after a competitor's check, so it proves nothing);
+//! 3. wait [`LeaseTiming::settle`] (longer than the write bound), then read
+//!    the lease back: ours means every competitor that saw the lease free
+//!    has written by now and been overwritten by us, so it reads back ours
+//!    and backs off. Another owner means we lost.
+//!
+//! The holder renews the lease every third of `lease_ttl`. A renewal that
+//! comes so late that the lease may already look lapsed to others goes
+//! through the same claim; when the lease turned out to be another
+//! server's, this process marks the vApp as lost: the operation stops
+//! journaling and leaves the vApp and the task to the new holder.
 
 use std::time::Duration;
 
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Lease, read_lease, write_lease};
+use super::journal::{Lease, read_lease};
 use crate::context::Context;
 use crate::coordination::{HeldLeases, VappGates};
 use cse_vcd::vcd::{Client, VcdError};
+
+/// The clock of the lease protocol, all derived from `timeouts.lease_ttl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTiming {
+    /// Life of a lease.
+    pub ttl: Duration,
+    /// Pause between renewals (a third of the life).
+    pub renew_every: Duration,
+    /// Wait between writing a claim and reading it back (an eighth of the life).
+    pub settle: Duration,
+    /// Longest read-then-write of a claim that still counts (three quarters of `settle`).
+    pub write_bound: Duration,
+}
+
+impl LeaseTiming {
+    /// The timing for a lease life of `ttl`.
+    pub fn of(ttl: Duration) -> Self {
+        let settle = (ttl / 8).max(Duration::from_millis(20));
+        LeaseTiming {
+            ttl,
+            renew_every: (ttl / 3).max(Duration::from_millis(50)),
+            settle,
+            write_bound: settle * 3 / 4,
+        }
+    }
+}
 
 /// Renews a lease in the background; dropping it stops the renewals.
 #[derive(Debug)]
@@ -46,24 +92,117 @@ pub enum LeaseError {
     /// vCD refused or failed the metadata write or read.
     #[error(transparent)]
     Vcd(#[from] VcdError),
-    /// Another server wrote its lease at the same time and kept it.
-    #[error("another CSE server ({owner}) took the cluster's operation lease at the same time")]
+    /// Another server holds the lease, or took it at the same time and kept it.
+    #[error("another CSE server ({owner}) holds the cluster's operation lease")]
     HeldElsewhere {
         /// The other server's owner id.
         owner: String,
     },
+    /// vCD refused the claim's write because another write on the vApp
+    /// was running (`BUSY_ENTITY`): someone else claims at the same moment.
+    #[error("another CSE server is writing the cluster's operation lease at the same time")]
+    Contended,
+    /// The claim's write came back too late to prove anything; the lease is
+    /// left to lapse.
+    #[error(
+        "writing the operation lease took {took:?}, longer than {bound:?}; backing off (raise timeouts.lease_ttl on a slow vCD)"
+    )]
+    Slow {
+        /// How long the read and the write took.
+        took: Duration,
+        /// The bound (`lease_ttl / 8 * 3/4`).
+        bound: Duration,
+    },
+}
+
+/// What a claim is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// A new operation on a cluster without a journal. A late write is
+    /// checked once more after twice the settle time: a competitor that
+    /// claimed before it landed has written its journal by then.
+    Fresh,
+    /// Taking over (or renewing) an operation with a journal: a late write
+    /// backs off and the lease is left to lapse.
+    Journaled,
+}
+
+/// Claims the lease on `vapp_href` for `owner` (see the module documentation).
+/// A lapsed lease of anyone, or a lease of `owner` itself, may be replaced.
+pub async fn claim(
+    admin: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    owner: &str,
+    timing: LeaseTiming,
+    kind: ClaimKind,
+) -> Result<(), LeaseError> {
+    let started = Instant::now();
+    if let Some(lease) = read_lease(admin, vapp_href).await?
+        && lease.owner != owner
+        && !lease.expired()
+    {
+        return Err(LeaseError::HeldElsewhere { owner: lease.owner });
+    }
+    // Sent once: a write retried after a BUSY_ENTITY would land late and
+    // overwrite a competitor that has already won.
+    {
+        let _turn = gates.enter(vapp_href).await;
+        let answer = admin
+            .put_doc_once(
+                &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+                &cse_core::vcd::MetadataValue::string(&Lease::new(owner, timing.ttl).render()),
+            )
+            .await
+            .map_err(|error| {
+                if error.is_busy() {
+                    LeaseError::Contended
+                } else {
+                    LeaseError::Vcd(error)
+                }
+            })?;
+        admin.wait_for_answer(&answer).await?;
+    }
+    let took = started.elapsed();
+    if took > timing.write_bound {
+        if kind == ClaimKind::Journaled {
+            return Err(LeaseError::Slow {
+                took,
+                bound: timing.write_bound,
+            });
+        }
+        tokio::time::sleep(timing.settle * 2).await;
+        return match super::journal::read_metadata(admin, vapp_href).await? {
+            (None, Some(lease)) if lease.owner == owner => Ok(()),
+            (None, _) => Err(LeaseError::Slow {
+                took,
+                bound: timing.write_bound,
+            }),
+            (Some(_), lease) => Err(LeaseError::HeldElsewhere {
+                owner: lease.map_or_else(|| "unknown".to_owned(), |l| l.owner),
+            }),
+        };
+    }
+    tokio::time::sleep(timing.settle).await;
+    match read_lease(admin, vapp_href).await? {
+        Some(lease) if lease.owner == owner => Ok(()),
+        Some(lease) => Err(LeaseError::HeldElsewhere { owner: lease.owner }),
+        None => Err(LeaseError::HeldElsewhere {
+            owner: "none: the lease was removed".to_owned(),
+        }),
+    }
 }
 
 impl LeaseKeeper {
-    /// Takes the lease on `vapp_href` and keeps renewing it (each write in the
-    /// vApp's gate, so a renewal never overlaps the operation's own calls);
-    /// `settings.held` knows about it until the keeper is dropped. The lease is
-    /// read back after the first write: when another server wrote its own at the
-    /// same moment and won, this one backs off with [`LeaseError::HeldElsewhere`].
+    /// Claims the lease on `vapp_href` ([`claim`], `kind`) and keeps renewing it
+    /// (each write in the vApp's gate, so a renewal never overlaps the
+    /// operation's own calls); `settings.held` knows about it until the
+    /// keeper is dropped.
     pub async fn start(
         admin: Client,
         vapp_href: String,
         settings: &LeaseSettings,
+        kind: ClaimKind,
     ) -> Result<Self, LeaseError> {
         let LeaseSettings {
             owner,
@@ -71,32 +210,56 @@ impl LeaseKeeper {
             held,
             gates,
         } = settings.clone();
+        let timing = LeaseTiming::of(ttl);
         held.add(&vapp_href);
         let keeper = LeaseKeeper {
             stop: CancellationToken::new(),
             held: held.clone(),
             vapp_href: vapp_href.clone(),
         };
-        write_lease(&admin, &gates, &vapp_href, &Lease::new(&owner, ttl)).await?;
-        match read_lease(&admin, &vapp_href).await? {
-            Some(lease) if lease.owner != owner => {
-                return Err(LeaseError::HeldElsewhere { owner: lease.owner });
+        // A new operation tries again while the vApp is busy with another
+        // write (each try reads first, so it is a claim of its own).
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1.. {
+            match claim(&admin, &gates, &vapp_href, &owner, timing, kind).await {
+                Err(LeaseError::Contended) if kind == ClaimKind::Fresh && attempt < 8 => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                result => {
+                    result?;
+                    break;
+                }
             }
-            _ => {}
         }
         let token = keeper.stop.clone();
-        let every = (ttl / 3).max(Duration::from_millis(50));
+        held.add_renewals(&vapp_href, token.clone());
         tokio::spawn(async move {
+            // Until this instant others see the lease as live.
+            let mut live_until = Instant::now() + timing.ttl - timing.settle;
             loop {
                 tokio::select! {
                     () = token.cancelled() => return,
-                    () = tokio::time::sleep(every) => {}
+                    () = tokio::time::sleep(timing.renew_every) => {}
                 }
-                let lease = Lease::new(&owner, ttl);
-                let renewal = write_lease(&admin, &gates, &vapp_href, &lease);
-                tokio::select! {
-                    () = token.cancelled() => return,
-                    result = renewal => if let Err(error) = result {
+                // Not abandoned half-way: a renewal that has started holds
+                // the vApp's gate until vCD has written it, and one that
+                // enters the gate after the keeper stopped writes nothing, so
+                // removing the lease (in the gate) is never undone.
+                match renew(
+                    &admin, &gates, &vapp_href, &owner, timing, live_until, &token,
+                )
+                .await
+                {
+                    Ok(until) => live_until = until,
+                    Err(LeaseError::HeldElsewhere { owner: other }) => {
+                        tracing::error!(vapp = %vapp_href, other = %other, "the operation lease was taken over by another server; this server stops working on the cluster");
+                        held.mark_lost(&vapp_href);
+                        return;
+                    }
+                    // The vApp is gone (a rollback or a delete removed it).
+                    Err(LeaseError::Vcd(error)) if error.is_not_found() => return,
+                    Err(error) => {
                         tracing::warn!(vapp = %vapp_href, "cannot renew the operation lease: {error}");
                     }
                 }
@@ -106,6 +269,64 @@ impl LeaseKeeper {
     }
 }
 
+/// Writes a renewal in the vApp's gate unless the keeper stopped meanwhile.
+async fn write_renewal(
+    admin: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    owner: &str,
+    ttl: Duration,
+    stop: &CancellationToken,
+) -> Result<bool, VcdError> {
+    let _turn = gates.enter(vapp_href).await;
+    if stop.is_cancelled() {
+        return Ok(false);
+    }
+    let answer = admin
+        .put_doc(
+            &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+            &cse_core::vcd::MetadataValue::string(&Lease::new(owner, ttl).render()),
+        )
+        .await?;
+    admin.wait_for_answer(&answer).await?;
+    Ok(true)
+}
+
+/// One renewal: a plain write while the lease is surely live, a claim when
+/// it may already look lapsed to others. Returns until when it is live.
+async fn renew(
+    admin: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    owner: &str,
+    timing: LeaseTiming,
+    live_until: Instant,
+    stop: &CancellationToken,
+) -> Result<Instant, LeaseError> {
+    let started = Instant::now();
+    if started + timing.write_bound < live_until {
+        if !write_renewal(admin, gates, vapp_href, owner, timing.ttl, stop).await? {
+            return Ok(live_until);
+        }
+        if Instant::now() < live_until {
+            return Ok(started + timing.ttl - timing.settle);
+        }
+        // The write came late: make sure nobody took the lease meanwhile.
+        return match read_lease(admin, vapp_href).await? {
+            Some(lease) if lease.owner == owner => Ok(started + timing.ttl - timing.settle),
+            Some(lease) => Err(LeaseError::HeldElsewhere { owner: lease.owner }),
+            None => Err(LeaseError::HeldElsewhere {
+                owner: "none: the lease was removed".to_owned(),
+            }),
+        };
+    }
+    if stop.is_cancelled() {
+        return Ok(live_until);
+    }
+    claim(admin, gates, vapp_href, owner, timing, ClaimKind::Journaled).await?;
+    Ok(started + timing.ttl - timing.settle)
+}
+
 /// The lease settings of the server process `ctx`.
 pub fn settings(ctx: &Context) -> LeaseSettings {
     LeaseSettings {
@@ -113,5 +334,22 @@ pub fn settings(ctx: &Context) -> LeaseSettings {
         ttl: ctx.config.timeouts.lease_ttl.duration(),
         held: ctx.held_leases.clone(),
         gates: ctx.vapp_gates.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timing_follows_the_lease_life() {
+        let t = LeaseTiming::of(Duration::from_secs(40));
+        assert_eq!(t.renew_every, Duration::from_secs(40) / 3);
+        assert_eq!(t.settle, Duration::from_secs(5));
+        assert_eq!(t.write_bound, Duration::from_millis(3_750));
+        assert!(t.write_bound < t.settle);
+        let tiny = LeaseTiming::of(Duration::from_millis(80));
+        assert_eq!(tiny.settle, Duration::from_millis(20));
+        assert_eq!(tiny.renew_every, Duration::from_millis(50));
     }
 }

@@ -10,7 +10,7 @@ use cse_core::naming::NodeType;
 
 use super::credentials::root_of_vm;
 use super::error::OpError;
-use super::journal::{self, Journal, OpKind};
+use super::journal::{Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::scripts::{self, TemplateScripts};
 use super::steps::{self, Run, VmOptions};
@@ -94,24 +94,32 @@ pub async fn run_create(
         vapp_href,
         journal: Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
     };
+    let mut keeper = None;
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            run.vapp_href.clone(),
-            &super::lease::settings(&ctx),
-        )
-        .await
-        .map_err(OpError::lease(&task.cluster, "create_nodes"))?;
+        keeper = Some(
+            LeaseKeeper::start(
+                admin.clone(),
+                run.vapp_href.clone(),
+                &super::lease::settings(&ctx),
+                super::lease::ClaimKind::Fresh,
+            )
+            .await
+            .map_err(OpError::lease(&task.cluster, "create_nodes"))?,
+        );
         run.save().await?;
         add_nodes(&mut run, &spec, &template, &cluster_template).await
     }
     .await;
     let (n, name, id) = (spec.node_count, &task.cluster, &task.cluster_id);
+    if run.taken_over() {
+        tracing::warn!(cluster = %name, "add nodes taken over by another server");
+        return;
+    }
     match result {
         Ok(()) => {
-            report(journal::clear(&admin, &ctx.vapp_gates, &run.vapp_href).await);
+            report(run.clear().await);
             let done = if spec.node_type == NodeType::Nfs {
                 TaskMessage::CreatedNodes(n)
             } else {
@@ -138,11 +146,16 @@ pub async fn run_create(
             finish_failed_create(&run, &ApiError::from(error).to_string()).await;
         }
     }
+    drop(keeper);
 }
 
 /// Removes the VMs a failed add-nodes made (unless `disable_rollback`),
 /// clears the journal and ends the task in error.
 pub async fn finish_failed_create(run: &Run, message: &str) {
+    if run.taken_over() {
+        tracing::warn!(vapp = %run.vapp_href, "add nodes taken over by another server");
+        return;
+    }
     if !run.journal.disable_rollback && !run.journal.new_vms.is_empty() {
         if let Err(error) = forget_in_kubernetes(run, &run.journal.new_vms).await {
             tracing::warn!("cannot remove the new nodes from Kubernetes: {error}");
@@ -151,7 +164,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
             tracing::error!("rollback of the new VMs failed: {error}");
         }
     }
-    report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
+    report(run.clear().await);
     report(
         task::fail(
             &run.admin,
@@ -257,16 +270,20 @@ pub async fn run_delete(
     };
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
     let (name, id) = (task.cluster.clone(), task.cluster_id.clone());
+    let mut keeper = None;
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
         // resume pass.
-        let _keeper = LeaseKeeper::start(
-            admin.clone(),
-            run.vapp_href.clone(),
-            &super::lease::settings(&ctx),
-        )
-        .await
-        .map_err(OpError::lease(&task.cluster, "delete_nodes"))?;
+        keeper = Some(
+            LeaseKeeper::start(
+                admin.clone(),
+                run.vapp_href.clone(),
+                &super::lease::settings(&ctx),
+                super::lease::ClaimKind::Fresh,
+            )
+            .await
+            .map_err(OpError::lease(&task.cluster, "delete_nodes"))?,
+        );
         run.save().await?;
         task::progress(
             &admin,
@@ -296,6 +313,7 @@ pub async fn run_delete(
     }
     .await;
     finish_delete(&run, result, n).await;
+    drop(keeper);
 }
 
 /// Undeploys and deletes the journal's doomed VMs.
@@ -322,9 +340,13 @@ pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), OpError> {
 /// Clears the journal and ends a delete-nodes task.
 pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
     let task = &run.journal.task;
+    if run.taken_over() {
+        tracing::warn!(vapp = %run.vapp_href, "delete nodes taken over by another server");
+        return;
+    }
     // Lost to another server: its journal is not ours to clear.
     if !result.as_ref().is_err_and(OpError::is_lease_lost) {
-        report(journal::clear(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await);
+        report(run.clear().await);
     }
     match result {
         Ok(()) => report(

@@ -16,7 +16,8 @@ use cse_core::naming::{METADATA_CLUSTER_ID, METADATA_OP_JOURNAL, METADATA_OP_LEA
 use cse_core::vcd::Task;
 
 use super::error::OpError;
-use super::journal::{self, Journal, Lease, OpKind};
+use super::journal::{self, Journal, OpKind};
+use super::lease::{self, ClaimKind, LeaseError, LeaseKeeper};
 use super::steps::{self, Run};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
@@ -31,8 +32,13 @@ pub const INTERRUPTED: &str = "The CSE server stopped while this operation was r
 pub struct ResumeReport {
     /// Operations taken over (journals with a lapsed lease).
     pub taken_over: usize,
+    /// Lapsed operations another server claimed first (this pass backed off).
+    pub lost_claims: usize,
     /// Running tasks no journal owned, ended in error.
     pub orphan_tasks: usize,
+    /// Lapsed leases without a journal (an operation that died before
+    /// journaling, or whose clean-up failed), removed.
+    pub stale_leases: usize,
 }
 
 /// One resume pass.
@@ -47,34 +53,154 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
         ])
         .page_size(128);
     let mut owned_tasks = Vec::new();
+    let mut complete = true;
     for record in admin.query(&query).await? {
         let Some(vapp_href) = record.href().map(str::to_owned) else {
             continue;
         };
-        let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
-            continue;
-        };
-        owned_tasks.push(journal.task.href.clone());
-        if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
-            continue;
-        }
-        journal::write_lease(
+        // One cluster's trouble (deleted meanwhile, vCD refusing) does not
+        // stop the pass for the others.
+        if let Err(error) = resume_vapp(
+            ctx,
             &admin,
-            &ctx.vapp_gates,
+            &record,
             &vapp_href,
-            &Lease::new(&ctx.owner_id, ctx.config.timeouts.lease_ttl.duration()),
+            &mut report,
+            &mut owned_tasks,
         )
-        .await?;
-        tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
-        take_over(ctx, &admin, vapp_href, journal).await;
-        report.taken_over += 1;
+        .await
+        {
+            tracing::warn!(vapp = %vapp_href, "cannot check a cluster for an interrupted operation: {error}");
+            complete = false;
+        }
     }
-    report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
+    // Without every journal read, a task might look unowned: orphans wait
+    // for the next pass.
+    if complete {
+        report.orphan_tasks = end_orphan_tasks(ctx, &admin, &owned_tasks).await?;
+    }
     Ok(report)
 }
 
-async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journal: Journal) {
+/// The part of a resume pass for one cluster vApp.
+async fn resume_vapp(
+    ctx: &Arc<Context>,
+    admin: &Client,
+    record: &cse_vcd::vcd::QueryRecord,
+    vapp_href: &str,
+    report: &mut ResumeReport,
+    owned_tasks: &mut Vec<String>,
+) -> Result<(), OpError> {
+    let admin = admin.clone();
+    let vapp_href = vapp_href.to_owned();
+    // The query brings both entries: most clusters have neither and
+    // cost no further request.
+    let recorded_lease = record.metadata.get(METADATA_OP_LEASE);
+    if !record.metadata.contains_key(METADATA_OP_JOURNAL) {
+        if let Some(stale) = recorded_lease.and_then(|l| journal::Lease::parse(l))
+            && stale.expired()
+            && !ctx.held_leases.holds(&vapp_href)
+        {
+            remove_stale_lease(ctx, &admin, &vapp_href).await;
+            report.stale_leases += 1;
+        }
+        return Ok(());
+    }
+    let Some((journal, lease)) = journal::read(&admin, &vapp_href).await? else {
+        return Ok(());
+    };
+    owned_tasks.push(journal.task.href.clone());
+    if lease.as_ref().is_some_and(|l| !l.expired()) || ctx.held_leases.holds(&vapp_href) {
+        return Ok(());
+    }
+    // Its holder cannot renew while vCD runs a task on the vApp (vCD
+    // refuses metadata writes then): the lease lapses only when it is idle.
+    if vapp_busy(&admin, &vapp_href).await? {
+        return Ok(());
+    }
+    // A holder whose renewal waited for a long vCD step writes it as
+    // soon as the step ends: give it one settle time to show it lives.
+    let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+    tokio::time::sleep(timing.settle).await;
+    let (_, now_lease) = journal::read_metadata(&admin, &vapp_href).await?;
+    if now_lease != lease || vapp_busy(&admin, &vapp_href).await? {
+        return Ok(());
+    }
+    let keeper = match LeaseKeeper::start(
+        admin.clone(),
+        vapp_href.clone(),
+        &lease::settings(ctx),
+        ClaimKind::Journaled,
+    )
+    .await
+    {
+        Ok(keeper) => keeper,
+        Err(LeaseError::Vcd(error)) => return Err(error.into()),
+        Err(slow @ LeaseError::Slow { .. }) => {
+            tracing::warn!(vapp = %vapp_href, "not taking over an interrupted operation: {slow}");
+            report.lost_claims += 1;
+            return Ok(());
+        }
+        Err(lost) => {
+            tracing::info!(vapp = %vapp_href, "not taking over an interrupted operation: {lost}");
+            report.lost_claims += 1;
+            return Ok(());
+        }
+    };
+    // The journal as it is now that the lease is ours.
+    let Some((journal, _)) = journal::read(&admin, &vapp_href).await? else {
+        if let Err(error) =
+            journal::remove_metadata(&admin, &ctx.vapp_gates, &vapp_href, METADATA_OP_LEASE).await
+        {
+            tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
+        }
+        return Ok(());
+    };
+    tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
+    take_over(ctx, &admin, vapp_href, journal).await;
+    drop(keeper);
+    report.taken_over += 1;
+    Ok(())
+}
+
+/// Removes a lapsed lease that no journal goes with, when it is still
+/// lapsed (read again just before).
+async fn remove_stale_lease(ctx: &Context, admin: &Client, vapp_href: &str) {
+    let still_stale = match journal::read_metadata(admin, vapp_href).await {
+        Ok((None, Some(lease))) => lease.expired(),
+        Ok(_) => false,
+        Err(error) => {
+            tracing::warn!(vapp = %vapp_href, "cannot read a stale operation lease: {error}");
+            false
+        }
+    };
+    if !still_stale {
+        return;
+    }
+    if let Err(error) =
+        journal::remove_metadata(admin, &ctx.vapp_gates, vapp_href, METADATA_OP_LEASE).await
+    {
+        tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
+    }
+}
+
+/// Whether vCD runs a task on the vApp now.
+async fn vapp_busy(admin: &Client, vapp_href: &str) -> Result<bool, OpError> {
+    let vapp: cse_core::vcd::VApp = admin.get_doc(vapp_href).await?;
+    Ok(vapp
+        .tasks
+        .as_ref()
+        .is_some_and(|tasks| tasks.tasks.iter().any(|t| !t.status.is_terminal())))
+}
+
+async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, mut journal: Journal) {
     let _in_flight = ctx.system.begin();
+    // Updates of the task now carry this server's lease.
+    journal.task.lease = Some(task::TaskLeaseHolder {
+        owner: ctx.owner_id.clone(),
+        ttl_ms: u64::try_from(ctx.config.timeouts.lease_ttl.duration().as_millis())
+            .unwrap_or(u64::MAX),
+    });
     let mut run = Run {
         ctx: ctx.clone(),
         admin: admin.clone(),
@@ -93,7 +219,9 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, journa
             let result = steps::delete_vapp(admin, &ctx.vapp_gates, &run.vapp_href)
                 .await
                 .map_err(|e| ApiError::from(e).to_string());
-            delete::finish(ctx, admin, &run.journal.task, result).await;
+            if !run.taken_over() {
+                delete::finish(ctx, admin, &run.journal.task, result).await;
+            }
         }
     }
 }
@@ -127,6 +255,11 @@ async fn end_orphan_tasks(
             continue;
         }
         let doc: Task = admin.get_doc(href).await?;
+        // Its server still renews the task's lease: queued, or a create
+        // before its vApp exists.
+        if task::lease_of(doc.details.as_deref()).is_some_and(|lease| !lease.expired()) {
+            continue;
+        }
         let Some(operation) = doc.operation_name.as_deref().and_then(operation_of) else {
             continue;
         };
@@ -139,9 +272,26 @@ async fn end_orphan_tasks(
             cluster_id: owner.href.rsplit(':').next().unwrap_or_default().to_owned(),
             user_name: user.name.clone().unwrap_or_default(),
             user_id: user.href.clone(),
+            lease: None,
         };
+        let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+        if !task::claim(admin, &identity, &ctx.owner_id, timing).await? {
+            tracing::info!(task = %href, "another server ends this orphaned task");
+            continue;
+        }
+        if operation == TaskOperation::DeleteCluster {
+            // Killed between its lease and its journal: finish the delete.
+            match complete_delete(ctx, admin, &identity).await {
+                Ok(true) => ended += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(task = %href, "cannot finish an interrupted delete: {error}");
+                }
+            }
+            continue;
+        }
         if operation == TaskOperation::CreateCluster {
-            remove_unmarked_vapp(ctx, admin, &identity.cluster).await;
+            remove_unmarked_vapp(ctx, admin, &identity.cluster, &identity.cluster_id).await;
         }
         if let Err(error) = task::fail(
             admin,
@@ -160,6 +310,42 @@ async fn end_orphan_tasks(
     Ok(ended)
 }
 
+/// Deletes the vApp of the cluster of a delete task no journal owns (its
+/// server died after taking the lease, before writing the journal) and ends
+/// the task in success; false when another server holds the cluster.
+async fn complete_delete(
+    ctx: &Arc<Context>,
+    admin: &Client,
+    identity: &TaskIdentity,
+) -> Result<bool, OpError> {
+    let query = Query::new("adminVApp", QueryFormat::Records)
+        .filter(Filter::default().and_metadata_string(METADATA_CLUSTER_ID, &identity.cluster_id));
+    for record in admin.query(&query).await? {
+        let Some(vapp_href) = record.href().map(str::to_owned) else {
+            continue;
+        };
+        let keeper = match LeaseKeeper::start(
+            admin.clone(),
+            vapp_href.clone(),
+            &lease::settings(ctx),
+            ClaimKind::Fresh,
+        )
+        .await
+        {
+            Ok(keeper) => keeper,
+            Err(LeaseError::Vcd(error)) => return Err(error.into()),
+            Err(lost) => {
+                tracing::info!(vapp = %vapp_href, "not finishing an interrupted delete: {lost}");
+                return Ok(false);
+            }
+        };
+        steps::delete_vapp(admin, &ctx.vapp_gates, &vapp_href).await?;
+        drop(keeper);
+    }
+    delete::finish(ctx, admin, identity, Ok(())).await;
+    Ok(true)
+}
+
 fn older_than(start: Option<&str>, age: Duration) -> bool {
     let Some(start) = start.and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
         return true;
@@ -168,10 +354,11 @@ fn older_than(start: Option<&str>, age: Duration) -> bool {
     start.with_timezone(&Utc) + age <= Utc::now()
 }
 
-/// Deletes a vApp named `name` that carries no cluster id and was composed by
-/// CSE (`cluster <name>` description): a create that died right after
-/// composing it.
-async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str) {
+/// Deletes a vApp named `name` composed by CSE (`cluster <name>`
+/// description) that carries no cluster id or this task's (`cluster_id`)
+/// and no journal: a create that died after composing it, before its
+/// journal (the task's lease has lapsed, so its server is gone).
+async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str, cluster_id: &str) {
     let query = Query::new("adminVApp", QueryFormat::Records).filter(Filter::eq("name", name));
     let Ok(records) = admin.query(&query).await else {
         return;
@@ -184,7 +371,12 @@ async fn remove_unmarked_vapp(ctx: &Context, admin: &Client, name: &str) {
         else {
             continue;
         };
-        if metadata.get(METADATA_CLUSTER_ID).is_some() {
+        // Another cluster of that name, or one with an operation journaled.
+        if metadata
+            .get(METADATA_CLUSTER_ID)
+            .is_some_and(|id| id != cluster_id)
+            || metadata.get(METADATA_OP_JOURNAL).is_some()
+        {
             continue;
         }
         let Ok(vapp) = admin.get_doc::<cse_core::vcd::VApp>(href).await else {

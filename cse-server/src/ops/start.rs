@@ -70,6 +70,8 @@ fn spawn_operation(
 ) {
     let held = ctx.local_tasks.hold(&task.href);
     admitted.claim.attach_task(&task.href);
+    let every = super::lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration()).renew_every;
+    let task_lease = task::keep_lease(admin.clone(), &ctx.claims, &task, every);
     ctx.tracker.spawn(async move {
         let Admitted { claim, admission } = admitted;
         let slot = match admission {
@@ -89,12 +91,24 @@ fn spawn_operation(
         operation.await;
         drop(slot);
         drop(claim);
+        drop(task_lease);
         drop(held);
     });
 }
 
-fn identity(caller: &Caller, operation: TaskOperation, cluster: &str, id: &str) -> TaskIdentity {
+fn identity(
+    ctx: &Context,
+    caller: &Caller,
+    operation: TaskOperation,
+    cluster: &str,
+    id: &str,
+) -> TaskIdentity {
     TaskIdentity {
+        lease: Some(task::TaskLeaseHolder {
+            owner: ctx.owner_id.clone(),
+            ttl_ms: u64::try_from(ctx.config.timeouts.lease_ttl.duration().as_millis())
+                .unwrap_or(u64::MAX),
+        }),
         href: String::new(),
         operation_name: operation.operation_name().to_owned(),
         cluster: cluster.to_owned(),
@@ -192,7 +206,7 @@ pub async fn create_cluster(
     let task = open_task(
         &admin,
         caller,
-        identity(caller, operation, &spec.name, &cluster_id),
+        identity(ctx, caller, operation, &spec.name, &cluster_id),
         admitted.first_message(operation, first),
     )
     .await?;
@@ -229,7 +243,7 @@ pub async fn delete_cluster(
     let task = open_task(
         &admin,
         caller,
-        identity(caller, operation, name, &found.cluster.cluster_id),
+        identity(ctx, caller, operation, name, &found.cluster.cluster_id),
         admitted.first_message(operation, first),
     )
     .await?;
@@ -263,7 +277,7 @@ pub async fn create_nodes(
     let task = open_task(
         &admin,
         caller,
-        identity(caller, operation, name, &found.cluster.cluster_id),
+        identity(ctx, caller, operation, name, &found.cluster.cluster_id),
         admitted.first_message(operation, first),
     )
     .await?;
@@ -319,7 +333,7 @@ pub async fn delete_nodes(
     let task = open_task(
         &admin,
         caller,
-        identity(caller, operation, name, &found.cluster.cluster_id),
+        identity(ctx, caller, operation, name, &found.cluster.cluster_id),
         admitted.first_message(operation, first),
     )
     .await?;

@@ -41,8 +41,29 @@ impl Run {
         self.save().await
     }
 
-    /// Writes the journal.
+    /// Whether another server took this operation's lease over: the
+    /// operation then leaves the vApp, its journal and its task alone.
+    pub fn taken_over(&self) -> bool {
+        !self.vapp_href.is_empty() && self.ctx.held_leases.is_lost(&self.vapp_href)
+    }
+
+    /// Removes journal and lease (the operation is over), after stopping the
+    /// lease's renewals so none writes it back.
+    pub async fn clear(&self) -> Result<(), cse_vcd::vcd::VcdError> {
+        self.ctx.held_leases.stop_renewals(&self.vapp_href);
+        journal::clear(&self.admin, &self.ctx.vapp_gates, &self.vapp_href).await
+    }
+
+    /// Writes the journal (refused once the lease was taken over).
     pub async fn save(&self) -> Result<(), OpError> {
+        if self.taken_over() {
+            return Err(OpError::lease(
+                &self.journal.task.cluster,
+                &self.journal.task.operation_name,
+            )(super::lease::LeaseError::HeldElsewhere {
+                owner: "another server".to_owned(),
+            }));
+        }
         journal::write(
             &self.admin,
             &self.ctx.vapp_gates,

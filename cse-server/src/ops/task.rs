@@ -9,8 +9,38 @@ use cse_core::vcd::task::{TaskOwner, TaskUser};
 use cse_core::vcd::{Task, TaskStatus, VcdErrorDocument};
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::journal::Lease;
 use crate::coordination::ClusterClaims;
 use cse_vcd::vcd::{Client, VcdError, find_link, links_of, media};
+
+/// Prefix of the task lease in a task's `Details`.
+pub const TASK_LEASE_PREFIX: &str = "cse.task.lease=";
+
+/// The server whose lease a task carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLeaseHolder {
+    /// The server's owner id.
+    pub owner: String,
+    /// Life of the lease in milliseconds (`timeouts.lease_ttl`).
+    pub ttl_ms: u64,
+}
+
+impl TaskLeaseHolder {
+    /// `Details` text with a lease lasting from now.
+    fn details(&self) -> String {
+        let lease = Lease::new(&self.owner, Duration::from_millis(self.ttl_ms));
+        format!("{TASK_LEASE_PREFIX}{}", lease.render())
+    }
+}
+
+/// The lease in a task's `Details`, when it carries one.
+pub fn lease_of(details: Option<&str>) -> Option<Lease> {
+    Lease::parse(details?.trim().strip_prefix(TASK_LEASE_PREFIX)?)
+}
 
 /// Who and what a task is about (serialisable into the journal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,10 +57,23 @@ pub struct TaskIdentity {
     pub user_name: String,
     /// Caller's URN.
     pub user_id: String,
+    /// The server whose lease the task carries while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<TaskLeaseHolder>,
 }
 
 impl TaskIdentity {
     fn document(&self, status: TaskStatus, text: &str, error: Option<&str>) -> Task {
+        let mut task = self.bare_document(status, text, error);
+        if status == TaskStatus::Running
+            && let Some(holder) = &self.lease
+        {
+            task.details = Some(holder.details());
+        }
+        task
+    }
+
+    fn bare_document(&self, status: TaskStatus, text: &str, error: Option<&str>) -> Task {
         Task::cse_task(
             status,
             text,
@@ -95,11 +138,24 @@ pub async fn succeed(
     task: &TaskIdentity,
     text: &str,
 ) -> Result<(), VcdError> {
-    claims.release_task(&task.href);
+    claims.end_task(&task.href).await;
+    if already_ended(admin, task).await? {
+        return Ok(());
+    }
     admin
         .put_doc(&task.href, &task.document(TaskStatus::Success, text, None))
         .await
         .map(drop)
+}
+
+/// Whether the task has ended already (final states are written once).
+async fn already_ended(admin: &Client, task: &TaskIdentity) -> Result<bool, VcdError> {
+    let current: Task = admin.get_doc(&task.href).await?;
+    if current.status.is_terminal() {
+        tracing::warn!(task = %task.href, status = current.status.as_str(), "the task has ended already; its final state is kept");
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Ends the task in `error` with `message`; the operation text keeps the
@@ -112,7 +168,10 @@ pub async fn fail(
     operation_text: &str,
     message: &str,
 ) -> Result<(), VcdError> {
-    claims.release_task(&task.href);
+    claims.end_task(&task.href).await;
+    if already_ended(admin, task).await? {
+        return Ok(());
+    }
     admin
         .put_doc(
             &task.href,
@@ -120,4 +179,90 @@ pub async fn fail(
         )
         .await
         .map(drop)
+}
+
+/// Renews the task's lease until dropped or until the task ends.
+#[derive(Debug)]
+pub struct TaskLeaseKeeper {
+    stop: CancellationToken,
+}
+
+impl Drop for TaskLeaseKeeper {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Renews the lease in the task's `Details` every `every` (a third of
+/// `lease_ttl`) until the keeper is dropped or the task ends
+/// ([`ClusterClaims::end_task`]); the renewal leaves the task's text alone.
+pub fn keep_lease(
+    admin: Client,
+    claims: &ClusterClaims,
+    task: &TaskIdentity,
+    every: Duration,
+) -> TaskLeaseKeeper {
+    let stop = CancellationToken::new();
+    let Some(holder) = task.lease.clone() else {
+        return TaskLeaseKeeper { stop };
+    };
+    let turn = claims.task_turn(&task.href);
+    let token = stop.clone();
+    let task = task.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            let ended = turn.lock().await;
+            if *ended || token.is_cancelled() {
+                return;
+            }
+            let mut renewal = task.bare_document(TaskStatus::Running, "", None);
+            renewal.operation = None;
+            renewal.details = Some(holder.details());
+            if let Err(error) = admin.put_doc(&task.href, &renewal).await {
+                tracing::warn!(task = %task.href, "cannot renew the task's lease: {error}");
+            }
+            drop(ended);
+        }
+    });
+    TaskLeaseKeeper { stop }
+}
+
+/// Claims a running task no journal owns for `owner` before ending it as
+/// orphaned: its lease in `Details` is taken with the same timed
+/// write-then-read-back as an operation lease (`super::lease::claim`), so
+/// of several servers whose resume passes find it at once exactly one
+/// ends it. False when another server's lease is live or won.
+pub async fn claim(
+    admin: &Client,
+    task: &TaskIdentity,
+    owner: &str,
+    timing: super::lease::LeaseTiming,
+) -> Result<bool, VcdError> {
+    let started = tokio::time::Instant::now();
+    let current: Task = admin.get_doc(&task.href).await?;
+    if current.status.is_terminal() {
+        return Ok(false);
+    }
+    if lease_of(current.details.as_deref()).is_some_and(|l| l.owner != owner && !l.expired()) {
+        return Ok(false);
+    }
+    let holder = TaskLeaseHolder {
+        owner: owner.to_owned(),
+        ttl_ms: u64::try_from(timing.ttl.as_millis()).unwrap_or(u64::MAX),
+    };
+    let mut write = task.bare_document(TaskStatus::Running, "", None);
+    write.operation = None;
+    write.details = Some(holder.details());
+    admin.put_doc(&task.href, &write).await?;
+    if started.elapsed() > timing.write_bound {
+        return Ok(false);
+    }
+    tokio::time::sleep(timing.settle).await;
+    let current: Task = admin.get_doc(&task.href).await?;
+    Ok(!current.status.is_terminal()
+        && lease_of(current.details.as_deref()).is_some_and(|l| l.owner == owner))
 }

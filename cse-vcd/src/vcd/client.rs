@@ -578,6 +578,20 @@ impl Client {
         self.put(href, T::MEDIA_TYPE, &body).await
     }
 
+    /// `PUT href` with `doc`, sent once even when vCD answers `BUSY_ENTITY`
+    /// (the error is returned): for a write whose worth depends on when it
+    /// lands, such as a lease claim, where someone else's write on the
+    /// entity means backing off rather than writing later.
+    pub async fn put_doc_once<T: VcdDocument>(
+        &self,
+        href: &str,
+        doc: &T,
+    ) -> Result<Answer, VcdError> {
+        let body = to_xml(href, doc)?;
+        self.request_once(Method::PUT, href, Some((T::MEDIA_TYPE, &body)))
+            .await
+    }
+
     /// `GET href` → the raw answer.
     pub async fn get_answer(&self, href: &str) -> Result<Answer, VcdError> {
         self.request(Method::GET, href, None).await

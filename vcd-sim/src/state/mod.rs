@@ -872,6 +872,7 @@ impl Sim {
                 operation: t.operation.clone(),
                 status: t.status,
                 error: t.error.as_ref().map(|e| e.message.clone()),
+                terminal_updates: t.terminal_updates,
             })
             .collect()
     }
@@ -944,6 +945,8 @@ pub struct TaskSummary {
     pub status: TaskStatus,
     /// The error message of a failed task.
     pub error: Option<String>,
+    /// How many updates gave it a terminal status (see `Task::terminal_updates`).
+    pub terminal_updates: u32,
 }
 
 /// A transfer (upload URL) id: the URL is the credential, so it comes from

@@ -859,6 +859,9 @@ pub struct Task {
     pub cancel_requested: bool,
     /// Created by an extension through a tasks list.
     pub external: bool,
+    /// How many updates (`PUT` of the task) gave it a terminal status: an
+    /// extension that ends each task once leaves it at 1.
+    pub terminal_updates: u32,
 }
 
 /// An API filter: which request URLs vCD hands to an extension.

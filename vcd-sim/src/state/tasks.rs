@@ -107,6 +107,7 @@ impl Inner {
                 details: String::new(),
                 cancel_requested: false,
                 external: false,
+                terminal_updates: 0,
             },
         );
         self.task_order.push(id);
@@ -367,6 +368,7 @@ impl Sim {
             details: input.details.unwrap_or_default(),
             cancel_requested: false,
             external: true,
+            terminal_updates: 0,
         };
         g.tasks.insert(id, task.clone());
         g.task_order.push(id);
@@ -404,6 +406,7 @@ impl Sim {
             }
             if s.is_terminal() {
                 t.end = Some(Utc::now());
+                t.terminal_updates += 1;
             }
             if s == TaskStatus::Error {
                 t.error = Some(error_or_default(input.error.clone()));

@@ -550,3 +550,144 @@ async fn a_body_over_the_configured_limit_is_refused_before_decoding() {
     assert_eq!(handler.total(), 0, "never handled");
     pool.stop(Duration::from_secs(1)).await;
 }
+
+fn now_ms() -> i64 {
+    epoch_millis()
+}
+
+impl Vcd {
+    async fn send_by(&self, id: &str, method: &str, path: &str, reply_by_ms: i64) {
+        let message = Self::request(id, method, path).with_header(REPLY_BY_HEADER, reply_by_ms);
+        self.bus.publish(EXCHANGE, KEY, message).await.unwrap();
+    }
+}
+
+#[test]
+fn the_reply_deadline_is_read_from_the_header_and_changes_keep_a_margin() {
+    let mut properties = cse_bus::Properties::default();
+    assert_eq!(reply_deadline(&properties), None);
+    properties
+        .headers
+        .insert(REPLY_BY_HEADER.into(), cse_bus::HeaderValue::Int(1_000));
+    assert_eq!(reply_deadline(&properties), Some(1_000));
+    properties
+        .headers
+        .insert(REPLY_BY_HEADER.into(), " 2000 ".into());
+    assert_eq!(reply_deadline(&properties), Some(2_000));
+    properties
+        .headers
+        .insert(REPLY_BY_HEADER.into(), "soon".into());
+    assert_eq!(reply_deadline(&properties), None, "unreadable: no deadline");
+
+    let margin = Duration::from_millis(500);
+    // No deadline: always started.
+    assert!(!past_reply_deadline(None, "POST", margin, i64::MAX));
+    // Passed: nothing starts.
+    assert!(past_reply_deadline(Some(1_000), "GET", margin, 1_000));
+    assert!(past_reply_deadline(Some(1_000), "DELETE", margin, 1_001));
+    // 100 ms left: a read starts, a change does not (it could not be answered).
+    assert!(!past_reply_deadline(Some(1_100), "GET", margin, 1_000));
+    assert!(past_reply_deadline(Some(1_100), "POST", margin, 1_000));
+    assert!(past_reply_deadline(Some(1_500), "PUT", margin, 1_000));
+    // More than the margin left: a change starts.
+    assert!(!past_reply_deadline(Some(1_501), "POST", margin, 1_000));
+}
+
+#[tokio::test]
+async fn requests_past_vcds_reply_deadline_are_acked_and_dropped_unexecuted() {
+    let broker = MemoryBroker::new();
+    let mut vcd = Vcd::new(&broker).await;
+    let handler = Recorder::slow(Duration::ZERO);
+    let pool = start(
+        &broker,
+        handler.clone(),
+        config(1, 4),
+        ReplyJournal::in_memory(16),
+    )
+    .await;
+    let now = now_ms();
+    vcd.send_by("gone", "POST", "/api/cse", now - 1_000).await;
+    vcd.send_by("gone-read", "GET", "/api/cse", now - 1).await;
+    vcd.send_by("tight", "DELETE", "/api/cse/c1", now + 100)
+        .await;
+    vcd.send_by("read", "GET", "/api/cse/system", now + 100)
+        .await;
+    vcd.send_by("fine", "POST", "/api/cse", now + 60_000).await;
+    let mut answered = vec![vcd.reply().await.1.id, vcd.reply().await.1.id];
+    answered.sort();
+    assert_eq!(answered, ["fine", "read"]);
+    for dropped in ["gone", "gone-read", "tight"] {
+        assert_eq!(handler.runs(dropped), 0, "{dropped} was executed");
+    }
+    assert_eq!(pool.stats().expired, 3);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        broker.ready_count(KEY),
+        Some(0),
+        "dropped requests are acked"
+    );
+    assert_eq!(broker.unacked_count(KEY), 0);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), vcd.replies.next())
+            .await
+            .is_err(),
+        "no reply for a request vCD stopped waiting for"
+    );
+    pool.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_frozen_replicas_request_redelivered_after_vcds_deadline_is_run_by_nobody_else() {
+    let broker = MemoryBroker::new();
+    let vcd = Vcd::new(&broker).await;
+    // The frozen replica: takes the request and never answers.
+    let frozen = Recorder::slow(Duration::from_secs(3_600));
+    let frozen_pool = start(
+        &broker,
+        frozen.clone(),
+        config(1, 4),
+        ReplyJournal::in_memory(16),
+    )
+    .await;
+    vcd.send_by("late", "POST", "/api/cse", now_ms() + 700)
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while frozen.runs("late") == 0 {
+        assert!(std::time::Instant::now() < deadline, "never delivered");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // vCD answers the tenant 504 at the deadline; only later does the broker
+    // notice the frozen replica (heartbeat) and hand its request on.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let healthy = Recorder::slow(Duration::ZERO);
+    let healthy_pool = start(
+        &broker,
+        healthy.clone(),
+        config(2, 4),
+        ReplyJournal::in_memory(16),
+    )
+    .await;
+    broker.drop_connections();
+    assert!(healthy_pool.wait_connected(Duration::from_secs(5)).await);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while broker.ready_count(KEY) != Some(0) || broker.unacked_count(KEY) != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy was never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(healthy.total(), 0, "the healthy replica ran none of it");
+    assert_eq!(
+        frozen.runs("late"),
+        1,
+        "only the frozen run, never a second"
+    );
+    assert_eq!(
+        healthy_pool.stats().expired + frozen_pool.stats().expired,
+        1,
+        "the redelivered copy was dropped"
+    );
+    healthy_pool.stop(Duration::from_secs(1)).await;
+    frozen_pool.stop(Duration::from_millis(10)).await;
+}
