@@ -138,6 +138,15 @@ fn amqp() -> Vec<Field> {
     ]
 }
 
+fn mqtt() -> Vec<Field> {
+    vec![
+        required("vendor", non_empty()),
+        required("name", non_empty()),
+        required("version", non_empty()),
+        optional("token", any_str()),
+    ]
+}
+
 fn vcd() -> Vec<Field> {
     vec![
         required("api_version", Kind::Str(Some(rule_api_version))),
@@ -278,5 +287,6 @@ pub(crate) fn root() -> Vec<Field> {
         required("broker", Kind::Section(broker())),
         optional("timeouts", Kind::Section(timeouts())),
         optional("limits", Kind::Section(limits())),
+        optional("mqtt", Kind::Section(mqtt())),
     ]
 }
