@@ -231,6 +231,8 @@ struct Waiters {
     pkids: VecDeque<oneshot::Sender<u16>>,
     /// Publishes sent, waiting for their PUBACK.
     pubacks: HashMap<u16, oneshot::Sender<()>>,
+    /// PUBACKs that came before their publisher asked for them.
+    early_acks: std::collections::HashSet<u16>,
     deliveries: Option<mpsc::UnboundedSender<Publish>>,
     closed: Option<String>,
 }
@@ -346,7 +348,11 @@ impl Connection {
         let (ack_tx, ack_rx) = oneshot::channel();
         {
             let mut w = self.waiters.lock();
+            if w.early_acks.remove(&pkid) {
+                return Ok(());
+            }
             if w.closed.is_some() {
+                drop(w);
                 return Err(lost(&self.closed_reason()));
             }
             w.pubacks.insert(pkid, ack_tx);
@@ -401,8 +407,14 @@ async fn drive(mut eventloop: EventLoop, waiters: Arc<Mutex<Waiters>>) {
                 }
             }
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
-                if let Some(tx) = waiters.lock().pubacks.remove(&ack.pkid) {
-                    let _ = tx.send(());
+                let mut w = waiters.lock();
+                match w.pubacks.remove(&ack.pkid) {
+                    Some(tx) => {
+                        let _ = tx.send(());
+                    }
+                    None => {
+                        w.early_acks.insert(ack.pkid);
+                    }
                 }
             }
             Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
@@ -432,6 +444,7 @@ async fn drive(mut eventloop: EventLoop, waiters: Arc<Mutex<Waiters>>) {
     w.suback = None;
     w.pkids.clear();
     w.pubacks.clear();
+    w.early_acks.clear();
     w.deliveries = None;
 }
 
