@@ -89,6 +89,7 @@ async fn extension_setup(url: &str) -> Result<Extension, String> {
         routing_key: key,
         enabled: true,
         id: "urn:vcloud:service:bench".into(),
+        mqtt: None,
     };
     // Warm up (reply queue subscription, connections).
     let resp = router.forward(&target, system_request()).await;

@@ -7,6 +7,7 @@
 //! - [`bus`]: the [`Bus`] and [`Consumer`] traits and [`Delivery`].
 //! - [`memory`]: the in-memory broker (direct exchanges, queues, redelivery).
 //! - [`rabbit`]: the lapin implementation with connection options (vhost, TLS).
+//! - [`mqtt`]: vCD's MQTT extension bus (10.2+) over secure websockets (rumqttc).
 //! - [`backoff`]: the reconnect delay policy.
 //! - [`testing`], [`tls`]: broker discovery for tests, the rustls provider.
 
@@ -15,6 +16,7 @@ pub mod bus;
 pub mod error;
 pub mod memory;
 pub mod message;
+pub mod mqtt;
 pub mod rabbit;
 pub mod testing;
 pub mod tls;
@@ -26,4 +28,5 @@ pub use bus::{
 pub use error::BusError;
 pub use memory::{MemoryBroker, MemoryBus};
 pub use message::{HeaderValue, Message, Properties, REPLY_TO_EXCHANGE_HEADER};
+pub use mqtt::{MqttBus, MqttConnectionOptions};
 pub use rabbit::{ConnectionOptions, RabbitBus};

@@ -24,6 +24,10 @@
 //!   element carrying `version=` (else the first element) is used, and `application/json`
 //!   when the request had no `Accept`. `Content-Length` is the byte length of the body.
 //! * The authorization token never appears in `Debug` output.
+//!
+//! [`mqtt`] holds the envelope of the MQTT transport (vCD 10.2+), which wraps the same request.
+
+pub mod mqtt;
 
 use std::collections::BTreeMap;
 use std::fmt;

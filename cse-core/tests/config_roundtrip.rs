@@ -312,6 +312,7 @@ fn config() -> BoxedStrategy<Config> {
     )
         .prop_map(
             |(amqp, vcd, vcs, service, broker, timeouts, limits)| Config {
+                mqtt: None,
                 amqp,
                 vcd,
                 vcs,

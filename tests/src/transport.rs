@@ -28,6 +28,7 @@ pub fn cse_extension(exchange: &str, routing_key: &str, enabled: bool) -> Regist
             routing_key: routing_key.into(),
             enabled,
             id: "urn:vcloud:service:7f3e0b1c-0000-4000-8000-000000000001".into(),
+            mqtt: None,
         },
         &["/api/cse", "/api/cse/.*", "/api/cse/.*/.*"],
     )

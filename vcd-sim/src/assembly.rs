@@ -111,6 +111,7 @@ pub async fn assemble(
         vcd.amqp_url = amqp_url;
     }
     let handle = start_vcd(vcd).await?;
+    handle.mqtt().set_timeout(options.extension_timeout);
     Ok(FullSim {
         handle,
         guests,

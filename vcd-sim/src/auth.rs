@@ -408,6 +408,36 @@ impl Auth {
         }
     }
 
+    /// Creates an `EXTENSION` token owned by an MQTT extension: its owner
+    /// name is the extension's `vendor/name/version`, as vCD shows it.
+    pub fn create_extension_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        extension_owner: &str,
+    ) -> Result<(ApiToken, String), TokenError> {
+        let mut owner = caller.clone();
+        owner.user_name = extension_owner.to_string();
+        self.create_token(&owner, name, TokenKind::Extension)
+    }
+
+    /// Revokes every token of an extension (it was deleted).
+    pub fn delete_extension_tokens(&self, extension_owner: &str) {
+        self.tables
+            .lock()
+            .tokens
+            .retain(|_, k| !(k.kind == TokenKind::Extension && k.owner_name == extension_owner));
+    }
+
+    /// Whether `secret` is an `EXTENSION` token owned by the extension
+    /// `vendor/name/version` (the MQTT broker's login check).
+    pub fn check_extension_token(&self, secret: &str, extension_owner: &str) -> bool {
+        let d = digest(secret);
+        self.tables.lock().tokens.values().any(|k| {
+            k.kind == TokenKind::Extension && k.digest == d && k.owner_name == extension_owner
+        })
+    }
+
     /// The REFRESH token with this secret, if its owner is in `org`
     /// (case-insensitive org name).
     pub fn find_refresh_token(&self, secret: &str, org: &str) -> Option<ApiToken> {

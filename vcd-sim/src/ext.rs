@@ -33,6 +33,17 @@ pub struct ExtensionTarget {
     pub enabled: bool,
     /// vCD id of the service (`urn:vcloud:service:...`), used in error texts.
     pub id: String,
+    /// Set for an MQTT API extension: requests go to its topics, not to AMQP.
+    pub mqtt: Option<MqttTopics>,
+}
+
+/// The topics vCD gave an MQTT API extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttTopics {
+    /// vCD publishes requests here (`topic/extension/<vendor>/<name>/<version>/ext`).
+    pub monitor: String,
+    /// The extension publishes responses here (`…/vcd`).
+    pub respond: String,
 }
 
 /// Who makes the request, as vCD puts it into the envelope's security context.

@@ -166,6 +166,7 @@ mod tests {
             routing_key: "cse".into(),
             enabled: true,
             id: "urn:vcloud:service:1".into(),
+            mqtt: None,
         }
     }
 

@@ -10,6 +10,8 @@
 //! - `faults`: the one fault vocabulary (match, count, delay, probability, effect; add, list,
 //!   remove, clear, stats) that REST, vCenter and guest faults are instances of.
 //! - `ext`: vCD's API-extension routing (request → AMQP → reply → HTTP).
+//! - `mqtt`: vCD's MQTT extension bus (10.2+): the broker behind `/messaging/mqtt` and the
+//!   request → monitor topic → respond topic → HTTP round trip.
 //! - `vsphere`: the simulated vCenter (SOAP `/sdk`, guest operations, file transfers).
 //! - `guest`: the guest model (simulated Linux guests running the bootstrap scripts; timings
 //!   changeable at run time with `GuestWorld::set_timings`).
@@ -41,6 +43,7 @@ pub mod ext_faults;
 pub mod faults;
 pub mod guest;
 pub mod guest_api;
+pub mod mqtt;
 pub mod ova;
 pub mod record;
 pub mod release;

@@ -119,6 +119,12 @@ impl VcdRelease {
         )
     }
 
+    /// vCD's MQTT message bus for API extensions (`/messaging/mqtt`,
+    /// `/cloudapi/extensions/api`): added in 10.2, so on the 10.3+ profiles.
+    pub fn has_mqtt(self) -> bool {
+        self.has_api_tokens()
+    }
+
     /// Whether a request at this API version finds the legacy login routes
     /// removed (405). Per request version: 10.6 still serves them at 37.0.
     pub fn legacy_login_removed(self, version: &str) -> bool {

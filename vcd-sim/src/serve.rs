@@ -247,7 +247,9 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         forwarder: opts.forwarder.clone(),
         release: opts.release,
         auth: Arc::new(crate::auth::Auth::new(opts.session_lifetime)),
+        mqtt: crate::mqtt::MqttBroker::default(),
     };
+    let mqtt = state.mqtt.clone();
     // Faults cover the vCD API only: the extra routes and the vCenter's
     // are merged after the layer.
     let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
@@ -308,6 +310,7 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         amqp_url: opts.amqp_url,
         http_faults: opts.http_faults,
         listeners,
+        mqtt,
     })
 }
 
@@ -392,6 +395,7 @@ pub struct SimHandle {
     amqp_url: Option<String>,
     http_faults: RestFaults,
     listeners: Vec<Listener>,
+    mqtt: crate::mqtt::MqttBroker,
 }
 
 /// Credentials of one account in the info file.
@@ -457,6 +461,11 @@ impl SimHandle {
     /// The world the state was built from (AMQP URL applied).
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// The MQTT extension bus (broker counters, the drop-connections fault).
+    pub fn mqtt(&self) -> &crate::mqtt::MqttBroker {
+        &self.mqtt
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).

@@ -25,8 +25,8 @@ pub use limits::{LIMIT_FIELDS, LimitField, Limits};
 pub use model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
-    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
-    ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, MqttConfig,
+    NodeRootPassword, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 pub use permissions::{PermissionClass, PermissionProblem, check_file, check_mode};
 pub use private_files::{

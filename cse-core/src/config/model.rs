@@ -29,6 +29,52 @@ pub struct Config {
     /// Bounds on what a request may ask for (optional section, new in CSE-RS).
     #[serde(default)]
     pub limits: Limits,
+    /// vCD's MQTT extension bus (vCD 10.2+; optional section, new in
+    /// CSE-RS). When present, requests come over MQTT and the `amqp`
+    /// section is not used for serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<MqttConfig>,
+}
+
+/// Section `mqtt`: the MQTT API extension CSE registers and logs in as.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Extension vendor (`vendor/name/version` is the extension's identity
+    /// and its MQTT user name).
+    pub vendor: String,
+    /// Extension name.
+    pub name: String,
+    /// Extension version.
+    pub version: String,
+    /// The extension's API token of type `EXTENSION` (its MQTT password).
+    #[serde(default)]
+    pub token: Secret,
+}
+
+impl MqttConfig {
+    /// `vendor/name/version`: the MQTT user name and the token owner's name.
+    pub fn triplet(&self) -> String {
+        format!("{}/{}/{}", self.vendor, self.name, self.version)
+    }
+
+    /// `urn:vcloud:extension-api:<vendor>:<name>:<version>`.
+    pub fn urn(&self) -> String {
+        format!(
+            "urn:vcloud:extension-api:{}:{}:{}",
+            self.vendor, self.name, self.version
+        )
+    }
+
+    /// The topic vCD publishes requests on.
+    pub fn monitor_topic(&self) -> String {
+        format!("topic/extension/{}/ext", self.triplet())
+    }
+
+    /// The topic responses go to.
+    pub fn respond_topic(&self) -> String {
+        format!("topic/extension/{}/vcd", self.triplet())
+    }
 }
 
 /// Section `amqp`.

@@ -24,6 +24,7 @@ pub fn sample_config() -> String {
 /// The sample configuration as a typed value (what `sample_config()` renders).
 pub fn sample_model() -> Config {
     Config {
+        mqtt: None,
         amqp: AmqpConfig {
             exchange: "vcdext".into(),
             host: "amqp.vmware.com".into(),

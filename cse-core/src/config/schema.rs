@@ -141,6 +141,15 @@ fn amqp() -> Vec<Field> {
     ]
 }
 
+fn mqtt() -> Vec<Field> {
+    vec![
+        required("vendor", non_empty()),
+        required("name", non_empty()),
+        required("version", non_empty()),
+        optional("token", any_str()),
+    ]
+}
+
 fn vcd() -> Vec<Field> {
     vec![
         optional("api_token", non_empty()),
@@ -283,5 +292,6 @@ pub(crate) fn root() -> Vec<Field> {
         required("broker", Kind::Section(broker())),
         optional("timeouts", Kind::Section(timeouts())),
         optional("limits", Kind::Section(limits())),
+        optional("mqtt", Kind::Section(mqtt())),
     ]
 }

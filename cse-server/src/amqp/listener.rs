@@ -10,6 +10,7 @@ use cse_bus::{
     Backoff, Bus, BusError, ConsumeOptions, Consumer, Delivery, ExchangeOptions, QueueOptions,
 };
 use cse_core::api::ApiError;
+use cse_core::ext::mqtt::{MqttRequest, MqttResponse};
 use cse_core::ext::{ExtLimits, ExtReply, ExtRequest};
 use futures::FutureExt;
 use tokio::sync::watch;
@@ -43,6 +44,9 @@ pub struct ListenerConfig {
     /// much time is left before vCD's reply deadline (`replyByTimestamp`);
     /// reads start until the deadline itself. See [`past_reply_deadline`].
     pub reply_start_margin: Duration,
+    /// MQTT transport (vCD 10.2+): the topic responses go to. Requests then
+    /// come in the MQTT envelope on the topic named by `routing_key`.
+    pub mqtt_respond_topic: Option<String>,
 }
 
 /// Header vCD puts on extension requests: when it stops waiting for the
@@ -95,6 +99,22 @@ fn epoch_millis() -> i64 {
 impl ListenerConfig {
     /// The listener settings of a server config.
     pub fn from_config(config: &cse_core::config::Config) -> Self {
+        if let Some(mqtt) = &config.mqtt {
+            // One subscription: every subscriber of an MQTT topic gets every
+            // message, so more listeners would only receive copies.
+            return ListenerConfig {
+                exchange: String::new(),
+                routing_key: mqtt.monitor_topic(),
+                listeners: 1,
+                prefetch: config.service.prefetch,
+                passive_exchange: true,
+                reconnect_initial: Duration::from_millis(200),
+                reconnect_max: Duration::from_secs(5),
+                max_body_bytes: config.limits.max_body_bytes(),
+                reply_start_margin: DEFAULT_REPLY_START_MARGIN,
+                mqtt_respond_topic: Some(mqtt.respond_topic()),
+            };
+        }
         ListenerConfig {
             exchange: config.amqp.exchange.clone(),
             routing_key: config.amqp.routing_key.clone(),
@@ -105,6 +125,7 @@ impl ListenerConfig {
             reconnect_max: Duration::from_secs(5),
             max_body_bytes: config.limits.max_body_bytes(),
             reply_start_margin: DEFAULT_REPLY_START_MARGIN,
+            mqtt_respond_topic: None,
         }
     }
 
@@ -121,6 +142,7 @@ impl ListenerConfig {
             reconnect_max: Duration::from_secs(5),
             max_body_bytes: cse_core::config::Limits::default().max_body_bytes(),
             reply_start_margin: DEFAULT_REPLY_START_MARGIN,
+            mqtt_respond_topic: None,
         }
     }
 }
@@ -368,12 +390,26 @@ async fn answer(shared: &Shared, delivery: &Delivery) -> bool {
     let limits = ExtLimits {
         max_body_bytes: shared.config.max_body_bytes,
     };
-    let request = match ExtRequest::from_json_with_limits(&delivery.message.body, &limits) {
+    let parsed = match &shared.config.mqtt_respond_topic {
+        None => ExtRequest::from_json_with_limits(&delivery.message.body, &limits),
+        Some(_) => MqttRequest::from_json_with_limits(&delivery.message.body, &limits).map(|m| {
+            let mut request = m.request;
+            // The response is paired by requestId: it is the request's key.
+            request.id = m.request_id;
+            request
+        }),
+    };
+    let request = match parsed {
         Ok(r) => r,
         Err(e) => {
             // Not a request we can ever handle: answer if possible, never requeue.
             tracing::warn!(error = %e, "malformed extension request");
-            let id = properties.correlation_id.clone().unwrap_or_default();
+            let id = match &shared.config.mqtt_respond_topic {
+                None => properties.correlation_id.clone().unwrap_or_default(),
+                Some(_) => {
+                    cse_core::ext::mqtt::request_id_of(&delivery.message.body).unwrap_or_default()
+                }
+            };
             let reply = malformed_reply(&id, &e.to_string());
             publish(shared, properties, Bytes::from(reply)).await;
             return true;
@@ -469,7 +505,26 @@ fn malformed_reply(id: &str, reason: &str) -> String {
 
 /// Publishes a reply; true when it reached the broker (or there is nowhere to send it).
 async fn publish(shared: &Shared, request: &cse_bus::Properties, reply: Bytes) -> bool {
-    match cse_bus::reply(shared.bus.as_ref(), request, reply).await {
+    let sent = match &shared.config.mqtt_respond_topic {
+        None => cse_bus::reply(shared.bus.as_ref(), request, reply).await,
+        Some(topic) => match ExtReply::from_json(&reply) {
+            Ok(reply) => {
+                let response = MqttResponse {
+                    request_id: reply.id.clone(),
+                    reply,
+                };
+                shared
+                    .bus
+                    .publish("", topic, cse_bus::Message::new(response.to_json()))
+                    .await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a reply could not be re-read for the MQTT envelope; dropped");
+                return true;
+            }
+        },
+    };
+    match sent {
         Ok(()) => true,
         Err(BusError::NoReplyTo) => {
             tracing::warn!("request without reply_to: the reply is dropped");

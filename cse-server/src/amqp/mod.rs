@@ -29,6 +29,26 @@ pub fn connection_options(amqp: &cse_core::config::AmqpConfig) -> cse_bus::Conne
     options
 }
 
+/// The MQTT bus of the config's `mqtt` section, on the broker of the vCD
+/// in `vcd.host` (certificate checked as `vcd.verify` says); `None` without
+/// an `mqtt` section.
+pub fn mqtt_bus(
+    config: &cse_core::config::Config,
+) -> Result<Option<cse_bus::MqttBus>, cse_core::config::EndpointError> {
+    let Some(mqtt) = &config.mqtt else {
+        return Ok(None);
+    };
+    let mut options = cse_bus::MqttConnectionOptions::for_vcd(
+        &config.vcd.base_url()?,
+        mqtt.triplet(),
+        mqtt.token.expose(),
+    );
+    options.verify = config.vcd.verify;
+    options.client_id_prefix = format!("{}-{}", mqtt.vendor, mqtt.name);
+    options.connect_timeout = config.timeouts.http_connect.duration();
+    Ok(Some(cse_bus::MqttBus::new(options)))
+}
+
 /// Starts the listener pool `cse run` needs: a RabbitMQ connection from the
 /// config's `amqp` section, `service.listeners` consumers with
 /// `service.prefetch`, the exchange checked passively (`cse install` creates

@@ -47,16 +47,32 @@ pub fn init_logging() {
     }
 }
 
-/// Runs the server until it is stopped: RabbitMQ from the config's `amqp`
-/// section, reply journal in `cse-state/` (0700) next to the config file, stop on
+/// Runs the server until it is stopped: vCD's MQTT bus with an `mqtt`
+/// section, else RabbitMQ from the config's `amqp` section, reply journal in `cse-state/` (0700) next to the config file, stop on
 /// SIGINT/SIGTERM or through the API.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)
         .with_context(|| format!("invalid configuration {}", args.config.display()))?;
     let state_dir = state_dir_of(&args.config)?;
-    let bus = Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
-        &config.amqp,
-    )));
+    let bus: Arc<dyn cse_bus::Bus> = match crate::amqp::mqtt_bus(&config)
+        .context("invalid vcd.host for the MQTT broker")?
+    {
+        Some(mqtt) => {
+            if config
+                .mqtt
+                .as_ref()
+                .is_some_and(|m| m.token.expose().is_empty())
+            {
+                anyhow::bail!(
+                    "mqtt.token is empty: create the extension's EXTENSION token with `cse install` and put it there"
+                );
+            }
+            Arc::new(mqtt)
+        }
+        None => Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
+            &config.amqp,
+        ))),
+    };
     let options = ServeOptions {
         config_file: args.config.display().to_string(),
         skip_check: args.skip_check,

@@ -588,7 +588,8 @@ impl Client {
         doc: &T,
     ) -> Result<Answer, VcdError> {
         let body = to_xml(href, doc)?;
-        self.request_once(Method::PUT, href, Some((T::MEDIA_TYPE, &body)))
+        let accept = self.inner.version.accept_xml();
+        self.request_once(Method::PUT, href, &accept, Some((T::MEDIA_TYPE, &body)))
             .await
     }
 

@@ -119,6 +119,7 @@ mod tests {
             routing_key: "cse".into(),
             enabled,
             id: "urn:vcloud:service:1".into(),
+            mqtt: None,
         }
     }
 

@@ -248,6 +248,11 @@ impl Drop for PendingGuard {
 }
 
 fn build_envelope(message_id: &str, req: &ForwardedRequest) -> Bytes {
+    Bytes::from(build_request(message_id, req).to_json())
+}
+
+/// The request element vCD sends an extension, whatever the transport.
+pub(crate) fn build_request(message_id: &str, req: &ForwardedRequest) -> cse_core::ext::ExtRequest {
     let uri = match &req.query_string {
         Some(q) if !q.is_empty() => format!("{}?{q}", req.request_uri),
         _ => req.request_uri.clone(),
@@ -274,7 +279,7 @@ fn build_envelope(message_id: &str, req: &ForwardedRequest) -> Bytes {
             (remote.ip().to_string(), remote.port()),
         );
     }
-    Bytes::from(builder.build().to_json())
+    builder.build()
 }
 
 fn translate_reply(

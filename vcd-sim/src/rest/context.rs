@@ -77,6 +77,8 @@ pub struct AppState {
     pub release: VcdRelease,
     /// JWT sessions and API tokens.
     pub auth: Arc<Auth>,
+    /// The MQTT extension bus (10.3+ profiles): broker and round trips.
+    pub mqtt: crate::mqtt::MqttBroker,
 }
 
 impl AppState {

@@ -130,7 +130,9 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
         Some(c) => c,
         None => return VcdErrorResponse::unauthorized().into_response(),
     };
-    let Some(forwarder) = state.forwarder.clone() else {
+    let mqtt = target.mqtt.is_some().then(|| state.mqtt.clone());
+    let forwarder = state.forwarder.clone();
+    if mqtt.is_none() && forwarder.is_none() {
         return VcdErrorResponse::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_SERVER_ERROR",
@@ -140,7 +142,7 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
             ),
         )
         .into_response();
-    };
+    }
     let remote_addr = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -177,7 +179,11 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
         },
         remote_addr,
     };
-    let reply = forwarder.forward(target, forwarded).await;
+    let reply = match (mqtt, forwarder) {
+        (Some(broker), _) => broker.forward(&target, forwarded).await,
+        (None, Some(forwarder)) => forwarder.forward(target, forwarded).await,
+        (None, None) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
     let mut resp = Response::new(Body::from(reply.body));
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
     for (k, v) in reply.headers {

@@ -7,7 +7,7 @@
 //! actions), `catalogs` (catalogs, items, templates, media, uploads), `vapps`
 //! (vApps and VMs), `metadata`, `query` (query service), `tasks`, `admin`
 //! (system administrator), `tokens` (API tokens and the OAuth token
-//! exchange). `common` holds what the families share (media
+//! exchange), `extensions_api` (MQTT API extensions and the broker's websocket). `common` holds what the families share (media
 //! types, hrefs, references); `xml` the writer/reader; `extension` hands
 //! requests matching an extension's API filters over; `faults` applies the
 //! run-time REST fault rules. The one route table is [`router`].
@@ -17,6 +17,7 @@ pub(crate) mod catalogs;
 mod common;
 pub mod context;
 pub mod extension;
+mod extensions_api;
 pub mod faults;
 mod metadata;
 mod orgs;
@@ -83,6 +84,27 @@ fn routes() -> axum::Router<AppState> {
             "/cloudapi/1.0.0/tokens",
             get(tokens::list_tokens).post(tokens::create_token),
         )
+        .route(
+            "/cloudapi/extensions/api",
+            get(extensions_api::list).post(extensions_api::create),
+        )
+        .route(
+            "/cloudapi/extensions/api/",
+            get(extensions_api::list).post(extensions_api::create),
+        )
+        .route(
+            "/cloudapi/extensions/api/{id}",
+            get(|ctx: Ctx, Path(id): Path<String>| async move {
+                extensions_api::get_one(ctx, id).await
+            })
+            .put(|ctx: Ctx, Path(id): Path<String>, body: Bytes| async move {
+                extensions_api::put_one(ctx, id, body).await
+            })
+            .delete(|ctx: Ctx, Path(id): Path<String>| async move {
+                extensions_api::delete_one(ctx, id).await
+            }),
+        )
+        .route("/messaging/mqtt", get(extensions_api::socket))
         .route(
             "/cloudapi/1.0.0/tokens/{id}",
             axum::routing::delete(|ctx: Ctx, Path(id): Path<String>| async move {

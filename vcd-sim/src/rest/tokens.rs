@@ -61,7 +61,27 @@ pub(super) async fn create_token(ctx: Ctx, body: Bytes) -> Response {
             }
         },
     };
-    match ctx.state.auth.create_token(&caller, &name, kind) {
+    // An EXTENSION token for an MQTT extension (`extensionId`, as CSE 3.x
+    // sends it) is owned by the extension's `vendor/name/version`.
+    let created = match (kind, json.get("extensionId").and_then(|e| e.as_str())) {
+        (TokenKind::Extension, Some(ext_id)) => {
+            let ext = match ctx.state.sim.api_extension(&caller, ext_id) {
+                Ok(e) => e,
+                Err(e) => return bad(&e.to_string()),
+            };
+            let version = ext
+                .mqtt
+                .as_ref()
+                .map(|m| m.version.clone())
+                .unwrap_or_default();
+            let owner = format!("{}/{}/{version}", ext.vendor, ext.name);
+            ctx.state
+                .auth
+                .create_extension_token(&caller, &name, &owner)
+        }
+        _ => ctx.state.auth.create_token(&caller, &name, kind),
+    };
+    match created {
         Ok((token, secret)) => {
             let mut doc = token.to_json();
             doc["token"] = serde_json::Value::String(secret);

@@ -51,7 +51,184 @@ pub fn compile_filter(pattern: &str) -> SimResult<crate::ext::ApiFilter> {
     })
 }
 
+/// `urn:vcloud:extension-api:<vendor>:<name>:<version>`: the CloudAPI id of an MQTT extension.
+pub fn api_extension_urn(vendor: &str, name: &str, version: &str) -> String {
+    format!("urn:vcloud:extension-api:{vendor}:{name}:{version}")
+}
+
+/// What `POST /cloudapi/extensions/api` registers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiExtensionInput {
+    /// Name.
+    pub name: String,
+    /// Vendor.
+    pub vendor: String,
+    /// Version.
+    pub version: String,
+    /// 0–100, 50 neutral (vCD's default).
+    pub priority: i32,
+    /// Whether vCD routes requests to it.
+    pub enabled: bool,
+    /// Whether vCD checks the extension's rights.
+    pub authorization_enabled: bool,
+    /// Free text.
+    pub description: String,
+}
+
 impl Sim {
+    /// Registers an MQTT API extension (`POST /cloudapi/extensions/api`).
+    pub fn create_api_extension(
+        &self,
+        caller: &Caller,
+        input: ApiExtensionInput,
+    ) -> SimResult<ExtensionService> {
+        require_sysadmin(caller)?;
+        for (what, value) in [
+            ("name", &input.name),
+            ("vendor", &input.vendor),
+            ("version", &input.version),
+        ] {
+            if value.trim().is_empty() || value.contains('/') || value.contains(':') {
+                return Err(SimError::BadRequest(format!(
+                    "An API extension needs a {what} without '/' or ':'."
+                )));
+            }
+        }
+        if !(0..=100).contains(&input.priority) {
+            return Err(SimError::BadRequest(format!(
+                "priority must be between 0 and 100, got {}",
+                input.priority
+            )));
+        }
+        let mut g = self.inner.write();
+        if g.services.values().any(|s| {
+            s.mqtt.as_ref().is_some_and(|m| m.version == input.version)
+                && s.vendor == input.vendor
+                && s.name == input.name
+        }) {
+            return Err(SimError::DuplicateName(format!(
+                "An API extension {}/{}/{} already exists.",
+                input.vendor, input.name, input.version
+            )));
+        }
+        let id = g.new_id();
+        let s = ExtensionService {
+            id,
+            mqtt: Some(MqttRegistration::for_triplet(
+                &input.vendor,
+                &input.name,
+                &input.version,
+            )),
+            namespace: input.name.clone(),
+            name: input.name,
+            vendor: input.vendor,
+            enabled: input.enabled,
+            exchange: String::new(),
+            routing_key: String::new(),
+            priority: input.priority,
+            authorization_enabled: input.authorization_enabled,
+            description: input.description,
+            filters: Vec::new(),
+        };
+        g.services.insert(id, s.clone());
+        Ok(s)
+    }
+
+    /// The MQTT API extension with this CloudAPI id (or service uuid).
+    pub fn api_extension(&self, caller: &Caller, id: &str) -> SimResult<ExtensionService> {
+        require_sysadmin(caller)?;
+        self.find_api_extension(id)
+            .ok_or_else(|| SimError::NotFound(format!("API extension {id} not found.")))
+    }
+
+    /// Every MQTT API extension.
+    pub fn api_extensions(&self, caller: &Caller) -> SimResult<Vec<ExtensionService>> {
+        require_sysadmin(caller)?;
+        Ok(self
+            .inner
+            .read()
+            .services
+            .values()
+            .filter(|s| s.mqtt.is_some())
+            .cloned()
+            .collect())
+    }
+
+    /// The MQTT extension whose triplet `vendor/name/version` is `owner`.
+    pub fn api_extension_by_triplet(&self, owner: &str) -> Option<ExtensionService> {
+        self.inner
+            .read()
+            .services
+            .values()
+            .find(|s| {
+                s.mqtt
+                    .as_ref()
+                    .is_some_and(|m| format!("{}/{}/{}", s.vendor, s.name, m.version) == owner)
+            })
+            .cloned()
+    }
+
+    fn find_api_extension(&self, id: &str) -> Option<ExtensionService> {
+        self.inner
+            .read()
+            .services
+            .values()
+            .find(|s| {
+                s.mqtt.as_ref().is_some_and(|m| {
+                    api_extension_urn(&s.vendor, &s.name, &m.version) == id
+                        || s.id.to_string() == id
+                })
+            })
+            .cloned()
+    }
+
+    /// `PUT /cloudapi/extensions/api/{id}`: enabled, priority, authorization, description.
+    pub fn update_api_extension(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: ApiExtensionInput,
+    ) -> SimResult<ExtensionService> {
+        let found = self.api_extension(caller, id)?;
+        if input.name != found.name
+            || input.vendor != found.vendor
+            || found
+                .mqtt
+                .as_ref()
+                .is_some_and(|m| m.version != input.version)
+        {
+            return Err(SimError::BadRequest(
+                "The name, vendor and version of an API extension cannot be changed.".into(),
+            ));
+        }
+        let mut g = self.inner.write();
+        let s = g
+            .services
+            .get_mut(&found.id)
+            .ok_or_else(|| SimError::NotFound(format!("API extension {id} not found.")))?;
+        s.enabled = input.enabled;
+        s.priority = input.priority;
+        s.authorization_enabled = input.authorization_enabled;
+        s.description = input.description;
+        Ok(s.clone())
+    }
+
+    /// `DELETE /cloudapi/extensions/api/{id}`: must be disabled first; its
+    /// filters go with it. Returns the deleted extension.
+    pub fn delete_api_extension(&self, caller: &Caller, id: &str) -> SimResult<ExtensionService> {
+        let found = self.api_extension(caller, id)?;
+        if found.enabled {
+            return Err(SimError::BadRequest(format!(
+                "The API extension \"{}\" is enabled: disable it before deleting it.",
+                found.name
+            )));
+        }
+        let mut g = self.inner.write();
+        g.services.remove(&found.id);
+        g.rights.retain(|_, r| r.service != Some(found.id));
+        Ok(found)
+    }
+
     /// Registers an extension service.
     pub fn create_service(
         &self,
@@ -96,6 +273,7 @@ impl Sim {
             authorization_enabled: input.authorization_enabled.unwrap_or(false),
             description: input.description.unwrap_or_default(),
             filters,
+            mqtt: None,
         };
         g.services.insert(id, s.clone());
         Ok(s)
@@ -247,7 +425,14 @@ impl Sim {
             exchange: s.exchange.clone(),
             routing_key: s.routing_key.clone(),
             enabled: s.enabled,
-            id: EntityRef::Service(s.id).urn(),
+            id: match &s.mqtt {
+                Some(m) => api_extension_urn(&s.vendor, &s.name, &m.version),
+                None => EntityRef::Service(s.id).urn(),
+            },
+            mqtt: s.mqtt.as_ref().map(|m| crate::ext::MqttTopics {
+                monitor: m.monitor.clone(),
+                respond: m.respond.clone(),
+            }),
         })
     }
 

@@ -901,6 +901,31 @@ pub struct ExtensionService {
     pub description: String,
     /// Its API filters.
     pub filters: Vec<ApiFilter>,
+    /// Set for an extension registered through CloudAPI
+    /// (`/cloudapi/extensions/api`): it talks MQTT, not AMQP.
+    pub mqtt: Option<MqttRegistration>,
+}
+
+/// What vCD keeps of an MQTT API extension besides the service fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MqttRegistration {
+    /// The extension's version (`vendor`, `name` and `version` are unique together).
+    pub version: String,
+    /// The topic vCD publishes requests on (the extension subscribes it).
+    pub monitor: String,
+    /// The topic the extension publishes responses on.
+    pub respond: String,
+}
+
+impl MqttRegistration {
+    /// vCD's topics for an extension triplet.
+    pub fn for_triplet(vendor: &str, name: &str, version: &str) -> Self {
+        MqttRegistration {
+            version: version.to_string(),
+            monitor: format!("topic/extension/{vendor}/{name}/{version}/ext"),
+            respond: format!("topic/extension/{vendor}/{name}/{version}/vcd"),
+        }
+    }
 }
 
 /// vCD's AMQP broker settings (`/api/admin/extension/settings/amqp`). `Debug` hides the password.

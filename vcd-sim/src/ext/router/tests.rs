@@ -18,6 +18,7 @@ fn target() -> ExtensionTarget {
         routing_key: "cse".into(),
         enabled: true,
         id: "urn:vcloud:service:0d2f1c1e-1111-2222-3333-444455556666".into(),
+        mqtt: None,
     }
 }
 

@@ -1,0 +1,259 @@
+//! The MQTT extension transport end to end: the vCD simulator on the 10.6
+//! profile (CloudAPI registration, EXTENSION token, API filter, broker at
+//! `wss://…/messaging/mqtt`), the server's listener pool on `MqttBus`, and a
+//! tenant calling `/api/cse/...` over HTTPS — plus a websocket dropped while
+//! requests are in flight.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cse_bus::{MqttBus, MqttConnectionOptions};
+use cse_server::amqp::{Handler, ListenerConfig, ListenerPool, ReplyJournal};
+use tests::transport::Recorder;
+
+const ACCEPT: &str = "application/json;version=39.0";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
+}
+
+async fn cloudapi_login(
+    base: &str,
+    user: &str,
+    org: &str,
+    password: &str,
+    provider: bool,
+) -> String {
+    let path = if provider {
+        "sessions/provider"
+    } else {
+        "sessions"
+    };
+    let resp = http()
+        .post(format!("{base}/cloudapi/1.0.0/{path}"))
+        .basic_auth(format!("{user}@{org}"), Some(password))
+        .header("Accept", ACCEPT)
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), 200, "login of {user}@{org}");
+    resp.headers()["x-vmware-vcloud-access-token"]
+        .to_str()
+        .expect("token text")
+        .to_owned()
+}
+
+struct Registered {
+    token: String,
+    monitor: String,
+    respond: String,
+}
+
+/// What `cse install` does on an MQTT config: extension, API filter, token.
+async fn register(base: &str) -> Registered {
+    let admin = cloudapi_login(base, "administrator", "System", "vmware-sim-admin", true).await;
+    let client = http();
+    let resp = client
+        .post(format!("{base}/cloudapi/extensions/api"))
+        .bearer_auth(&admin)
+        .header("Accept", ACCEPT)
+        .json(&serde_json::json!({
+            "name": "cse", "vendor": "VMware", "version": "1.0.0",
+            "priority": 50, "enabled": "true", "authorizationEnabled": "false",
+            "description": "Container Service Extension"
+        }))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 201);
+    let link = resp.headers()["link"].to_str().unwrap().to_owned();
+    let doc: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(doc["id"], "urn:vcloud:extension-api:VMware:cse:1.0.0");
+    assert_eq!(
+        doc["mqttTopics"]["monitor"],
+        "topic/extension/VMware/cse/1.0.0/ext"
+    );
+    let service = link
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    let resp = client
+        .post(format!("{service}/apifilters"))
+        .bearer_auth(&admin)
+        .header("Accept", "application/*+xml;version=39.0")
+        .header("Content-Type", "application/vnd.vmware.admin.apifilter+xml")
+        .body(r#"<vmext:ApiFilter xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>"#)
+        .send()
+        .await
+        .expect("API filter");
+    assert!(resp.status().is_success(), "API filter: {}", resp.status());
+    let resp = client
+        .post(format!("{base}/cloudapi/1.0.0/tokens"))
+        .bearer_auth(&admin)
+        .header("Accept", ACCEPT)
+        .json(&serde_json::json!({
+            "name": "cse-mqtt", "type": "EXTENSION", "extensionId": doc["id"]
+        }))
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(resp.status(), 200);
+    let token: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(token["owner"]["name"], "VMware/cse/1.0.0");
+    Registered {
+        token: token["token"].as_str().unwrap().to_owned(),
+        monitor: doc["mqttTopics"]["monitor"].as_str().unwrap().to_owned(),
+        respond: doc["mqttTopics"]["respond"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn setup(
+    handler: Arc<dyn Handler>,
+    timeout: Duration,
+) -> (vcd_sim::SimHandle, ListenerPool, String) {
+    cse_bus::tls::install_crypto_provider();
+    let sim = vcd_sim::SimBuilder::new()
+        .vcd_release(vcd_sim::VcdRelease::V10_6)
+        .start_vcd()
+        .await
+        .expect("the simulator starts");
+    sim.mqtt().set_timeout(timeout);
+    let reg = register(&sim.base_url).await;
+    let mut options = MqttConnectionOptions::for_vcd(&sim.base_url, "VMware/cse/1.0.0", reg.token);
+    options.verify = false;
+    let bus = Arc::new(MqttBus::new(options));
+    let config = ListenerConfig {
+        listeners: 1,
+        mqtt_respond_topic: Some(reg.respond),
+        reconnect_initial: Duration::from_millis(50),
+        reconnect_max: Duration::from_millis(500),
+        ..ListenerConfig::new("", reg.monitor)
+    };
+    let pool = ListenerPool::start(bus, config, handler, ReplyJournal::in_memory(64));
+    assert!(
+        pool.wait_connected(Duration::from_secs(10)).await,
+        "subscribed"
+    );
+    let tenant = cloudapi_login(&sim.base_url, "alice", "acme", "alice-pw", false).await;
+    (sim, pool, tenant)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_goes_over_mqtt_and_back() {
+    let recorder = Recorder::new(Duration::ZERO);
+    let (sim, pool, tenant) = setup(recorder.clone(), Duration::from_secs(10)).await;
+    let resp = http()
+        .get(format!("{}/api/cse/c1/info?n=1", sim.base_url))
+        .bearer_auth(&tenant)
+        .header("Accept", "application/*+json;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["echo"], "n=1");
+    assert_eq!(recorder.runs().get("n=1"), Some(&1));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sim.mqtt().stats().held > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stats = sim.mqtt().stats();
+    assert_eq!(stats.acknowledged, 1, "{stats:?}");
+    assert_eq!(stats.held, 0, "{stats:?}");
+    pool.stop(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_refused_and_nothing_is_delivered() {
+    cse_bus::tls::install_crypto_provider();
+    let sim = vcd_sim::SimBuilder::new()
+        .vcd_release(vcd_sim::VcdRelease::V10_6)
+        .start_vcd()
+        .await
+        .unwrap();
+    let reg = register(&sim.base_url).await;
+    let mut options =
+        MqttConnectionOptions::for_vcd(&sim.base_url, "VMware/cse/1.0.0", "not-the-token");
+    options.verify = false;
+    let bus = MqttBus::new(options);
+    let err = cse_bus::Bus::consume(&bus, &reg.monitor, Default::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert!(!err.to_string().contains("not-the-token"), "{err}");
+    assert_eq!(sim.mqtt().stats().refused, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_websocket_loses_no_request_and_runs_none_twice() {
+    // Each request takes 800 ms, so all are outstanding when the socket drops.
+    let recorder = Recorder::new(Duration::from_millis(800));
+    let (sim, pool, tenant) = setup(recorder.clone(), Duration::from_secs(30)).await;
+    let base = sim.base_url.clone();
+    let calls: Vec<_> = (1..=5)
+        .map(|n| {
+            let (base, tenant) = (base.clone(), tenant.clone());
+            tokio::spawn(async move {
+                let resp = http()
+                    .get(format!("{base}/api/cse/c1/info?n={n}"))
+                    .bearer_auth(&tenant)
+                    .header("Accept", "application/*+json;version=39.0")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let body: serde_json::Value = resp.json().await.unwrap();
+                (n, status, body)
+            })
+        })
+        .collect();
+    // Wait until the extension holds all five, then cut every connection.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sim.mqtt().stats().deliveries < 5 {
+        assert!(tokio::time::Instant::now() < deadline, "requests delivered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(sim.mqtt().drop_connections() >= 1);
+    for call in calls {
+        let (n, status, body) = call.await.unwrap();
+        assert_eq!(status, 200, "request {n}: {body}");
+        assert_eq!(body["echo"], format!("n={n}"));
+    }
+    let runs = recorder.runs();
+    for n in 1..=5 {
+        assert_eq!(
+            runs.get(&format!("n={n}")),
+            Some(&1),
+            "request {n} ran once: {runs:?}"
+        );
+    }
+    // Acknowledgements follow the replies (reply, then ack): wait for them.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sim.mqtt().stats().held > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stats = sim.mqtt().stats();
+    assert!(
+        stats.redeliveries >= 1,
+        "outstanding requests handed out again: {stats:?}"
+    );
+    assert_eq!(
+        stats.held, 0,
+        "every request acknowledged in the end: {stats:?}"
+    );
+    assert!(
+        pool.stats().connections >= 2,
+        "the listener reconnected by itself"
+    );
+    pool.stop(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
