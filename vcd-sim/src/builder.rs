@@ -47,9 +47,9 @@ use axum::Router;
 
 use crate::assembly::{AssemblyError, AssemblyOptions, BusChoice, FullSim, assemble};
 use crate::clock::Clock;
+use crate::ext::ExtensionForwarder;
 use crate::guest::GuestTimings;
 use crate::guest_api::GuestLifecycle;
-use crate::rest::ExtensionForwarder;
 use crate::rest::faults::RestFaults;
 use crate::serve::{ServeError, SimHandle, VcdOptions, start_vcd};
 use crate::world::World;

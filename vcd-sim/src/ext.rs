@@ -17,6 +17,7 @@ pub use filters::{ApiFilter, FilterError, RegisteredExtension, find_extension, f
 pub use router::{ExtensionRouter, RouterOptions};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 
 /// A registered extension service as routing needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,4 +90,44 @@ pub struct ForwardedResponse {
     pub headers: Vec<(String, String)>,
     /// Response body.
     pub body: Bytes,
+}
+
+/// Hands a request that matched an extension's API filter to the extension
+/// (over AMQP in the real routing). Implemented by the extension router.
+pub trait ExtensionForwarder: Send + Sync {
+    /// Sends `req` to the extension `target` and resolves to what the client gets:
+    /// the extension's answer, or vCD's error when the extension does not answer.
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse>;
+}
+
+/// An [`ExtensionForwarder`] made from a closure, e.g. over the AMQP
+/// extension router:
+/// `FnForwarder::new(move |t, r| { let x = router.clone(); Box::pin(async move { x.forward(&t, r).await }) })`.
+pub struct FnForwarder<F>(F);
+
+impl<F> FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    /// A forwarder calling `f` for every request.
+    pub fn new(f: F) -> Self {
+        FnForwarder(f)
+    }
+}
+
+impl<F> ExtensionForwarder for FnForwarder<F>
+where
+    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
+{
+    fn forward(
+        &self,
+        target: ExtensionTarget,
+        req: ForwardedRequest,
+    ) -> BoxFuture<'static, ForwardedResponse> {
+        (self.0)(target, req)
+    }
 }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::ext::ExtensionForwarder;
 use crate::ext::responses::{cannot_send_response, error_response, timeout_response};
 use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
 use crate::faults::{Effect, FaultError, FaultRule, FaultSet, Match};
-use crate::rest::ExtensionForwarder;
 
 /// Which extension requests a rule applies to. `Default` matches every one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

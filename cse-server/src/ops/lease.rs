@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Lease, read_lease};
+use super::metadata::{Lease, read_lease};
 use crate::context::Context;
 use crate::coordination::{HeldLeases, VappGates};
 use cse_vcd::vcd::{Client, VcdError};
@@ -150,7 +150,7 @@ pub async fn claim(
         let _turn = gates.enter(vapp_href).await;
         let answer = admin
             .put_doc_once(
-                &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+                &super::metadata::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
                 &cse_core::vcd::MetadataValue::string(&Lease::new(owner, timing.ttl).render()),
             )
             .await
@@ -172,7 +172,7 @@ pub async fn claim(
             });
         }
         tokio::time::sleep(timing.settle * 2).await;
-        return match super::journal::read_metadata(admin, vapp_href).await? {
+        return match super::metadata::read_metadata(admin, vapp_href).await? {
             (None, Some(lease)) if lease.owner == owner => Ok(()),
             (None, _) => Err(LeaseError::Slow {
                 took,
@@ -284,7 +284,7 @@ async fn write_renewal(
     }
     let answer = admin
         .put_doc(
-            &super::journal::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+            &super::metadata::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
             &cse_core::vcd::MetadataValue::string(&Lease::new(owner, ttl).render()),
         )
         .await?;

@@ -26,6 +26,7 @@ pub mod delete;
 pub mod error;
 pub mod journal;
 pub mod lease;
+pub mod metadata;
 pub mod nodes;
 pub mod resume;
 pub mod scripts;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::journal::Lease;
+use super::metadata::Lease;
 use crate::coordination::ClusterClaims;
 use cse_vcd::vcd::{Client, VcdError, find_link, links_of, media};
 

@@ -278,9 +278,7 @@ impl LoginKind {
     }
 }
 
-/// First API version at which logins use CloudAPI sessions instead of
-/// `POST /api/sessions` (vCD 10.0).
-pub const CLOUDAPI_LOGIN_SINCE: u32 = 33;
+pub use super::version::CLOUDAPI_LOGIN_SINCE;
 
 /// An organization's API token (a refresh token) for
 /// `POST /oauth/tenant/{org}/token` (`/oauth/provider/token` for `System`).

@@ -43,7 +43,7 @@ impl ApiVersion {
     /// True when logins at this version use CloudAPI sessions (33.0 and later,
     /// vCD 10.0+); below it `POST /api/sessions`.
     pub fn uses_cloudapi_login(&self) -> bool {
-        self.major() >= super::session::CLOUDAPI_LOGIN_SINCE
+        self.major() >= CLOUDAPI_LOGIN_SINCE
     }
 
     /// `(major, minor)`, for ordering versions numerically (`9.0` < `29.0`).
@@ -177,6 +177,10 @@ pub mod media {
     /// vCD `Error`.
     pub const ERROR: &str = "application/vnd.vmware.vcloud.error+xml";
 }
+
+/// First API version at which logins use CloudAPI sessions instead of
+/// `POST /api/sessions` (vCD 10.0).
+pub const CLOUDAPI_LOGIN_SINCE: u32 = 33;
 
 #[cfg(test)]
 mod tests {

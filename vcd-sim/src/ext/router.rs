@@ -224,7 +224,7 @@ impl ExtensionRouter {
 }
 
 /// The simulator's REST layer hands matching requests over through this.
-impl crate::rest::ExtensionForwarder for ExtensionRouter {
+impl super::ExtensionForwarder for ExtensionRouter {
     fn forward(
         &self,
         target: ExtensionTarget,

@@ -10,57 +10,16 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::future::BoxFuture;
 
 use super::xml::{self, El};
 use crate::auth::Auth;
-use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
+use crate::ext::ExtensionForwarder;
 use crate::release::VcdRelease;
 use crate::state::{Caller, Sim, SimError};
 
 /// API versions of the default (9.5) profile; the versions a running
 /// simulator serves come from its [`VcdRelease`] ([`AppState::release`]).
 pub const SUPPORTED_VERSIONS: &[&str] = &["29.0", "30.0", "31.0", "32.0"];
-
-/// Hands a request that matched an extension's API filter to the extension
-/// (over AMQP in the real routing). Implemented by the extension router.
-pub trait ExtensionForwarder: Send + Sync {
-    /// Sends `req` to the extension `target` and resolves to what the client gets:
-    /// the extension's answer, or vCD's error when the extension does not answer.
-    fn forward(
-        &self,
-        target: ExtensionTarget,
-        req: ForwardedRequest,
-    ) -> BoxFuture<'static, ForwardedResponse>;
-}
-
-/// An [`ExtensionForwarder`] made from a closure, e.g. over the AMQP
-/// extension router:
-/// `FnForwarder::new(move |t, r| { let x = router.clone(); Box::pin(async move { x.forward(&t, r).await }) })`.
-pub struct FnForwarder<F>(F);
-
-impl<F> FnForwarder<F>
-where
-    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
-{
-    /// A forwarder calling `f` for every request.
-    pub fn new(f: F) -> Self {
-        FnForwarder(f)
-    }
-}
-
-impl<F> ExtensionForwarder for FnForwarder<F>
-where
-    F: Fn(ExtensionTarget, ForwardedRequest) -> BoxFuture<'static, ForwardedResponse> + Send + Sync,
-{
-    fn forward(
-        &self,
-        target: ExtensionTarget,
-        req: ForwardedRequest,
-    ) -> BoxFuture<'static, ForwardedResponse> {
-        (self.0)(target, req)
-    }
-}
 
 /// Shared state of the HTTP layer.
 #[derive(Clone)]

@@ -33,9 +33,10 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 
+pub use crate::ext::{ExtensionForwarder, FnForwarder};
 pub use context::{
-    ApiResult, AppState, Ctx, ExtensionForwarder, FnForwarder, MAX_BODY, SUPPORTED_VERSIONS,
-    VcdErrorResponse, accept_version, base_url, error_document, request_token,
+    ApiResult, AppState, Ctx, MAX_BODY, SUPPORTED_VERSIONS, VcdErrorResponse, accept_version,
+    base_url, error_document, request_token,
 };
 
 /// Builds the router of `/api`, `/transfer` and `/cloudapi`.
