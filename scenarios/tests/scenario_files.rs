@@ -134,3 +134,38 @@ async fn contention_yaml() {
         "{details:#?}"
     );
 }
+
+/// `lifecycle.yaml` on every vCD release the simulator plays: the server,
+/// the runner and the tenant calls negotiate each release's highest version
+/// and log in the way it requires (legacy below API 33.0, CloudAPI from it,
+/// legacy login gone at 38.0 on 10.6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_yaml_on_every_vcd_release() {
+    let source = std::fs::read_to_string(scenarios::scenario_dir().join("lifecycle.yaml")).unwrap();
+    assert!(
+        !source.contains("\nsimulator:"),
+        "the file already names a simulator section"
+    );
+    for release in vcd_sim::release::ALL_RELEASES {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lifecycle.yaml");
+        let text = source.replacen(
+            "\nsteps:\n",
+            &format!("\nsimulator:\n  vcd_release: '{release}'\nsteps:\n"),
+            1,
+        );
+        std::fs::write(&file, text).unwrap();
+        let report = dir.path().join("report.json");
+        let run = RunArgs {
+            files: vec![file],
+            ..args("lifecycle.yaml", Some(report.clone()))
+        };
+        let mut out = Vec::new();
+        let code = cli::run(&run, &mut out).await;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert_eq!(code, 0, "lifecycle.yaml on vCD {release} failed:\n{text}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+        assert_eq!(report["passed"], true, "vCD {release}: {report:#}");
+    }
+}

@@ -68,11 +68,14 @@ impl LiveTarget {
         })
     }
 
-    /// With a control API: applies the scenario's simulator settings (time scale).
+    /// Negotiates the API version before the first step (so a fault a step
+    /// injects meets the step's own requests, as on the sim target) and, with a
+    /// control API, applies the scenario's simulator settings (time scale).
     pub(crate) async fn prepare(
         &mut self,
         spec: &crate::format::SimulatorSpec,
     ) -> Result<(), String> {
+        self.api.negotiate().await.map_err(|e| e.to_string())?;
         match &mut self.control {
             Some(c) => c.prepare(spec).await,
             None => Ok(()),
