@@ -24,12 +24,14 @@ use futures::future::join_all;
 use scenarios::format::Tenant;
 
 /// The defaults of every part: leases (and the server's resume passes) at
-/// their production cadence. The scenario runner divides them by 100 at time
-/// scale 0, which makes every running operation renew its lease several
-/// times a second: load a production server never sees.
+/// their production cadence (`timeouts.lease_ttl`'s default). The scenario
+/// runner divides them by 100 at time scale 0, which makes every running
+/// operation renew its lease several times a second: load a production
+/// server never sees. Each operation's start includes the lease claim's
+/// settle time (an eighth of the lease), as in production.
 fn spec() -> ScaleSpec {
     ScaleSpec {
-        lease_ttl: Some(Duration::from_secs(120)),
+        lease_ttl: Some(cse_core::config::Timeouts::default().lease_ttl.duration()),
         ..ScaleSpec::default()
     }
 }
