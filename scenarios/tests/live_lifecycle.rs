@@ -8,13 +8,32 @@ mod live_support;
 
 use std::process::Command;
 
-use live_support::{Process, sibling_bin, wait_for_file, wait_until_serving};
+use live_support::{Process, provider_api_token, sibling_bin, wait_for_file, wait_until_serving};
 
 use scenarios::format::SimulatorSpec;
 use scenarios::targets::sim::{apply_amqp_url, config_for, write_ova};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycle_yaml_passes_against_separate_vcd_sim_and_cse_processes() {
+    live_lifecycle(vcd_sim::VcdRelease::V9_5, Login::Password).await;
+}
+
+/// vCD 10.6 (API 39.0, no `POST /api/sessions`) and a `cse` configured with
+/// an API token instead of a password: install, run and the replay all log in
+/// through CloudAPI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_yaml_passes_live_on_vcd_10_6_with_an_api_token() {
+    live_lifecycle(vcd_sim::VcdRelease::V10_6, Login::ApiToken).await;
+}
+
+/// How the `cse` config authenticates its system administrator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Login {
+    Password,
+    ApiToken,
+}
+
+async fn live_lifecycle(release: vcd_sim::VcdRelease, login: Login) {
     cse_bus::tls::install_crypto_provider();
     let Some(broker) = cse_bus::testing::test_broker().await else {
         return;
@@ -39,6 +58,8 @@ async fn lifecycle_yaml_passes_against_separate_vcd_sim_and_cse_processes() {
             "5",
             "--info-file",
             info_path.to_str().unwrap(),
+            "--vcd-release",
+            &release.to_string(),
         ]),
         dir.path().join("vcd-sim.log"),
     );
@@ -50,7 +71,21 @@ async fn lifecycle_yaml_passes_against_separate_vcd_sim_and_cse_processes() {
     // 2. The administrator's config: this vCD, this broker, an exchange of
     //    its own, a template from a local OVA.
     let (ova, sha256) = write_ova(dir.path()).unwrap();
-    let mut config = config_for(&sim_info, &ova, &sha256, &SimulatorSpec::default());
+    let spec = SimulatorSpec {
+        vcd_release: release,
+        ..SimulatorSpec::default()
+    };
+    let mut config = config_for(&sim_info, &ova, &sha256, &spec);
+    if login == Login::ApiToken {
+        let token = provider_api_token(
+            &vcd_url,
+            &sim_info.sysadmin.user,
+            &sim_info.sysadmin.password,
+        )
+        .await;
+        config.vcd.password = None;
+        config.vcd.api_token = Some(cse_core::config::Secret::new(token));
+    }
     apply_amqp_url(&mut config, &broker.url).unwrap();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     config.amqp.exchange = format!("cse-live-{suffix}");

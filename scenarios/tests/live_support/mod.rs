@@ -100,25 +100,22 @@ pub async fn wait_until_serving(vcd_url: &str, user: &str, password: &str, serve
         .danger_accept_invalid_certs(true)
         .build()
         .unwrap();
-    let login = http
-        .post(format!("{vcd_url}/api/sessions"))
-        .header("Accept", "application/*+xml;version=29.0")
-        .basic_auth(format!("{user}@System"), Some(password))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status().as_u16(), 200);
-    let token = login.headers()["x-vcloud-authorization"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    // The legacy login at 29.0 where the release has it, else CloudAPI at 39.0.
+    let (header, token, version) = match legacy_login(&http, vcd_url, user, password).await {
+        Some(token) => ("x-vcloud-authorization", token, "29.0"),
+        None => (
+            "authorization",
+            format!("Bearer {}", provider_jwt(vcd_url, user, password).await),
+            "39.0",
+        ),
+    };
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         server.assert_running();
         let reply = http
             .get(format!("{vcd_url}/api/cse/system"))
-            .header("Accept", "application/*+json;version=29.0")
-            .header("x-vcloud-authorization", &token)
+            .header("Accept", format!("application/*+json;version={version}"))
+            .header(header, &token)
             .send()
             .await;
         if let Ok(reply) = reply
@@ -133,4 +130,74 @@ pub async fn wait_until_serving(vcd_url: &str, user: &str, password: &str, serve
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `POST /api/sessions` as the system administrator; `None` where the vCD
+/// release no longer has it (405 from API 38.0).
+async fn legacy_login(
+    http: &reqwest::Client,
+    vcd_url: &str,
+    user: &str,
+    password: &str,
+) -> Option<String> {
+    let login = http
+        .post(format!("{vcd_url}/api/sessions"))
+        .header("Accept", "application/*+xml;version=29.0")
+        .basic_auth(format!("{user}@System"), Some(password))
+        .send()
+        .await
+        .unwrap();
+    if login.status().as_u16() != 200 {
+        return None;
+    }
+    Some(
+        login.headers()["x-vcloud-authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// A CloudAPI provider session's JWT for the system administrator.
+pub async fn provider_jwt(vcd_url: &str, user: &str, password: &str) -> String {
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{vcd_url}/cloudapi/1.0.0/sessions/provider"))
+        .header("Accept", "application/json;version=39.0")
+        .basic_auth(format!("{user}@System"), Some(password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200, "provider login");
+    login.headers()["x-vmware-vcloud-access-token"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A new API token (a refresh token) of the system administrator, created
+/// through CloudAPI the way an operator creates one for automation.
+pub async fn provider_api_token(vcd_url: &str, user: &str, password: &str) -> String {
+    let jwt = provider_jwt(vcd_url, user, password).await;
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let created = http
+        .post(format!("{vcd_url}/cloudapi/1.0.0/tokens"))
+        .header("Accept", "application/json;version=39.0")
+        .bearer_auth(jwt)
+        .json(&serde_json::json!({"name": "cse-live", "type": "REFRESH"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 200, "token creation");
+    let doc: serde_json::Value = created.json().await.unwrap();
+    doc["token"]
+        .as_str()
+        .expect("the token's secret")
+        .to_owned()
 }
