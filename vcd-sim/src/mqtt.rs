@@ -42,6 +42,16 @@ use crate::ext::{ExtensionTarget, ForwardedRequest, ForwardedResponse};
 /// How long vCD keeps a message nobody acknowledged.
 pub const MESSAGE_EXPIRY: Duration = Duration::from_secs(300);
 
+/// Most requests held for delivery at once (all extensions): past it, a new
+/// request is refused as vCD refuses one it cannot hand to the bus (500),
+/// instead of growing the broker's memory for five minutes per request.
+pub const MAX_HELD_MESSAGES: usize = 10_000;
+
+/// Most QoS 1 deliveries one connection has unacknowledged: further requests
+/// wait (held) until it acknowledges, so a slow extension is never flooded
+/// and its client's receive queue stays bounded by this window.
+pub const MAX_INFLIGHT_PER_CONNECTION: usize = 100;
+
 /// Largest MQTT packet accepted or sent.
 pub const MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
 
@@ -133,10 +143,7 @@ impl State {
     /// Drops expired messages and hands held ones to every subscriber that
     /// does not have them outstanding.
     fn dispatch(&mut self) {
-        let now = Instant::now();
-        let before = self.held.len();
-        self.held.retain(|h| h.expires > now);
-        self.stats.expired += (before - self.held.len()) as u64;
+        self.drop_expired();
         let mut acked_at_once = Vec::new();
         for held in &mut self.held {
             for (id, conn) in self.conns.iter_mut() {
@@ -144,6 +151,9 @@ impl State {
                     continue;
                 };
                 if conn.monitor != held.topic || held.sent_to.contains(id) {
+                    continue;
+                }
+                if conn.inflight.len() >= MAX_INFLIGHT_PER_CONNECTION {
                     continue;
                 }
                 // Requests go out at QoS 1, downgraded to what the subscriber was granted.
@@ -173,6 +183,14 @@ impl State {
             self.acknowledge(id);
         }
         self.stats.held = self.held.len() as u64;
+    }
+
+    /// Forgets messages past [`MESSAGE_EXPIRY`] (counted as expired).
+    fn drop_expired(&mut self) {
+        let now = Instant::now();
+        let before = self.held.len();
+        self.held.retain(|h| h.expires > now);
+        self.stats.expired += (before - self.held.len()) as u64;
     }
 
     fn acknowledge(&mut self, message: u64) {
@@ -294,6 +312,10 @@ impl MqttBroker {
         let (tx, rx) = oneshot::channel();
         {
             let mut g = self.state.lock();
+            g.drop_expired();
+            if g.held.len() >= MAX_HELD_MESSAGES {
+                return crate::ext::responses::cannot_send_response(&req, target);
+            }
             g.waiters.insert(request_id.clone(), tx);
             g.next_id += 1;
             let id = g.next_id;
@@ -502,6 +524,8 @@ impl MqttBroker {
             Packet::PubAck(ack) => {
                 if let Some(message) = conn.inflight.remove(&ack.pkid) {
                     g.acknowledge(message);
+                    // The connection's window has room again.
+                    g.dispatch();
                 }
                 true
             }
@@ -509,6 +533,7 @@ impl MqttBroker {
                 // A QoS 2 grant is delivered at QoS 1 (see `dispatch`); answer anyway.
                 if let Some(message) = conn.inflight.remove(&rec.pkid) {
                     g.acknowledge(message);
+                    g.dispatch();
                 }
                 true
             }
@@ -566,4 +591,63 @@ impl MqttBroker {
 /// The request element vCD wraps for an extension (shared with AMQP).
 pub(crate) fn build_request(message_id: &str, req: &ForwardedRequest) -> ExtRequest {
     crate::ext::router::build_request(message_id, req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(id: u64, topic: &str) -> Held {
+        Held {
+            id,
+            topic: topic.to_owned(),
+            payload: Bytes::from_static(b"{}"),
+            expires: Instant::now() + MESSAGE_EXPIRY,
+            delivered: false,
+            sent_to: HashSet::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_gets_at_most_its_window_until_it_acknowledges() {
+        let topic = "topic/extension/v/n/1/ext";
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut state = State::default();
+        state.conns.insert(
+            1,
+            Conn {
+                monitor: topic.to_owned(),
+                subscribed: Some(QoS::AtLeastOnce),
+                tx,
+                next_pkid: 0,
+                inflight: HashMap::new(),
+            },
+        );
+        let total = MAX_INFLIGHT_PER_CONNECTION as u64 + 50;
+        state.held = (1..=total).map(|id| held(id, topic)).collect();
+        state.dispatch();
+        let mut sent = 0;
+        while rx.try_recv().is_ok() {
+            sent += 1;
+        }
+        assert_eq!(sent, MAX_INFLIGHT_PER_CONNECTION);
+        assert_eq!(state.held.len() as u64, total, "the rest stay held");
+
+        // One acknowledgement makes room for exactly one more.
+        let conn = state.conns.get_mut(&1).expect("connection");
+        let pkid = *conn
+            .inflight
+            .keys()
+            .next()
+            .expect("an outstanding delivery");
+        let message = conn.inflight.remove(&pkid).expect("message");
+        state.acknowledge(message);
+        state.dispatch();
+        let mut more = 0;
+        while rx.try_recv().is_ok() {
+            more += 1;
+        }
+        assert_eq!(more, 1);
+        assert_eq!(state.held.len() as u64, total - 1);
+    }
 }
