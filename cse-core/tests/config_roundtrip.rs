@@ -62,7 +62,7 @@ fn seconds() -> BoxedStrategy<Seconds> {
 }
 
 fn timeouts() -> BoxedStrategy<Timeouts> {
-    vec(seconds(), 13)
+    vec(seconds(), 14)
         .prop_map(|v| {
             let (low, high) = if v[0] <= v[1] {
                 (v[0], v[1])
@@ -78,6 +78,7 @@ fn timeouts() -> BoxedStrategy<Timeouts> {
                 http_connect: v[5],
                 http_request: v[6],
                 lease_ttl: v[7],
+                lease_claim_settle: v[13],
                 script: v[8],
                 shutdown_grace: v[9],
                 tools_ready: v[10],

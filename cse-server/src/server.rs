@@ -55,8 +55,9 @@ pub fn state_dir_of(config_file: &std::path::Path) -> anyhow::Result<Option<Path
 /// The pause between two resume passes: a fifth of `lease_ttl`, so an
 /// operation is taken over at most `lease_ttl` (its lease lapsing) plus one
 /// jittered pause (at most 0.24 × `lease_ttl`) plus the grace given to a
-/// late renewal and the lease claim (each `lease_ttl / 8`) after its server
-/// died: 1.49 × `lease_ttl`, under 54 s at the default 36 s. A pass costs
+/// late renewal and the lease claim (each the claim settle, at most
+/// `lease_ttl / 8`) after its server died: at most 1.49 × `lease_ttl`,
+/// 48.6 s at the defaults (36 s, settle 2 s). A pass costs
 /// one vApp query, a metadata read per cluster with a journal and a task
 /// query.
 pub fn resume_cadence(lease_ttl: std::time::Duration) -> std::time::Duration {
@@ -205,7 +206,8 @@ mod tests {
         // grace for a late renewal + claim.
         let ttl = cse_core::config::Timeouts::default().lease_ttl.duration();
         assert_eq!(ttl, Duration::from_secs(36));
-        let settle = crate::ops::lease::LeaseTiming::of(ttl).settle;
+        let settle = crate::ops::lease::timing(&cse_core::config::Timeouts::default()).settle;
+        assert_eq!(settle, Duration::from_secs(2), "the default claim settle");
         let worst = ttl + jittered(resume_cadence(ttl), 1.0) + settle * 2;
         assert!(worst < Duration::from_secs(54), "{worst:?}");
     }

@@ -196,3 +196,53 @@ async fn past_max_operations_requests_queue_and_past_the_queue_they_are_refused(
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert!(h.ctx().claims.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_cluster_is_leased_before_any_server_can_find_it() {
+    // A create writes its first lease without Fischer's settle. That is safe
+    // only because no other server can find the vApp as a cluster (queries
+    // filter on `cse.cluster.id`) before the lease is there: the lease's
+    // write is held back 300 ms here, and the cluster id must not appear in
+    // that time.
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    h.sim
+        .http_faults()
+        .add(
+            vcd_sim::faults::FaultRule::delay_only(
+                vcd_sim::rest::faults::HttpMatch {
+                    method: Some(axum::http::Method::PUT),
+                    path_contains: Some("metadata/cse.op.lease".into()),
+                },
+                Duration::from_millis(300),
+            )
+            .times(1),
+        )
+        .expect("fault rule");
+    let alice = h.alice().await;
+    let (status, body) = h
+        .call(&alice, "POST", "/api/cse", Some(create_body("early", 0)))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let task = body["task_href"].as_str().unwrap().to_owned();
+    let mut seen_leased = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(metadata) = h.sim.handle.state().vapp_metadata("early") {
+            let leased = metadata.contains_key("cse.op.lease");
+            assert!(
+                leased || !metadata.contains_key("cse.cluster.id"),
+                "the vApp is findable as a cluster before it is leased: {metadata:?}"
+            );
+            seen_leased |= leased;
+            if metadata.contains_key("cse.cluster.id") {
+                break;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no cluster id came");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(seen_leased);
+    let (status, _, error) = h.wait_task(&task).await;
+    assert_eq!(status, "success", "{error}");
+}

@@ -157,9 +157,14 @@ pub const TIMEOUT_FIELDS: &[TimeoutField] = &[
         doc: "one HTTP request to vCD or vCenter, body included",
     },
     TimeoutField {
+        key: "lease_claim_settle",
+        default_millis: 2_000,
+        doc: "wait between writing a lease claim and reading it back (at most lease_ttl/8); a claim's metadata write must end within 3/4 of it; same on every replica",
+    },
+    TimeoutField {
         key: "lease_ttl",
         default_millis: 36_000,
-        doc: "life of an operation lease; renewed every third of it; takeover within 1.49 times it",
+        doc: "life of an operation lease; renewed every third of it; takeover within 1.24 times it plus twice lease_claim_settle",
     },
     TimeoutField {
         key: "script",
@@ -222,6 +227,10 @@ pub struct Timeouts {
     /// One HTTP request to vCD or vCenter.
     #[serde(default = "defaults::http_request")]
     pub http_request: Seconds,
+    /// Wait between writing a lease claim and reading it back (capped at
+    /// `lease_ttl / 8`).
+    #[serde(default = "defaults::lease_claim_settle")]
+    pub lease_claim_settle: Seconds,
     /// Life of an operation lease in vApp metadata.
     #[serde(default = "defaults::lease_ttl")]
     pub lease_ttl: Seconds,
@@ -259,6 +268,7 @@ mod defaults {
         guest_ops_poll_interval,
         http_connect,
         http_request,
+        lease_claim_settle,
         lease_ttl,
         script,
         shutdown_grace,
@@ -278,6 +288,7 @@ impl Default for Timeouts {
             guest_ops_poll_interval: defaults::guest_ops_poll_interval(),
             http_connect: defaults::http_connect(),
             http_request: defaults::http_request(),
+            lease_claim_settle: defaults::lease_claim_settle(),
             lease_ttl: defaults::lease_ttl(),
             script: defaults::script(),
             shutdown_grace: defaults::shutdown_grace(),
@@ -290,7 +301,7 @@ impl Default for Timeouts {
 
 impl Timeouts {
     /// Every `(key, value)` pair, in [`TIMEOUT_FIELDS`] order.
-    pub fn entries(&self) -> [(&'static str, Seconds); 13] {
+    pub fn entries(&self) -> [(&'static str, Seconds); 14] {
         [
             ("broker_reconnect_max", self.broker_reconnect_max),
             ("broker_reconnect_min", self.broker_reconnect_min),
@@ -299,6 +310,7 @@ impl Timeouts {
             ("guest_ops_poll_interval", self.guest_ops_poll_interval),
             ("http_connect", self.http_connect),
             ("http_request", self.http_request),
+            ("lease_claim_settle", self.lease_claim_settle),
             ("lease_ttl", self.lease_ttl),
             ("script", self.script),
             ("shutdown_grace", self.shutdown_grace),
@@ -324,6 +336,7 @@ impl Timeouts {
             guest_ops_poll_interval: scale(self.guest_ops_poll_interval),
             http_connect: scale(self.http_connect),
             http_request: scale(self.http_request),
+            lease_claim_settle: scale(self.lease_claim_settle),
             lease_ttl: scale(self.lease_ttl),
             script: scale(self.script),
             shutdown_grace: scale(self.shutdown_grace),

@@ -161,24 +161,26 @@ async fn create(
         let vapp: VApp = answer.parse()?;
         run.vapp_href = vapp.href.clone();
         run.admin.wait_for_answer(&answer).await?;
-        for (key, value) in [
-            (METADATA_CLUSTER_ID, id),
-            (METADATA_VERSION, cse_core::CSE_VERSION),
-            (METADATA_TEMPLATE, template.name.as_str()),
-        ] {
-            journal::set_metadata(&run.admin, &run.ctx.vapp_gates, &run.vapp_href, key, value)
-                .await?;
-        }
         *keeper = Some(
             LeaseKeeper::start(
                 run.admin.clone(),
                 run.vapp_href.clone(),
                 &super::lease::settings(&run.ctx),
-                super::lease::ClaimKind::Fresh,
+                super::lease::ClaimKind::New,
             )
             .await
             .map_err(OpError::lease(name, "create_cluster"))?,
         );
+        // The cluster id last: from it on other servers find the cluster,
+        // and they find it leased.
+        for (key, value) in [
+            (METADATA_VERSION, cse_core::CSE_VERSION),
+            (METADATA_TEMPLATE, template.name.as_str()),
+            (METADATA_CLUSTER_ID, id),
+        ] {
+            journal::set_metadata(&run.admin, &run.ctx.vapp_gates, &run.vapp_href, key, value)
+                .await?;
+        }
         run.done("vapp").await
     }
     .await

@@ -32,23 +32,29 @@ use crate::context::Context;
 use crate::coordination::{HeldLeases, VappGates};
 use cse_vcd::vcd::{Client, VcdError};
 
-/// The clock of the lease protocol, all derived from `timeouts.lease_ttl`.
+/// The clock of the lease protocol, derived from `timeouts.lease_ttl` and
+/// `timeouts.lease_claim_settle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseTiming {
     /// Life of a lease.
     pub ttl: Duration,
     /// Pause between renewals (a third of the life).
     pub renew_every: Duration,
-    /// Wait between writing a claim and reading it back (an eighth of the life).
+    /// Wait between writing a claim and reading it back
+    /// (`lease_claim_settle`, at most an eighth of the life).
     pub settle: Duration,
     /// Longest read-then-write of a claim that still counts (three quarters of `settle`).
     pub write_bound: Duration,
 }
 
 impl LeaseTiming {
-    /// The timing for a lease life of `ttl`.
-    pub fn of(ttl: Duration) -> Self {
-        let settle = (ttl / 8).max(Duration::from_millis(20));
+    /// The timing for a lease life of `ttl` and a claim settle of at most
+    /// `settle_cap`. Fischer's claim needs only `settle` longer than the
+    /// write bound, which is what vCD needs to write metadata, not a share
+    /// of the lease's life: the cap keeps a long lease from making every
+    /// operation wait long.
+    pub fn of(ttl: Duration, settle_cap: Duration) -> Self {
+        let settle = (ttl / 8).min(settle_cap).max(Duration::from_millis(20));
         LeaseTiming {
             ttl,
             renew_every: (ttl / 3).max(Duration::from_millis(50)),
@@ -80,6 +86,8 @@ pub struct LeaseSettings {
     pub owner: String,
     /// Life of a lease (`timeouts.lease_ttl`).
     pub ttl: Duration,
+    /// Longest claim settle (`timeouts.lease_claim_settle`).
+    pub settle_cap: Duration,
     /// Leases this process keeps.
     pub held: HeldLeases,
     /// One call at a time per vApp.
@@ -105,12 +113,12 @@ pub enum LeaseError {
     /// The claim's write came back too late to prove anything; the lease is
     /// left to lapse.
     #[error(
-        "writing the operation lease took {took:?}, longer than {bound:?}; backing off (raise timeouts.lease_ttl on a slow vCD)"
+        "writing the operation lease took {took:?}, longer than {bound:?}; backing off (raise timeouts.lease_claim_settle on a slow vCD)"
     )]
     Slow {
         /// How long the read and the write took.
         took: Duration,
-        /// The bound (`lease_ttl / 8 * 3/4`).
+        /// The bound (¾ of the claim settle).
         bound: Duration,
     },
 }
@@ -125,6 +133,12 @@ pub enum ClaimKind {
     /// Taking over (or renewing) an operation with a journal: a late write
     /// backs off and the lease is left to lapse.
     Journaled,
+    /// The first lease of a vApp this operation has just composed, written
+    /// before the vApp carries its `cse.cluster.id`. Until then no query of
+    /// another server finds it as a cluster (cluster lookups and resume
+    /// passes filter on that entry), so nobody can be claiming it: the lease
+    /// is written without the read and the settle.
+    New,
 }
 
 /// Claims the lease on `vapp_href` for `owner` (see the module documentation).
@@ -137,6 +151,17 @@ pub async fn claim(
     timing: LeaseTiming,
     kind: ClaimKind,
 ) -> Result<(), LeaseError> {
+    if kind == ClaimKind::New {
+        let _turn = gates.enter(vapp_href).await;
+        let answer = admin
+            .put_doc(
+                &super::metadata::key_href(vapp_href, cse_core::naming::METADATA_OP_LEASE),
+                &cse_core::vcd::MetadataValue::string(&Lease::new(owner, timing.ttl).render()),
+            )
+            .await?;
+        admin.wait_for_answer(&answer).await?;
+        return Ok(());
+    }
     let started = Instant::now();
     if let Some(lease) = read_lease(admin, vapp_href).await?
         && lease.owner != owner
@@ -207,10 +232,11 @@ impl LeaseKeeper {
         let LeaseSettings {
             owner,
             ttl,
+            settle_cap,
             held,
             gates,
         } = settings.clone();
-        let timing = LeaseTiming::of(ttl);
+        let timing = LeaseTiming::of(ttl, settle_cap);
         held.add(&vapp_href);
         let keeper = LeaseKeeper {
             stop: CancellationToken::new(),
@@ -327,11 +353,20 @@ async fn renew(
     Ok(started + timing.ttl - timing.settle)
 }
 
+/// The lease timing of the configuration `timeouts`.
+pub fn timing(timeouts: &cse_core::config::Timeouts) -> LeaseTiming {
+    LeaseTiming::of(
+        timeouts.lease_ttl.duration(),
+        timeouts.lease_claim_settle.duration(),
+    )
+}
+
 /// The lease settings of the server process `ctx`.
 pub fn settings(ctx: &Context) -> LeaseSettings {
     LeaseSettings {
         owner: ctx.owner_id.clone(),
         ttl: ctx.config.timeouts.lease_ttl.duration(),
+        settle_cap: ctx.config.timeouts.lease_claim_settle.duration(),
         held: ctx.held_leases.clone(),
         gates: ctx.vapp_gates.clone(),
     }
@@ -343,13 +378,24 @@ mod tests {
 
     #[test]
     fn timing_follows_the_lease_life() {
-        let t = LeaseTiming::of(Duration::from_secs(40));
+        let t = LeaseTiming::of(Duration::from_secs(40), Duration::from_secs(60));
         assert_eq!(t.renew_every, Duration::from_secs(40) / 3);
         assert_eq!(t.settle, Duration::from_secs(5));
         assert_eq!(t.write_bound, Duration::from_millis(3_750));
         assert!(t.write_bound < t.settle);
-        let tiny = LeaseTiming::of(Duration::from_millis(80));
+        let tiny = LeaseTiming::of(Duration::from_millis(80), Duration::from_secs(2));
         assert_eq!(tiny.settle, Duration::from_millis(20));
         assert_eq!(tiny.renew_every, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn the_claim_settle_is_capped_by_its_own_key_not_the_lease_life() {
+        let defaults = timing(&cse_core::config::Timeouts::default());
+        assert_eq!(defaults.ttl, Duration::from_secs(36));
+        assert_eq!(defaults.settle, Duration::from_secs(2));
+        assert_eq!(defaults.write_bound, Duration::from_millis(1_500));
+        let long = LeaseTiming::of(Duration::from_secs(600), Duration::from_secs(2));
+        assert_eq!(long.settle, Duration::from_secs(2));
+        assert_eq!(long.renew_every, Duration::from_secs(200));
     }
 }

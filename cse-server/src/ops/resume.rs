@@ -120,7 +120,7 @@ async fn resume_vapp(
     }
     // A holder whose renewal waited for a long vCD step writes it as
     // soon as the step ends: give it one settle time to show it lives.
-    let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+    let timing = lease::timing(&ctx.config.timeouts);
     tokio::time::sleep(timing.settle).await;
     let (_, now_lease) = journal::read_metadata(&admin, &vapp_href).await?;
     if now_lease != lease || vapp_busy(&admin, &vapp_href).await? {
@@ -274,7 +274,7 @@ async fn end_orphan_tasks(
             user_id: user.href.clone(),
             lease: None,
         };
-        let timing = lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration());
+        let timing = lease::timing(&ctx.config.timeouts);
         if !task::claim(admin, &identity, &ctx.owner_id, timing).await? {
             tracing::info!(task = %href, "another server ends this orphaned task");
             continue;

@@ -70,7 +70,7 @@ fn spawn_operation(
 ) {
     let held = ctx.local_tasks.hold(&task.href);
     admitted.claim.attach_task(&task.href);
-    let every = super::lease::LeaseTiming::of(ctx.config.timeouts.lease_ttl.duration()).renew_every;
+    let every = super::lease::timing(&ctx.config.timeouts).renew_every;
     let task_lease = task::keep_lease(admin.clone(), &ctx.claims, &task, every);
     ctx.tracker.spawn(async move {
         let Admitted { claim, admission } = admitted;

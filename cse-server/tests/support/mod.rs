@@ -64,6 +64,9 @@ pub fn config_for(sim: &FullSim) -> Config {
     template.admin_password = Secret::new(TEMPLATE_PASSWORD);
     config.broker.templates = vec![template];
     config.timeouts = cse_core::config::Timeouts::default().scaled_down(100);
+    // A lease claim's metadata write is an HTTP exchange and takes real
+    // time: its settle stays real, capped by the scaled lease (ttl / 8).
+    config.timeouts.lease_claim_settle = cse_core::config::Timeouts::default().lease_claim_settle;
     config.timeouts.vcd_task_poll_interval = cse_core::config::Seconds::from_millis(5);
     config.timeouts.guest_ops_poll_interval = cse_core::config::Seconds::from_millis(5);
     config

@@ -352,10 +352,12 @@ pub fn config_for(
     config.timeouts = cse_core::config::Timeouts::default().scaled_down(factor);
     // HTTP exchanges take real time whatever the clock's scale: scaled down,
     // a loaded simulator's answers would time out (and their connections be
-    // dropped) while the work goes on.
+    // dropped) while the work goes on. So does a lease claim's metadata
+    // write: its settle stays real, capped by the scaled lease (ttl / 8).
     let real = cse_core::config::Timeouts::default();
     config.timeouts.http_connect = real.http_connect;
     config.timeouts.http_request = real.http_request;
+    config.timeouts.lease_claim_settle = real.lease_claim_settle;
     let poll = Seconds::from_millis(if spec.time_scale <= 0.0 { 5 } else { 20 });
     config.timeouts.vcd_task_poll_interval = poll;
     config.timeouts.guest_ops_poll_interval = poll;
