@@ -203,8 +203,9 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
         landed.push(format!("create [{steps}]"));
     }
 
-    // A create killed after marking its vApp, before its lease and journal:
-    // once the task's lease lapses one replica removes the vApp and ends it.
+    // A create killed after composing its vApp, before its lease (which comes
+    // before the cluster id): once the task's lease lapses one replica
+    // removes the vApp and ends the task.
     {
         let mut owner = Killable::start(&h);
         let (status, body) = owner
@@ -217,10 +218,7 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
             .await;
         assert_eq!(status, 202, "{body}");
         let task = body["task_href"].as_str().unwrap().to_owned();
-        let hit = wait_for(&h, &task, "rcm", |m| {
-            m.contains_key("cse.cluster.id") && !m.contains_key("cse.op.lease")
-        })
-        .await;
+        let hit = wait_for(&h, &task, "rcm", |m| !m.contains_key("cse.op.lease")).await;
         owner.kill();
         if hit {
             let report = resume_until_ended(&h, &replicas, &task).await;
@@ -529,5 +527,98 @@ async fn with_a_tiny_lease_a_failing_create_rolls_back_by_itself_while_other_rep
             .state()
             .vapp_names()
             .contains(&"tiny".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_woken_after_its_lease_lapsed_starts_nothing_on_a_cluster_taken_over() {
+    use cse_server::ops::lease::{self, ClaimKind, LeaseKeeper};
+    let h = start_with(
+        |b| b.clock(Clock::scaled(0.005)),
+        |config| {
+            config.timeouts.lease_ttl = cse_core::config::Seconds::from_millis(1_200);
+        },
+    )
+    .await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    for name in ["fz0", "fz1"] {
+        let (status, body) = h
+            .call(
+                &alice,
+                "POST",
+                "/api/cse",
+                Some(json!({"name": name, "node_count": 0, "vdc": "vdc1", "network": "net1"})),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+        assert_eq!(status, "success", "{error}");
+    }
+    let contexts = replicas(&h);
+    let (a, b) = (&contexts[0], &contexts[1]);
+    let (admin_a, admin_b) = (a.admin().await.unwrap(), b.admin().await.unwrap());
+    let vapp_of = |name: &'static str| {
+        let admin = admin_a.clone();
+        async move {
+            cse_server::clusters::find_cluster(&admin, name)
+                .await
+                .unwrap()
+                .vapp_href
+        }
+    };
+    let ttl = h.config.timeouts.lease_ttl.duration();
+
+    // Taken over while A was frozen: A's next step is refused.
+    let vapp = vapp_of("fz0").await;
+    let settings_a = lease::settings(a);
+    let _keeper_a =
+        LeaseKeeper::start(admin_a.clone(), vapp.clone(), &settings_a, ClaimKind::Fresh)
+            .await
+            .expect("A leases fz0");
+    lease::fence(&admin_a, &settings_a, &vapp, None)
+        .await
+        .expect("a fresh lease passes the fence");
+    // The freeze: A's renewals stop running (as under SIGSTOP), its state stays.
+    a.held_leases.stop_renewals(&vapp);
+    tokio::time::sleep(ttl + ttl / 4).await;
+    let _keeper_b = LeaseKeeper::start(
+        admin_b.clone(),
+        vapp.clone(),
+        &lease::settings(b),
+        ClaimKind::Journaled,
+    )
+    .await
+    .expect("B takes the lapsed lease over");
+    let refused = lease::fence(&admin_a, &settings_a, &vapp, None).await;
+    assert!(
+        matches!(refused, Err(lease::LeaseError::HeldElsewhere { .. })),
+        "{refused:?}"
+    );
+    assert!(a.held_leases.is_lost(&vapp), "A's operation is marked lost");
+
+    // Nobody took over while A was frozen: A claims its lease again before
+    // the step, and a competitor arriving now finds it live.
+    let vapp = vapp_of("fz1").await;
+    let _keeper_a =
+        LeaseKeeper::start(admin_a.clone(), vapp.clone(), &settings_a, ClaimKind::Fresh)
+            .await
+            .expect("A leases fz1");
+    a.held_leases.stop_renewals(&vapp);
+    tokio::time::sleep(ttl + ttl / 4).await;
+    lease::fence(&admin_a, &settings_a, &vapp, None)
+        .await
+        .expect("A still holds fz1");
+    assert!(!a.held_leases.is_lost(&vapp));
+    let competitor = LeaseKeeper::start(
+        admin_b.clone(),
+        vapp.clone(),
+        &lease::settings(b),
+        ClaimKind::Journaled,
+    )
+    .await;
+    assert!(
+        matches!(competitor, Err(lease::LeaseError::HeldElsewhere { .. })),
+        "{competitor:?}"
     );
 }

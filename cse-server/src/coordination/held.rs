@@ -23,6 +23,8 @@ struct Held {
     lost: std::collections::HashSet<String>,
     /// The renewals of each held vApp's lease, stopped before the lease is removed.
     renewals: HashMap<String, Vec<tokio_util::sync::CancellationToken>>,
+    /// Until when each held vApp's lease surely looks live to other servers.
+    live_until: HashMap<String, tokio::time::Instant>,
 }
 
 impl HeldLeases {
@@ -61,6 +63,22 @@ impl HeldLeases {
         }
     }
 
+    /// Records until when the held vApp's lease surely looks live to others
+    /// (set by its keeper after each claim or renewal).
+    pub fn set_live_until(&self, vapp_href: &str, until: tokio::time::Instant) {
+        let mut held = self.0.lock();
+        let key = vapp_key(vapp_href);
+        if held.counts.contains_key(key) {
+            held.live_until.insert(key.to_owned(), until);
+        }
+    }
+
+    /// Until when the held vApp's lease surely looks live to others; `None`
+    /// when this process keeps no lease on it.
+    pub fn live_until(&self, vapp_href: &str) -> Option<tokio::time::Instant> {
+        self.0.lock().live_until.get(vapp_key(vapp_href)).copied()
+    }
+
     /// Whether the lease of the held vApp at `vapp_href` was taken over by another server.
     pub fn is_lost(&self, vapp_href: &str) -> bool {
         self.0.lock().lost.contains(vapp_key(vapp_href))
@@ -93,6 +111,7 @@ impl HeldLeases {
                 held.counts.remove(key);
                 held.lost.remove(key);
                 held.renewals.remove(key);
+                held.live_until.remove(key);
             }
         }
     }

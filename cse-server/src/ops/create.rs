@@ -42,6 +42,7 @@ pub async fn run(
         admin: admin.clone(),
         vapp_href: String::new(),
         journal: Journal::new(OpKind::CreateCluster, task.clone(), spec.disable_rollback),
+        journaled: std::sync::atomic::AtomicBool::new(false),
     };
     let mut keeper = None;
     let result = create(&mut run, &spec, &template, &vdc_href, &mut keeper).await;

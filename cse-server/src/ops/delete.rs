@@ -33,6 +33,14 @@ pub async fn run(ctx: Arc<Context>, admin: Client, task: TaskIdentity, vapp_href
             .map_err(OpError::lease(&task.cluster, "delete_cluster"))?,
         );
         journal::write(&admin, &ctx.vapp_gates, &vapp_href, &journal).await?;
+        super::lease::fence(
+            &admin,
+            &super::lease::settings(&ctx),
+            &vapp_href,
+            Some(&task.href),
+        )
+        .await
+        .map_err(OpError::lease(&task.cluster, "delete_cluster"))?;
         steps::delete_vapp(&admin, &ctx.vapp_gates, &vapp_href).await
     }
     .await;

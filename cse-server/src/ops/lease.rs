@@ -260,9 +260,10 @@ impl LeaseKeeper {
         }
         let token = keeper.stop.clone();
         held.add_renewals(&vapp_href, token.clone());
+        // Until this instant others see the lease as live.
+        let mut live_until = Instant::now() + timing.ttl - timing.settle;
+        held.set_live_until(&vapp_href, live_until);
         tokio::spawn(async move {
-            // Until this instant others see the lease as live.
-            let mut live_until = Instant::now() + timing.ttl - timing.settle;
             loop {
                 tokio::select! {
                     () = token.cancelled() => return,
@@ -277,7 +278,10 @@ impl LeaseKeeper {
                 )
                 .await
                 {
-                    Ok(until) => live_until = until,
+                    Ok(until) => {
+                        live_until = until;
+                        held.set_live_until(&vapp_href, until);
+                    }
                     Err(LeaseError::HeldElsewhere { owner: other }) => {
                         tracing::error!(vapp = %vapp_href, other = %other, "the operation lease was taken over by another server; this server stops working on the cluster");
                         held.mark_lost(&vapp_href);
@@ -353,6 +357,111 @@ async fn renew(
     Ok(started + timing.ttl - timing.settle)
 }
 
+/// Before a step with effects on vCD or a guest: makes sure this process
+/// still holds the lease on `vapp_href`. A process frozen (SIGSTOP, a paused
+/// VM) or starved past its lease's life may have been taken over while it
+/// slept, and its renewals notice only when they next run. While the lease
+/// surely looks live to others this costs nothing; past that, vApp metadata
+/// is read ([`still_ours`]): an operation taken over is marked lost; one
+/// still ours claims its lease again (write, settle, read back), so a resume
+/// pass that found it lapsed and claims at the same moment loses before the
+/// step starts. A claim whose write came back later than the bound looks
+/// again after twice the settle and keeps going when the lease is still its
+/// own. A request already sent before the freeze is not recalled: vCD runs
+/// it, and the server that took over finds its effect (a VM, a busy vApp)
+/// as after a crash.
+///
+/// `own_journal` is the href of this operation's task once its journal is
+/// written, `None` before.
+pub async fn fence(
+    admin: &Client,
+    settings: &LeaseSettings,
+    vapp_href: &str,
+    own_journal: Option<&str>,
+) -> Result<(), LeaseError> {
+    let held = &settings.held;
+    let lost = |owner: String| {
+        held.mark_lost(vapp_href);
+        Err(LeaseError::HeldElsewhere { owner })
+    };
+    if held.is_lost(vapp_href) {
+        return lost("another server".to_owned());
+    }
+    let Some(until) = held.live_until(vapp_href) else {
+        return Ok(());
+    };
+    let timing = LeaseTiming::of(settings.ttl, settings.settle_cap);
+    let started = Instant::now();
+    if started + timing.write_bound < until {
+        return Ok(());
+    }
+    let (journal, lease) = super::metadata::read_metadata(admin, vapp_href).await?;
+    if let Err(owner) = still_ours(&settings.owner, own_journal, journal.as_deref(), lease) {
+        return lost(owner);
+    }
+    match claim(
+        admin,
+        &settings.gates,
+        vapp_href,
+        &settings.owner,
+        timing,
+        ClaimKind::Journaled,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(LeaseError::HeldElsewhere { owner }) => return lost(owner),
+        // A write slower than the bound proves nothing either way: as for a
+        // new operation, look once more when a competitor that won would
+        // have written its own lease over it.
+        Err(LeaseError::Slow { .. }) => {
+            tokio::time::sleep(timing.settle * 2).await;
+            let (journal, lease) = super::metadata::read_metadata(admin, vapp_href).await?;
+            if let Err(owner) = still_ours(&settings.owner, own_journal, journal.as_deref(), lease)
+            {
+                return lost(owner);
+            }
+        }
+        Err(other) => return Err(other),
+    }
+    held.set_live_until(vapp_href, started + timing.ttl - timing.settle);
+    Ok(())
+}
+
+/// Whether vApp metadata (`journal` text, `lease`) still shows the operation
+/// of `owner` whose journal names the task `own_journal` (`None`: not
+/// written yet); otherwise the owner to report. A lease of another server
+/// means a takeover. No lease means one of two things: a resume pass removed
+/// it as stale (it had lapsed and no journal was there yet, or the journal
+/// is still ours): nobody else acts, and the operation claims it again; or
+/// another server took over and finished (its journal gone or another's).
+fn still_ours(
+    owner: &str,
+    own_journal: Option<&str>,
+    journal: Option<&str>,
+    lease: Option<Lease>,
+) -> Result<(), String> {
+    match lease {
+        Some(lease) if lease.owner == owner => Ok(()),
+        Some(lease) => Err(lease.owner),
+        None => {
+            let journal_task = journal
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                .and_then(|value| value["task"]["href"].as_str().map(str::to_owned));
+            let ours = match (own_journal, journal) {
+                (None, None) => true,
+                (Some(task), Some(_)) => journal_task.as_deref() == Some(task),
+                _ => false,
+            };
+            if ours {
+                Ok(())
+            } else {
+                Err("none: the lease was removed".to_owned())
+            }
+        }
+    }
+}
+
 /// The lease timing of the configuration `timeouts`.
 pub fn timing(timeouts: &cse_core::config::Timeouts) -> LeaseTiming {
     LeaseTiming::of(
@@ -386,6 +495,27 @@ mod tests {
         let tiny = LeaseTiming::of(Duration::from_millis(80), Duration::from_secs(2));
         assert_eq!(tiny.settle, Duration::from_millis(20));
         assert_eq!(tiny.renew_every, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_removed_lease_is_still_ours_only_while_our_journal_stands() {
+        let journal = r#"{"task":{"href":"https://vcd/api/task/1"}}"#;
+        let other = r#"{"task":{"href":"https://vcd/api/task/2"}}"#;
+        let ours = Some(Lease::new("me", Duration::from_secs(5)));
+        let theirs = Some(Lease::new("them", Duration::from_secs(5)));
+        let task = Some("https://vcd/api/task/1");
+        assert_eq!(still_ours("me", task, Some(journal), ours.clone()), Ok(()));
+        assert_eq!(
+            still_ours("me", task, Some(journal), theirs),
+            Err("them".to_owned())
+        );
+        // Removed as stale: before our first journal, or with ours standing.
+        assert_eq!(still_ours("me", None, None, None), Ok(()));
+        assert_eq!(still_ours("me", task, Some(journal), None), Ok(()));
+        // Taken over and finished: the journal gone or another's.
+        assert!(still_ours("me", task, None, None).is_err());
+        assert!(still_ours("me", task, Some(other), None).is_err());
+        assert!(still_ours("me", None, Some(other), None).is_err());
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub async fn run_create(
         admin: admin.clone(),
         vapp_href,
         journal: Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
+        journaled: std::sync::atomic::AtomicBool::new(false),
     };
     let mut keeper = None;
     let result = async {
@@ -267,6 +268,7 @@ pub async fn run_delete(
         admin: admin.clone(),
         vapp_href,
         journal,
+        journaled: std::sync::atomic::AtomicBool::new(false),
     };
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
     let (name, id) = (task.cluster.clone(), task.cluster_id.clone());

@@ -206,6 +206,7 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, mut jo
         admin: admin.clone(),
         vapp_href,
         journal,
+        journaled: std::sync::atomic::AtomicBool::new(true),
     };
     match run.journal.kind {
         OpKind::CreateCluster => create::finish_failed(&run, INTERRUPTED).await,

@@ -32,6 +32,9 @@ pub struct Run {
     pub vapp_href: String,
     /// The journal as last written.
     pub journal: Journal,
+    /// Whether the journal has been written to the vApp (by this process or,
+    /// for a takeover, by the server it took over from).
+    pub journaled: std::sync::atomic::AtomicBool,
 }
 
 impl Run {
@@ -54,24 +57,41 @@ impl Run {
         journal::clear(&self.admin, &self.ctx.vapp_gates, &self.vapp_href).await
     }
 
+    /// Makes sure, before a step with effects, that this process still
+    /// holds the operation's lease ([`super::lease::fence`]): a process woken
+    /// after a freeze longer than the lease starts nothing new on a cluster
+    /// another server took over.
+    pub async fn fence(&self) -> Result<(), OpError> {
+        if self.vapp_href.is_empty() {
+            return Ok(());
+        }
+        let journaled = self.journaled.load(std::sync::atomic::Ordering::Acquire);
+        super::lease::fence(
+            &self.admin,
+            &super::lease::settings(&self.ctx),
+            &self.vapp_href,
+            journaled.then_some(self.journal.task.href.as_str()),
+        )
+        .await
+        .map_err(OpError::lease(
+            &self.journal.task.cluster,
+            &self.journal.task.operation_name,
+        ))
+    }
+
     /// Writes the journal (refused once the lease was taken over).
     pub async fn save(&self) -> Result<(), OpError> {
-        if self.taken_over() {
-            return Err(OpError::lease(
-                &self.journal.task.cluster,
-                &self.journal.task.operation_name,
-            )(super::lease::LeaseError::HeldElsewhere {
-                owner: "another server".to_owned(),
-            }));
-        }
+        self.fence().await?;
         journal::write(
             &self.admin,
             &self.ctx.vapp_gates,
             &self.vapp_href,
             &self.journal,
         )
-        .await
-        .map_err(OpError::from)
+        .await?;
+        self.journaled
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     /// The cluster vApp document.
@@ -116,6 +136,7 @@ impl Run {
         credentials: &GuestCredentials,
         script: &str,
     ) -> Result<ScriptOutput, OpError> {
+        self.fence().await?;
         let target = self.target(vm_href).await?;
         target
             .session
@@ -272,10 +293,12 @@ pub async fn add_vms(
     }
     if !power_on {
         for (_, href) in &made {
+            run.fence().await?;
             resize_and_power_on(run, href, options).await?;
         }
     }
     for (name, href) in &made {
+        run.fence().await?;
         prepare_guest(run, template, node_type, name, href).await?;
     }
     Ok(made)
@@ -510,6 +533,7 @@ pub async fn remove_vms(run: &Run, names: &[String]) -> Result<(), OpError> {
     if hrefs.is_empty() {
         return Ok(());
     }
+    run.fence().await?;
     let _turn = run.ctx.vapp_gates.enter(&run.vapp_href).await;
     for href in &hrefs {
         match run
