@@ -170,11 +170,35 @@ impl Scale {
 
     /// `GET /api/cse` as `tenant`: the reply and how long it took.
     pub async fn list(&self, tenant: &Tenant) -> Result<(Reply, Duration), String> {
-        let started = Instant::now();
-        let reply = self
-            .target
+        self.list_in_session(tenant, "").await
+    }
+
+    /// Logs `tenant` in to its session labelled `session` (see
+    /// `VcdApi::labelled_session`), unless it is open already.
+    pub async fn open_session(&self, tenant: &Tenant, session: &str) -> Result<(), String> {
+        self.target
             .api()
-            .cse(tenant, "GET", "", None)
+            .labelled_session(tenant, session)
+            .await
+            .map(drop)
+            .map_err(|e| format!("login: {e}"))
+    }
+
+    /// `GET /api/cse` as `tenant` in its session labelled `session` (see
+    /// `VcdApi::labelled_session`; logged in before the clock starts).
+    pub async fn list_in_session(
+        &self,
+        tenant: &Tenant,
+        session: &str,
+    ) -> Result<(Reply, Duration), String> {
+        let api = self.target.api();
+        let client = api
+            .labelled_session(tenant, session)
+            .await
+            .map_err(|e| format!("login: {e}"))?;
+        let started = Instant::now();
+        let reply = api
+            .cse_in(&client, "GET", "", None)
             .await
             .map_err(|e| format!("list: {e}"))?;
         Ok((reply, started.elapsed()))

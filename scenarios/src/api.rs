@@ -206,7 +206,22 @@ impl VcdApi {
 
     /// The session of `tenant`, logging in on first use.
     pub async fn session(&self, tenant: &Tenant) -> Result<Client, CallError> {
-        let key = format!("{}@{}", tenant.user, tenant.org);
+        self.labelled_session(tenant, "").await
+    }
+
+    /// Another session of `tenant`, one per `label` (the empty label is
+    /// [`VcdApi::session`]'s), logging in on first use: a user with several
+    /// sessions at once, as several browsers or scripts have.
+    pub async fn labelled_session(
+        &self,
+        tenant: &Tenant,
+        label: &str,
+    ) -> Result<Client, CallError> {
+        let key = if label.is_empty() {
+            format!("{}@{}", tenant.user, tenant.org)
+        } else {
+            format!("{}@{}#{label}", tenant.user, tenant.org)
+        };
         if let Some(client) = self.sessions.lock().await.get(&key) {
             return Ok(client.clone());
         }
@@ -241,6 +256,17 @@ impl VcdApi {
         body: Option<&Value>,
     ) -> Result<Reply, CallError> {
         let client = self.session(tenant).await?;
+        self.cse_in(&client, method, path, body).await
+    }
+
+    /// `method /api/cse<path>` in the session `client`.
+    pub async fn cse_in(
+        &self,
+        client: &Client,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, CallError> {
         let url = format!("{}/api/cse{}", self.base, path);
         let method: reqwest::Method = method.parse().map_err(|_| CallError::Transport {
             url: url.clone(),
