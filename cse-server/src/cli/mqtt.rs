@@ -137,7 +137,8 @@ pub async fn service_href(client: &Client, id: &str) -> Result<String, CliError>
         .flat_map(|header| header.split(','))
         .filter_map(|link| {
             let href = link.trim().strip_prefix('<')?.split('>').next()?;
-            href.contains("/extension/service/").then(|| href.to_owned())
+            href.contains("/extension/service/")
+                .then(|| href.to_owned())
         })
         .next()
         .ok_or_else(|| {

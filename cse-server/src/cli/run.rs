@@ -65,16 +65,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     let state_dir = state_dir_of(&args.config)?;
-    let bus: Arc<dyn cse_bus::Bus> = match crate::amqp::mqtt_bus(&config)
-        .context("invalid vcd.host for the MQTT broker")?
-    {
-        Some(mqtt) => {
-            Arc::new(mqtt)
-        }
-        None => Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
-            &config.amqp,
-        ))),
-    };
+    let bus: Arc<dyn cse_bus::Bus> =
+        match crate::amqp::mqtt_bus(&config).context("invalid vcd.host for the MQTT broker")? {
+            Some(mqtt) => Arc::new(mqtt),
+            None => Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
+                &config.amqp,
+            ))),
+        };
     let options = ServeOptions {
         config_file: args.config.display().to_string(),
         skip_check: args.skip_check,

@@ -153,11 +153,15 @@ async fn uninstall_mqtt(
     let client = &validated.client;
     let triplet = config.triplet();
     let revoked = super::mqtt::revoke_tokens(client, config).await?;
-    ctx.say(format!("Revoked {revoked} EXTENSION token(s) of '{triplet}'"));
+    ctx.say(format!(
+        "Revoked {revoked} EXTENSION token(s) of '{triplet}'"
+    ));
     match super::mqtt::find(client, config).await? {
         Some(reg) => {
             super::mqtt::unregister(client, &reg).await?;
-            ctx.say(format!("Unregistered MQTT API extension '{triplet}' from vCD"));
+            ctx.say(format!(
+                "Unregistered MQTT API extension '{triplet}' from vCD"
+            ));
         }
         None => ctx.say(format!(
             "MQTT API extension '{triplet}' is not registered to vCD"

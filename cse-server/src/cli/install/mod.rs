@@ -34,8 +34,8 @@ use cse_core::config::{MqttConfig, MqttTokenSource, Transport};
 
 use super::CliContext;
 use super::check::{self, Validated};
-use super::mqtt;
 use super::error::CliError;
+use super::mqtt;
 use super::prompt::{AssumeYes, Prompter};
 
 /// What to do about a setting that may already exist in vCD.
