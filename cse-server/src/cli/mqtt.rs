@@ -7,7 +7,7 @@
 //! printed) and a login on the broker with it. Nothing here touches RabbitMQ
 //! or vCD's AMQP settings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cse_bus::{Bus, BusError, ConsumeOptions};
 use cse_core::config::{Config, MqttConfig, MqttTokenSource, Secret};
@@ -392,7 +392,7 @@ pub fn token_place(mqtt: &MqttConfig, config_file: &Path) -> String {
 }
 
 /// Writes the token file: 0600, in a 0700 directory, written whole.
-pub fn write_token(path: &PathBuf, token: &Secret) -> Result<(), CliError> {
+pub fn write_token(path: &Path, token: &Secret) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         cse_core::config::create_private_dir(dir)
             .map_err(|e| CliError::Missing(format!("EXTENSION token directory: {e}")))?;
