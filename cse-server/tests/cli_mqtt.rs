@@ -169,6 +169,139 @@ async fn install_twice_keeps_the_registration_and_the_token() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// The system administrator's bearer token (CloudAPI provider login).
+async fn admin_jwt(http: &reqwest::Client, base: &str) -> String {
+    let login = http
+        .post(format!("{base}/cloudapi/1.0.0/sessions/provider"))
+        .basic_auth("administrator@System", Some("vmware-sim-admin"))
+        .header("Accept", "application/json;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    login.headers()["x-vmware-vcloud-access-token"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_a_disabled_extension_and_a_missing_filter_and_install_repairs_them() {
+    let env = mqtt_env().await;
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    let base = env.sim.base_url().to_owned();
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let admin = admin_jwt(&http, &base).await;
+    let urn = "urn:vcloud:extension-api:VMware:cse:1.0.0";
+    let url = format!("{base}/cloudapi/extensions/api/{urn}");
+    let resp = http
+        .get(&url)
+        .bearer_auth(&admin)
+        .header("Accept", "application/json;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    let service = resp.headers()["link"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut doc: serde_json::Value = resp.json().await.unwrap();
+    doc["enabled"] = false.into();
+    let resp = http
+        .put(&url)
+        .bearer_auth(&admin)
+        .header("Accept", "application/json;version=39.0")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Remove the `/api/cse/.*/.*` filter.
+    let filters = http
+        .get(format!("{service}/apifilters"))
+        .bearer_auth(&admin)
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let filter = filters
+        .split("<vmext:ApiFilter ")
+        .find(|f| f.contains("<vmext:UrlPattern>/api/cse/.*/.*</vmext:UrlPattern>"))
+        .and_then(|f| f.split("href=\"").nth(1))
+        .and_then(|f| f.split('"').next())
+        .unwrap()
+        .to_owned();
+    let resp = http
+        .delete(&filter)
+        .bearer_auth(&admin)
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 1, "{out}");
+    insta::assert_snapshot!("mqtt_check_disabled_and_filter_missing", out);
+
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Enabled MQTT API extension 'VMware/cse/1.0.0'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Registered API filters /api/cse/.*/.*"),
+        "{out}"
+    );
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 0, "{out}");
+
+    // A token file others can read is refused, naming the file.
+    let path = token_path(&env);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out) = env.cse(&["check", "-i"]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Remove read, write and execute permissions of Others for the file"),
+        "{out}"
+    );
+    assert!(out.contains("mqtt-token"), "{out}");
+}
+
+#[tokio::test]
+async fn install_on_a_vcd_without_mqtt_says_so() {
+    let env = Env::start_with(SimBuilder::new().vcd_release(VcdRelease::V10_0)).await;
+    let mut config = env.config();
+    config.vcd.api_version = "auto".into();
+    config.amqp = AmqpConfig::default();
+    config.mqtt = Some(MqttConfig {
+        vendor: "VMware".into(),
+        name: "cse".into(),
+        version: "1.0.0".into(),
+        token: Default::default(),
+        token_file: None,
+    });
+    env.set_config(&config);
+    let amqp_before = amqp_line(&env);
+    let (code, out) = env.cse(&["install", "--yes"]).await;
+    assert_eq!(code, 1, "{out}");
+    insta::assert_snapshot!("mqtt_install_vcd_10_0", out.lines().last().unwrap());
+    assert_eq!(amqp_line(&env), amqp_before);
+    assert!(!token_path(&env).exists());
+}
+
 #[tokio::test]
 async fn mqtt_only_configs_load_and_bad_ones_are_named() {
     let env = mqtt_env().await;

@@ -42,7 +42,7 @@ fn failed(what: &str, reply: &CloudApiReply) -> CliError {
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| reply.body.chars().take(200).collect());
-    CliError::Missing(format!("{what}: vCD answered {} {message}", reply.status))
+    CliError::Missing(format!("{what}: vCD answered {}: {message}", reply.status))
 }
 
 async fn call(
@@ -367,13 +367,32 @@ pub async fn create_token(client: &Client, id: &str) -> Result<Secret, CliError>
 }
 
 /// The token of an MQTT config: inline, or read from its file (`Ok(None)`
-/// when the file does not exist). The text never appears in errors.
+/// when the file does not exist or is empty; an error when others may read
+/// or write it, in the config file's 1.2.x texts). The token never appears
+/// in errors.
 pub fn read_token(mqtt: &MqttConfig, config_file: &Path) -> Result<Option<Secret>, CliError> {
     match mqtt.token_source(config_file) {
         MqttTokenSource::Inline => Ok(Some(mqtt.token.clone())),
         MqttTokenSource::File(path) => match std::fs::read_to_string(&path) {
-            Ok(text) if text.trim().is_empty() => Ok(None),
-            Ok(text) => Ok(Some(Secret::new(text.trim()))),
+            Ok(text) if !text.trim().is_empty() => {
+                let problems = cse_core::config::check_file(&path).map_err(|e| {
+                    CliError::io(
+                        format!("reading the EXTENSION token file '{}'", path.display()),
+                        e,
+                    )
+                })?;
+                if problems.is_empty() {
+                    Ok(Some(Secret::new(text.trim())))
+                } else {
+                    let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    Err(CliError::Invalid(format!(
+                        "EXTENSION token file '{}': {}",
+                        path.display(),
+                        texts.join("; ")
+                    )))
+                }
+            }
+            Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(CliError::io(
                 format!("reading the EXTENSION token file '{}'", path.display()),
