@@ -130,6 +130,15 @@ async fn validate_connections(
         }
     };
     let client = validate_vcd(config, ctx).await?;
+    if config.mqtt.is_some() && client.api_version().major() < super::mqtt::MIN_API_MAJOR {
+        let _ = client.logout().await;
+        return Err(CliError::Missing(format!(
+            "vCD's MQTT extension bus needs API version {}.0 or later (vCD 10.2+); this \
+             session speaks {} (vcd.api_version 'auto' picks the highest vCD offers)",
+            super::mqtt::MIN_API_MAJOR,
+            client.api_version().as_str()
+        )));
+    }
     Ok((client, bus))
 }
 

@@ -19,10 +19,12 @@ use serde_json::{Value, json};
 use super::CliContext;
 use super::error::CliError;
 
-/// Priority of the registration (vCD's neutral value, as CSE 3.x registers).
-pub const PRIORITY: i64 = 50;
-/// Name of the EXTENSION token `cse install` creates.
-pub const TOKEN_NAME: &str = "cse-mqtt";
+/// Priority of the registration (0–100; CSE 3.x's `MQTT_EXTENSION_PRIORITY`).
+pub const PRIORITY: i64 = 100;
+/// Name of the EXTENSION token `cse install` creates (CSE 3.x's `MQTT_TOKEN_NAME`).
+pub const TOKEN_NAME: &str = "mqttCseToken";
+/// The lowest vCD API version CSE 3.x uses MQTT at (`MQTT_MIN_API_VERSION`).
+pub const MIN_API_MAJOR: u32 = 35;
 /// Media type of an API filter document.
 const API_FILTER: &str = "application/vnd.vmware.admin.apifilter+xml";
 
