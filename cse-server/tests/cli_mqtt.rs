@@ -130,6 +130,25 @@ async fn install_check_serve_uninstall_on_mqtt() {
     server.abort();
     let _ = server.await;
 
+    // 130 other tokens sorted ahead of the extension's: it is on the list's
+    // second page (128 a page), which uninstall still finds.
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let admin = admin_jwt(&http, &base).await;
+    for i in 0..130 {
+        let resp = http
+            .post(format!("{base}/cloudapi/1.0.0/tokens"))
+            .bearer_auth(&admin)
+            .header("Accept", "application/json;version=39.0")
+            .json(&serde_json::json!({"name": format!("a{i:03}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
     let (code, out) = env.cse(&["uninstall", "--yes"]).await;
     assert_eq!(code, 0, "{out}");
     insta::assert_snapshot!("mqtt_uninstall", out);

@@ -75,31 +75,45 @@ fn json_of(reply: &CloudApiReply, what: &str) -> Result<Value, CliError> {
         .map_err(|e| CliError::Missing(format!("{what}: vCD's answer is not JSON ({e})")))
 }
 
+/// Most pages of a CloudAPI list read (128 entries each).
+const MAX_PAGES: u64 = 100;
+
+/// Every entry (`values`) of a CloudAPI list at `path`, page by page.
+async fn list_all(client: &Client, path: &str, what: &str) -> Result<Vec<Value>, CliError> {
+    let mut all = Vec::new();
+    let mut page = 1;
+    loop {
+        let reply = call(
+            client,
+            Method::GET,
+            &format!("{path}?page={page}&pageSize=128"),
+            None,
+            what,
+        )
+        .await?;
+        if reply.status == 404 {
+            return Err(failed(what, &reply));
+        }
+        let list = json_of(&reply, what)?;
+        if let Some(values) = list.get("values").and_then(Value::as_array) {
+            all.extend(values.iter().cloned());
+        }
+        let pages = list.get("pageCount").and_then(Value::as_u64).unwrap_or(1);
+        if page >= pages || page >= MAX_PAGES {
+            return Ok(all);
+        }
+        page += 1;
+    }
+}
+
 /// The registration of `mqtt`'s vendor/name/version, if any.
 pub async fn find(client: &Client, mqtt: &MqttConfig) -> Result<Option<Registration>, CliError> {
-    let what = "listing the API extensions";
-    let reply = call(
-        client,
-        Method::GET,
-        "extensions/api?page=1&pageSize=128",
-        None,
-        what,
-    )
-    .await?;
-    if reply.status == 404 {
-        return Err(failed(what, &reply));
-    }
-    let list = json_of(&reply, what)?;
-    let found = list
-        .get("values")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|v| {
-            v.get("vendor").and_then(Value::as_str) == Some(mqtt.vendor.as_str())
-                && v.get("name").and_then(Value::as_str) == Some(mqtt.name.as_str())
-                && v.get("version").and_then(Value::as_str) == Some(mqtt.version.as_str())
-        });
+    let list = list_all(client, "extensions/api", "listing the API extensions").await?;
+    let found = list.iter().find(|v| {
+        v.get("vendor").and_then(Value::as_str) == Some(mqtt.vendor.as_str())
+            && v.get("name").and_then(Value::as_str) == Some(mqtt.name.as_str())
+            && v.get("version").and_then(Value::as_str) == Some(mqtt.version.as_str())
+    });
     Ok(found.map(|v| Registration {
         id: v
             .get("id")
@@ -293,40 +307,18 @@ pub async fn ensure_filters(
 /// Ids of the EXTENSION tokens owned by the extension (`owner.name` is its
 /// `vendor/name/version`).
 pub async fn token_ids(client: &Client, mqtt: &MqttConfig) -> Result<Vec<String>, CliError> {
-    let what = "listing the API tokens";
-    let mut ids = Vec::new();
     let triplet = mqtt.triplet();
-    let mut page = 1;
-    loop {
-        let reply = call(
-            client,
-            Method::GET,
-            &format!("tokens?page={page}&pageSize=128"),
-            None,
-            what,
-        )
-        .await?;
-        if reply.status == 404 {
-            return Err(failed(what, &reply));
-        }
-        let list = json_of(&reply, what)?;
-        let values = list.get("values").and_then(Value::as_array);
-        for token in values.into_iter().flatten() {
+    let tokens = list_all(client, "tokens", "listing the API tokens").await?;
+    Ok(tokens
+        .iter()
+        .filter(|token| {
             let owner = token.pointer("/owner/name").and_then(Value::as_str);
             let kind = token.get("type").and_then(Value::as_str);
-            if owner == Some(triplet.as_str())
+            owner == Some(triplet.as_str())
                 && kind.is_none_or(|k| k.eq_ignore_ascii_case("EXTENSION"))
-                && let Some(id) = token.get("id").and_then(Value::as_str)
-            {
-                ids.push(id.to_owned());
-            }
-        }
-        let pages = list.get("pageCount").and_then(Value::as_u64).unwrap_or(1);
-        if page >= pages || page >= 100 {
-            return Ok(ids);
-        }
-        page += 1;
-    }
+        })
+        .filter_map(|token| token.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect())
 }
 
 /// Revokes every EXTENSION token of the extension; returns how many.
