@@ -608,7 +608,38 @@ async fn api_tokens_are_read_one_at_a_time_and_listed_in_pages() {
     )
     .await;
     assert_eq!(names(&r), ["c"]);
-    for bad in ["page=0", "pageSize=129", "pageSize=x"] {
+    // filtered (FIQL key==value terms joined by ';')
+    let r = post_json(
+        &sim,
+        "/cloudapi/1.0.0/tokens",
+        &alice,
+        serde_json::json!({"name": "x", "type": "EXTENSION"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?filter=type==EXTENSION",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(names(&r), ["x"]);
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?filter=type==REFRESH;name==b",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(names(&r), ["b"]);
+    for bad in [
+        "page=0",
+        "pageSize=129",
+        "pageSize=x",
+        "filter=id==1",
+        "filter=name=lt=b",
+    ] {
         let r = bearer_get(
             &sim,
             &format!("/cloudapi/1.0.0/tokens?{bad}"),
