@@ -508,6 +508,8 @@ fn empty_document_misses_every_section() {
     assert_eq!(
         error.to_string(),
         "Missing keys in config file 'c.yaml': {'amqp', 'broker', 'service', 'vcd', 'vcs'}\n\
+         config file 'c.yaml': no transport: add an 'amqp' section (RabbitMQ, as in 1.2.x) or an \
+         'mqtt' section (vCD's MQTT extension bus, vCD 10.2+)\n\
          Config file 'c.yaml' is invalid"
     );
 }

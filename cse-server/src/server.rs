@@ -124,10 +124,12 @@ pub async fn serve(
     context
         .consumer_threads
         .store(u64::from(config.service.listeners), Ordering::SeqCst);
+    let listener = crate::amqp::ListenerConfig::from_config(&config);
     tracing::info!(
         config = %options.config_file,
-        exchange = %config.amqp.exchange,
-        routing_key = %config.amqp.routing_key,
+        transport = if config.mqtt.is_some() { "mqtt" } else { "amqp" },
+        exchange = %listener.exchange,
+        routing_key = %listener.routing_key,
         "CSE {} serving; press Ctrl+C to stop",
         cse_core::CSE_VERSION
     );

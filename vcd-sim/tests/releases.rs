@@ -536,6 +536,139 @@ async fn api_tokens_are_exchanged_for_access_tokens() {
 }
 
 #[tokio::test]
+async fn api_tokens_are_read_one_at_a_time_and_listed_in_pages() {
+    let sim = release_sim(VcdRelease::V10_6).await;
+    let alice = jwt_of(&sim, "acme", "alice", "alice-pw", "39.0").await;
+    let mut made = Vec::new();
+    for name in ["a", "b", "c"] {
+        let r = post_json(
+            &sim,
+            "/cloudapi/1.0.0/tokens",
+            &alice,
+            serde_json::json!({"name": name}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let doc = r.json();
+        made.push((
+            doc["id"].as_str().unwrap().to_string(),
+            doc["token"].as_str().unwrap().to_string(),
+        ));
+    }
+    let accept = "application/json;version=39.0";
+    // one token, without its secret; another user's is not found
+    let (id, secret) = &made[0];
+    let r = bearer_get(
+        &sim,
+        &format!("/cloudapi/1.0.0/tokens/{id}"),
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["name"], "a");
+    assert_eq!(r.json()["id"], id.as_str());
+    assert!(!r.text.contains(secret.as_str()));
+    let bob = jwt_of(&sim, "acme", "bob", "bob-pw", "39.0").await;
+    let r = bearer_get(&sim, &format!("/cloudapi/1.0.0/tokens/{id}"), &bob, accept).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // pages: 25 by default, pageSize up to 128
+    let r = bearer_get(&sim, "/cloudapi/1.0.0/tokens", &alice, accept).await;
+    let page = r.json();
+    assert_eq!(
+        (&page["resultTotal"], &page["pageCount"], &page["pageSize"]),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(1),
+            &serde_json::json!(25)
+        )
+    );
+    let names = |r: &Reply| -> Vec<String> {
+        r.json()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?page=1&pageSize=2",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(r.json()["pageCount"], 2);
+    assert_eq!(names(&r), ["a", "b"]);
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?page=2&pageSize=2",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(names(&r), ["c"]);
+    // filtered (FIQL key==value terms joined by ';')
+    let r = post_json(
+        &sim,
+        "/cloudapi/1.0.0/tokens",
+        &alice,
+        serde_json::json!({"name": "x", "type": "EXTENSION"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?filter=type==EXTENSION",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(names(&r), ["x"]);
+    let r = bearer_get(
+        &sim,
+        "/cloudapi/1.0.0/tokens?filter=type==REFRESH;name==b",
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(names(&r), ["b"]);
+    for bad in [
+        "page=0",
+        "pageSize=129",
+        "pageSize=x",
+        "filter=id==1",
+        "filter=name=lt=b",
+    ] {
+        let r = bearer_get(
+            &sim,
+            &format!("/cloudapi/1.0.0/tokens?{bad}"),
+            &alice,
+            accept,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // revoked: gone
+    let r = send(
+        sim.http
+            .delete(format!("{}/cloudapi/1.0.0/tokens/{id}", sim.base()))
+            .bearer_auth(&alice),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = bearer_get(
+        &sim,
+        &format!("/cloudapi/1.0.0/tokens/{id}"),
+        &alice,
+        accept,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn from_api_33_the_org_links_vdc_and_catalog_queries() {
     let sim = release_sim(VcdRelease::V10_4).await;
     let jwt = jwt_of(&sim, "acme", "alice", "alice-pw", "36.0").await;

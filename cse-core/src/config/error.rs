@@ -177,6 +177,11 @@ pub enum ConfigProblem {
         /// Deserializer message.
         message: String,
     },
+    /// Neither `amqp` nor `mqtt` is given: the server would have no transport.
+    NoTransport {
+        /// File location.
+        at: Location,
+    },
     /// Keys of which exactly one must be given (`vcd.password` / `vcd.api_token`).
     ExactlyOneOf {
         /// Mapping holding the keys.
@@ -239,6 +244,11 @@ impl fmt::Display for ConfigProblem {
             }
             Self::Permission(problem) => write!(f, "{problem}"),
             Self::Model { at, message } => write!(f, "{at}: {message}"),
+            Self::NoTransport { at } => write!(
+                f,
+                "{at}: no transport: add an 'amqp' section (RabbitMQ, as in 1.2.x) or an \
+                 'mqtt' section (vCD's MQTT extension bus, vCD 10.2+)"
+            ),
             Self::ExactlyOneOf { at, keys, given } => {
                 let quoted = |keys: &[&str], joiner: &str| {
                     keys.iter()

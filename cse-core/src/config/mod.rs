@@ -25,14 +25,15 @@ pub use limits::{LIMIT_FIELDS, LimitField, Limits};
 pub use model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
-    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, MqttConfig,
-    NodeRootPassword, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_MQTT_TOKEN_FILE, DEFAULT_PREFETCH, IpAllocationMode,
+    MqttConfig, MqttTokenSource, NodeRootPassword, ServiceConfig, TemplateConfig, Transport,
+    VcdConfig, VcenterConfig,
 };
 pub use permissions::{PermissionClass, PermissionProblem, check_file, check_mode};
 pub use private_files::{
     PrivateFileError, create_private_dir, open_private_append, write_private_file,
 };
-pub use sample::{render, sample_config, sample_model};
+pub use sample::{render, sample_config, sample_model, sample_mqtt_config, sample_mqtt_model};
 pub use secret::{REDACTED, Secret};
 pub use timeouts::{MAX_SECONDS, Seconds, TIMEOUT_FIELDS, TimeoutField, Timeouts};
 
@@ -99,6 +100,13 @@ impl Config {
                 "vCenter '{}': TLS certificate verification is disabled (verify: false)",
                 vc.name
             ));
+        }
+        if self.mqtt.is_some() && self.amqp != AmqpConfig::default() {
+            warnings.push(
+                "the 'amqp' section is ignored: the 'mqtt' section selects vCD's MQTT \
+                 extension bus (remove 'amqp' to silence this)"
+                    .to_owned(),
+            );
         }
         let reply = self.timeouts.extension_reply;
         if reply.duration() >= VCD_DEFAULT_EXTENSION_TIMEOUT {

@@ -14,6 +14,10 @@ use super::timeouts::Timeouts;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Broker connection and the exchange/routing key vCD publishes to.
+    /// Required unless `mqtt` is given; with `mqtt` it is not used (an
+    /// MQTT-only file leaves it at [`AmqpConfig::default`], which nothing
+    /// connects to: see [`Config::transport`]).
+    #[serde(default)]
     pub amqp: AmqpConfig,
     /// vCD endpoint and system-administrator credentials.
     pub vcd: VcdConfig,
@@ -47,12 +51,64 @@ pub struct MqttConfig {
     pub name: String,
     /// Extension version.
     pub version: String,
-    /// The extension's API token of type `EXTENSION` (its MQTT password).
+    /// The extension's API token of type `EXTENSION` (its MQTT password),
+    /// inline. Empty when the token is kept in a file (`token_file`).
     #[serde(default)]
     pub token: Secret,
+    /// The file holding the EXTENSION token (new): `cse install` writes it
+    /// (0600, its directory 0700) and the server reads it. Relative paths
+    /// are taken from the config file's directory. Unset and no inline
+    /// `token`: [`DEFAULT_MQTT_TOKEN_FILE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<String>,
+}
+
+/// Where the EXTENSION token is kept when the `mqtt` section names neither
+/// `token` nor `token_file`: in the server's private state directory.
+pub const DEFAULT_MQTT_TOKEN_FILE: &str = "cse-state/mqtt-token";
+
+/// How requests reach the server: the section that decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport<'a> {
+    /// RabbitMQ (the `amqp` section; vCD's AMQP extension routing, 1.2.x).
+    Amqp(&'a AmqpConfig),
+    /// vCD's MQTT extension bus (the `mqtt` section; vCD 10.2+).
+    Mqtt(&'a MqttConfig),
+}
+
+/// Where an MQTT extension's EXTENSION token comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MqttTokenSource {
+    /// `mqtt.token`, inline in the config file.
+    Inline,
+    /// A file (`mqtt.token_file` or the default), resolved against the
+    /// config file's directory.
+    File(std::path::PathBuf),
 }
 
 impl MqttConfig {
+    /// Where the token is read from (and `cse install` writes it): inline
+    /// when `token` is set, else `token_file` (default
+    /// [`DEFAULT_MQTT_TOKEN_FILE`]) relative to `config_file`'s directory.
+    pub fn token_source(&self, config_file: &std::path::Path) -> MqttTokenSource {
+        if !self.token.expose().is_empty() {
+            return MqttTokenSource::Inline;
+        }
+        let file = self
+            .token_file
+            .as_deref()
+            .unwrap_or(DEFAULT_MQTT_TOKEN_FILE);
+        let path = std::path::Path::new(file);
+        if path.is_absolute() {
+            MqttTokenSource::File(path.to_path_buf())
+        } else {
+            let dir = config_file
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new(""));
+            MqttTokenSource::File(dir.join(path))
+        }
+    }
+
     /// `vendor/name/version`: the MQTT user name and the token owner's name.
     pub fn triplet(&self) -> String {
         format!("{}/{}/{}", self.vendor, self.name, self.version)
@@ -77,8 +133,9 @@ impl MqttConfig {
     }
 }
 
-/// Section `amqp`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Section `amqp`. The default (empty names, port 5672) stands for "no
+/// `amqp` section" in an MQTT-only file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AmqpConfig {
     /// Exchange vCD publishes extension requests to (direct, durable).
@@ -310,6 +367,22 @@ pub struct TemplateConfig {
 }
 
 impl Config {
+    /// The transport requests come over: MQTT when the `mqtt` section is
+    /// given (an `amqp` section next to it is ignored, with a warning), else
+    /// RabbitMQ.
+    pub fn transport(&self) -> Transport<'_> {
+        match &self.mqtt {
+            Some(mqtt) => Transport::Mqtt(mqtt),
+            None => Transport::Amqp(&self.amqp),
+        }
+    }
+
+    /// Whether the file has an `amqp` section with settings (an MQTT-only
+    /// file leaves it at its default).
+    pub fn has_amqp_section(&self) -> bool {
+        self.mqtt.is_none() || self.amqp != AmqpConfig::default()
+    }
+
     /// The vCenter entry registered in vCD under `name`.
     pub fn vcenter(&self, name: &str) -> Option<&VcenterConfig> {
         self.vcs.iter().find(|vc| vc.name == name)

@@ -2,6 +2,8 @@
 //! renderer that writes any [`Config`] the way the original did (block-style YAML,
 //! keys sorted within each section, sections separated by a blank line), followed
 //! by the optional `timeouts` and `limits` sections with one comment per key.
+//! `cse sample --transport mqtt` prints the same file with an `mqtt` section in
+//! place of `amqp` (vCD's MQTT extension bus).
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
@@ -10,8 +12,8 @@ use super::limits::{LIMIT_FIELDS, Limits};
 use super::model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 use super::model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
-    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, NodeRootPassword,
-    ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
+    DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_PREFETCH, IpAllocationMode, MqttConfig,
+    NodeRootPassword, ServiceConfig, TemplateConfig, VcdConfig, VcenterConfig,
 };
 use super::secret::Secret;
 use super::timeouts::{TIMEOUT_FIELDS, Timeouts};
@@ -19,6 +21,29 @@ use super::timeouts::{TIMEOUT_FIELDS, Timeouts};
 /// The text `cse sample` prints.
 pub fn sample_config() -> String {
     render(&sample_model())
+}
+
+/// The text `cse sample --transport mqtt` prints.
+pub fn sample_mqtt_config() -> String {
+    render(&sample_mqtt_model())
+}
+
+/// The MQTT sample: the 1.2.x sample with an `mqtt` section (the extension
+/// CSE 3.x registers, `VMware/cse/1.0.0`) and no `amqp` section; the
+/// EXTENSION token is left to `cse install`, which writes it to the default
+/// token file. MQTT needs vCD 10.2+, so `vcd.api_version` is `auto`.
+pub fn sample_mqtt_model() -> Config {
+    let mut config = sample_model();
+    config.amqp = AmqpConfig::default();
+    config.vcd.api_version = "auto".into();
+    config.mqtt = Some(MqttConfig {
+        vendor: "VMware".into(),
+        name: "cse".into(),
+        version: "1.0.0".into(),
+        token: Secret::default(),
+        token_file: None,
+    });
+    config
 }
 
 /// The sample configuration as a typed value (what `sample_config()` renders).
@@ -120,16 +145,21 @@ fn ubuntu_16_04() -> TemplateConfig {
 
 /// Writes `config` as `config.yaml` text (passwords included: this is the file).
 pub fn render(config: &Config) -> String {
-    let sections = [
-        section("amqp", &config.amqp),
+    let transport = [
+        config
+            .has_amqp_section()
+            .then(|| section("amqp", &config.amqp)),
+        config.mqtt.as_ref().map(mqtt_section),
+    ];
+    let sections = transport.into_iter().flatten().chain([
         vcd_section(config),
         section("vcs", &config.vcs),
         section("service", &config.service),
         section("broker", &config.broker),
         timeouts_section(&config.timeouts),
         limits_section(&config.limits),
-    ];
-    let mut text = sections.join("\n");
+    ]);
+    let mut text = sections.collect::<Vec<_>>().join("\n");
     let trimmed = text.trim_end().len();
     text.truncate(trimmed);
     text.push('\n');
@@ -142,6 +172,42 @@ fn section<T: Serialize>(name: &str, value: &T) -> String {
     let mut map = Mapping::new();
     map.insert(Value::String(name.to_owned()), value);
     serde_yaml::to_string(&map).expect("a YAML mapping serialises")
+}
+
+/// The `mqtt` section (keys in the order of the identity, then the token),
+/// with a comment on where the token lives when it is not inline.
+fn mqtt_section(mqtt: &MqttConfig) -> String {
+    let mut map = Mapping::new();
+    for (key, value) in [
+        ("name", &mqtt.name),
+        ("vendor", &mqtt.vendor),
+        ("version", &mqtt.version),
+    ] {
+        map.insert(Value::String(key.into()), Value::String(value.clone()));
+    }
+    if !mqtt.token.is_empty() {
+        map.insert(
+            Value::String("token".into()),
+            Value::String(mqtt.token.expose().to_owned()),
+        );
+    }
+    if let Some(file) = &mqtt.token_file {
+        map.insert(
+            Value::String("token_file".into()),
+            Value::String(file.clone()),
+        );
+    }
+    let mut root = Mapping::new();
+    root.insert(Value::String("mqtt".into()), Value::Mapping(map));
+    let text = serde_yaml::to_string(&root).expect("a YAML mapping serialises");
+    let mut out = String::from(
+        "# vCD's MQTT extension bus (vCD 10.2+), in place of 'amqp': the extension\n\
+         # vendor/name/version `cse install` registers. Its EXTENSION token is kept in\n\
+         # token_file (default cse-state/mqtt-token next to this file, written by\n\
+         # `cse install`) or inline as token.\n",
+    );
+    out.push_str(&text);
+    out
 }
 
 /// The `vcd` section, with comments on the keys that have alternatives.

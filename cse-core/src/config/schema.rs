@@ -147,6 +147,7 @@ fn mqtt() -> Vec<Field> {
         required("name", non_empty()),
         required("version", non_empty()),
         optional("token", any_str()),
+        optional("token_file", non_empty()),
     ]
 }
 
@@ -275,10 +276,13 @@ fn limits() -> Vec<Field> {
         .collect()
 }
 
-/// The whole file: the five 1.2.x sections plus the optional `timeouts` and `limits`.
-pub(crate) fn root() -> Vec<Field> {
+/// The whole file: the five 1.2.x sections plus the optional `timeouts`,
+/// `limits` and `mqtt`. `amqp` is required unless `mqtt` is given (the
+/// transport is one or the other; 1.2.x files have `amqp`).
+pub(crate) fn root(has_mqtt: bool) -> Vec<Field> {
+    let amqp_field = if has_mqtt { optional } else { required };
     vec![
-        required("amqp", Kind::Section(amqp())),
+        amqp_field("amqp", Kind::Section(amqp())),
         required("vcd", Kind::Section(vcd())),
         required(
             "vcs",

@@ -28,7 +28,7 @@ pub(crate) fn validate(doc: &Value, file: &str) -> Vec<ConfigProblem> {
             return problems;
         }
     };
-    let fields = schema::root();
+    let fields = schema::root(root.contains_key("mqtt"));
     check_mapping(root, &fields, &at, &mut problems);
     check_cross_keys(root, &at, &mut problems);
     // Group problems by section in file order; the sort is stable, so within a
@@ -46,6 +46,7 @@ fn section_rank(problem: &ConfigProblem, fields: &[Field]) -> usize {
         | ConfigProblem::DefaultTemplateNotListed { at, .. }
         | ConfigProblem::DuplicateName { at, .. }
         | ConfigProblem::ExactlyOneOf { at, .. }
+        | ConfigProblem::NoTransport { at }
         | ConfigProblem::Model { at, .. } => at,
         ConfigProblem::Permission(_) => return 0,
     };
@@ -230,8 +231,22 @@ fn check_value(value: &Value, field: &Field, at: &Location, problems: &mut Vec<C
     }
 }
 
-/// Rules across keys: default template listed, unique names, backoff bounds ordered.
+/// Rules across keys: a transport section, default template listed, unique
+/// names, backoff bounds ordered, one place for the MQTT token.
 fn check_cross_keys(root: &Mapping, at: &Location, problems: &mut Vec<ConfigProblem>) {
+    if !root.contains_key("amqp") && !root.contains_key("mqtt") {
+        problems.push(ConfigProblem::NoTransport { at: at.clone() });
+    }
+    if let Some(Value::Mapping(mqtt)) = root.get("mqtt")
+        && mqtt.contains_key("token")
+        && mqtt.contains_key("token_file")
+    {
+        problems.push(invalid_value(
+            &at.section("mqtt"),
+            "token_file",
+            "value should be absent when 'token' is set (the EXTENSION token is read from one place)",
+        ));
+    }
     if let Some(Value::Mapping(vcd)) = root.get("vcd") {
         let given: Vec<&'static str> = ["password", "api_token"]
             .into_iter()

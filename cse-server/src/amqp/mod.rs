@@ -49,18 +49,23 @@ pub fn mqtt_bus(
     Ok(Some(cse_bus::MqttBus::new(options)))
 }
 
-/// Starts the listener pool `cse run` needs: a RabbitMQ connection from the
-/// config's `amqp` section, `service.listeners` consumers with
-/// `service.prefetch`, the exchange checked passively (`cse install` creates
-/// it), and a reply journal in `state_dir` (in memory when `None`: then
-/// redeliveries are de-duplicated only within this process).
+/// Starts the listener pool `cse run` needs on the config's transport: vCD's
+/// MQTT bus with an `mqtt` section (its `token` must be filled in; RabbitMQ
+/// is never connected to then), else a RabbitMQ connection from the `amqp`
+/// section with `service.listeners` consumers and `service.prefetch`, the
+/// exchange checked passively (`cse install` creates it); a reply journal in
+/// `state_dir` (in memory when `None`: then redeliveries are de-duplicated
+/// only within this process).
 pub fn start_from_config(
     config: &cse_core::config::Config,
     handler: std::sync::Arc<dyn Handler>,
     state_dir: Option<&std::path::Path>,
-) -> Result<ListenerPool, JournalError> {
-    let bus = std::sync::Arc::new(cse_bus::RabbitBus::new(connection_options(&config.amqp)));
-    start_on_bus(config, bus, handler, state_dir)
+) -> anyhow::Result<ListenerPool> {
+    let bus: std::sync::Arc<dyn cse_bus::Bus> = match mqtt_bus(config)? {
+        Some(mqtt) => std::sync::Arc::new(mqtt),
+        None => std::sync::Arc::new(cse_bus::RabbitBus::new(connection_options(&config.amqp))),
+    };
+    Ok(start_on_bus(config, bus, handler, state_dir)?)
 }
 
 /// Like [`start_from_config`] on a bus the caller opened (an embedded

@@ -1,13 +1,15 @@
 //! `cse check [-c F] [-i] [-t NAME|*]`: validates the configuration (permissions,
 //! keys, AMQP, vCD, every vCenter) and, with `-i`, the installation (exchange,
-//! extension registration, catalog, templates). Exits non-zero when invalid (the
-//! original always exited 0).
+//! extension registration, catalog, templates). On an `mqtt` config no broker is
+//! connected to before `-i`, which checks the MQTT API extension (registered,
+//! enabled, API filters) and that its EXTENSION token logs in to vCD's broker.
+//! Exits non-zero when invalid (the original always exited 0).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cse_bus::{Bus, BusError, ExchangeOptions};
-use cse_core::config::{Config, TemplateConfig};
+use cse_core::config::{Config, TemplateConfig, Transport};
 use cse_core::vcd::{VcdDocument, VimServerReferences, VmwExtension};
 
 use super::error::CliError;
@@ -41,8 +43,10 @@ pub struct Validated {
     pub config: Config,
     /// System administrator session.
     pub client: Client,
-    /// The broker.
-    pub bus: Arc<dyn Bus>,
+    /// The RabbitMQ broker (`None` on an MQTT config: nothing connects to one).
+    pub bus: Option<Arc<dyn Bus>>,
+    /// The config file's path (the MQTT token file is found from it).
+    pub config_file: PathBuf,
 }
 
 /// Runs `cse check`.
@@ -103,6 +107,7 @@ pub async fn validate(path: &Path, ctx: &mut CliContext<'_>) -> Result<Validated
                 config,
                 client,
                 bus,
+                config_file: path.to_path_buf(),
             })
         }
         Err(e) => Err(invalid(path, ctx, e)),
@@ -113,7 +118,35 @@ async fn validate_connections(
     config: &Config,
     connector: &dyn BusConnector,
     ctx: &mut CliContext<'_>,
-) -> Result<(Client, Arc<dyn Bus>), CliError> {
+) -> Result<(Client, Option<Arc<dyn Bus>>), CliError> {
+    let bus = match config.transport() {
+        Transport::Amqp(_) => Some(connect_amqp(config, connector, ctx).await?),
+        Transport::Mqtt(mqtt) => {
+            ctx.say(format!(
+                "Transport: vCD's MQTT extension bus, extension '{}' (no AMQP broker used)",
+                mqtt.triplet()
+            ));
+            None
+        }
+    };
+    let client = validate_vcd(config, ctx).await?;
+    if config.mqtt.is_some() && client.api_version().major() < super::mqtt::MIN_API_MAJOR {
+        let _ = client.logout().await;
+        return Err(CliError::Missing(format!(
+            "vCD's MQTT extension bus needs API version {}.0 or later (vCD 10.2+); this \
+             session speaks {} (vcd.api_version 'auto' picks the highest vCD offers)",
+            super::mqtt::MIN_API_MAJOR,
+            client.api_version().as_str()
+        )));
+    }
+    Ok((client, bus))
+}
+
+async fn connect_amqp(
+    config: &Config,
+    connector: &dyn BusConnector,
+    ctx: &mut CliContext<'_>,
+) -> Result<Arc<dyn Bus>, CliError> {
     let address = format!("{}:{}", config.amqp.host, config.amqp.port);
     let bus = connector.connect(config)?;
     // A passive declare proves the connection; a missing exchange is for `-i` to report.
@@ -136,7 +169,10 @@ async fn validate_connections(
         }
     }
     ctx.say(format!("Connected to AMQP server ({address})"));
+    Ok(bus)
+}
 
+async fn validate_vcd(config: &Config, ctx: &mut CliContext<'_>) -> Result<Client, CliError> {
     let connector = VcdConnector::new(VcdSettings::from_config(config)?)?;
     let client = connector.login_sysadmin(config).await?;
     let vcd_address = config
@@ -194,7 +230,7 @@ async fn validate_connections(
             config.broker.default_template
         )));
     }
-    Ok((client, bus))
+    Ok(client)
 }
 
 /// Names of the vCenters registered in vCD.
@@ -223,9 +259,93 @@ pub async fn check_installation(
 ) -> Result<(), CliError> {
     let config = &validated.config;
     let mut errors: Vec<String> = Vec::new();
+    match (config.transport(), &validated.bus) {
+        (Transport::Mqtt(mqtt), _) => {
+            check_mqtt(validated, mqtt, &mut errors, ctx).await?;
+        }
+        (Transport::Amqp(_), Some(bus)) => {
+            check_amqp(validated, bus, &mut errors, ctx).await?;
+        }
+        (Transport::Amqp(_), None) => errors.push("No AMQP broker connection".to_owned()),
+    }
+    check_catalog(validated, templates, &mut errors, ctx).await?;
+    if errors.is_empty() {
+        ctx.say("CSE installation is valid");
+        Ok(())
+    } else {
+        for error in &errors {
+            ctx.say(error);
+        }
+        Err(CliError::Invalid("CSE installation is invalid".to_owned()))
+    }
+}
+
+/// The MQTT installation: the API extension registered and enabled, its API
+/// filters, and the EXTENSION token logging in to the broker.
+async fn check_mqtt(
+    validated: &Validated,
+    mqtt: &cse_core::config::MqttConfig,
+    errors: &mut Vec<String>,
+    ctx: &mut CliContext<'_>,
+) -> Result<(), CliError> {
+    let client = &validated.client;
+    let triplet = mqtt.triplet();
+    match super::mqtt::find(client, mqtt).await? {
+        Some(reg) => {
+            if reg.enabled {
+                ctx.say(format!(
+                    "MQTT API extension '{triplet}' is registered to vCD and enabled"
+                ));
+            } else {
+                errors.push(format!(
+                    "MQTT API extension '{triplet}' is registered to vCD but disabled"
+                ));
+            }
+            let service = super::mqtt::service_href(client, &reg.id).await?;
+            let present = super::mqtt::filter_patterns(client, &service).await?;
+            let missing: Vec<&str> = cse_core::vcd::extension::CSE_URL_PATTERNS
+                .into_iter()
+                .filter(|p| !present.iter().any(|q| q == p))
+                .collect();
+            if missing.is_empty() {
+                ctx.say(format!(
+                    "MQTT API filters found: {}",
+                    cse_core::vcd::extension::CSE_URL_PATTERNS.join(", ")
+                ));
+            } else {
+                errors.push(format!("MQTT API filters missing: {}", missing.join(", ")));
+            }
+        }
+        None => errors.push(format!(
+            "MQTT API extension '{triplet}' is not registered to vCD"
+        )),
+    }
+    let place = super::mqtt::token_place(mqtt, &validated.config_file);
+    match super::mqtt::read_token(mqtt, &validated.config_file)? {
+        None => errors.push(format!(
+            "EXTENSION token {place} not found (cse install writes it)"
+        )),
+        Some(token) => match super::mqtt::broker_login(&validated.config, &token).await {
+            Ok(url) => ctx.say(format!(
+                "EXTENSION token {place} logs in to the MQTT broker ({url})"
+            )),
+            Err(reason) => errors.push(format!(
+                "EXTENSION token {place} does not log in to the MQTT broker ({reason})"
+            )),
+        },
+    }
+    Ok(())
+}
+
+async fn check_amqp(
+    validated: &Validated,
+    bus: &Arc<dyn Bus>,
+    errors: &mut Vec<String>,
+    ctx: &mut CliContext<'_>,
+) -> Result<(), CliError> {
+    let config = &validated.config;
     let exchange = &config.amqp.exchange;
-    match validated
-        .bus
+    match bus
         .declare_exchange(
             exchange,
             ExchangeOptions {
@@ -257,6 +377,16 @@ pub async fn check_installation(
         }
         None => errors.push("CSE is not registered to vCD".to_owned()),
     }
+    Ok(())
+}
+
+async fn check_catalog(
+    validated: &Validated,
+    templates: &[TemplateConfig],
+    errors: &mut Vec<String>,
+    ctx: &mut CliContext<'_>,
+) -> Result<(), CliError> {
+    let config = &validated.config;
     let catalog_name = &config.broker.catalog;
     match lookup::find_catalog(&validated.client, &config.broker.org, catalog_name).await? {
         Some(catalog) => {
@@ -280,13 +410,5 @@ pub async fn check_installation(
         }
         None => errors.push(format!("Catalog '{catalog_name}' not found")),
     }
-    if errors.is_empty() {
-        ctx.say("CSE installation is valid");
-        Ok(())
-    } else {
-        for error in &errors {
-            ctx.say(error);
-        }
-        Err(CliError::Invalid("CSE installation is invalid".to_owned()))
-    }
+    Ok(())
 }

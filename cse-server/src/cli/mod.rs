@@ -10,6 +10,7 @@ pub mod check;
 pub mod error;
 pub mod install;
 pub mod lookup;
+pub mod mqtt;
 pub mod prompt;
 pub mod run;
 pub mod sample;
@@ -47,7 +48,7 @@ pub struct Cli {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Print a sample configuration file.
-    Sample,
+    Sample(sample::SampleArgs),
     /// Print the version.
     Version,
     /// Validate the configuration file and, with -i, the installation.
@@ -62,7 +63,7 @@ pub enum Command {
 
 /// Opens a connection to the broker of a configuration.
 pub trait BusConnector: Send + Sync {
-    /// A bus for `config`'s `amqp` section.
+    /// A bus for `config`'s `amqp` section (never asked for on an MQTT config).
     fn connect(&self, config: &Config) -> Result<Arc<dyn Bus>, CliError>;
 }
 
@@ -120,7 +121,7 @@ impl CliContext<'_> {
 /// Runs a parsed command line.
 pub async fn execute(command: Command, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     match command {
-        Command::Sample => sample::run(ctx.out),
+        Command::Sample(args) => sample::run(&args, ctx.out),
         Command::Version => version::run(ctx.out),
         Command::Check(args) => check::run(&args, ctx).await,
         Command::Install(args) => install::run(&args, ctx).await,

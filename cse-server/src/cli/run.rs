@@ -51,28 +51,27 @@ pub fn init_logging() {
 /// section, else RabbitMQ from the config's `amqp` section, reply journal in `cse-state/` (0700) next to the config file, stop on
 /// SIGINT/SIGTERM or through the API.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)
+    let mut config = Config::load(&args.config)
         .with_context(|| format!("invalid configuration {}", args.config.display()))?;
-    let state_dir = state_dir_of(&args.config)?;
-    let bus: Arc<dyn cse_bus::Bus> = match crate::amqp::mqtt_bus(&config)
-        .context("invalid vcd.host for the MQTT broker")?
-    {
-        Some(mqtt) => {
-            if config
-                .mqtt
-                .as_ref()
-                .is_some_and(|m| m.token.expose().is_empty())
-            {
-                anyhow::bail!(
-                    "mqtt.token is empty: create the extension's EXTENSION token with `cse install` and put it there"
-                );
-            }
-            Arc::new(mqtt)
+    if let Some(mqtt) = config.mqtt.as_mut() {
+        let place = crate::cli::mqtt::token_place(mqtt, &args.config);
+        match crate::cli::mqtt::read_token(mqtt, &args.config)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            Some(token) => mqtt.token = token,
+            None => anyhow::bail!(
+                "the EXTENSION token {place} is missing: run `cse install` to create it"
+            ),
         }
-        None => Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
-            &config.amqp,
-        ))),
-    };
+    }
+    let state_dir = state_dir_of(&args.config)?;
+    let bus: Arc<dyn cse_bus::Bus> =
+        match crate::amqp::mqtt_bus(&config).context("invalid vcd.host for the MQTT broker")? {
+            Some(mqtt) => Arc::new(mqtt),
+            None => Arc::new(cse_bus::RabbitBus::new(crate::amqp::connection_options(
+                &config.amqp,
+            ))),
+        };
     let options = ServeOptions {
         config_file: args.config.display().to_string(),
         skip_check: args.skip_check,

@@ -2,7 +2,9 @@
 //! templates and uploaded OVAs of the selected templates, their temp vApps, the
 //! catalog when install created it and it is left empty, and the `cse` extension
 //! registration (disabled, then deleted). vCD's global AMQP settings and the
-//! broker's exchange are left alone (they may be shared).
+//! broker's exchange are left alone (they may be shared). On an `mqtt` config
+//! the MQTT API extension goes instead: disabled, its EXTENSION tokens revoked,
+//! deleted, and the token file removed.
 
 use std::path::PathBuf;
 
@@ -110,6 +112,12 @@ pub async fn run(args: &UninstallArgs, ctx: &mut CliContext<'_>) -> Result<(), C
             ctx.say(format!("Deleted catalog '{}'", catalog.name));
         }
     }
+    if let Some(mqtt) = &config.mqtt {
+        uninstall_mqtt(&validated, mqtt, ctx).await?;
+        ctx.say("CSE uninstalled (vCD AMQP settings were left as they are)");
+        let _ = client.logout().await;
+        return Ok(());
+    }
     match lookup::find_registration(client).await? {
         Some(reg) => {
             let mut service: ExtensionService = client.get_doc(&reg.href).await?;
@@ -134,5 +142,44 @@ pub async fn run(args: &UninstallArgs, ctx: &mut CliContext<'_>) -> Result<(), C
     }
     ctx.say("CSE uninstalled (vCD AMQP settings and the AMQP exchange were left as they are)");
     let _ = client.logout().await;
+    Ok(())
+}
+
+async fn uninstall_mqtt(
+    validated: &check::Validated,
+    config: &cse_core::config::MqttConfig,
+    ctx: &mut CliContext<'_>,
+) -> Result<(), CliError> {
+    let client = &validated.client;
+    let triplet = config.triplet();
+    let revoked = super::mqtt::revoke_tokens(client, config).await?;
+    ctx.say(format!(
+        "Revoked {revoked} EXTENSION token(s) of '{triplet}'"
+    ));
+    match super::mqtt::find(client, config).await? {
+        Some(reg) => {
+            super::mqtt::unregister(client, &reg).await?;
+            ctx.say(format!(
+                "Unregistered MQTT API extension '{triplet}' from vCD"
+            ));
+        }
+        None => ctx.say(format!(
+            "MQTT API extension '{triplet}' is not registered to vCD"
+        )),
+    }
+    if let cse_core::config::MqttTokenSource::File(path) =
+        config.token_source(&validated.config_file)
+    {
+        match std::fs::remove_file(&path) {
+            Ok(()) => ctx.say(format!("Removed the token file '{}'", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(CliError::io(
+                    format!("removing the token file '{}'", path.display()),
+                    e,
+                ));
+            }
+        }
+    }
     Ok(())
 }

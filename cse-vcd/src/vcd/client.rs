@@ -463,6 +463,24 @@ pub struct Answer {
     pub url: String,
 }
 
+/// A CloudAPI reply of any status (see [`Client::cloudapi_call`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloudApiReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body text (JSON, or empty).
+    pub body: String,
+    /// Every `Link` header value.
+    pub links: Vec<String>,
+}
+
+impl CloudApiReply {
+    /// True for a 2xx status.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
 /// A reply of any status (see [`Client::exchange`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -859,6 +877,50 @@ impl Client {
             status,
             body: text?,
             url: href.to_owned(),
+        })
+    }
+
+    /// A CloudAPI JSON call (`/cloudapi/...`: API extensions, tokens) with this
+    /// session, at this client's version: the reply whatever its status, with
+    /// the `Link` headers vCD sends (an API extension's legacy service). `body`
+    /// is JSON text. Transport failures and transient statuses are retried as
+    /// [`VcdSettings::retry`] allows for the method.
+    pub async fn cloudapi_call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+    ) -> Result<CloudApiReply, VcdError> {
+        let header = self.token().header();
+        let accept = self.inner.version.accept_cloudapi();
+        let (response, slot) = send_retrying(
+            &self.inner.transport,
+            self.inner.settings.retry,
+            &method,
+            url,
+            &accept,
+            Some(&header),
+            body.map(|b| ("application/json", b)),
+        )
+        .await?;
+        let status = response.status().as_u16();
+        let links: Vec<String> = response
+            .headers()
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let text = response.text().await.map_err(|source| VcdError::Transport {
+            method: method.to_string(),
+            url: url.to_owned(),
+            source: source.without_url(),
+        });
+        drop(slot);
+        tracing::debug!(%method, url, status, "vCD answered");
+        Ok(CloudApiReply {
+            status,
+            body: text?,
+            links,
         })
     }
 

@@ -30,7 +30,9 @@ pub mod version;
 pub mod vim;
 pub mod xml;
 
-pub use client::{Answer, Client, Reply, VcdConnector, VcdSettings, sysadmin_secret};
+pub use client::{
+    Answer, Client, CloudApiReply, Reply, VcdConnector, VcdSettings, sysadmin_secret,
+};
 pub use error::{VcdError, VcdErrorDocument};
 pub use http::{HttpTimeouts, TlsOptions};
 pub use links::{Link, find_link, links_of, require_link};

@@ -108,9 +108,10 @@ fn routes() -> axum::Router<AppState> {
         .route("/messaging/mqtt", get(extensions_api::socket))
         .route(
             "/cloudapi/1.0.0/tokens/{id}",
-            axum::routing::delete(|ctx: Ctx, Path(id): Path<String>| async move {
-                tokens::delete_token(ctx, id).await
-            }),
+            get(|ctx: Ctx, Path(id): Path<String>| async move { tokens::get_token(ctx, id).await })
+                .delete(|ctx: Ctx, Path(id): Path<String>| async move {
+                    tokens::delete_token(ctx, id).await
+                }),
         )
         .route(
             "/oauth/tenant/{org}/token",

@@ -1,10 +1,13 @@
-//! API tokens (vCD 10.3.1+ profiles): `POST|GET /cloudapi/1.0.0/tokens`,
-//! `DELETE /cloudapi/1.0.0/tokens/{id}`, and the OAuth token endpoints
+//! API tokens (vCD 10.3.1+ profiles): `POST|GET /cloudapi/1.0.0/tokens`
+//! (the list in pages: `page` from 1, `pageSize` 0–128, default 25; `filter`
+//! with `key==value` terms on `name`, `type`, `owner.name`, `org.name`),
+//! `GET|DELETE /cloudapi/1.0.0/tokens/{id}`, and the OAuth token endpoints
 //! `POST /oauth/tenant/{org}/token` and `POST /oauth/provider/token` that
 //! exchange a refresh token (`grant_type=refresh_token`) for a JWT access
 //! token. A token's secret is shown once, in the creation answer.
 
 use axum::body::Bytes;
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -15,6 +18,78 @@ use crate::auth::TokenKind;
 
 /// Longest token name accepted.
 const MAX_NAME: usize = 128;
+/// CloudAPI's default and largest `pageSize`.
+const DEFAULT_PAGE_SIZE: usize = 25;
+const MAX_PAGE_SIZE: usize = 128;
+
+/// The `filter` of a token list: FIQL `key==value` terms joined by `;`
+/// (and) on `name`, `type`, `owner.name` and `org.name`; none without one.
+/// A refusal's text names the term it cannot read.
+fn token_filter(query: Option<&str>) -> Result<Vec<(String, String)>, String> {
+    let mut terms = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k != "filter" {
+            continue;
+        }
+        for term in v.split(';').filter(|t| !t.is_empty()) {
+            let Some((key, value)) = term.split_once("==") else {
+                return Err(format!(
+                    "Unsupported filter term \"{term}\": only key==value terms joined by ';'."
+                ));
+            };
+            if !matches!(key, "name" | "type" | "owner.name" | "org.name") {
+                return Err(format!(
+                    "Cannot filter tokens on \"{key}\" (name, type, owner.name, org.name)."
+                ));
+            }
+            terms.push((key.to_string(), value.to_string()));
+        }
+    }
+    Ok(terms)
+}
+
+fn token_matches(token: &crate::auth::ApiToken, terms: &[(String, String)]) -> bool {
+    terms.iter().all(|(key, value)| {
+        let field = match key.as_str() {
+            "name" => token.name.as_str(),
+            "type" => token.kind.as_str(),
+            "owner.name" => token.owner_name.as_str(),
+            _ => token.org_name.as_str(),
+        };
+        field.eq_ignore_ascii_case(value)
+    })
+}
+
+/// `page` and `pageSize` of a CloudAPI list query; a refusal's text names the
+/// bad parameter.
+fn paging(query: Option<&str>) -> Result<(usize, usize), String> {
+    let mut page = 1;
+    let mut size = DEFAULT_PAGE_SIZE;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "page" => {
+                page = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| format!("Invalid page \"{v}\": a whole number from 1."))?;
+            }
+            "pageSize" => {
+                size = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|s| *s <= MAX_PAGE_SIZE)
+                    .ok_or_else(|| {
+                        format!(
+                            "Invalid pageSize \"{v}\": a whole number from 0 to {MAX_PAGE_SIZE}."
+                        )
+                    })?;
+            }
+            _ => {}
+        }
+    }
+    Ok((page, size))
+}
 
 fn no_tokens(ctx: &Ctx) -> Option<Response> {
     (!ctx.state.release.has_api_tokens()).then(|| {
@@ -92,32 +167,75 @@ pub(super) async fn create_token(ctx: Ctx, body: Bytes) -> Response {
 }
 
 /// `GET /cloudapi/1.0.0/tokens`: the caller's tokens (every token for a
-/// system administrator), without secrets, as one CloudAPI page.
-pub(super) async fn list_tokens(ctx: Ctx) -> Response {
+/// system administrator), without secrets, one CloudAPI page of them
+/// (`page`, `pageSize`; default 25 a page), those matching `filter` only.
+pub(super) async fn list_tokens(ctx: Ctx, query: RawQuery) -> Response {
     if let Some(r) = no_tokens(&ctx) {
         return r;
     }
     let Ok(caller) = ctx.caller() else {
         return cloudapi_unauthorized();
     };
-    let values: Vec<serde_json::Value> = ctx
+    let query = query.0.as_deref();
+    let ((page, size), terms) = match paging(query).and_then(|p| Ok((p, token_filter(query)?))) {
+        Ok(read) => read,
+        Err(m) => return cloudapi_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &m),
+    };
+    let all: Vec<_> = ctx
         .state
         .auth
         .list_tokens(&caller)
+        .into_iter()
+        .filter(|t| token_matches(t, &terms))
+        .collect();
+    let values: Vec<serde_json::Value> = all
         .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
         .map(|t| t.to_json())
         .collect();
+    let page_count = if size == 0 {
+        0
+    } else {
+        all.len().div_ceil(size)
+    };
     json_response(
         StatusCode::OK,
         serde_json::json!({
-            "resultTotal": values.len(),
-            "pageCount": 1,
-            "page": 1,
-            "pageSize": values.len().max(1),
+            "resultTotal": all.len(),
+            "pageCount": page_count,
+            "page": page,
+            "pageSize": size,
             "associations": null,
             "values": values,
         }),
     )
+}
+
+/// `GET /cloudapi/1.0.0/tokens/{id}`: one of the caller's tokens (any for a
+/// system administrator), without its secret.
+pub(super) async fn get_token(ctx: Ctx, id: String) -> Response {
+    if let Some(r) = no_tokens(&ctx) {
+        return r;
+    }
+    let Ok(caller) = ctx.caller() else {
+        return cloudapi_unauthorized();
+    };
+    let uuid = uuid::Uuid::parse_str(id.trim_start_matches("urn:vcloud:token:")).ok();
+    match ctx
+        .state
+        .auth
+        .list_tokens(&caller)
+        .into_iter()
+        .find(|t| Some(t.id) == uuid)
+    {
+        Some(token) => json_response(StatusCode::OK, token.to_json()),
+        None => cloudapi_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("Token {id} not found."),
+        ),
+    }
 }
 
 /// `DELETE /cloudapi/1.0.0/tokens/{id}`: revokes a token (204).

@@ -10,9 +10,12 @@ use crate::cli::error::CliError;
 /// Declares `amqp.exchange`.
 pub async fn ensure(validated: &Validated, ctx: &mut CliContext<'_>) -> Result<(), CliError> {
     let exchange = &validated.config.amqp.exchange;
-    validated
-        .bus
-        .declare_exchange(exchange, ExchangeOptions::default())
+    let Some(bus) = &validated.bus else {
+        return Err(CliError::Missing(
+            "no AMQP broker: the config's transport is MQTT".into(),
+        ));
+    };
+    bus.declare_exchange(exchange, ExchangeOptions::default())
         .await
         .map_err(|source| CliError::Exchange {
             exchange: exchange.clone(),

@@ -9,6 +9,12 @@
 //!    with a progress bar), `template` (temp vApp with the init script,
 //!    customization with the cust script, capture, cleanup).
 //!
+//! On an `mqtt` config steps 1–3 are instead: the MQTT API extension
+//! (registered, or found and enabled), its `/api/cse` API filters and rights,
+//! and its EXTENSION token (kept while it still logs in to the broker, else
+//! the extension's tokens are revoked and a new one is written to the token
+//! file, 0600 in a 0700 directory). No AMQP exchange and no AMQP settings.
+//!
 //! A temp vApp is trusted only when it carries the `cse.install.customized` marker
 //! written after its customization succeeded; anything else is deleted and rebuilt.
 
@@ -24,9 +30,12 @@ pub mod upload;
 
 use std::path::PathBuf;
 
+use cse_core::config::{MqttConfig, MqttTokenSource, Transport};
+
 use super::CliContext;
 use super::check::{self, Validated};
 use super::error::CliError;
+use super::mqtt;
 use super::prompt::{AssumeYes, Prompter};
 
 /// What to do about a setting that may already exist in vCD.
@@ -116,12 +125,31 @@ async fn install(
         step += 1;
         ctx.say(format!("[{step}/{total}] {what}"));
     };
-    header(ctx, "AMQP exchange");
-    exchange::ensure(validated, ctx).await?;
-    header(ctx, "vCD AMQP settings");
-    amqp_settings::ensure(validated, args.amqp, args.yes, ctx).await?;
-    header(ctx, "API extension registration");
-    registration::ensure(validated, args.ext, ctx).await?;
+    match validated.config.transport() {
+        Transport::Amqp(_) => {
+            header(ctx, "AMQP exchange");
+            exchange::ensure(validated, ctx).await?;
+            header(ctx, "vCD AMQP settings");
+            amqp_settings::ensure(validated, args.amqp, args.yes, ctx).await?;
+            header(ctx, "API extension registration");
+            registration::ensure(validated, args.ext, ctx).await?;
+        }
+        Transport::Mqtt(mqtt) => {
+            header(ctx, "MQTT API extension registration");
+            if args.ext == Mode::Skip {
+                ctx.say("Skipping extension registration (--ext skip)");
+            } else {
+                let client = &validated.client;
+                let (_, service) = mqtt::ensure_registration(client, mqtt, ctx).await?;
+                mqtt::ensure_filters(client, &service, ctx).await?;
+                registration::add_rights(client, &service, ctx).await?;
+            }
+            header(ctx, "MQTT EXTENSION token");
+            ensure_token(validated, mqtt, ctx).await?;
+            header(ctx, "vCD AMQP settings");
+            ctx.say("vCD AMQP settings not used (the transport is MQTT); left unchanged");
+        }
+    }
     header(ctx, "Template catalog");
     let catalog = catalog::ensure(validated, ctx).await?;
     let options = template::BuildOptions {
@@ -135,5 +163,59 @@ async fn install(
     }
     ctx.say("CSE installation completed");
     let _ = validated.client.logout().await;
+    Ok(())
+}
+
+/// The EXTENSION token: one that still logs in is kept; otherwise the
+/// extension's tokens are revoked and a new one is written to the token file.
+/// An inline `mqtt.token` that does not log in is an error (install writes
+/// only files).
+async fn ensure_token(
+    validated: &Validated,
+    config: &MqttConfig,
+    ctx: &mut CliContext<'_>,
+) -> Result<(), CliError> {
+    let place = mqtt::token_place(config, &validated.config_file);
+    if let Some(token) = mqtt::read_token(config, &validated.config_file)? {
+        match mqtt::broker_login(&validated.config, &token).await {
+            Ok(_) => {
+                ctx.say(format!(
+                    "EXTENSION token {place} logs in to the MQTT broker; kept"
+                ));
+                return Ok(());
+            }
+            Err(reason) => ctx.say(format!(
+                "EXTENSION token {place} does not log in to the MQTT broker ({reason})"
+            )),
+        }
+    }
+    let MqttTokenSource::File(path) = config.token_source(&validated.config_file) else {
+        return Err(CliError::Missing(
+            "mqtt.token does not log in to the MQTT broker: remove it from the config file \
+             so that cse install writes a new token to mqtt.token_file"
+                .into(),
+        ));
+    };
+    let client = &validated.client;
+    let Some(registration) = mqtt::find(client, config).await? else {
+        return Err(CliError::Missing(format!(
+            "MQTT API extension '{}' is not registered to vCD (run cse install without \
+             --ext skip)",
+            config.triplet()
+        )));
+    };
+    let revoked = mqtt::revoke_tokens(client, config).await?;
+    if revoked > 0 {
+        ctx.say(format!(
+            "Revoked {revoked} EXTENSION token(s) of '{}'",
+            config.triplet()
+        ));
+    }
+    let token = mqtt::create_token(client, &registration.id).await?;
+    mqtt::write_token(&path, &token)?;
+    ctx.say(format!(
+        "Created the EXTENSION token of '{}' and wrote it to {place} (0600)",
+        config.triplet()
+    ));
     Ok(())
 }

@@ -93,7 +93,9 @@ async fn register(client: &Client, service: &ExtensionService) -> Result<String,
         .ok_or_else(|| CliError::Missing("vCD answered the registration without an href".into()))
 }
 
-async fn add_rights(
+/// Registers CSE's two rights on the extension service at `service_href`
+/// (kept when they exist).
+pub async fn add_rights(
     client: &Client,
     service_href: &str,
     ctx: &mut CliContext<'_>,
