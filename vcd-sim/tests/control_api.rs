@@ -2,7 +2,8 @@
 //! way `vcd-sim serve --control-api` does: token checks, fault rules on
 //! every surface with their bounds, the clock, reset, the operations served,
 //! and snapshots (round trip to the same bytes; a vApp made before the
-//! snapshot deleted after the load).
+//! snapshot deleted after the load; guest processes listed after the load;
+//! version 1 documents still loaded).
 
 mod common;
 
@@ -15,6 +16,9 @@ use serde_json::{Value, json};
 use vcd_sim::assembly::FullSim;
 use vcd_sim::clock::Clock;
 use vcd_sim::control::{ControlApi, Observer, Targets};
+use vcd_sim::faults::FaultRule;
+use vcd_sim::guest::{FaultScope, GuestFaultKind};
+use vcd_sim::guest_api::{GuestCredentials, GuestFault, GuestOps, ProgramSpec};
 use vcd_sim::rest::xml::Dom;
 use vcd_sim::{SimBuilder, VcdRelease};
 
@@ -319,14 +323,44 @@ async fn the_clock_is_read_set_and_advanced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn about_lists_the_operations_served_with_their_calls() {
+async fn about_lists_every_operation_served_and_counts_calls() {
     let c = start().await;
+    let (status, about) = c.get("about").await;
+    assert_eq!(status, StatusCode::OK);
+    let operations = about["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().all(|op| op["calls"] == 0),
+        "a fresh simulator has served nothing"
+    );
+    assert_eq!(
+        operations.len(),
+        vcd_sim::control::observe::served_operations().len()
+    );
+    // The whole list, from the route table, the SOAP methods and transfers.
+    insta::assert_json_snapshot!("about", about);
+
     let admin = c.login("System", "administrator", "vmware-sim-admin").await;
     admin.doc(&admin.org_href()).await;
     admin.doc(&admin.org_href()).await;
-    let (status, about) = c.get("about").await;
-    assert_eq!(status, StatusCode::OK);
-    insta::assert_json_snapshot!("about", about);
+    let (_, about) = c.get("about").await;
+    let calls = |name: &str| {
+        about["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["surface"] == "vcd" && op["operation"] == name)
+            .map(|op| op["calls"].as_u64().unwrap())
+    };
+    assert_eq!(calls("POST /api/sessions"), Some(1));
+    assert_eq!(calls("GET /api/org/{id}"), Some(2));
+    assert_eq!(calls("GET /api/vApp/{id}"), Some(0));
+    let called: u64 = about["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(called, 3, "only the calls made: {about:#}");
     c.full.shutdown().await;
 }
 
@@ -518,4 +552,148 @@ async fn bad_snapshots_are_refused_with_the_reason() {
         assert!(text.contains(words), "{text}");
     }
     c.full.shutdown().await;
+}
+
+fn root(password: &str) -> GuestCredentials {
+    GuestCredentials {
+        username: "root".into(),
+        password: password.into(),
+    }
+}
+
+/// Starts `/bin/bash -c script` as root, retrying while guest operations warm up.
+async fn start_program(full: &FullSim, moref: &str, script: &str) -> i64 {
+    for _ in 0..500 {
+        match full
+            .guests
+            .start_program(
+                moref,
+                &root("root-pw"),
+                ProgramSpec {
+                    program_path: "/bin/bash".into(),
+                    arguments: format!("-c '{script}'"),
+                    ..ProgramSpec::default()
+                },
+            )
+            .await
+        {
+            Ok(pid) => return pid,
+            Err(GuestFault::GuestOperationsUnavailable) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{script}: {e:?}"),
+        }
+    }
+    panic!("guest operations never became ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
+    let first = start().await;
+    let alice = first.login("acme", "alice", "alice-pw").await;
+    running_vapp(&alice, "procs").await;
+    let moref = first.full.handle.state().vms()[0].moref.clone().unwrap();
+    {
+        let mut state = first.full.guests.lock();
+        let vm = state.vms.get_mut(&moref).unwrap();
+        assert!(vm.disk.users.set_password("root", "root-pw"));
+    }
+    first
+        .full
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangProcess {
+                cmd_contains: Some("forever".into()),
+            },
+        ))
+        .unwrap();
+    let running = start_program(&first.full, &moref, "echo forever").await;
+    let done = start_program(&first.full, &moref, "echo hi > /tmp/out; exit 3").await;
+    let creds = root("root-pw");
+    for _ in 0..500 {
+        let listed = first
+            .full
+            .guests
+            .list_processes(&moref, &creds, Some(&[done]))
+            .unwrap();
+        if listed[0].exit_code.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = first
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    let exported = first.snapshot().await;
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.contains("\"version\": 2,"), "the format version moved on");
+    assert!(text.contains("echo forever"), "the running process is exported");
+    first.full.shutdown().await;
+
+    let second = start().await;
+    let put = |body: Vec<u8>| {
+        second
+            .http
+            .put(second.url("snapshot"))
+            .bearer_auth(second.control.token())
+            .body(body)
+            .send()
+    };
+    let r = put(exported.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(
+        second.snapshot().await == exported,
+        "export → load → export gives the same bytes, processes included"
+    );
+    // ListProcessesInGuest after the load: the same processes, exit codes and times.
+    let after = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    assert_eq!(after, before);
+    let find = |pid: i64| after.iter().find(|p| p.pid == pid).unwrap().clone();
+    assert_eq!(find(done).exit_code, Some(3));
+    assert_eq!(find(running).exit_code, None, "still running after the load");
+    assert!(after.iter().any(|p| p.name == "systemd"));
+    // A loaded running process can be terminated; new processes get new pids.
+    second
+        .full
+        .guests
+        .terminate_process(&moref, &creds, running)
+        .unwrap();
+    let killed = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, Some(&[running]))
+        .unwrap();
+    assert_eq!(killed[0].exit_code, Some(137));
+    let next = start_program(&second.full, &moref, "true").await;
+    assert!(next > done, "pid {next} follows {done}");
+
+    // Version 1 (no processes) still loads: a running guest has just booted.
+    let mut v1: Value = serde_json::from_slice(&exported).unwrap();
+    v1["version"] = json!(1);
+    for vm in v1["guests"]["vms"].as_array_mut().unwrap() {
+        vm.as_object_mut().unwrap().remove("processes");
+    }
+    let r = put(serde_json::to_vec(&v1).unwrap()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let booted = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    let names: Vec<&str> = booted.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["systemd", "vmtoolsd", "sshd"]);
+    // Version 2 without processes is refused, naming the VM.
+    v1["version"] = json!(2);
+    let r = put(serde_json::to_vec(&v1).unwrap()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(text.contains(&moref) && text.contains("processes"), "{text}");
+    second.full.shutdown().await;
 }

@@ -88,6 +88,47 @@ impl Targets {
     }
 }
 
+impl Targets {
+    /// Clears every fault rule of every surface.
+    pub fn clear_all_faults(&self) {
+        self.rest.clear();
+        self.ext.clear();
+        self.vcenter.faults().clear();
+        self.guests.clear_faults();
+    }
+
+    /// Back to the starting state (what `POST /_sim/reset` does, but for the
+    /// operation counts): the world, or the start snapshot, with the same
+    /// ids; every fault rule cleared; guest timings set to `initial_timings`.
+    /// The clock's scale is left as it is.
+    pub fn reset(&self, initial_timings: Option<&GuestTimings>) -> Result<(), String> {
+        self.clear_all_faults();
+        self.guests.reset();
+        if let Some(initial) = initial_timings {
+            self.guests.set_timings(initial.clone());
+        }
+        self.sim.reset(&self.world);
+        if let Some(bytes) = &self.start_snapshot {
+            let snap = crate::snapshot::from_bytes(bytes).map_err(|e| e.to_string())?;
+            crate::snapshot::import(&self.sim, &self.guests, snap).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The whole state as a snapshot.
+    pub fn export_snapshot(&self) -> crate::snapshot::Snapshot {
+        crate::snapshot::export(&self.sim, &self.guests)
+    }
+
+    /// Replaces the whole state with `snapshot` (nothing changes on an error).
+    pub fn import_snapshot(
+        &self,
+        snapshot: crate::snapshot::Snapshot,
+    ) -> Result<(), crate::snapshot::SnapshotError> {
+        crate::snapshot::import(&self.sim, &self.guests, snapshot)
+    }
+}
+
 struct Shared {
     token: String,
     targets: OnceLock<Targets>,
@@ -198,11 +239,7 @@ impl ControlApi {
 
     /// Clears every fault rule of every surface.
     pub fn clear_all_faults(&self) -> Result<(), ControlError> {
-        let t = self.targets()?;
-        t.rest.clear();
-        t.ext.clear();
-        t.vcenter.faults().clear();
-        t.guests.clear_faults();
+        self.targets()?.clear_all_faults();
         Ok(())
     }
 }
@@ -480,18 +517,8 @@ async fn advance_clock(State(api): State<ControlApi>, body: Bytes) -> Answer {
 
 async fn reset(State(api): State<ControlApi>) -> Answer {
     let t = api.targets()?;
-    api.clear_all_faults()?;
-    t.guests.reset();
-    if let Some(initial) = api.shared.initial_timings.get() {
-        t.guests.set_timings(initial.clone());
-    }
-    t.sim.reset(&t.world);
-    if let Some(bytes) = &t.start_snapshot {
-        let snap = crate::snapshot::from_bytes(bytes)
-            .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        crate::snapshot::import(&t.sim, &t.guests, snap)
-            .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    }
+    t.reset(api.shared.initial_timings.get())
+        .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     api.shared.observer.reset_counts();
     tracing::info!("vcd-sim: state reset to the starting world");
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -501,7 +528,7 @@ async fn reset(State(api): State<ControlApi>) -> Answer {
 
 async fn get_snapshot(State(api): State<ControlApi>) -> Answer {
     let t = api.targets()?;
-    let snap = crate::snapshot::export(&t.sim, &t.guests);
+    let snap = t.export_snapshot();
     let bytes = crate::snapshot::to_bytes(&snap)
         .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
@@ -510,7 +537,7 @@ async fn get_snapshot(State(api): State<ControlApi>) -> Answer {
 async fn put_snapshot(State(api): State<ControlApi>, body: Bytes) -> Answer {
     let t = api.targets()?;
     let snap = crate::snapshot::from_bytes(&body).map_err(|e| ControlError::bad(e.to_string()))?;
-    crate::snapshot::import(&t.sim, &t.guests, snap)
+    t.import_snapshot(snap)
         .map_err(|e| ControlError::bad(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
