@@ -629,8 +629,14 @@ async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
         .unwrap();
     let exported = first.snapshot().await;
     let text = String::from_utf8(exported.clone()).unwrap();
-    assert!(text.contains("\"version\": 2,"), "the format version moved on");
-    assert!(text.contains("echo forever"), "the running process is exported");
+    assert!(
+        text.contains("\"version\": 2,"),
+        "the format version moved on"
+    );
+    assert!(
+        text.contains("echo forever"),
+        "the running process is exported"
+    );
     first.full.shutdown().await;
 
     let second = start().await;
@@ -657,7 +663,11 @@ async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
     assert_eq!(after, before);
     let find = |pid: i64| after.iter().find(|p| p.pid == pid).unwrap().clone();
     assert_eq!(find(done).exit_code, Some(3));
-    assert_eq!(find(running).exit_code, None, "still running after the load");
+    assert_eq!(
+        find(running).exit_code,
+        None,
+        "still running after the load"
+    );
     assert!(after.iter().any(|p| p.name == "systemd"));
     // A loaded running process can be terminated; new processes get new pids.
     second
@@ -694,6 +704,9 @@ async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
     let r = put(serde_json::to_vec(&v1).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let text = r.text().await.unwrap();
-    assert!(text.contains(&moref) && text.contains("processes"), "{text}");
+    assert!(
+        text.contains(&moref) && text.contains("processes"),
+        "{text}"
+    );
     second.full.shutdown().await;
 }
