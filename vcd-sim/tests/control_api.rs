@@ -29,17 +29,22 @@ struct Controlled {
 }
 
 async fn start() -> Controlled {
+    start_release(VcdRelease::default()).await
+}
+
+async fn start_release(release: VcdRelease) -> Controlled {
     cse_bus::tls::install_crypto_provider();
     let observer = Arc::new(Observer::new(None));
     let control = ControlApi::new(Arc::clone(&observer));
     let full = SimBuilder::new()
+        .vcd_release(release)
         .clock(Clock::controlled(0.0))
         .extra_routes(control.router())
         .wrap_listeners(observer.wrap())
         .start()
         .await
         .expect("simulator starts");
-    control.attach(Targets::of(&full, VcdRelease::default()));
+    control.attach(Targets::of(&full, release));
     Controlled {
         full,
         control,
@@ -709,4 +714,106 @@ async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
         "{text}"
     );
     second.full.shutdown().await;
+}
+
+/// A CloudAPI login; the access token.
+async fn cloudapi_token(c: &Controlled, user: &str, org: &str, password: &str) -> String {
+    let path = if org == "System" {
+        "sessions/provider"
+    } else {
+        "sessions"
+    };
+    let r = c
+        .http
+        .post(format!("{}/cloudapi/1.0.0/{path}", c.full.base_url()))
+        .basic_auth(format!("{user}@{org}"), Some(password))
+        .header("Accept", "application/json;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login of {user}@{org}");
+    r.headers()["x-vmware-vcloud-access-token"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extension_faults_and_the_recording_cover_mqtt_extensions() {
+    let c = start_release(VcdRelease::V10_6).await;
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    *c.full.ext_tap.write() = Some(Arc::new(move |_t, q, a| {
+        sink.lock().push((q.request_uri.clone(), a.status));
+    }));
+    // An MQTT extension with an API filter, as `cse install` registers it.
+    let admin = cloudapi_token(&c, "administrator", "System", "vmware-sim-admin").await;
+    let r = c
+        .http
+        .post(format!("{}/cloudapi/extensions/api", c.full.base_url()))
+        .bearer_auth(&admin)
+        .header("Accept", "application/json;version=39.0")
+        .json(&json!({
+            "name": "cse", "vendor": "VMware", "version": "1.0.0",
+            "priority": 50, "enabled": true, "authorizationEnabled": false,
+            "description": "Container Service Extension"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let service = r.headers()["link"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .http
+        .post(format!("{service}/apifilters"))
+        .bearer_auth(&admin)
+        .header("Accept", "application/*+xml;version=39.0")
+        .header("Content-Type", "application/vnd.vmware.admin.apifilter+xml")
+        .body(r#"<vmext:ApiFilter xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "API filter: {}", r.status());
+    let (status, rule) = c
+        .post(
+            "faults",
+            json!({"surface": "extension", "match": {"path_contains": "/api/cse"}, "effect": {"status": 502}, "times": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // No extension is connected: without the rule the request would wait
+    // for the extension timeout. The rule answers at once.
+    let alice = cloudapi_token(&c, "alice", "acme", "alice-pw").await;
+    let r = c
+        .http
+        .get(format!("{}/api/cse/clusters", c.full.base_url()))
+        .bearer_auth(&alice)
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let (_, faults) = c.get("faults").await;
+    let listed = faults["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rule["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(listed["hits"], 1, "{faults:#}");
+    assert_eq!(
+        *seen.lock(),
+        vec![("/api/cse/clusters".to_owned(), 502)],
+        "the recording's tap saw the message and its answer"
+    );
+    c.full.shutdown().await;
 }
