@@ -256,6 +256,7 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         ext_faults: opts.ext_faults.clone(),
     };
     let mqtt = state.mqtt.clone();
+    let auth = Arc::clone(&state.auth);
     // Faults cover the vCD API only: the extra routes and the vCenter's
     // are merged after the layer.
     let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
@@ -317,6 +318,7 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         http_faults: opts.http_faults,
         listeners,
         mqtt,
+        auth,
     })
 }
 
@@ -402,6 +404,7 @@ pub struct SimHandle {
     http_faults: RestFaults,
     listeners: Vec<Listener>,
     mqtt: crate::mqtt::MqttBroker,
+    auth: Arc<crate::auth::Auth>,
 }
 
 /// Credentials of one account in the info file.
@@ -472,6 +475,11 @@ impl SimHandle {
     /// The MQTT extension bus (broker counters, the drop-connections fault).
     pub fn mqtt(&self) -> &crate::mqtt::MqttBroker {
         &self.mqtt
+    }
+
+    /// CloudAPI sessions and API tokens.
+    pub fn auth(&self) -> &Arc<crate::auth::Auth> {
+        &self.auth
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).

@@ -2,14 +2,15 @@
 //! extension registrations, guest VMs with their filesystems, disks and
 //! Kubernetes clusters) as one versioned JSON document in a canonical order,
 //! so that export → import → export gives the same bytes. Version 2 adds
-//! each guest VM's processes; version 1 documents still load (a powered-on
-//! VM then gets a freshly booted process table).
+//! each guest VM's processes and the CloudAPI API tokens (as digests);
+//! version 1 documents still load (a powered-on VM then gets a freshly
+//! booted process table).
 //!
 //! `GET /_sim/snapshot` exports, `PUT /_sim/snapshot` and
 //! `vcd-sim serve --load FILE` import. A snapshot holds every account's
 //! password, vCenter and AMQP credentials and guest files (private keys,
 //! tokens) as they are in the simulator: it is a test fixture; files are
-//! written 0600. Not in a snapshot: sessions and CloudAPI tokens, fault
+//! written 0600. Not in a snapshot: sessions (legacy and JWT), fault
 //! rules, and work under way (a task or guest process running at export is
 //! imported as running and never ends, though a process can be terminated;
 //! export a quiet simulator).
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Auth;
 use crate::guest::GuestWorld;
 use crate::guest::disk::Disk;
 use crate::guest::k8s::{Cluster, Clusters};
@@ -201,6 +203,10 @@ pub struct Snapshot {
     pub vcd: VcdState,
     /// The guests.
     pub guests: GuestState,
+    /// CloudAPI API tokens (`REFRESH`, and `EXTENSION` tokens of MQTT
+    /// extensions), secrets as digests; from version 2 (none in version 1).
+    #[serde(default)]
+    pub api_tokens: Vec<crate::auth::StoredToken>,
 }
 
 /// Where work under way at export stands once imported.
@@ -214,7 +220,41 @@ fn settled(power: PowerState, phase: BootPhase) -> BootPhase {
     }
 }
 
-/// The simulator's whole state.
+/// The simulator's whole state with the API tokens of `auth`.
+pub fn export_with_tokens(sim: &Sim, guests: &GuestWorld, auth: &Auth) -> Snapshot {
+    Snapshot {
+        api_tokens: auth.export_tokens(),
+        ..export(sim, guests)
+    }
+}
+
+/// [`import`], and the snapshot's API tokens replace those of `auth`
+/// (checked first: owners among the snapshot's users; nothing changes on
+/// a refusal).
+pub fn import_with_tokens(
+    sim: &Sim,
+    guests: &GuestWorld,
+    auth: &Auth,
+    snapshot: Snapshot,
+) -> Result<(), SnapshotError> {
+    let tokens = Auth::check_tokens(&snapshot.api_tokens).map_err(SnapshotError::Inconsistent)?;
+    if let Some(t) = snapshot
+        .api_tokens
+        .iter()
+        .find(|t| !snapshot.vcd.users.iter().any(|u| u.id == t.owner))
+    {
+        return Err(SnapshotError::Inconsistent(format!(
+            "API token {} belongs to user {}, who is not in the snapshot",
+            t.id, t.owner
+        )));
+    }
+    import(sim, guests, snapshot)?;
+    auth.replace_tokens(tokens);
+    Ok(())
+}
+
+/// The simulator's whole state (without API tokens, which the listener's
+/// `Auth` holds: [`export_with_tokens`]).
 pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
     let vcd = sim.export_state();
     let state = guests.lock();
@@ -248,11 +288,12 @@ pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
         version: VERSION,
         vcd,
         guests: guest_state,
+        api_tokens: Vec::new(),
     }
 }
 
 /// Replaces the simulator's whole state with `snapshot` (fault rules and
-/// guest timings stay as they are).
+/// guest timings stay as they are; API tokens are [`import_with_tokens`]'s).
 pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), SnapshotError> {
     check_header(&snapshot)?;
     let seed = id_seed(&snapshot.vcd);

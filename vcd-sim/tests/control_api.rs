@@ -817,3 +817,81 @@ async fn extension_faults_and_the_recording_cover_mqtt_extensions() {
     );
     c.full.shutdown().await;
 }
+
+/// Exchanges an API token at `/oauth/tenant/acme/token`; the status.
+async fn exchange_token(c: &Controlled, secret: &str) -> StatusCode {
+    c.http
+        .post(format!("{}/oauth/tenant/acme/token", c.full.base_url()))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=refresh_token&refresh_token={secret}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_are_in_snapshots_as_digests_and_gone_after_a_reset() {
+    let first = start_release(VcdRelease::V10_6).await;
+    let alice = cloudapi_token(&first, "alice", "acme", "alice-pw").await;
+    let r = first
+        .http
+        .post(format!("{}/cloudapi/1.0.0/tokens", first.full.base_url()))
+        .bearer_auth(&alice)
+        .header("Accept", "application/json;version=39.0")
+        .json(&json!({"name": "ci", "type": "REFRESH"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let secret = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(exchange_token(&first, &secret).await, StatusCode::OK);
+    let exported = first.snapshot().await;
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.contains("\"api_tokens\": ["), "{text}");
+    assert!(!text.contains(&secret), "the secret itself is not exported");
+    first.full.shutdown().await;
+
+    let second = start_release(VcdRelease::V10_6).await;
+    assert_ne!(exchange_token(&second, &secret).await, StatusCode::OK);
+    let r = second
+        .http
+        .put(second.url("snapshot"))
+        .bearer_auth(second.control.token())
+        .body(exported.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(second.snapshot().await == exported, "the same bytes");
+    assert_eq!(
+        exchange_token(&second, &secret).await,
+        StatusCode::OK,
+        "the token made before the snapshot works after the load"
+    );
+    // A token of a user the snapshot does not hold is refused.
+    let mut orphan: Value = serde_json::from_slice(&exported).unwrap();
+    orphan["api_tokens"][0]["owner"] = json!("00000000-0000-0000-0000-000000000001");
+    let r = second
+        .http
+        .put(second.url("snapshot"))
+        .bearer_auth(second.control.token())
+        .body(serde_json::to_vec(&orphan).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("not in the snapshot"));
+    let (status, _) = second.post("reset", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_ne!(
+        exchange_token(&second, &secret).await,
+        StatusCode::OK,
+        "a reset drops tokens made since the start"
+    );
+    second.full.shutdown().await;
+}

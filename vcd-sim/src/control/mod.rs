@@ -69,6 +69,8 @@ pub struct Targets {
     pub release: crate::VcdRelease,
     /// The snapshot the simulator started from (`--load`), which reset goes back to.
     pub start_snapshot: Option<Vec<u8>>,
+    /// CloudAPI sessions and API tokens (tokens are in snapshots; reset drops them).
+    pub auth: Option<Arc<crate::auth::Auth>>,
 }
 
 impl Targets {
@@ -84,6 +86,7 @@ impl Targets {
             world: full.handle.world().clone(),
             release,
             start_snapshot: None,
+            auth: Some(Arc::clone(full.handle.auth())),
         }
     }
 }
@@ -108,16 +111,22 @@ impl Targets {
             self.guests.set_timings(initial.clone());
         }
         self.sim.reset(&self.world);
+        if let Some(auth) = &self.auth {
+            auth.replace_tokens(Vec::new());
+        }
         if let Some(bytes) = &self.start_snapshot {
             let snap = crate::snapshot::from_bytes(bytes).map_err(|e| e.to_string())?;
-            crate::snapshot::import(&self.sim, &self.guests, snap).map_err(|e| e.to_string())?;
+            self.import_snapshot(snap).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 
     /// The whole state as a snapshot.
     pub fn export_snapshot(&self) -> crate::snapshot::Snapshot {
-        crate::snapshot::export(&self.sim, &self.guests)
+        match &self.auth {
+            Some(auth) => crate::snapshot::export_with_tokens(&self.sim, &self.guests, auth),
+            None => crate::snapshot::export(&self.sim, &self.guests),
+        }
     }
 
     /// Replaces the whole state with `snapshot` (nothing changes on an error).
@@ -125,7 +134,12 @@ impl Targets {
         &self,
         snapshot: crate::snapshot::Snapshot,
     ) -> Result<(), crate::snapshot::SnapshotError> {
-        crate::snapshot::import(&self.sim, &self.guests, snapshot)
+        match &self.auth {
+            Some(auth) => {
+                crate::snapshot::import_with_tokens(&self.sim, &self.guests, auth, snapshot)
+            }
+            None => crate::snapshot::import(&self.sim, &self.guests, snapshot),
+        }
     }
 }
 
