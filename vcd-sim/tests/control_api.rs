@@ -886,8 +886,26 @@ async fn api_tokens_are_in_snapshots_as_digests_and_gone_after_a_reset() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("not in the snapshot"));
+    let jwt = cloudapi_token(&second, "alice", "acme", "alice-pw").await;
+    let org_list = |jwt: String| {
+        second
+            .http
+            .get(format!("{}/api/org", second.full.base_url()))
+            .bearer_auth(jwt)
+            .header("Accept", "application/*+xml;version=39.0")
+            .send()
+    };
+    assert_eq!(
+        org_list(jwt.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
     let (status, _) = second.post("reset", json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        org_list(jwt).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "a reset ends CloudAPI sessions too"
+    );
     assert_ne!(
         exchange_token(&second, &secret).await,
         StatusCode::OK,
