@@ -261,6 +261,8 @@ pub enum Action {
     Fault(FaultStep),
     /// `clock`: the simulator's time scale changed, or simulated time moved on.
     Clock(ClockStep),
+    /// `sim`: the simulator's state reset, saved to or loaded from a snapshot.
+    Sim(SimStep),
     /// `wait`: a pause, tasks to end, or the server to exit.
     Wait(WaitStep),
     /// `expect`: checks on the state reached so far.
@@ -278,6 +280,7 @@ pub const STEP_KINDS: &[&str] = &[
     "system",
     "fault",
     "clock",
+    "sim",
     "wait",
     "expect",
 ];
@@ -295,6 +298,7 @@ impl Action {
             Action::System(_) => "system",
             Action::Fault(_) => "fault",
             Action::Clock(_) => "clock",
+            Action::Sim(_) => "sim",
             Action::Wait(_) => "wait",
             Action::Expect(_) => "expect",
         }
@@ -650,6 +654,32 @@ impl ClockStep {
     }
 }
 
+/// `sim` (simulator, or a live `vcd-sim` with its control API): the
+/// simulator's whole state reset, or saved to or loaded from a snapshot file
+/// (`vcd_sim::snapshot`; paths relative to the current directory).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SimStep {
+    /// Back to the starting world (or the `--load` snapshot): everything made
+    /// since, sessions and fault rules gone.
+    Reset,
+    /// The simulator's state replaced by this snapshot file's.
+    Load(String),
+    /// The simulator's state written to this file (0600).
+    Save(String),
+}
+
+impl SimStep {
+    /// The report's words for the step.
+    pub fn describe(&self) -> String {
+        match self {
+            SimStep::Reset => "the simulator is back to its starting state".into(),
+            SimStep::Load(path) => format!("the simulator's state loaded from {path}"),
+            SimStep::Save(path) => format!("the simulator's state saved to {path}"),
+        }
+    }
+}
+
 /// A vCD REST fault.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -956,6 +986,12 @@ impl Scenario {
                     None
                 }
                 Action::Install(_) | Action::Fault(_) => None,
+                Action::Sim(SimStep::Load(path) | SimStep::Save(path))
+                    if path.trim().is_empty() =>
+                {
+                    return Err(format!("step {n}: sim load and save need a file path"));
+                }
+                Action::Sim(_) => None,
                 Action::Clock(c) => {
                     c.check().map_err(|e| format!("step {n}: {e}"))?;
                     None
@@ -984,7 +1020,7 @@ impl Scenario {
     /// Whether any step needs the simulator's fault injection or inspection.
     pub fn needs_simulator(&self) -> bool {
         self.steps.iter().any(|s| match &s.action {
-            Action::Fault(_) | Action::Clock(_) => true,
+            Action::Fault(_) | Action::Clock(_) | Action::Sim(_) => true,
             Action::Wait(w) => w.server_exit,
             Action::Expect(e) => e.server.is_some(),
             _ => false,
@@ -1066,6 +1102,7 @@ impl<'de> Deserialize<'de> for Step {
             "system" => Action::System(serde_yaml::from_value(value).map_err(invalid)?),
             "fault" => Action::Fault(serde_yaml::from_value(tagged(value)).map_err(invalid)?),
             "clock" => Action::Clock(serde_yaml::from_value(value).map_err(invalid)?),
+            "sim" => Action::Sim(serde_yaml::from_value(tagged(value)).map_err(invalid)?),
             "wait" => Action::Wait(serde_yaml::from_value(value).map_err(invalid)?),
             "expect" => Action::Expect(serde_yaml::from_value(value).map_err(invalid)?),
             other => {
@@ -1230,6 +1267,28 @@ mod tests {
             ("clock: {}", "needs `time_scale`"),
             ("clock: {time_scale: -1}", "time_scale -1"),
             ("clock: {advance: 900h}", "30 days"),
+        ] {
+            let err = Scenario::parse(&format!("name: x\nsteps:\n  - {text}\n")).unwrap_err();
+            assert!(err.contains(words), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn sim_steps_read_as_written() {
+        let s = Scenario::parse(
+            "name: x\nsteps:\n  - sim: reset\n  - sim: {save: a.json}\n  - sim: {load: a.json}\n",
+        )
+        .unwrap();
+        let steps: Vec<&Action> = s.steps.iter().map(|s| &s.action).collect();
+        assert!(matches!(steps[0], Action::Sim(SimStep::Reset)));
+        assert!(matches!(steps[1], Action::Sim(SimStep::Save(p)) if p == "a.json"));
+        assert!(matches!(steps[2], Action::Sim(SimStep::Load(p)) if p == "a.json"));
+        assert_eq!(steps[0].kind(), "sim");
+        assert!(s.needs_simulator());
+        for (text, words) in [
+            ("sim: restart", "unknown variant `restart`"),
+            ("sim: {load: ''}", "need a file path"),
+            ("sim: {save: a, load: b}", "sim"),
         ] {
             let err = Scenario::parse(&format!("name: x\nsteps:\n  - {text}\n")).unwrap_err();
             assert!(err.contains(words), "{text}: {err}");

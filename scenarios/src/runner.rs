@@ -151,6 +151,7 @@ impl<'a> Runner<'a> {
             Action::System(step) => self.system(step).await,
             Action::Fault(fault) => self.target.fault(fault).await,
             Action::Clock(clock) => self.target.clock(clock).await,
+            Action::Sim(step) => self.target.sim(step).await,
             Action::Wait(step) => self.wait(step).await,
             Action::Expect(step) => self.expect(step).await,
         }
@@ -880,7 +881,7 @@ pub fn runnable_with(
     }
     if live && !sim_control && scenario.needs_simulator() {
         return Err(format!(
-            "scenario `{}` injects faults; it needs --target sim, or --target live against a vcd-sim serve --control-api (--sim-info)",
+            "scenario `{}` injects faults or drives the simulator; it needs --target sim, or --target live against a vcd-sim serve --control-api (--sim-info)",
             scenario.name
         ));
     }

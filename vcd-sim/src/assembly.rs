@@ -106,6 +106,8 @@ pub async fn assemble(
         ext_faults.clone(),
         ext_tap.clone(),
     )));
+    // Requests to MQTT extensions meet the same rules and the same tap.
+    vcd.ext_faults = Some((ext_faults.clone(), ext_tap.clone()));
     vcd.vcenter_routes = Some(vcenter_sim.router());
     if amqp_url.is_some() {
         vcd.amqp_url = amqp_url;

@@ -156,6 +156,30 @@ pub enum TokenError {
     TooMany,
 }
 
+/// An API token as a snapshot holds it: the secret only as its SHA-256
+/// digest (hex), so a loaded token is used with the secret it was shown with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredToken {
+    /// Token uuid.
+    pub id: Uuid,
+    /// The name its owner gave it.
+    pub name: String,
+    /// `REFRESH` or `EXTENSION`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Owner user id.
+    pub owner: Id,
+    /// Owner name (`vendor/name/version` for an extension's token).
+    pub owner_name: String,
+    /// Owner's org id.
+    pub org: Id,
+    /// Owner's org name.
+    pub org_name: String,
+    /// SHA-256 of the secret, 64 hex digits.
+    pub secret_sha256: String,
+}
+
 #[derive(Default)]
 struct Tables {
     sessions: HashMap<Uuid, JwtSession>,
@@ -406,6 +430,75 @@ impl Auth {
             }
             _ => false,
         }
+    }
+
+    /// Every API token, in id order, as a snapshot holds them.
+    pub fn export_tokens(&self) -> Vec<StoredToken> {
+        let mut v: Vec<StoredToken> = self
+            .tables
+            .lock()
+            .tokens
+            .values()
+            .map(|k| StoredToken {
+                id: k.id,
+                name: k.name.clone(),
+                kind: k.kind.as_str().to_owned(),
+                owner: k.owner,
+                owner_name: k.owner_name.clone(),
+                org: k.org,
+                org_name: k.org_name.clone(),
+                secret_sha256: hex::encode(k.digest),
+            })
+            .collect();
+        v.sort_by_key(|k| k.id);
+        v
+    }
+
+    /// Checks tokens from a snapshot: a known type, a 64-hex-digit digest,
+    /// ids once, at most [`MAX_TOKENS`]; the parsed tokens.
+    pub fn check_tokens(tokens: &[StoredToken]) -> Result<Vec<ApiToken>, String> {
+        if tokens.len() > MAX_TOKENS {
+            return Err(format!(
+                "{} API tokens, more than the {MAX_TOKENS} allowed",
+                tokens.len()
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        tokens
+            .iter()
+            .map(|k| {
+                let kind = TokenKind::parse(&k.kind).ok_or_else(|| {
+                    format!(
+                        "API token {}: type `{}` is not REFRESH or EXTENSION",
+                        k.id, k.kind
+                    )
+                })?;
+                let digest: [u8; 32] = hex::decode(&k.secret_sha256)
+                    .ok()
+                    .and_then(|d| d.try_into().ok())
+                    .ok_or_else(|| {
+                        format!("API token {}: secret_sha256 is not 64 hex digits", k.id)
+                    })?;
+                if !seen.insert(k.id) {
+                    return Err(format!("API token {} appears twice", k.id));
+                }
+                Ok(ApiToken {
+                    id: k.id,
+                    name: k.name.clone(),
+                    kind,
+                    owner: k.owner,
+                    owner_name: k.owner_name.clone(),
+                    org: k.org,
+                    org_name: k.org_name.clone(),
+                    digest,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces every API token (a snapshot's, checked by [`Auth::check_tokens`]).
+    pub fn replace_tokens(&self, tokens: Vec<ApiToken>) {
+        self.tables.lock().tokens = tokens.into_iter().map(|k| (k.id, k)).collect();
     }
 
     /// Creates an `EXTENSION` token owned by an MQTT extension: its owner

@@ -137,6 +137,10 @@ pub struct VcdOptions {
     pub session_lifetime: Duration,
     /// Wraps every listener's whole router (control API call counts, recording).
     pub wrap: Option<ListenerWrap>,
+    /// Extension delivery fault rules and the recorder's tap, applied to
+    /// requests for MQTT extensions (the AMQP ones go through `forwarder`,
+    /// which applies them itself).
+    pub ext_faults: Option<(crate::ext_faults::ExtFaults, crate::ext_faults::ExtTap)>,
 }
 
 /// A function wrapping a listener's whole router in layers of the caller's.
@@ -162,6 +166,7 @@ impl Default for VcdOptions {
             release: crate::release::VcdRelease::default(),
             session_lifetime: crate::auth::DEFAULT_SESSION_LIFETIME,
             wrap: None,
+            ext_faults: None,
         }
     }
 }
@@ -248,8 +253,10 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         release: opts.release,
         auth: Arc::new(crate::auth::Auth::new(opts.session_lifetime)),
         mqtt: crate::mqtt::MqttBroker::default(),
+        ext_faults: opts.ext_faults.clone(),
     };
     let mqtt = state.mqtt.clone();
+    let auth = Arc::clone(&state.auth);
     // Faults cover the vCD API only: the extra routes and the vCenter's
     // are merged after the layer.
     let mut app = crate::rest::router(state).layer(axum::middleware::from_fn_with_state(
@@ -311,6 +318,7 @@ pub async fn start_vcd(opts: VcdOptions) -> Result<SimHandle, ServeError> {
         http_faults: opts.http_faults,
         listeners,
         mqtt,
+        auth,
     })
 }
 
@@ -396,6 +404,7 @@ pub struct SimHandle {
     http_faults: RestFaults,
     listeners: Vec<Listener>,
     mqtt: crate::mqtt::MqttBroker,
+    auth: Arc<crate::auth::Auth>,
 }
 
 /// Credentials of one account in the info file.
@@ -466,6 +475,11 @@ impl SimHandle {
     /// The MQTT extension bus (broker counters, the drop-connections fault).
     pub fn mqtt(&self) -> &crate::mqtt::MqttBroker {
         &self.mqtt
+    }
+
+    /// CloudAPI sessions and API tokens.
+    pub fn auth(&self) -> &Arc<crate::auth::Auth> {
+        &self.auth
     }
 
     /// The run-time fault rules of the vCD REST API (add, remove, count hits).

@@ -1,24 +1,30 @@
 //! Snapshots: the whole simulated world (vCD entities, tasks, metadata,
 //! extension registrations, guest VMs with their filesystems, disks and
 //! Kubernetes clusters) as one versioned JSON document in a canonical order,
-//! so that export → import → export gives the same bytes.
+//! so that export → import → export gives the same bytes. Version 2 adds
+//! each guest VM's processes and the CloudAPI API tokens (as digests);
+//! version 1 documents still load (a powered-on VM then gets a freshly
+//! booted process table).
 //!
 //! `GET /_sim/snapshot` exports, `PUT /_sim/snapshot` and
 //! `vcd-sim serve --load FILE` import. A snapshot holds every account's
 //! password, vCenter and AMQP credentials and guest files (private keys,
 //! tokens) as they are in the simulator: it is a test fixture; files are
-//! written 0600. Not in a snapshot: sessions and CloudAPI tokens, fault
-//! rules, guest processes, and work under way (a task running at export is
-//! imported as running and never ends; export a quiet simulator).
+//! written 0600. Not in a snapshot: sessions (legacy and JWT), fault
+//! rules, and work under way (a task or guest process running at export is
+//! imported as running and never ends, though a process can be terminated;
+//! export a quiet simulator).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Auth;
 use crate::guest::GuestWorld;
 use crate::guest::disk::Disk;
 use crate::guest::k8s::{Cluster, Clusters};
+use crate::guest::process::{ProcessRecord, ProcessTable};
 use crate::guest::vm::{BootPhase, CustomizationRecord, Vm};
 use crate::guest_api::{DiskId, PowerState};
 use crate::state::Sim;
@@ -26,8 +32,10 @@ use crate::state::snapshot::VcdState;
 
 /// The `format` of every snapshot.
 pub const FORMAT: &str = "vcd-sim-snapshot";
-/// The version written; imports take this version only.
-pub const VERSION: u32 = 1;
+/// The version written.
+pub const VERSION: u32 = 2;
+/// The oldest version imported (version 1 has no guest processes).
+pub const OLDEST_VERSION: u32 = 1;
 /// The furthest guest time may be from real time in a snapshot (100 years).
 pub const MAX_TIME_OFFSET_MS: u64 = 100 * 366 * 24 * 3600 * 1000;
 /// The largest snapshot imported.
@@ -40,7 +48,9 @@ pub enum SnapshotError {
     #[error("not a vcd-sim snapshot: {0}")]
     Invalid(String),
     /// A version this simulator does not read.
-    #[error("snapshot version {0} is not supported (this simulator reads version {VERSION})")]
+    #[error(
+        "snapshot version {0} is not supported (this simulator reads versions {OLDEST_VERSION} to {VERSION})"
+    )]
     Version(u32),
     /// Larger than [`MAX_BYTES`].
     #[error("snapshot of {0} bytes is larger than the {MAX_BYTES} bytes allowed")]
@@ -76,7 +86,94 @@ pub struct GuestVm {
     pub customization: Option<CustomizationRecord>,
     /// The disk: filesystem, users, packages, services, images.
     pub disk: Disk,
+    /// Its processes (from version 2; absent in version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<GuestProcesses>,
 }
+
+/// The process table of one guest VM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestProcesses {
+    /// The pid the next process gets.
+    pub next_pid: i64,
+    /// Every process listed, running or exited (and not yet pruned), by pid.
+    pub list: Vec<GuestProcess>,
+}
+
+/// One guest process: a system process or a program started through guest
+/// operations. The model keeps no output (programs write files, which are
+/// on the disk).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestProcess {
+    /// Process id.
+    pub pid: i64,
+    /// Program name.
+    pub name: String,
+    /// The user it runs as.
+    pub owner: String,
+    /// The whole command line.
+    pub cmd_line: String,
+    /// Start, in guest time.
+    pub start_time: chrono::DateTime<chrono::Utc>,
+    /// End, in guest time; absent while running.
+    pub end_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Exit code; absent while running.
+    pub exit_code: Option<i32>,
+    /// Started through `StartProgramInGuest` (else a system process).
+    pub via_guest_ops: bool,
+}
+
+impl GuestProcesses {
+    fn of(table: &ProcessTable) -> Self {
+        GuestProcesses {
+            next_pid: table.next_pid(),
+            list: table
+                .all()
+                .map(|p| GuestProcess {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                    owner: p.owner.clone(),
+                    cmd_line: p.cmd_line.clone(),
+                    start_time: p.start_time,
+                    end_time: p.end_time,
+                    exit_code: p.exit_code,
+                    via_guest_ops: p.via_guest_ops,
+                })
+                .collect(),
+        }
+    }
+
+    fn table(self, moref: &str) -> Result<ProcessTable, SnapshotError> {
+        if !(0..=MAX_PID).contains(&self.next_pid) {
+            return Err(SnapshotError::Inconsistent(format!(
+                "guest VM {moref}: next_pid {} is not between 0 and {MAX_PID}",
+                self.next_pid
+            )));
+        }
+        let records = self
+            .list
+            .into_iter()
+            .map(|p| ProcessRecord {
+                pid: p.pid,
+                name: p.name,
+                owner: p.owner,
+                cmd_line: p.cmd_line,
+                start_time: p.start_time,
+                end_time: p.end_time,
+                exit_code: p.exit_code,
+                cancel: tokio_util::sync::CancellationToken::new(),
+                via_guest_ops: p.via_guest_ops,
+            })
+            .collect();
+        ProcessTable::restore(self.next_pid, records)
+            .map_err(|e| SnapshotError::Inconsistent(format!("guest VM {moref}: {e}")))
+    }
+}
+
+/// The largest `next_pid` of a snapshot's process table.
+pub const MAX_PID: i64 = 1 << 40;
 
 /// The guest model's part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,6 +203,10 @@ pub struct Snapshot {
     pub vcd: VcdState,
     /// The guests.
     pub guests: GuestState,
+    /// CloudAPI API tokens (`REFRESH`, and `EXTENSION` tokens of MQTT
+    /// extensions), secrets as digests; from version 2 (none in version 1).
+    #[serde(default)]
+    pub api_tokens: Vec<crate::auth::StoredToken>,
 }
 
 /// Where work under way at export stands once imported.
@@ -119,7 +220,41 @@ fn settled(power: PowerState, phase: BootPhase) -> BootPhase {
     }
 }
 
-/// The simulator's whole state.
+/// The simulator's whole state with the API tokens of `auth`.
+pub fn export_with_tokens(sim: &Sim, guests: &GuestWorld, auth: &Auth) -> Snapshot {
+    Snapshot {
+        api_tokens: auth.export_tokens(),
+        ..export(sim, guests)
+    }
+}
+
+/// [`import`], and the snapshot's API tokens replace those of `auth`
+/// (checked first: owners among the snapshot's users; nothing changes on
+/// a refusal).
+pub fn import_with_tokens(
+    sim: &Sim,
+    guests: &GuestWorld,
+    auth: &Auth,
+    snapshot: Snapshot,
+) -> Result<(), SnapshotError> {
+    let tokens = Auth::check_tokens(&snapshot.api_tokens).map_err(SnapshotError::Inconsistent)?;
+    if let Some(t) = snapshot
+        .api_tokens
+        .iter()
+        .find(|t| !snapshot.vcd.users.iter().any(|u| u.id == t.owner))
+    {
+        return Err(SnapshotError::Inconsistent(format!(
+            "API token {} belongs to user {}, who is not in the snapshot",
+            t.id, t.owner
+        )));
+    }
+    import(sim, guests, snapshot)?;
+    auth.replace_tokens(tokens);
+    Ok(())
+}
+
+/// The simulator's whole state (without API tokens, which the listener's
+/// `Auth` holds: [`export_with_tokens`]).
 pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
     let vcd = sim.export_state();
     let state = guests.lock();
@@ -134,6 +269,7 @@ pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
             ip: vm.ip.clone(),
             customization: vm.customization.clone(),
             disk: vm.disk.clone(),
+            processes: Some(GuestProcesses::of(&vm.processes)),
         })
         .collect();
     let guest_state = GuestState {
@@ -152,11 +288,12 @@ pub fn export(sim: &Sim, guests: &GuestWorld) -> Snapshot {
         version: VERSION,
         vcd,
         guests: guest_state,
+        api_tokens: Vec::new(),
     }
 }
 
 /// Replaces the simulator's whole state with `snapshot` (fault rules and
-/// guest timings stay as they are).
+/// guest timings stay as they are; API tokens are [`import_with_tokens`]'s).
 pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), SnapshotError> {
     check_header(&snapshot)?;
     let seed = id_seed(&snapshot.vcd);
@@ -174,13 +311,26 @@ pub fn import(sim: &Sim, guests: &GuestWorld, snapshot: Snapshot) -> Result<(), 
             g.time_offset_ms
         )));
     }
+    let now = chrono::Utc::now() + chrono::Duration::milliseconds(g.time_offset_ms);
     let mut vms = BTreeMap::new();
     for v in g.vms {
+        if snapshot.version >= 2 && v.processes.is_none() {
+            return Err(SnapshotError::Invalid(format!(
+                "guest VM {} has no `processes` (version {} snapshots list them)",
+                v.moref, snapshot.version
+            )));
+        }
         let mut vm = Vm::new(&v.moref, &v.name, v.disk);
         vm.power = v.power;
         vm.phase = settled(v.power, v.phase);
         vm.ip = v.ip;
         vm.customization = v.customization;
+        vm.processes = match v.processes {
+            Some(p) => p.table(&v.moref)?,
+            // Version 1 kept no processes: a running guest has booted.
+            None if v.power == PowerState::PoweredOn => ProcessTable::booted(now),
+            None => ProcessTable::default(),
+        };
         if vms.insert(v.moref.clone(), vm).is_some() {
             return Err(SnapshotError::Inconsistent(format!(
                 "guest VM {} appears twice",
@@ -240,7 +390,7 @@ fn check_header(s: &Snapshot) -> Result<(), SnapshotError> {
             s.format
         )));
     }
-    if s.version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&s.version) {
         return Err(SnapshotError::Version(s.version));
     }
     Ok(())
@@ -273,7 +423,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         )));
     }
     match h.version {
-        Some(VERSION) => {}
+        Some(v) if (OLDEST_VERSION..=VERSION).contains(&v) => {}
         Some(v) => return Err(SnapshotError::Version(v)),
         None => return Err(SnapshotError::Invalid("`version` is missing".into())),
     }

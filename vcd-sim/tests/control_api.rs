@@ -2,7 +2,8 @@
 //! way `vcd-sim serve --control-api` does: token checks, fault rules on
 //! every surface with their bounds, the clock, reset, the operations served,
 //! and snapshots (round trip to the same bytes; a vApp made before the
-//! snapshot deleted after the load).
+//! snapshot deleted after the load; guest processes listed after the load;
+//! version 1 documents still loaded).
 
 mod common;
 
@@ -15,6 +16,9 @@ use serde_json::{Value, json};
 use vcd_sim::assembly::FullSim;
 use vcd_sim::clock::Clock;
 use vcd_sim::control::{ControlApi, Observer, Targets};
+use vcd_sim::faults::FaultRule;
+use vcd_sim::guest::{FaultScope, GuestFaultKind};
+use vcd_sim::guest_api::{GuestCredentials, GuestFault, GuestOps, ProgramSpec};
 use vcd_sim::rest::xml::Dom;
 use vcd_sim::{SimBuilder, VcdRelease};
 
@@ -25,17 +29,22 @@ struct Controlled {
 }
 
 async fn start() -> Controlled {
+    start_release(VcdRelease::default()).await
+}
+
+async fn start_release(release: VcdRelease) -> Controlled {
     cse_bus::tls::install_crypto_provider();
     let observer = Arc::new(Observer::new(None));
     let control = ControlApi::new(Arc::clone(&observer));
     let full = SimBuilder::new()
+        .vcd_release(release)
         .clock(Clock::controlled(0.0))
         .extra_routes(control.router())
         .wrap_listeners(observer.wrap())
         .start()
         .await
         .expect("simulator starts");
-    control.attach(Targets::of(&full, VcdRelease::default()));
+    control.attach(Targets::of(&full, release));
     Controlled {
         full,
         control,
@@ -319,14 +328,44 @@ async fn the_clock_is_read_set_and_advanced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn about_lists_the_operations_served_with_their_calls() {
+async fn about_lists_every_operation_served_and_counts_calls() {
     let c = start().await;
+    let (status, about) = c.get("about").await;
+    assert_eq!(status, StatusCode::OK);
+    let operations = about["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().all(|op| op["calls"] == 0),
+        "a fresh simulator has served nothing"
+    );
+    assert_eq!(
+        operations.len(),
+        vcd_sim::control::observe::served_operations().len()
+    );
+    // The whole list, from the route table, the SOAP methods and transfers.
+    insta::assert_json_snapshot!("about", about);
+
     let admin = c.login("System", "administrator", "vmware-sim-admin").await;
     admin.doc(&admin.org_href()).await;
     admin.doc(&admin.org_href()).await;
-    let (status, about) = c.get("about").await;
-    assert_eq!(status, StatusCode::OK);
-    insta::assert_json_snapshot!("about", about);
+    let (_, about) = c.get("about").await;
+    let calls = |name: &str| {
+        about["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["surface"] == "vcd" && op["operation"] == name)
+            .map(|op| op["calls"].as_u64().unwrap())
+    };
+    assert_eq!(calls("POST /api/sessions"), Some(1));
+    assert_eq!(calls("GET /api/org/{id}"), Some(2));
+    assert_eq!(calls("GET /api/vApp/{id}"), Some(0));
+    let called: u64 = about["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(called, 3, "only the calls made: {about:#}");
     c.full.shutdown().await;
 }
 
@@ -518,4 +557,359 @@ async fn bad_snapshots_are_refused_with_the_reason() {
         assert!(text.contains(words), "{text}");
     }
     c.full.shutdown().await;
+}
+
+fn root(password: &str) -> GuestCredentials {
+    GuestCredentials {
+        username: "root".into(),
+        password: password.into(),
+    }
+}
+
+/// Starts `/bin/bash -c script` as root, retrying while guest operations warm up.
+async fn start_program(full: &FullSim, moref: &str, script: &str) -> i64 {
+    for _ in 0..500 {
+        match full
+            .guests
+            .start_program(
+                moref,
+                &root("root-pw"),
+                ProgramSpec {
+                    program_path: "/bin/bash".into(),
+                    arguments: format!("-c '{script}'"),
+                    ..ProgramSpec::default()
+                },
+            )
+            .await
+        {
+            Ok(pid) => return pid,
+            Err(GuestFault::GuestOperationsUnavailable) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{script}: {e:?}"),
+        }
+    }
+    panic!("guest operations never became ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_processes_are_in_snapshots_and_listed_after_the_load() {
+    let first = start().await;
+    let alice = first.login("acme", "alice", "alice-pw").await;
+    running_vapp(&alice, "procs").await;
+    let moref = first.full.handle.state().vms()[0].moref.clone().unwrap();
+    {
+        let mut state = first.full.guests.lock();
+        let vm = state.vms.get_mut(&moref).unwrap();
+        assert!(vm.disk.users.set_password("root", "root-pw"));
+    }
+    first
+        .full
+        .guests
+        .add_fault(FaultRule::new(
+            FaultScope::Global,
+            GuestFaultKind::HangProcess {
+                cmd_contains: Some("forever".into()),
+            },
+        ))
+        .unwrap();
+    let running = start_program(&first.full, &moref, "echo forever").await;
+    let done = start_program(&first.full, &moref, "echo hi > /tmp/out; exit 3").await;
+    let creds = root("root-pw");
+    for _ in 0..500 {
+        let listed = first
+            .full
+            .guests
+            .list_processes(&moref, &creds, Some(&[done]))
+            .unwrap();
+        if listed[0].exit_code.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = first
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    let exported = first.snapshot().await;
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(
+        text.contains("\"version\": 2,"),
+        "the format version moved on"
+    );
+    assert!(
+        text.contains("echo forever"),
+        "the running process is exported"
+    );
+    first.full.shutdown().await;
+
+    let second = start().await;
+    let put = |body: Vec<u8>| {
+        second
+            .http
+            .put(second.url("snapshot"))
+            .bearer_auth(second.control.token())
+            .body(body)
+            .send()
+    };
+    let r = put(exported.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(
+        second.snapshot().await == exported,
+        "export → load → export gives the same bytes, processes included"
+    );
+    // ListProcessesInGuest after the load: the same processes, exit codes and times.
+    let after = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    assert_eq!(after, before);
+    let find = |pid: i64| after.iter().find(|p| p.pid == pid).unwrap().clone();
+    assert_eq!(find(done).exit_code, Some(3));
+    assert_eq!(
+        find(running).exit_code,
+        None,
+        "still running after the load"
+    );
+    assert!(after.iter().any(|p| p.name == "systemd"));
+    // A loaded running process can be terminated; new processes get new pids.
+    second
+        .full
+        .guests
+        .terminate_process(&moref, &creds, running)
+        .unwrap();
+    let killed = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, Some(&[running]))
+        .unwrap();
+    assert_eq!(killed[0].exit_code, Some(137));
+    let next = start_program(&second.full, &moref, "true").await;
+    assert!(next > done, "pid {next} follows {done}");
+
+    // Version 1 (no processes) still loads: a running guest has just booted.
+    let mut v1: Value = serde_json::from_slice(&exported).unwrap();
+    v1["version"] = json!(1);
+    for vm in v1["guests"]["vms"].as_array_mut().unwrap() {
+        vm.as_object_mut().unwrap().remove("processes");
+    }
+    let r = put(serde_json::to_vec(&v1).unwrap()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let booted = second
+        .full
+        .guests
+        .list_processes(&moref, &creds, None)
+        .unwrap();
+    let names: Vec<&str> = booted.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["systemd", "vmtoolsd", "sshd"]);
+    // Version 2 without processes is refused, naming the VM.
+    v1["version"] = json!(2);
+    let r = put(serde_json::to_vec(&v1).unwrap()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(&moref) && text.contains("processes"),
+        "{text}"
+    );
+    second.full.shutdown().await;
+}
+
+/// A CloudAPI login; the access token.
+async fn cloudapi_token(c: &Controlled, user: &str, org: &str, password: &str) -> String {
+    let path = if org == "System" {
+        "sessions/provider"
+    } else {
+        "sessions"
+    };
+    let r = c
+        .http
+        .post(format!("{}/cloudapi/1.0.0/{path}", c.full.base_url()))
+        .basic_auth(format!("{user}@{org}"), Some(password))
+        .header("Accept", "application/json;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login of {user}@{org}");
+    r.headers()["x-vmware-vcloud-access-token"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extension_faults_and_the_recording_cover_mqtt_extensions() {
+    let c = start_release(VcdRelease::V10_6).await;
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    *c.full.ext_tap.write() = Some(Arc::new(move |_t, q, a| {
+        sink.lock().push((q.request_uri.clone(), a.status));
+    }));
+    // An MQTT extension with an API filter, as `cse install` registers it.
+    let admin = cloudapi_token(&c, "administrator", "System", "vmware-sim-admin").await;
+    let r = c
+        .http
+        .post(format!("{}/cloudapi/extensions/api", c.full.base_url()))
+        .bearer_auth(&admin)
+        .header("Accept", "application/json;version=39.0")
+        .json(&json!({
+            "name": "cse", "vendor": "VMware", "version": "1.0.0",
+            "priority": 50, "enabled": true, "authorizationEnabled": false,
+            "description": "Container Service Extension"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let service = r.headers()["link"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .http
+        .post(format!("{service}/apifilters"))
+        .bearer_auth(&admin)
+        .header("Accept", "application/*+xml;version=39.0")
+        .header("Content-Type", "application/vnd.vmware.admin.apifilter+xml")
+        .body(r#"<vmext:ApiFilter xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "API filter: {}", r.status());
+    let (status, rule) = c
+        .post(
+            "faults",
+            json!({"surface": "extension", "match": {"path_contains": "/api/cse"}, "effect": {"status": 502}, "times": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // No extension is connected: without the rule the request would wait
+    // for the extension timeout. The rule answers at once.
+    let alice = cloudapi_token(&c, "alice", "acme", "alice-pw").await;
+    let r = c
+        .http
+        .get(format!("{}/api/cse/clusters", c.full.base_url()))
+        .bearer_auth(&alice)
+        .header("Accept", "application/*+xml;version=39.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let (_, faults) = c.get("faults").await;
+    let listed = faults["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rule["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(listed["hits"], 1, "{faults:#}");
+    assert_eq!(
+        *seen.lock(),
+        vec![("/api/cse/clusters".to_owned(), 502)],
+        "the recording's tap saw the message and its answer"
+    );
+    c.full.shutdown().await;
+}
+
+/// Exchanges an API token at `/oauth/tenant/acme/token`; the status.
+async fn exchange_token(c: &Controlled, secret: &str) -> StatusCode {
+    c.http
+        .post(format!("{}/oauth/tenant/acme/token", c.full.base_url()))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=refresh_token&refresh_token={secret}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_are_in_snapshots_as_digests_and_gone_after_a_reset() {
+    let first = start_release(VcdRelease::V10_6).await;
+    let alice = cloudapi_token(&first, "alice", "acme", "alice-pw").await;
+    let r = first
+        .http
+        .post(format!("{}/cloudapi/1.0.0/tokens", first.full.base_url()))
+        .bearer_auth(&alice)
+        .header("Accept", "application/json;version=39.0")
+        .json(&json!({"name": "ci", "type": "REFRESH"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let secret = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(exchange_token(&first, &secret).await, StatusCode::OK);
+    let exported = first.snapshot().await;
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.contains("\"api_tokens\": ["), "{text}");
+    assert!(!text.contains(&secret), "the secret itself is not exported");
+    first.full.shutdown().await;
+
+    let second = start_release(VcdRelease::V10_6).await;
+    assert_ne!(exchange_token(&second, &secret).await, StatusCode::OK);
+    let r = second
+        .http
+        .put(second.url("snapshot"))
+        .bearer_auth(second.control.token())
+        .body(exported.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(second.snapshot().await == exported, "the same bytes");
+    assert_eq!(
+        exchange_token(&second, &secret).await,
+        StatusCode::OK,
+        "the token made before the snapshot works after the load"
+    );
+    // A token of a user the snapshot does not hold is refused.
+    let mut orphan: Value = serde_json::from_slice(&exported).unwrap();
+    orphan["api_tokens"][0]["owner"] = json!("00000000-0000-0000-0000-000000000001");
+    let r = second
+        .http
+        .put(second.url("snapshot"))
+        .bearer_auth(second.control.token())
+        .body(serde_json::to_vec(&orphan).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("not in the snapshot"));
+    let jwt = cloudapi_token(&second, "alice", "acme", "alice-pw").await;
+    let org_list = |jwt: String| {
+        second
+            .http
+            .get(format!("{}/api/org", second.full.base_url()))
+            .bearer_auth(jwt)
+            .header("Accept", "application/*+xml;version=39.0")
+            .send()
+    };
+    assert_eq!(
+        org_list(jwt.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (status, _) = second.post("reset", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        org_list(jwt).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "a reset ends CloudAPI sessions too"
+    );
+    assert_ne!(
+        exchange_token(&second, &secret).await,
+        StatusCode::OK,
+        "a reset drops tokens made since the start"
+    );
+    second.full.shutdown().await;
 }

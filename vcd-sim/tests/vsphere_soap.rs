@@ -1419,3 +1419,48 @@ async fn trait_defaults_carry_transfers_for_minimal_guest_models() {
         (StatusCode::OK, b"abc".to_vec())
     );
 }
+
+/// `SOAP_METHODS` (what `GET /_sim/about` lists) is what the vCenter
+/// serves: each listed method is routed on some object (whatever fault its
+/// empty parameters get, it is not `MethodNotFound`), and a method not
+/// listed is refused on every object.
+#[tokio::test]
+async fn the_listed_soap_methods_are_exactly_the_ones_served() {
+    let fx = logged_in().await;
+    let objects = [
+        ("ServiceInstance", "ServiceInstance"),
+        ("PropertyCollector", "propertyCollector"),
+        ("ViewManager", "ViewManager"),
+        ("SessionManager", "SessionManager"),
+        ("SearchIndex", "SearchIndex"),
+        ("GuestProcessManager", "guestOperationsProcessManager"),
+        ("GuestFileManager", "guestOperationsFileManager"),
+        ("GuestAuthManager", "guestOperationsAuthManager"),
+        ("ContainerView", "session[0]view-1"),
+    ];
+    // Logout last: it ends the session the others use.
+    let mut methods: Vec<&str> = vcd_sim::vsphere::SOAP_METHODS.to_vec();
+    methods.sort_by_key(|m| *m == "Logout");
+    for method in methods {
+        let mut routed = false;
+        for object in objects {
+            let reply = fx.call(method, object, "").await;
+            if reply.status == StatusCode::OK || fault_type(&reply) != "MethodNotFound" {
+                routed = true;
+                break;
+            }
+        }
+        assert!(routed, "{method} is listed but not served");
+    }
+    let fx = logged_in().await;
+    for method in ["PowerOnVM_Task", "CloneVM_Task", "RetrieveContent"] {
+        for object in objects {
+            let reply = fx.call(method, object, "").await;
+            assert_eq!(
+                fault_type(&reply),
+                "MethodNotFound",
+                "{method} on {object:?}"
+            );
+        }
+    }
+}

@@ -1,5 +1,6 @@
-//! The live target's hold on a `vcd-sim serve --control-api`: `fault:`
-//! steps become control API calls (`/_sim/faults`, `/_sim/clock`), and the
+//! The live target's hold on a `vcd-sim serve --control-api`: `fault:`,
+//! `clock:` and `sim:` steps become control API calls (`/_sim/faults`,
+//! `/_sim/clock`, `/_sim/reset`, `/_sim/snapshot`), and the
 //! scenario's `simulator.time_scale` is applied to the simulator's clock for
 //! the run. What the simulator looked like before (clock scale, guest
 //! timings) is put back, and every fault cleared, when the run ends.
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::format::{ClockStep, FaultStep, SimulatorSpec};
+use crate::format::{ClockStep, FaultStep, SimStep, SimulatorSpec};
 
 /// Where the control API is and its token.
 #[derive(Clone)]
@@ -82,26 +83,42 @@ impl Control {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, String> {
+        let text = self
+            .call_raw(method, path, body.map(|b| b.to_string().into_bytes()))
+            .await?;
+        Ok(serde_json::from_slice(&text).unwrap_or(Value::Null))
+    }
+
+    /// A call with a raw JSON body, answering the raw body.
+    async fn call_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, String> {
         let url = format!("{}/{path}", self.settings.url.trim_end_matches('/'));
         let mut req = self
             .http
             .request(method.clone(), &url)
             .bearer_auth(&self.settings.token);
         if let Some(b) = body {
-            req = req.json(&b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b);
         }
         let reply = req
             .send()
             .await
             .map_err(|e| format!("control API {method} {url}: {e}"))?;
         let status = reply.status();
-        let text = reply.text().await.unwrap_or_default();
+        let bytes = reply.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         if !status.is_success() {
             return Err(format!(
-                "control API {method} {url} answered {status}: {text}"
+                "control API {method} {url} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
             ));
         }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        Ok(bytes)
     }
 
     /// Reads what to restore later and applies the scenario's time scale.
@@ -210,6 +227,33 @@ impl Control {
                 Some(json!({ "by_ms": ms })),
             )
             .await?;
+        }
+        Ok(step.describe())
+    }
+
+    /// Resets the simulator, or saves its state to or loads it from a file.
+    pub async fn sim(&self, step: &SimStep) -> Result<String, String> {
+        match step {
+            SimStep::Reset => {
+                self.call(reqwest::Method::POST, "reset", None).await?;
+            }
+            SimStep::Save(path) => {
+                let bytes = self
+                    .call_raw(reqwest::Method::GET, "snapshot", None)
+                    .await?;
+                vcd_sim::snapshot::from_bytes(&bytes)
+                    .map_err(|e| format!("the simulator's snapshot: {e}"))?;
+                cse_core::config::write_private_file(Path::new(path), &bytes)
+                    .map_err(|e| format!("cannot write snapshot {path}: {e}"))?;
+            }
+            SimStep::Load(path) => {
+                let snapshot =
+                    vcd_sim::snapshot::load_file(Path::new(path)).map_err(|e| e.to_string())?;
+                let bytes = vcd_sim::snapshot::to_bytes(&snapshot).map_err(|e| e.to_string())?;
+                self.call_raw(reqwest::Method::PUT, "snapshot", Some(bytes))
+                    .await
+                    .map_err(|e| format!("snapshot {path}: {e}"))?;
+            }
         }
         Ok(step.describe())
     }

@@ -2,7 +2,8 @@
 //! and the `cse` config of that server (system administrator, vCenters,
 //! templates, broker). Only public surfaces are used; the server's process
 //! is out of reach. When the vCD is a `vcd-sim serve --control-api`
-//! (`--sim-info`), `fault:` steps go through its control API.
+//! (`--sim-info`), `fault:`, `clock:` and `sim:` steps go through its
+//! control API.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use cse_server::context::Context;
 
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
-use crate::format::{ClockStep, FaultStep, ServerState, TargetKind};
+use crate::format::{ClockStep, FaultStep, ServerState, SimStep, TargetKind};
 
 /// Settings of the live target.
 #[derive(Debug, Clone)]
@@ -138,6 +139,20 @@ impl Target for LiveTarget {
                 "the clock needs the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info"
                     .into(),
             ),
+        }
+    }
+
+    async fn sim(&mut self, step: &SimStep) -> TargetResult<String> {
+        match &self.control {
+            Some(c) => c.sim(step).await,
+            None => Err(format!(
+                "`sim: {}` needs the simulator: --target sim, or a vcd-sim serve --control-api named with --sim-info (this live vCD has no control API)",
+                match step {
+                    SimStep::Reset => "reset",
+                    SimStep::Load(_) => "load",
+                    SimStep::Save(_) => "save",
+                }
+            )),
         }
     }
 

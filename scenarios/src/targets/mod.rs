@@ -15,7 +15,7 @@ use cse_server::cli::{self, BusConnector, CliContext, ScriptedAnswers};
 use cse_server::context::Context;
 
 use crate::api::VcdApi;
-use crate::format::{ClockStep, FaultStep, ServerState, TargetKind, Tenant};
+use crate::format::{ClockStep, FaultStep, ServerState, SimStep, TargetKind, Tenant};
 
 /// A target's failure, in words for the report.
 pub type TargetResult<T> = Result<T, String>;
@@ -43,6 +43,8 @@ pub trait Target {
     async fn fault(&mut self, fault: &FaultStep) -> TargetResult<String>;
     /// Changes the simulator's time scale and/or moves simulated time on.
     async fn clock(&mut self, step: &ClockStep) -> TargetResult<String>;
+    /// Resets the simulator's state, or saves or loads a snapshot.
+    async fn sim(&mut self, step: &SimStep) -> TargetResult<String>;
     /// The embedded server's state (`None`: not observable here).
     fn server_state(&mut self) -> Option<ServerState>;
     /// Waits for the embedded server to exit.

@@ -28,7 +28,7 @@ use vcd_sim::{FullSim, SimBuilder};
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
 use crate::format::{
-    ClockStep, FaultStep, ServerState, SimulatorSpec, TargetKind, Tenant, WorldSpec,
+    ClockStep, FaultStep, ServerState, SimStep, SimulatorSpec, TargetKind, Tenant, WorldSpec,
 };
 
 /// The catalog `cse install` fills (the default world's published one).
@@ -480,6 +480,26 @@ impl Target for SimTarget {
         if let Some(d) = step.advance {
             clock.advance(d);
             self.sim.guests.advance_guest_time(d);
+        }
+        Ok(step.describe())
+    }
+
+    async fn sim(&mut self, step: &SimStep) -> TargetResult<String> {
+        // What the control API acts on (the release only matters to `about`).
+        let targets = vcd_sim::control::Targets::of(&self.sim, vcd_sim::VcdRelease::default());
+        match step {
+            SimStep::Reset => targets.reset(Some(&self.normal_timings))?,
+            SimStep::Save(path) => {
+                vcd_sim::snapshot::save_file(Path::new(path), &targets.export_snapshot())
+                    .map_err(|e| e.to_string())?;
+            }
+            SimStep::Load(path) => {
+                let snapshot =
+                    vcd_sim::snapshot::load_file(Path::new(path)).map_err(|e| e.to_string())?;
+                targets
+                    .import_snapshot(snapshot)
+                    .map_err(|e| format!("snapshot {path}: {e}"))?;
+            }
         }
         Ok(step.describe())
     }

@@ -176,7 +176,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let full = b.start().await?;
     if let Some(snapshot) = snapshot {
-        vcd_sim::snapshot::import(full.handle.state(), &full.guests, snapshot)?;
+        vcd_sim::snapshot::import_with_tokens(
+            full.handle.state(),
+            &full.guests,
+            full.handle.auth(),
+            snapshot,
+        )?;
     }
     if let Some(recorder) = &recorder {
         let r = Arc::clone(recorder);

@@ -69,6 +69,8 @@ pub struct Targets {
     pub release: crate::VcdRelease,
     /// The snapshot the simulator started from (`--load`), which reset goes back to.
     pub start_snapshot: Option<Vec<u8>>,
+    /// CloudAPI sessions and API tokens (tokens are in snapshots; reset drops them).
+    pub auth: Option<Arc<crate::auth::Auth>>,
 }
 
 impl Targets {
@@ -84,6 +86,59 @@ impl Targets {
             world: full.handle.world().clone(),
             release,
             start_snapshot: None,
+            auth: Some(Arc::clone(full.handle.auth())),
+        }
+    }
+}
+
+impl Targets {
+    /// Clears every fault rule of every surface.
+    pub fn clear_all_faults(&self) {
+        self.rest.clear();
+        self.ext.clear();
+        self.vcenter.faults().clear();
+        self.guests.clear_faults();
+    }
+
+    /// Back to the starting state (what `POST /_sim/reset` does, but for the
+    /// operation counts): the world, or the start snapshot, with the same
+    /// ids; every fault rule cleared; guest timings set to `initial_timings`.
+    /// The clock's scale is left as it is.
+    pub fn reset(&self, initial_timings: Option<&GuestTimings>) -> Result<(), String> {
+        self.clear_all_faults();
+        self.guests.reset();
+        if let Some(initial) = initial_timings {
+            self.guests.set_timings(initial.clone());
+        }
+        self.sim.reset(&self.world);
+        if let Some(auth) = &self.auth {
+            auth.replace_tokens(Vec::new());
+        }
+        if let Some(bytes) = &self.start_snapshot {
+            let snap = crate::snapshot::from_bytes(bytes).map_err(|e| e.to_string())?;
+            self.import_snapshot(snap).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The whole state as a snapshot.
+    pub fn export_snapshot(&self) -> crate::snapshot::Snapshot {
+        match &self.auth {
+            Some(auth) => crate::snapshot::export_with_tokens(&self.sim, &self.guests, auth),
+            None => crate::snapshot::export(&self.sim, &self.guests),
+        }
+    }
+
+    /// Replaces the whole state with `snapshot` (nothing changes on an error).
+    pub fn import_snapshot(
+        &self,
+        snapshot: crate::snapshot::Snapshot,
+    ) -> Result<(), crate::snapshot::SnapshotError> {
+        match &self.auth {
+            Some(auth) => {
+                crate::snapshot::import_with_tokens(&self.sim, &self.guests, auth, snapshot)
+            }
+            None => crate::snapshot::import(&self.sim, &self.guests, snapshot),
         }
     }
 }
@@ -198,11 +253,7 @@ impl ControlApi {
 
     /// Clears every fault rule of every surface.
     pub fn clear_all_faults(&self) -> Result<(), ControlError> {
-        let t = self.targets()?;
-        t.rest.clear();
-        t.ext.clear();
-        t.vcenter.faults().clear();
-        t.guests.clear_faults();
+        self.targets()?.clear_all_faults();
         Ok(())
     }
 }
@@ -480,18 +531,8 @@ async fn advance_clock(State(api): State<ControlApi>, body: Bytes) -> Answer {
 
 async fn reset(State(api): State<ControlApi>) -> Answer {
     let t = api.targets()?;
-    api.clear_all_faults()?;
-    t.guests.reset();
-    if let Some(initial) = api.shared.initial_timings.get() {
-        t.guests.set_timings(initial.clone());
-    }
-    t.sim.reset(&t.world);
-    if let Some(bytes) = &t.start_snapshot {
-        let snap = crate::snapshot::from_bytes(bytes)
-            .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        crate::snapshot::import(&t.sim, &t.guests, snap)
-            .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    }
+    t.reset(api.shared.initial_timings.get())
+        .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     api.shared.observer.reset_counts();
     tracing::info!("vcd-sim: state reset to the starting world");
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -501,7 +542,7 @@ async fn reset(State(api): State<ControlApi>) -> Answer {
 
 async fn get_snapshot(State(api): State<ControlApi>) -> Answer {
     let t = api.targets()?;
-    let snap = crate::snapshot::export(&t.sim, &t.guests);
+    let snap = t.export_snapshot();
     let bytes = crate::snapshot::to_bytes(&snap)
         .map_err(|e| ControlError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
@@ -510,7 +551,7 @@ async fn get_snapshot(State(api): State<ControlApi>) -> Answer {
 async fn put_snapshot(State(api): State<ControlApi>, body: Bytes) -> Answer {
     let t = api.targets()?;
     let snap = crate::snapshot::from_bytes(&body).map_err(|e| ControlError::bad(e.to_string()))?;
-    crate::snapshot::import(&t.sim, &t.guests, snap)
+    t.import_snapshot(snap)
         .map_err(|e| ControlError::bad(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -2,9 +2,13 @@
 //! counts each vCD and vCenter operation (for `GET /_sim/about`) and, with a
 //! [`Recorder`], writes each exchange to the recording.
 //!
-//! An operation is named by its surface and, for vCD, the method and path
-//! with ids replaced by `{id}` (`GET /api/vApp/vapp-{id}`); for vCenter, the
-//! SOAP method (`StartProgramInGuest`) or the transfer (`guestFile.PUT`).
+//! An operation is named by its surface and, for vCD, the method and the
+//! path template of the route table that serves it (`GET /api/vApp/{id}`;
+//! a path no route serves, such as an extension's `/api/cse/...`, by its
+//! path with ids replaced by `{id}`); for vCenter, the SOAP method
+//! (`StartProgramInGuest`), the transfer (`guestFile.PUT`) or `GET
+//! /sdk/vimServiceVersions.xml`. Every operation the route table, the SOAP
+//! dispatcher and the transfers serve is listed from the start, with 0 calls.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -45,10 +49,66 @@ pub struct Operation {
 }
 
 /// Counts operations and, when recording, writes exchanges.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Observer {
     counts: Mutex<BTreeMap<(String, String), u64>>,
     recorder: Option<Arc<Recorder>>,
+}
+
+/// Every operation served, by surface and name: the vCD route table, the
+/// vCenter's SOAP methods, its service versions document and guest file
+/// transfers.
+pub fn served_operations() -> Vec<(&'static str, String)> {
+    let vcd = crate::rest::operations()
+        .iter()
+        .map(|op| ("vcd", format!("{} {}", op.method, op.path)));
+    let vcenter = crate::vsphere::SOAP_METHODS
+        .iter()
+        .map(|m| (*m).to_owned())
+        .chain([
+            "GET /sdk/vimServiceVersions.xml".to_owned(),
+            crate::vsphere::TRANSFER_GET.to_owned(),
+            crate::vsphere::TRANSFER_PUT.to_owned(),
+        ])
+        .map(|name| ("vcenter", name));
+    vcd.chain(vcenter).collect()
+}
+
+/// The route table's template for a vCD path: the one matching segment by
+/// segment (`{name}` matching any one segment) with the most literal
+/// segments, as axum prefers literals over captures.
+fn template_of(method: &str, path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    crate::rest::operations()
+        .iter()
+        .filter(|op| op.method == method)
+        .filter_map(|op| {
+            let template: Vec<&str> = op.path.split('/').collect();
+            if template.len() != segments.len() {
+                return None;
+            }
+            let mut literals = 0;
+            for (t, s) in template.iter().zip(&segments) {
+                if t.starts_with('{') && t.ends_with('}') {
+                    if s.is_empty() {
+                        return None;
+                    }
+                } else if t == s {
+                    literals += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literals, op.path.as_str()))
+        })
+        .fold(
+            None,
+            |best: Option<(usize, &'static str)>, (n, p)| match best {
+                Some((m, _)) if m >= n => best,
+                _ => Some((n, p)),
+            },
+        )
+        .map(|(_, p)| p)
 }
 
 /// The surface and operation name of a request (`None`: the control API's own).
@@ -67,6 +127,9 @@ pub fn operation_of(method: &str, path: &str, body: &[u8]) -> Option<(&'static s
     if path.starts_with("/guestFile") {
         return Some(("vcenter", format!("guestFile.{method}")));
     }
+    if let Some(template) = template_of(method, path) {
+        return Some(("vcd", format!("{method} {template}")));
+    }
     Some(("vcd", format!("{method} {}", ID.replace_all(path, "{id}"))))
 }
 
@@ -74,7 +137,7 @@ impl Observer {
     /// An observer that counts, and records when given a recorder.
     pub fn new(recorder: Option<Arc<Recorder>>) -> Self {
         Observer {
-            counts: Mutex::new(BTreeMap::new()),
+            counts: Mutex::new(zero_counts()),
             recorder,
         }
     }
@@ -84,7 +147,8 @@ impl Observer {
         self.recorder.as_ref()
     }
 
-    /// Every operation seen, by surface and name, with its calls.
+    /// Every operation served (see [`served_operations`]) and every other
+    /// one seen, by surface and name, with its calls.
     pub fn operations(&self) -> Vec<Operation> {
         self.counts
             .lock()
@@ -97,9 +161,9 @@ impl Observer {
             .collect()
     }
 
-    /// Forgets the counts (on reset).
+    /// Forgets the counts (on reset): every operation served back to 0.
     pub fn reset_counts(&self) {
-        self.counts.lock().clear();
+        *self.counts.lock() = zero_counts();
     }
 
     fn count(&self, surface: &str, operation: &str) {
@@ -120,6 +184,19 @@ impl Observer {
             ))
         })
     }
+}
+
+impl Default for Observer {
+    fn default() -> Self {
+        Observer::new(None)
+    }
+}
+
+fn zero_counts() -> BTreeMap<(String, String), u64> {
+    served_operations()
+        .into_iter()
+        .map(|(surface, name)| ((surface.to_owned(), name), 0))
+        .collect()
 }
 
 fn small(body: &Body) -> bool {
@@ -191,7 +268,31 @@ mod tests {
                 "/api/vApp/vapp-0f6b3a52-8d1c-4c1e-9a0e-123456789abc",
                 b""
             ),
-            Some(("vcd", "GET /api/vApp/vapp-{id}".to_owned()))
+            Some(("vcd", "GET /api/vApp/{id}".to_owned()))
+        );
+        assert_eq!(
+            operation_of("GET", "/cloudapi/1.0.0/sessions/current", b""),
+            Some(("vcd", "GET /cloudapi/1.0.0/sessions/current".to_owned()))
+        );
+        assert_eq!(
+            operation_of("DELETE", "/cloudapi/1.0.0/sessions/abc", b""),
+            Some(("vcd", "DELETE /cloudapi/1.0.0/sessions/{id}".to_owned()))
+        );
+        assert_eq!(
+            operation_of("PUT", "/api/vApp/vapp-1/metadata/GENERAL/k", b""),
+            Some((
+                "vcd",
+                "PUT /api/vApp/{id}/metadata/{domain}/{key}".to_owned()
+            ))
+        );
+        assert_eq!(
+            operation_of(
+                "POST",
+                "/api/cse/cluster/0f6b3a52-8d1c-4c1e-9a0e-123456789abc",
+                b""
+            ),
+            Some(("vcd", "POST /api/cse/cluster/{id}".to_owned())),
+            "paths no route serves keep their own name"
         );
         let soap = br#"<soapenv:Envelope><soapenv:Body> <StartProgramInGuest xmlns="urn:vim25">"#;
         assert_eq!(
@@ -203,5 +304,41 @@ mod tests {
             Some(("vcenter", "guestFile.PUT".to_owned()))
         );
         assert_eq!(operation_of("GET", "/_sim/about", b""), None);
+    }
+
+    #[test]
+    fn every_operation_served_is_listed_before_any_call() {
+        let observer = Observer::new(None);
+        let listed = observer.operations();
+        assert_eq!(listed.len(), served_operations().len());
+        assert!(listed.iter().all(|op| op.calls == 0));
+        for (surface, name) in [
+            ("vcd", "POST /api/sessions"),
+            ("vcd", "DELETE /api/admin/extension/service/{id}"),
+            ("vcenter", "StartProgramInGuest"),
+            ("vcenter", "guestFile.PUT"),
+        ] {
+            assert!(
+                listed
+                    .iter()
+                    .any(|op| op.surface == surface && op.operation == name),
+                "{surface} {name}"
+            );
+        }
+        observer.count("vcd", "POST /api/sessions");
+        observer.count("vcd", "GET /api/cse");
+        let calls = |name: &str| {
+            observer
+                .operations()
+                .into_iter()
+                .find(|op| op.operation == name)
+                .map(|op| op.calls)
+        };
+        assert_eq!(calls("POST /api/sessions"), Some(1));
+        assert_eq!(calls("GET /api/cse"), Some(1));
+        assert_eq!(calls("GET /api/versions"), Some(0));
+        observer.reset_counts();
+        assert_eq!(calls("POST /api/sessions"), Some(0));
+        assert_eq!(calls("GET /api/cse"), None);
     }
 }

@@ -168,6 +168,39 @@ impl ProcessTable {
         self.records.values()
     }
 
+    /// The pid the next process gets.
+    pub fn next_pid(&self) -> i64 {
+        self.next_pid
+    }
+
+    /// A table holding `records` (from a snapshot), the next process
+    /// getting `next_pid`; refused when pids repeat, are negative or not
+    /// below `next_pid`, or a record is half exited. Running records get a
+    /// new cancellation token: they run until terminated.
+    pub fn restore(next_pid: i64, records: Vec<ProcessRecord>) -> Result<Self, String> {
+        let mut table = ProcessTable {
+            next_pid,
+            records: BTreeMap::new(),
+        };
+        for record in records {
+            let pid = record.pid;
+            if pid < 0 || pid >= next_pid {
+                return Err(format!(
+                    "process {pid} is not between 0 and next_pid {next_pid}"
+                ));
+            }
+            if record.end_time.is_some() != record.exit_code.is_some() {
+                return Err(format!(
+                    "process {pid} has an end time without an exit code or the other way round"
+                ));
+            }
+            if table.records.insert(pid, record).is_some() {
+                return Err(format!("process {pid} appears twice"));
+            }
+        }
+        Ok(table)
+    }
+
     /// Cancels every running process (power-off, reboot).
     pub fn kill_all(&mut self) {
         for record in self.records.values() {

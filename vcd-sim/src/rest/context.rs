@@ -38,6 +38,9 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The MQTT extension bus (10.3+ profiles): broker and round trips.
     pub mqtt: crate::mqtt::MqttBroker,
+    /// Extension delivery fault rules and the recorder's tap for requests
+    /// to MQTT extensions.
+    pub ext_faults: Option<(crate::ext_faults::ExtFaults, crate::ext_faults::ExtTap)>,
 }
 
 impl AppState {

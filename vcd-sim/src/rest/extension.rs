@@ -4,6 +4,8 @@
 //! matching an enabled extension's API filter goes to the extension (after
 //! authentication), not to vCD's own handlers.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -11,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::context::{AppState, MAX_BODY, VcdErrorResponse, accept_version, request_version};
-use crate::ext::{ForwardedRequest, SecurityContext};
+use crate::ext::{ExtensionForwarder as _, ForwardedRequest, SecurityContext};
 use crate::state::EntityRef;
 
 /// Largest request body forwarded to an extension.
@@ -180,7 +182,23 @@ async fn forward(state: AppState, target: crate::ext::ExtensionTarget, req: Requ
         remote_addr,
     };
     let reply = match (mqtt, forwarder) {
-        (Some(broker), _) => broker.forward(&target, forwarded).await,
+        (Some(broker), _) => match &state.ext_faults {
+            // The delivery fault rules and the recording cover MQTT too.
+            Some((faults, tap)) => {
+                let over_mqtt = crate::ext::FnForwarder::new(move |t, r| {
+                    let broker = broker.clone();
+                    Box::pin(async move { broker.forward(&t, r).await })
+                });
+                crate::ext_faults::FaultingForwarder::new(
+                    Arc::new(over_mqtt),
+                    faults.clone(),
+                    tap.clone(),
+                )
+                .forward(target, forwarded)
+                .await
+            }
+            None => broker.forward(&target, forwarded).await,
+        },
         (None, Some(forwarder)) => forwarder.forward(target, forwarded).await,
         (None, None) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };

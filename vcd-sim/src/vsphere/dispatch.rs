@@ -82,6 +82,33 @@ fn parse_call(body: &[u8]) -> Result<Call, VimFault> {
     })
 }
 
+/// Every SOAP method this vCenter serves: a call of any other method is
+/// refused with `MethodNotFound` before routing. `GET /_sim/about` lists
+/// these.
+pub const SOAP_METHODS: &[&str] = &[
+    "RetrieveServiceContent",
+    "CurrentTime",
+    "Login",
+    "Logout",
+    "SessionIsActive",
+    "RetrievePropertiesEx",
+    "RetrieveProperties",
+    "Fetch",
+    "CreateContainerView",
+    "DestroyView",
+    "FindByIp",
+    "FindByDnsName",
+    "FindByUuid",
+    "StartProgramInGuest",
+    "ListProcessesInGuest",
+    "TerminateProcessInGuest",
+    "InitiateFileTransferToGuest",
+    "InitiateFileTransferFromGuest",
+    "DeleteFileInGuest",
+    "MakeDirectoryInGuest",
+    "ValidateCredentialsInGuest",
+];
+
 /// Methods callable without a session (property reads decide per property).
 fn session_exempt(method: &str) -> bool {
     matches!(
@@ -149,6 +176,9 @@ impl Inner {
         w: &mut SoapWriter,
         set_cookie: &mut Option<String>,
     ) -> Result<(), VimFault> {
+        if !SOAP_METHODS.contains(&call.method.as_str()) {
+            return Err(method_not_found(call));
+        }
         let params = &call.params;
         let expect = |known: (&str, &str)| expect_this(call, known);
         match call.method.as_str() {

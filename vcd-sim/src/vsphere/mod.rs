@@ -46,6 +46,7 @@ use std::time::Duration;
 
 use crate::guest_api::GuestOps;
 
+pub use dispatch::SOAP_METHODS;
 pub use faults::VimFault;
 pub use injection::{
     InjectedFault, TRANSFER_GET, TRANSFER_PUT, VimCall, VimFaultRule, VimFaults, VimMatch,
