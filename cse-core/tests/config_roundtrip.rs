@@ -125,6 +125,7 @@ fn amqp() -> BoxedStrategy<AmqpConfig> {
                 (routing_key, ssl, ssl_accept_all, username, vhost),
             )| AmqpConfig {
                 exchange,
+                heartbeat: cse_core::config::DEFAULT_AMQP_HEARTBEAT,
                 host,
                 password: Secret::new(password),
                 port,

@@ -678,3 +678,30 @@ fn warnings_for_risky_but_valid_settings() {
         ]
     );
 }
+
+#[test]
+fn amqp_heartbeat_defaults_to_ten_seconds_and_is_bounded() {
+    // A 1.2.x config has no `heartbeat`: 10 s, and the key is not written back.
+    let config = load_edited(|_| {}).unwrap();
+    assert_eq!(config.amqp.heartbeat, 10);
+    assert_eq!(
+        config.amqp.heartbeat,
+        cse_core::config::DEFAULT_AMQP_HEARTBEAT
+    );
+    assert!(!sample_config().contains("heartbeat"));
+
+    let config = load_edited(|doc| set(section(doc, "amqp"), "heartbeat", "3")).unwrap();
+    assert_eq!(config.amqp.heartbeat, 3);
+    assert!(config.to_yaml().contains("heartbeat: 3"));
+
+    let found = messages(|doc| set(section(doc, "amqp"), "heartbeat", "0"));
+    assert_eq!(
+        found,
+        ["config file 'c.yaml', 'amqp' section key 'heartbeat': value should be between 1 and 300"]
+    );
+    let found = messages(|doc| set(section(doc, "amqp"), "heartbeat", "301"));
+    assert_eq!(
+        found,
+        ["config file 'c.yaml', 'amqp' section key 'heartbeat': value should be between 1 and 300"]
+    );
+}

@@ -150,6 +150,7 @@ mod tests {
     fn amqp(host: &str, ssl: bool, vhost: &str) -> AmqpConfig {
         AmqpConfig {
             exchange: "vcdext".into(),
+            heartbeat: super::super::model::DEFAULT_AMQP_HEARTBEAT,
             host: host.into(),
             password: Secret::new("p@ss/w:rd"),
             port: 5672,

@@ -23,6 +23,7 @@ use std::path::Path;
 pub use error::{ConfigError, ConfigProblem, EndpointError, ListEntry, Location, ValueType};
 pub use limits::{LIMIT_FIELDS, LimitField, Limits};
 pub use model::DEFAULT_MAX_CONCURRENT_REQUESTS;
+pub use model::{AMQP_HEARTBEAT_RANGE, DEFAULT_AMQP_HEARTBEAT};
 pub use model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
     DEFAULT_MAX_QUEUED_OPERATIONS, DEFAULT_MQTT_TOKEN_FILE, DEFAULT_PREFETCH, IpAllocationMode,

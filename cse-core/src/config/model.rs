@@ -140,6 +140,14 @@ impl MqttConfig {
 pub struct AmqpConfig {
     /// Exchange vCD publishes extension requests to (direct, durable).
     pub exchange: String,
+    /// AMQP heartbeat in seconds (new; default 10, from 1 to 300): the broker
+    /// closes the connection of a process that misses two, and its
+    /// unacknowledged requests go back to the queue for other replicas.
+    #[serde(
+        default = "default_amqp_heartbeat",
+        skip_serializing_if = "is_default_amqp_heartbeat"
+    )]
+    pub heartbeat: u16,
     /// Broker host name or address.
     pub host: String,
     /// Broker password.
@@ -204,6 +212,25 @@ pub struct VcenterConfig {
     pub username: String,
     /// Verify the vCenter's TLS certificate.
     pub verify: bool,
+}
+
+/// Default of `amqp.heartbeat` (seconds).
+pub const DEFAULT_AMQP_HEARTBEAT: u16 = 10;
+
+/// Bounds of `amqp.heartbeat` (seconds): RabbitMQ's `0` (no heartbeat) is
+/// refused, since a frozen replica would then keep its requests.
+pub const AMQP_HEARTBEAT_RANGE: std::ops::RangeInclusive<u16> = 1..=300;
+
+fn default_amqp_heartbeat() -> u16 {
+    DEFAULT_AMQP_HEARTBEAT
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_default_amqp_heartbeat(value: &u16) -> bool {
+    *value == DEFAULT_AMQP_HEARTBEAT
 }
 
 /// Default of `vcd.max_concurrent_requests`.

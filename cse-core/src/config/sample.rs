@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use super::limits::{LIMIT_FIELDS, Limits};
+use super::model::DEFAULT_AMQP_HEARTBEAT;
 use super::model::DEFAULT_MAX_CONCURRENT_REQUESTS;
 use super::model::{
     AmqpConfig, BrokerConfig, BrokerType, Config, DEFAULT_MAX_OPERATIONS,
@@ -52,6 +53,7 @@ pub fn sample_model() -> Config {
         mqtt: None,
         amqp: AmqpConfig {
             exchange: "vcdext".into(),
+            heartbeat: DEFAULT_AMQP_HEARTBEAT,
             host: "amqp.vmware.com".into(),
             password: Secret::new("guest"),
             port: 5672,

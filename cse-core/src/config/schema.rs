@@ -129,6 +129,13 @@ fn rule_ova_url(value: &str) -> Option<String> {
 fn amqp() -> Vec<Field> {
     vec![
         required("exchange", non_empty()),
+        optional(
+            "heartbeat",
+            Kind::Int {
+                min: u64::from(*super::model::AMQP_HEARTBEAT_RANGE.start()),
+                max: u64::from(*super::model::AMQP_HEARTBEAT_RANGE.end()),
+            },
+        ),
         required("host", Kind::Str(Some(rule_amqp_host))),
         required("password", any_str()),
         required("port", port()),

@@ -25,6 +25,7 @@ pub fn connection_options(amqp: &cse_core::config::AmqpConfig) -> cse_bus::Conne
     options.password = amqp.password.expose().to_owned();
     options.vhost = amqp.vhost.clone();
     options.tls = amqp.ssl;
+    options.heartbeat = Some(amqp.heartbeat);
     options.connection_name = Some(format!("cse {}", cse_core::CSE_VERSION));
     options
 }

@@ -280,6 +280,7 @@ async fn end_orphan_tasks(
             tracing::info!(task = %href, "another server ends this orphaned task");
             continue;
         }
+        tracing::info!(task = %href, operation = operation.operation_name(), "ending an orphaned task");
         if operation == TaskOperation::DeleteCluster {
             // Killed between its lease and its journal: finish the delete.
             match complete_delete(ctx, admin, &identity).await {
