@@ -53,6 +53,8 @@ const PATIENCE: Duration = Duration::from_secs(90);
 
 const TAKING_OVER: &str = "taking over an interrupted operation";
 const ENDING_ORPHAN: &str = "ending an orphaned task";
+/// A replica that lost the claim says so (not a takeover).
+const NOT_TAKING_OVER: &str = "not taking over";
 
 /// Which request a point holds.
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +92,7 @@ const RECOMPOSE: At = At::Vcd("POST", "/action/recomposeVApp");
 const UPLOAD: At = At::Guest("guestFile.PUT");
 const PROGRAM: At = At::Guest("StartProgramInGuest");
 const TASK_POLL: At = At::Vcd("GET", "/api/task/");
+const METADATA_READ: At = At::Vcd("GET", "/metadata");
 
 /// A cluster create with one worker.
 const CREATE: &[Point] = &[
@@ -104,10 +107,10 @@ const CREATE: &[Point] = &[
     point("journal: vapp", JOURNAL, 1, false),
     point("journal: master named", JOURNAL, 2, false),
     point("recompose: master", RECOMPOSE, 1, false),
-    point("upload: master password script", UPLOAD, 1, false),
-    point("program: master", PROGRAM, 1, true),
+    point("program: first on the master", PROGRAM, 1, true),
     point("journal: master", JOURNAL, 3, false),
-    point("upload: kubeadm init", UPLOAD, 2, false),
+    point("upload: kubeadm init", UPLOAD, 1, false),
+    point("upload: master address script", UPLOAD, 2, false),
     point(
         "master address",
         At::Vcd("PUT", "/metadata/cse.master.ip"),
@@ -118,7 +121,8 @@ const CREATE: &[Point] = &[
     point("journal: worker named", JOURNAL, 5, false),
     point("recompose: worker", RECOMPOSE, 2, false),
     point("journal: workers", JOURNAL, 6, true),
-    point("upload: join", UPLOAD, 6, false),
+    point("upload: token on the master", UPLOAD, 3, false),
+    point("upload: join", UPLOAD, 4, false),
     point("journal: join", JOURNAL, 7, false),
     point("journal cleared", CLEAR_JOURNAL, 1, false),
     point(
@@ -135,11 +139,10 @@ const ADD_NODES: &[Point] = &[
     point("journal: started", JOURNAL, 1, false),
     point("journal: worker named", JOURNAL, 2, false),
     point("recompose: worker", RECOMPOSE, 1, true),
-    point("upload: worker password script", UPLOAD, 1, false),
-    point("program: worker", PROGRAM, 1, false),
     point("journal: vms", JOURNAL, 3, true),
-    point("upload: token on the master", UPLOAD, 2, false),
-    point("upload: join", UPLOAD, 3, false),
+    point("upload: token on the master", UPLOAD, 1, false),
+    point("program: first on the master", PROGRAM, 1, false),
+    point("upload: join", UPLOAD, 2, false),
     point("journal: join", JOURNAL, 4, false),
     point("journal cleared", CLEAR_JOURNAL, 1, false),
     point(
@@ -170,17 +173,27 @@ const DELETE_NODES: &[Point] = &[
 ];
 
 /// A cluster (master only) deleted.
+///
+/// The owner's first metadata read is the request's check that the cluster
+/// is idle (before the task exists), so the claim reads are the 2nd and 3rd.
+/// Its vCD task polls: the lease write's, the journal write's, the vApp
+/// delete's, then the read of its own task before ending it.
 const DELETE_CLUSTER: &[Point] = &[
-    point("lease claim (before the journal)", LEASE, 1, true),
+    point("lease claim: read", METADATA_READ, 2, false),
+    point("lease claim: write", LEASE, 1, true),
     point("vCD task poll 1", TASK_POLL, 1, false),
-    point("vCD task poll 2", TASK_POLL, 2, false),
+    point("lease claim: read back", METADATA_READ, 3, false),
     point("journal: started", JOURNAL, 1, true),
+    point("vCD task poll 2", TASK_POLL, 2, false),
+    point("delete the vApp", At::Vcd("DELETE", "?force=true"), 1, true),
     point("vCD task poll 3", TASK_POLL, 3, false),
     point("vCD task poll 4", TASK_POLL, 4, false),
-    point("delete the vApp", At::Vcd("DELETE", "?force=true"), 1, true),
-    point("vCD task poll 5", TASK_POLL, 5, false),
-    point("vCD task poll 6", TASK_POLL, 6, false),
-    point("vCD task poll 7", TASK_POLL, 7, false),
+    point(
+        "task update (its end, or a lease renewal)",
+        At::Vcd("PUT", "/api/task/"),
+        1,
+        false,
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +211,10 @@ struct Outcome {
     label: &'static str,
     status: String,
     kill_to_end: Duration,
+    /// Killed while the point's request was held.
+    on_time: bool,
+    /// What was left of the cluster, when worth saying.
+    note: &'static str,
 }
 
 /// Three (or, between a kill and the next start, two) `cse run` processes.
@@ -316,7 +333,10 @@ impl Replicas {
                 text.get(*from..)
                     .unwrap_or_default()
                     .lines()
-                    .filter(|l| l.contains(TAKING_OVER) || l.contains(ENDING_ORPHAN))
+                    .filter(|l| {
+                        (l.contains(TAKING_OVER) && !l.contains(NOT_TAKING_OVER))
+                            || l.contains(ENDING_ORPHAN)
+                    })
                     .count()
             })
             .collect()
@@ -406,16 +426,16 @@ impl Replicas {
         }
     }
 
-    /// Holds the point's request: true once it is held.
-    async fn hold(&self, point: &Point, task: &Mutex<Option<String>>) -> bool {
+    /// Holds the point's request: when it came, once it is held.
+    async fn hold(&self, point: &Point, task: &Mutex<Option<String>>) -> Option<Instant> {
         for _ in 1..point.nth {
             let rule = self.add_rule(point.at, STEP);
             if !self.hit(point.at, rule, task).await {
-                return false;
+                return None;
             }
         }
         let rule = self.add_rule(point.at, HOLD);
-        self.hit(point.at, rule, task).await
+        self.hit(point.at, rule, task).await.then(Instant::now)
     }
 
     /// A tenant request answered 202 (retried while no replica consumes).
@@ -474,10 +494,10 @@ impl Replicas {
             task
         };
         let (task, held) = tokio::join!(call, self.hold(point, &slot));
-        if !held {
+        let Some(held) = held else {
             self.clear_rules();
             return None;
-        }
+        };
         let pid = self.owner_pid(&task).await;
         let marks;
         let killed_at;
@@ -501,6 +521,8 @@ impl Replicas {
         self.clear_rules();
         self.wait_end(&task).await;
         let kill_to_end = killed_at.elapsed();
+        // Killed while its request was held (else at a later request).
+        let on_time = killed_at.duration_since(held) < HOLD;
         self.wait_quiet(op, point).await;
         let summary = self.task(&task);
         let takeovers = Self::takeovers_since(&marks);
@@ -546,6 +568,8 @@ impl Replicas {
                 label: point.label,
                 status,
                 kill_to_end,
+                on_time,
+                note: "",
             },
         ))
     }
@@ -665,7 +689,7 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
             .await
         {
             None => missed.push(format!("create: {}", point.label)),
-            Some((task, outcome)) => {
+            Some((task, mut outcome)) => {
                 accepted.push(task);
                 assert_eq!(outcome.status, "Error", "{outcome:?}");
                 // Rolled back; or, killed after its journal was cleared, whole.
@@ -675,6 +699,7 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
                     assert_eq!(replicas.vm_count(&name), 2, "{outcome:?}");
                     let metadata = replicas.h.sim.handle.state().vapp_metadata(&name).unwrap();
                     assert!(metadata.contains_key("cse.master.ip"), "{outcome:?}");
+                    outcome.note = " (the cluster was whole and is kept)";
                 }
                 outcomes.push(outcome);
             }
@@ -702,7 +727,7 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
             .await
         {
             None => missed.push(format!("add nodes: {}", point.label)),
-            Some((task, outcome)) => {
+            Some((task, mut outcome)) => {
                 accepted.push(task);
                 let after = replicas.vm_count("base");
                 assert_eq!(outcome.status, "Error", "{outcome:?}");
@@ -710,6 +735,9 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
                     after == before || after == before + 1,
                     "{outcome:?}: {before} VMs before, {after} after"
                 );
+                if after == before + 1 {
+                    outcome.note = " (the new node was joined and is kept)";
+                }
                 outcomes.push(outcome);
             }
         }
@@ -742,10 +770,13 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
             .await
         {
             None => missed.push(format!("delete nodes: {}", point.label)),
-            Some((task, outcome)) => {
+            Some((task, mut outcome)) => {
                 accepted.push(task);
                 let after = replicas.vm_count("base");
                 let gone = !replicas.workers("base").contains(&worker);
+                if gone && outcome.status != "Success" {
+                    outcome.note = " (the node was deleted)";
+                }
                 match outcome.status.as_str() {
                     "Success" => assert!(gone && after + 1 == before, "{outcome:?}"),
                     _ => assert!(
@@ -825,14 +856,24 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
         ));
     }
     println!(
-        "replicas_kill ({} form, {:?}):\n{report}missed points: {missed:?}",
+        "replicas_kill ({} form, {:?}):\n{report}missed points: {missed:?}, kills after the hold: {}",
         if long { "long" } else { "short" },
-        started.elapsed()
+        started.elapsed(),
+        outcomes.iter().filter(|o| !o.on_time).count()
     );
     for outcome in &outcomes {
         println!(
-            "  {:?} at {}: {} after {:?}",
-            outcome.op, outcome.label, outcome.status, outcome.kill_to_end
+            "  {:?} at {}: {} after {:?}{}{}",
+            outcome.op,
+            outcome.label,
+            outcome.status,
+            outcome.kill_to_end,
+            outcome.note,
+            if outcome.on_time {
+                ""
+            } else {
+                " (killed after the hold)"
+            }
         );
     }
     assert!(

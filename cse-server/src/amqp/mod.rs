@@ -104,6 +104,9 @@ mod tests {
         assert_eq!(options.tls, config.amqp.ssl);
         assert_eq!(options.password, config.amqp.password.expose());
         assert!(!format!("{options:?}").contains(config.amqp.password.expose()));
+        assert_eq!(options.heartbeat, Some(10), "the default heartbeat");
+        config.amqp.heartbeat = 3;
+        assert_eq!(connection_options(&config.amqp).heartbeat, Some(3));
         let listeners = ListenerConfig::from_config(&config);
         assert_eq!(listeners.exchange, config.amqp.exchange);
         assert_eq!(listeners.routing_key, config.amqp.routing_key);
