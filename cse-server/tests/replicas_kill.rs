@@ -7,7 +7,9 @@
 //! request is reached by letting the first N − 1 through with a short delay
 //! each (the next rule is in place before the owner's next request), then
 //! the N-th is held while the test reads the owner from the lease in the
-//! task's `Details` (`<pid>-<uuid>`) and kills that process. After each kill:
+//! task's `Details` (`<pid>-<uuid>`) and kills that process (a held request
+//! of a dead process is dropped with its connection or lands after the
+//! hold: either way its sender never sees the answer). After each kill:
 //! exactly one surviving replica took over (its log says "taking over an
 //! interrupted operation" or "ending an orphaned task"), the task ended
 //! exactly once (the simulator counts terminal updates), no task is left
