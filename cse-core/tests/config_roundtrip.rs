@@ -326,7 +326,7 @@ fn config() -> BoxedStrategy<Config> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(96)))]
 
     #[test]
     fn rendered_config_loads_back_equal(config in config()) {
@@ -392,4 +392,13 @@ proptest! {
         prop_assert_eq!(missing, vec![(Some(section.to_owned()), vec![key.clone()])]);
         prop_assert_eq!(error.problems().len(), 1, "{}", error);
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
