@@ -8,6 +8,7 @@
 #   scripts/reliability.sh --long     # scaled up: CSE_RELIABILITY=long (longer broker load,
 #                                     # more fault rounds), 1,000,000 cases per property of
 #                                     # every R5 target in release mode, one target at a time
+#                                     # (about an hour of fuzzing on two cores, more to build)
 #   scripts/reliability.sh --long --group R5 --group R2   # some groups only
 #   scripts/reliability.sh --others   # every workspace test outside the suite (scripts/test.sh)
 #
@@ -153,10 +154,8 @@ ensure_broker
 export CSE_TEST_AMQP_URL
 export CI="${CI:-true}"
 export CSE_RELIABILITY="$mode"
-RELEASE=()
 if [ "$mode" = long ]; then
     FUZZ_CASES="${FUZZ_CASES:-1000000}"
-    RELEASE=(--release)
 fi
 
 work=$(mktemp -d)
@@ -188,12 +187,14 @@ run() {
             targets+=("$a")
         fi
     done
+    local profile=()
     if [ "$group" = R5 ] && [ "$mode" = long ]; then
         env=(PROPTEST_CASES="$FUZZ_CASES" CSE_FUZZ_CASES="$FUZZ_CASES")
+        profile=(--release)
     fi
-    echo "== $group: cargo test ${RELEASE[*]} -p $pkg ${targets[*]} ${filters[*]:+-- ${filters[*]}}"
+    echo "== $group: cargo test ${profile[*]} -p $pkg ${targets[*]} ${filters[*]:+-- ${filters[*]}}"
     local start=$SECONDS
-    env "${env[@]}" cargo test "${RELEASE[@]}" --no-fail-fast -p "$pkg" "${targets[@]}" \
+    env "${env[@]}" cargo test "${profile[@]}" --no-fail-fast -p "$pkg" "${targets[@]}" \
         -- "${filters[@]}" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]} took=$((SECONDS - start))
     local passed failed
