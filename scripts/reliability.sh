@@ -47,7 +47,7 @@ done
 SUITE=$(
     cat <<'EOF'
 R1 cse-server --test replicas --test crash --test crash_lifecycle --test concurrency
-R1 cse-server --lib -- ops::lease coordination::
+R1 cse-server --lib -- ops::lease coordination:: server::tests
 R1 tests --test transport_memory
 R2 cse-server --lib -- amqp::listener
 R2 tests --test transport_faults --test transport_rabbit

@@ -37,7 +37,9 @@ fn name() -> BoxedStrategy<String> {
 
 fn host() -> BoxedStrategy<String> {
     prop_oneof![
-        "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,6}){0,2}",
+        // A label starting `xn--` is punycode (IDNA): `xn----` is no host a URL can hold.
+        "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,6}){0,2}"
+            .prop_filter("not a punycode label", |h: &String| !h.starts_with("xn--")),
         (0u8..=255, 0u8..=255, 0u8..=255, 1u8..=254)
             .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
     ]
