@@ -140,8 +140,8 @@ if [ "$mode" = others ]; then
         [ -n "$line" ] || continue
         echo "== cargo test $line"
         # shellcheck disable=SC2086
-        cargo test --no-fail-fast ${line%% -- *} -- $( [[ "$line" == *" -- "* ]] && echo "${line#* -- }") ||
-            status=1
+        cargo test --no-fail-fast ${line%% -- *} -- $( [[ "$line" == *" -- "* ]] && echo "${line#* -- }") \
+            </dev/null || status=1
     done < <(others)
     exit $status
 fi
@@ -195,7 +195,7 @@ run() {
     echo "== $group: cargo test ${profile[*]} -p $pkg ${targets[*]} ${filters[*]:+-- ${filters[*]}}"
     local start=$SECONDS
     env "${env[@]}" cargo test "${profile[@]}" --no-fail-fast -p "$pkg" "${targets[@]}" \
-        -- "${filters[@]}" 2>&1 | tee "$log"
+        -- "${filters[@]}" </dev/null 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]} took=$((SECONDS - start))
     local passed failed
     passed=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
