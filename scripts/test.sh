@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: makes sure a RabbitMQ broker is reachable (installing
-# and starting Debian's rabbitmq-server when none is), then runs every test.
+# and starting Debian's rabbitmq-server when none is), then runs every test: the
+# reliability suite's short form (scripts/reliability.sh) and every other test.
 #
 #   scripts/test.sh            # all tests
 #
@@ -24,5 +25,11 @@ for prepare in scripts/python-clients.sh scripts/python-vsphere-clients.sh scrip
 done
 
 export PROPTEST_CASES="${PROPTEST_CASES:-64}"
-cargo test --workspace --all-targets --no-fail-fast
-cargo test --workspace --doc
+# Every test once: those outside the reliability suite, then the suite's short form (its
+# groups R1-R6 and their summary, RELIABILITY.md), then the doc tests.
+status=0
+cargo test --workspace --all-targets --no-run
+scripts/reliability.sh --others || status=1
+scripts/reliability.sh --short || status=1
+cargo test --workspace --doc || status=1
+exit $status

@@ -348,7 +348,7 @@ fn python_reprs() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(128)))]
 
     #[test]
     fn create_body_round_trips(
@@ -372,4 +372,13 @@ proptest! {
         if let Ok(body) = DeleteNodesBody::from_json(bytes) { let _ = body.validate("c1"); }
         if let Ok(body) = SystemUpdateBody::from_json(bytes) { let _ = body.validate(); }
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

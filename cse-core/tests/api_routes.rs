@@ -367,7 +367,7 @@ fn request_properties() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(256)))]
 
     #[test]
     fn arbitrary_paths_never_panic(method in "[A-Za-z]{0,8}", path in "[/a-z.?%-]{0,40}") {
@@ -385,4 +385,13 @@ proptest! {
         let delete = Request::parse("DELETE", &format!("/api/cse/{name}")).unwrap();
         prop_assert_eq!(delete, Request::DeleteCluster { cluster: name.clone() });
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

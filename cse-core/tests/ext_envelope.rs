@@ -568,7 +568,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(64)))]
 
     #[test]
     fn request_build_then_parse_round_trips(request in arb_request()) {
@@ -600,4 +600,13 @@ proptest! {
         let _ = api_version_from_accept(&text);
         let _ = reply_content_type(Some(&text));
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -297,7 +297,7 @@ fn the_last_free_names_are_found_in_one_pass() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(64)))]
 
     #[test]
     fn generated_names_are_distinct_unused_and_well_formed(
@@ -326,4 +326,13 @@ proptest! {
             .unwrap_err();
         prop_assert_eq!(error.status(), 400);
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -34,7 +34,7 @@ fn valid_cluster_name() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(128)))]
 
     #[test]
     fn generated_names_parse_back(t in node_type(), seed in any::<u64>()) {
@@ -91,4 +91,13 @@ proptest! {
         let broken: String = chars.into_iter().collect();
         prop_assert!(validate_cluster_name(&broken).is_err());
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

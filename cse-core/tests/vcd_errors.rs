@@ -230,7 +230,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::fuzz_cases(128), ..ProptestConfig::default() })]
 
         /// Arbitrary text never panics any parser.
         #[test]
@@ -261,4 +261,13 @@ mod fuzz {
             let _ = canonicalize(&mutated);
         }
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

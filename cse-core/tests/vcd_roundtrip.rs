@@ -512,7 +512,7 @@ fn check<T: VcdDocument + PartialEq + std::fmt::Debug>(value: &T) -> Result<(), 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::fuzz_cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn session_round_trips(
@@ -685,4 +685,13 @@ proptest! {
     ) {
         check(&CatalogItem { href, id, name, media_type, links, description, entity })?;
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -1022,7 +1022,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(ProptestConfig::with_cases(crate::fuzz_cases(48)))]
 
         #[test]
         fn any_profile_round_trips_through_the_file(
@@ -1068,4 +1068,13 @@ mod properties {
             prop_assert!(text.chars().all(|c| c == '\n' || !c.is_control()));
         }
     }
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

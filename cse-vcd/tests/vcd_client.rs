@@ -199,6 +199,91 @@ async fn a_logged_in_session_renews_itself_after_401_but_a_tenant_token_does_not
 }
 
 #[tokio::test]
+async fn logins_and_renewals_meeting_a_transient_5xx_are_retried() {
+    let h = start().await;
+    let sessions = vcd_sim::rest::faults::HttpMatch {
+        method: Some(reqwest::Method::POST),
+        path_contains: Some("/api/sessions".into()),
+    };
+    let faults = h.sim.http_faults();
+    let rule = faults
+        .add(
+            vcd_sim::faults::FaultRule::new(
+                sessions.clone(),
+                vcd_sim::rest::faults::HttpStatus(503),
+            )
+            .times(1),
+        )
+        .unwrap();
+    let admin = h.sysadmin().await;
+    assert_eq!(faults.hits(rule), 1, "the first login met a 503");
+
+    // The session ends; the renewal's login meets a 500, then a 502.
+    let other = h
+        .connector
+        .rehydrate(admin.token(), ApiVersion::parse("29.0").unwrap())
+        .await
+        .unwrap();
+    other.logout().await.unwrap();
+    let mut settings = settings(&h.sim, trusted(&h.sim));
+    settings.retry = RetryPolicy::immediate(3);
+    let patient = VcdConnector::new(settings).unwrap();
+    let info = h.sim.info();
+    let admin = patient
+        .login(Credentials {
+            user: info.sysadmin.user,
+            org: "System".into(),
+            password: Secret::new(info.sysadmin.password),
+        })
+        .await
+        .unwrap();
+    let other = h
+        .connector
+        .rehydrate(admin.token(), ApiVersion::parse("29.0").unwrap())
+        .await
+        .unwrap();
+    other.logout().await.unwrap();
+    let failing = [500, 502].map(|status| {
+        faults
+            .add(
+                vcd_sim::faults::FaultRule::new(
+                    sessions.clone(),
+                    vcd_sim::rest::faults::HttpStatus(status),
+                )
+                .times(1),
+            )
+            .unwrap()
+    });
+    let orgs = admin.get(&admin.api_url("org/")).await.unwrap();
+    assert_eq!(orgs.name, "OrgList");
+    assert_eq!(admin.renewals(), 1);
+    assert!(
+        failing.iter().all(|&r| faults.hits(r) == 1),
+        "both answered"
+    );
+
+    // A login refused (401) is not repeated.
+    let refusals = faults.stats().requests;
+    let err = patient
+        .login(Credentials {
+            user: "alice".into(),
+            org: "acme".into(),
+            password: Secret::new("wrong"),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VcdError::LoginRefused { .. } | VcdError::Unauthorized { .. }
+        ),
+        "{err}"
+    );
+    assert_eq!(faults.stats().requests - refusals, 1, "one attempt");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn error_documents_become_api_errors_with_vcd_codes() {
     let h = start().await;
     let alice = h.alice().await;

@@ -1,3 +1,4 @@
 //! Helpers shared by the end-to-end tests in `tests/tests`.
 
+pub mod figures;
 pub mod transport;

@@ -285,7 +285,7 @@ async fn the_cse_script_flow_leaves_no_files_behind() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::fuzz_cases(24)))]
     #[test]
     fn single_quoted_text_round_trips_through_echo_and_base64(text in "[ -~]{0,40}") {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -322,4 +322,13 @@ async fn runaway_recursion_fails_instead_of_crashing() {
         stderr.contains("maximum nesting level exceeded"),
         "{stderr}"
     );
+}
+
+/// Cases per property: this file's own number, or `CSE_FUZZ_CASES` when set (the
+/// reliability suite's long form, `scripts/reliability.sh --long`).
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CSE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -139,13 +139,38 @@ pub async fn succeed(
     text: &str,
 ) -> Result<(), VcdError> {
     claims.end_task(&task.href).await;
-    if already_ended(admin, task).await? {
-        return Ok(());
+    write_end(admin, task, &task.document(TaskStatus::Success, text, None)).await
+}
+
+/// How often a task's end is tried before the error is given up on.
+const END_ATTEMPTS: u32 = 5;
+
+/// Writes a task's final state unless it has ended already, trying again (after
+/// 200 ms, doubling) when the read or the write fails: the client's own retries
+/// cover one request, and an end not written leaves the tenant's task running
+/// until a resume pass ends it as orphaned. Each try reads first, so an end that
+/// landed though its answer was lost is not written twice.
+async fn write_end(admin: &Client, task: &TaskIdentity, document: &Task) -> Result<(), VcdError> {
+    let mut pause = std::time::Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        let result = async {
+            if already_ended(admin, task).await? {
+                return Ok(());
+            }
+            admin.put_doc(&task.href, document).await.map(drop)
+        }
+        .await;
+        match result {
+            Err(error) if attempt < END_ATTEMPTS => {
+                tracing::warn!(task = %task.href, attempt, "cannot end the task yet: {error}; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
-    admin
-        .put_doc(&task.href, &task.document(TaskStatus::Success, text, None))
-        .await
-        .map(drop)
 }
 
 /// Whether the task has ended already (final states are written once).
@@ -169,16 +194,12 @@ pub async fn fail(
     message: &str,
 ) -> Result<(), VcdError> {
     claims.end_task(&task.href).await;
-    if already_ended(admin, task).await? {
-        return Ok(());
-    }
-    admin
-        .put_doc(
-            &task.href,
-            &task.document(TaskStatus::Error, operation_text, Some(message)),
-        )
-        .await
-        .map(drop)
+    write_end(
+        admin,
+        task,
+        &task.document(TaskStatus::Error, operation_text, Some(message)),
+    )
+    .await
 }
 
 /// Renews the task's lease until dropped or until the task ends.

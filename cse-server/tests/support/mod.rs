@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod figures;
 pub mod process;
 
 use std::sync::Arc;

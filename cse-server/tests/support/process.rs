@@ -18,6 +18,8 @@ use super::{API, Harness, prepare_template, register_extension, start_with};
 pub struct Server {
     pub config: PathBuf,
     pub log: PathBuf,
+    /// `RUST_LOG` of the process.
+    pub log_filter: String,
     pub child: Option<Child>,
 }
 
@@ -32,7 +34,7 @@ impl Server {
             .args(["run", "-c"])
             .arg(&self.config)
             .arg("-s")
-            .env("RUST_LOG", "info,cse_server=debug")
+            .env("RUST_LOG", &self.log_filter)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -74,13 +76,19 @@ pub struct Rig {
     pub rabbit: RabbitBus,
     pub exchange: String,
     pub key: String,
-    _dir: tempfile::TempDir,
+    /// The config file's directory (and the server's `cse-state/`).
+    pub dir: tempfile::TempDir,
     _lock: cse_bus::testing::BrokerLock,
 }
 
 impl Rig {
     /// `None` when no broker is configured (the test is skipped).
     pub async fn start(scale: f64) -> Option<Rig> {
+        Rig::start_logging(scale, "info,cse_server=debug").await
+    }
+
+    /// Like [`Rig::start`], the server logging with this `RUST_LOG` filter.
+    pub async fn start_logging(scale: f64, log_filter: &str) -> Option<Rig> {
         cse_bus::tls::install_crypto_provider();
         let broker = cse_bus::testing::test_broker().await?;
         let lock = cse_bus::testing::broker_lock_shared().unwrap();
@@ -117,6 +125,7 @@ impl Rig {
         let mut server = Server {
             config: write_config(&h, dir.path()),
             log: dir.path().join("cse.log"),
+            log_filter: log_filter.to_owned(),
             child: None,
         };
         server.start();
@@ -126,7 +135,7 @@ impl Rig {
             rabbit,
             exchange,
             key,
-            _dir: dir,
+            dir,
             _lock: lock,
         })
     }

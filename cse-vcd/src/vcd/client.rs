@@ -1129,10 +1129,9 @@ async fn legacy_login(
 ) -> Result<(SessionToken, SessionInfo), VcdError> {
     let url = settings.api_url("sessions");
     let basic = basic_header(credentials);
-    let (response, _slot) = send_retrying(
+    let (response, _slot) = send_login_retrying(
         transport,
         settings.retry,
-        &Method::POST,
         &url,
         &version.accept_xml(),
         Some(&basic),
@@ -1171,10 +1170,9 @@ async fn cloudapi_login(
     };
     let url = settings.cloudapi_url(path);
     let basic = basic_header(credentials);
-    let (response, slot) = send_retrying(
+    let (response, slot) = send_login_retrying(
         transport,
         settings.retry,
-        &Method::POST,
         &url,
         &version.accept_cloudapi(),
         Some(&basic),
@@ -1212,10 +1210,9 @@ async fn api_token_login(
         .append_pair("grant_type", "refresh_token")
         .append_pair("refresh_token", api_token.token.expose())
         .finish();
-    let (response, slot) = send_retrying(
+    let (response, slot) = send_login_retrying(
         transport,
         settings.retry,
-        &Method::POST,
         &url,
         &version.accept_cloudapi(),
         None,
@@ -1356,6 +1353,46 @@ async fn send_retrying(
     auth: Option<&AuthHeader>,
     body: Option<(&str, &str)>,
 ) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), VcdError> {
+    send_with_retries(transport, retry, method, method, url, accept, auth, body).await
+}
+
+/// [`send_retrying`] for a login (`POST` of a session or token): sending it again
+/// only opens another session, so it is retried like a `GET`. A renewal whose login
+/// met one transient 5xx would otherwise fail the operation that needed it, and
+/// leave a task its server could no longer end.
+async fn send_login_retrying(
+    transport: &Transport,
+    retry: RetryPolicy,
+    url: &str,
+    accept: &str,
+    auth: Option<&AuthHeader>,
+    body: Option<(&str, &str)>,
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), VcdError> {
+    send_with_retries(
+        transport,
+        retry,
+        &Method::POST,
+        &Method::GET,
+        url,
+        accept,
+        auth,
+        body,
+    )
+    .await
+}
+
+/// Sends `method`, retrying as the rules for `retry_as` allow.
+#[allow(clippy::too_many_arguments)]
+async fn send_with_retries(
+    transport: &Transport,
+    retry: RetryPolicy,
+    method: &Method,
+    retry_as: &Method,
+    url: &str,
+    accept: &str,
+    auth: Option<&AuthHeader>,
+    body: Option<(&str, &str)>,
+) -> Result<(reqwest::Response, Option<OwnedSemaphorePermit>), VcdError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -1364,7 +1401,7 @@ async fn send_retrying(
         match send_once(&transport.http, method, url, accept, auth, body).await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                if status_is_retryable(method, status) && retry.allows_another(attempt) {
+                if status_is_retryable(retry_as, status) && retry.allows_another(attempt) {
                     tracing::debug!(%method, url, attempt, status, "vCD answered a transient error; retrying");
                     drain(response).await;
                     drop(slot);
@@ -1380,7 +1417,7 @@ async fn send_retrying(
             }) => {
                 let failure = TransportFailure::of(&source);
                 drop(slot);
-                if transport_is_retryable(method, failure) && retry.allows_another(attempt) {
+                if transport_is_retryable(retry_as, failure) && retry.allows_another(attempt) {
                     tracing::debug!(%method, url, attempt, "vCD request failed; retrying: {source}");
                     tokio::time::sleep(retry.backoff(attempt)).await;
                     continue;

@@ -93,12 +93,9 @@ pub async fn obtain(
         ctx.say(format!("Verified sha256 of '{}'", path.display()));
         return Ok(path);
     }
-    std::fs::create_dir_all(&ctx.cache_dir).map_err(|e| {
-        CliError::io(
-            format!("creating cache directory '{}'", ctx.cache_dir.display()),
-            e,
-        )
-    })?;
+    // The cache is CSE's own: 0700, its files 0600, like every file CSE writes.
+    cse_core::config::create_private_dir(&ctx.cache_dir)
+        .map_err(|e| CliError::Missing(e.to_string()))?;
     let cached = ctx.cache_dir.join(&template.source_ova_name);
     if cached.exists() {
         if sha256_file(&cached)? == expected {
@@ -142,9 +139,17 @@ async fn download(url: &str, to: &Path, progress: bool) -> Result<String, CliErr
         return Err(fail(format!("HTTP {}", response.status())));
     }
     let bar = super::progress::progress_bar(progress, response.content_length(), "download");
-    let mut file = tokio::fs::File::create(to)
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(to)
         .await
         .map_err(|e| CliError::io(format!("creating '{}'", to.display()), e))?;
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .await
+        .map_err(|e| CliError::io(format!("making '{}' private", to.display()), e))?;
     let mut hasher = Sha256::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
         hasher.update(&chunk);
@@ -180,8 +185,7 @@ fn unpack_blocking(ova: &Path, dir: &Path) -> Result<UnpackedOva, CliError> {
         reason,
     };
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::io(format!("creating '{}'", dir.display()), e))?;
+    cse_core::config::create_private_dir(dir).map_err(|e| CliError::Missing(e.to_string()))?;
     let file = std::fs::File::open(ova)
         .map_err(|e| CliError::io(format!("opening '{}'", ova.display()), e))?;
     let mut archive = tar::Archive::new(file);
@@ -198,6 +202,9 @@ fn unpack_blocking(ova: &Path, dir: &Path) -> Result<UnpackedOva, CliError> {
         let out = dir.join(&name);
         entry
             .unpack(&out)
+            .and_then(|_| {
+                std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            })
             .map_err(|e| bad(format!("cannot unpack '{name}': {e}")))?;
         members.push(name);
     }
