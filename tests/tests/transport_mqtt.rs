@@ -310,7 +310,7 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 /// once, and acknowledges each once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_delivery_queue_keeps_keep_alives_and_loses_nothing() {
-    use cse_bus::{Bus, Consumer};
+    use cse_bus::Bus;
     cse_bus::tls::install_crypto_provider();
     let sim = vcd_sim::SimBuilder::new()
         .vcd_release(vcd_sim::VcdRelease::V10_6)
