@@ -306,6 +306,7 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let mut target = SimTarget::start(&spec, &settings).await?;
     let mut info = serde_json::to_value(target.sim.handle.info()).map_err(|e| e.to_string())?;
     info["cse_config"] = serde_json::Value::String(target.config_path().display().to_string());
+    info["transport"] = serde_json::Value::String(args.transport.to_string());
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
     if let Some(path) = &args.info_file {
         // It holds passwords: 0600, written whole (the user's directory is left as it is).
@@ -315,7 +316,11 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let _ = writeln!(out, "{text}");
     let _ = writeln!(
         out,
-        "CSE is installed and serving; try: vcd-cse login {} acme alice -i -p alice-pw",
+        "CSE is installed and serving over {}; try: vcd-cse login {} acme alice -i -p alice-pw",
+        match args.transport {
+            Transport::Amqp => "AMQP",
+            Transport::Mqtt => "MQTT",
+        },
         target.sim.base_url()
     );
     let _ = writeln!(out, "press Ctrl+C to stop");
