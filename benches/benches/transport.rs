@@ -581,7 +581,17 @@ fn transport(c: &mut Criterion) {
     }
     group.finish();
 
+    // Every timed request reached the handler and was answered by it.
+    let replied = |p: &Option<Arc<HttpsPath>>| p.as_ref().map_or(0, |p| p.pool.stats().replied);
     let t = tally.lock().unwrap();
+    assert!(
+        replied(&https_amqp) >= t.https_amqp.1,
+        "AMQP replies missing"
+    );
+    assert!(
+        replied(&https_mqtt) >= t.https_mqtt.1,
+        "MQTT replies missing"
+    );
     if t.https_amqp.1 > 0 && t.https_mqtt.1 > 0 {
         let amqp_mean = t.https_amqp.0.as_secs_f64() / t.https_amqp.1 as f64;
         let mqtt_mean = t.https_mqtt.0.as_secs_f64() / t.https_mqtt.1 as f64;
