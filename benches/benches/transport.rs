@@ -2,6 +2,14 @@
 //! reply → vCD) next to a raw lapin request/reply round trip on the same
 //! broker in the same run, and the ratio of the two means.
 //!
+//! Then the whole tenant round trip over each transport, same handler, same
+//! run: tenant HTTPS → simulated vCD → RabbitMQ → listener pool → reply →
+//! HTTPS answer (`https_round_trip_amqp`, vCD 9.5, legacy session token),
+//! and tenant HTTPS → simulated vCD 10.6 → its MQTT broker → websocket →
+//! `MqttBus` listener → respond topic → HTTPS answer
+//! (`https_round_trip_mqtt`, CloudAPI bearer JWT); the ratio MQTT/AMQP of
+//! the two means is printed.
+//!
 //! Needs a broker: `CSE_TEST_AMQP_URL` (default
 //! `amqp://guest:guest@127.0.0.1:5672/%2f`). Without one the benchmark says
 //! so and measures nothing.
@@ -34,6 +42,239 @@ fn broker_url() -> String {
 struct Tally {
     extension: (Duration, u64),
     raw: (Duration, u64),
+    https_amqp: (Duration, u64),
+    https_mqtt: (Duration, u64),
+}
+
+/// The server side of the HTTPS round trips: a fixed small JSON answer, so
+/// the two transports are compared on the same work.
+struct Echo;
+
+#[async_trait::async_trait]
+impl cse_server::amqp::Handler for Echo {
+    async fn handle(&self, request: cse_core::ext::ExtRequest) -> cse_core::ext::ExtReply {
+        cse_core::ext::ExtReply::json(&request, 200, &serde_json::json!({"echo": "ok"}))
+            .unwrap_or_else(|_| cse_core::ext::ExtReply::new(&request, 500, Vec::new()))
+    }
+}
+
+/// A simulated vCD, a listener pool behind it and a tenant's HTTPS client.
+struct HttpsPath {
+    sim: vcd_sim::serve::SimHandle,
+    pool: ListenerPool,
+    client: reqwest::Client,
+    url: String,
+    /// `(header, value)` authenticating the tenant.
+    auth: (String, String),
+    accept: &'static str,
+    /// The AMQP exchange to delete afterwards.
+    exchange: Option<(Arc<RabbitBus>, String, String)>,
+}
+
+impl HttpsPath {
+    async fn round_trip(&self) {
+        let resp = self
+            .client
+            .get(&self.url)
+            .header(self.auth.0.as_str(), self.auth.1.as_str())
+            .header("Accept", self.accept)
+            .send()
+            .await
+            .expect("the tenant's request");
+        assert_eq!(resp.status(), 200);
+        let _ = resp.bytes().await.expect("the answer's body");
+    }
+}
+
+fn https_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// vCD 9.5 routing `/api/cse` to a RabbitMQ exchange of its own.
+async fn https_amqp_setup(url: &str) -> Result<HttpsPath, String> {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (exchange, key) = (
+        format!("cse-bench-https-{suffix}"),
+        format!("cse-bench-https-{suffix}"),
+    );
+    let admin = Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?);
+    admin
+        .declare_exchange(&exchange, ExchangeOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let router = ExtensionRouter::new(
+        Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?) as Arc<dyn Bus>,
+        Duration::from_secs(10),
+    );
+    let sim = vcd_sim::SimBuilder::new()
+        .https(true)
+        .extension_forwarder(Arc::new(router))
+        .start_vcd()
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = https_client()?;
+    let login = |org: &str, user: &str, password: &str| {
+        client
+            .post(format!("{}/api/sessions", sim.base_url))
+            .basic_auth(format!("{user}@{org}"), Some(password.to_owned()))
+            .header("Accept", "application/*+xml;version=29.0")
+            .send()
+    };
+    let token = |resp: reqwest::Response| -> Result<String, String> {
+        resp.headers()
+            .get("x-vcloud-authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("login answered {}", resp.status()))
+    };
+    let admin_token = token(
+        login("System", "administrator", "vmware-sim-admin")
+            .await
+            .map_err(|e| e.to_string())?,
+    )?;
+    let service = format!(
+        r#"<vmext:Service xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" name="cse">
+  <vmext:Namespace>cse</vmext:Namespace>
+  <vmext:Enabled>true</vmext:Enabled>
+  <vmext:RoutingKey>{key}</vmext:RoutingKey>
+  <vmext:Exchange>{exchange}</vmext:Exchange>
+  <vmext:ApiFilters>
+    <vmext:ApiFilter><vmext:UrlPattern>/api/cse/.*</vmext:UrlPattern></vmext:ApiFilter>
+  </vmext:ApiFilters>
+</vmext:Service>"#
+    );
+    let registered = client
+        .post(format!("{}/api/admin/extension/service", sim.base_url))
+        .header("Accept", "application/*+xml;version=29.0")
+        .header("Content-Type", "application/vnd.vmware.admin.service+xml")
+        .header("x-vcloud-authorization", admin_token)
+        .body(service)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if registered.status() != 201 {
+        return Err(format!("registration answered {}", registered.status()));
+    }
+    let pool = ListenerPool::start(
+        Arc::new(RabbitBus::from_url(url).map_err(|e| e.to_string())?),
+        ListenerConfig {
+            listeners: 1,
+            passive_exchange: true,
+            ..ListenerConfig::new(exchange.clone(), key.clone())
+        },
+        Arc::new(Echo),
+        ReplyJournal::in_memory(4096),
+    );
+    if !pool.wait_connected(Duration::from_secs(10)).await {
+        return Err("the AMQP listener did not attach".into());
+    }
+    let tenant = token(
+        login("acme", "alice", "alice-pw")
+            .await
+            .map_err(|e| e.to_string())?,
+    )?;
+    let path = HttpsPath {
+        url: format!("{}/api/cse/c1/info", sim.base_url),
+        sim,
+        pool,
+        client,
+        auth: ("x-vcloud-authorization".into(), tenant),
+        accept: "application/*+json;version=29.0",
+        exchange: Some((admin, exchange, key)),
+    };
+    path.round_trip().await; // warm up
+    Ok(path)
+}
+
+/// vCD 10.6 routing `/api/cse` to the MQTT extension, served by `MqttBus`.
+async fn https_mqtt_setup() -> Result<HttpsPath, String> {
+    let sim = vcd_sim::SimBuilder::new()
+        .https(true)
+        .vcd_release(vcd_sim::VcdRelease::V10_6)
+        .start_vcd()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mqtt = scenarios::targets::mqtt::register_extension(
+        &sim.base_url,
+        "administrator",
+        "vmware-sim-admin",
+        false,
+    )
+    .await?;
+    let mut options =
+        cse_bus::MqttConnectionOptions::for_vcd(&sim.base_url, mqtt.triplet(), mqtt.token.expose());
+    options.verify = false;
+    let pool = ListenerPool::start(
+        Arc::new(cse_bus::MqttBus::new(options)),
+        ListenerConfig {
+            listeners: 1,
+            mqtt_respond_topic: Some(mqtt.respond_topic()),
+            ..ListenerConfig::new("", mqtt.monitor_topic())
+        },
+        Arc::new(Echo),
+        ReplyJournal::in_memory(4096),
+    );
+    if !pool.wait_connected(Duration::from_secs(10)).await {
+        return Err("the MQTT listener did not subscribe".into());
+    }
+    let client = https_client()?;
+    let login = client
+        .post(format!("{}/cloudapi/1.0.0/sessions", sim.base_url))
+        .basic_auth("alice@acme", Some("alice-pw"))
+        .header("Accept", "application/json;version=39.0")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let jwt = login
+        .headers()
+        .get("x-vmware-vcloud-access-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("login answered {}", login.status()))?;
+    let path = HttpsPath {
+        url: format!("{}/api/cse/c1/info", sim.base_url),
+        sim,
+        pool,
+        client,
+        auth: ("Authorization".into(), format!("Bearer {jwt}")),
+        accept: "application/*+json;version=39.0",
+        exchange: None,
+    };
+    path.round_trip().await; // warm up
+    Ok(path)
+}
+
+fn bench_https(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    rt: &Arc<tokio::runtime::Runtime>,
+    path: &Arc<HttpsPath>,
+    tally: &Arc<Mutex<Tally>>,
+    slot: fn(&mut Tally) -> &mut (Duration, u64),
+) {
+    let (path, tally, rt) = (path.clone(), tally.clone(), rt.clone());
+    group.bench_function(name, move |b| {
+        let (path, tally) = (path.clone(), tally.clone());
+        b.to_async(&*rt).iter_custom(move |iters| {
+            let (path, tally) = (path.clone(), tally.clone());
+            async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    path.round_trip().await;
+                }
+                let elapsed = start.elapsed();
+                let mut t = tally.lock().unwrap();
+                let s = slot(&mut t);
+                s.0 += elapsed;
+                s.1 += iters;
+                elapsed
+            }
+        });
+    });
 }
 
 fn system_request() -> ForwardedRequest {
@@ -254,6 +495,20 @@ fn transport(c: &mut Criterion) {
             return;
         }
     };
+    let https_amqp = match rt.block_on(https_amqp_setup(&url)) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            eprintln!("transport benchmark: HTTPS over AMQP skipped: {e}");
+            None
+        }
+    };
+    let https_mqtt = match rt.block_on(https_mqtt_setup()) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            eprintln!("transport benchmark: HTTPS over MQTT skipped: {e}");
+            None
+        }
+    };
     // The raw payload is the size of the extension's request envelope.
     let payload = vec![b'x'; 600];
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -304,9 +559,51 @@ fn transport(c: &mut Criterion) {
             });
         });
     }
+    if let Some(path) = &https_amqp {
+        bench_https(
+            &mut group,
+            "https_round_trip_amqp",
+            &rt,
+            path,
+            &tally,
+            |t| &mut t.https_amqp,
+        );
+    }
+    if let Some(path) = &https_mqtt {
+        bench_https(
+            &mut group,
+            "https_round_trip_mqtt",
+            &rt,
+            path,
+            &tally,
+            |t| &mut t.https_mqtt,
+        );
+    }
     group.finish();
 
+    // Every timed request reached the handler and was answered by it.
+    let replied = |p: &Option<Arc<HttpsPath>>| p.as_ref().map_or(0, |p| p.pool.stats().replied);
     let t = tally.lock().unwrap();
+    assert!(
+        replied(&https_amqp) >= t.https_amqp.1,
+        "AMQP replies missing"
+    );
+    assert!(
+        replied(&https_mqtt) >= t.https_mqtt.1,
+        "MQTT replies missing"
+    );
+    if t.https_amqp.1 > 0 && t.https_mqtt.1 > 0 {
+        let amqp_mean = t.https_amqp.0.as_secs_f64() / t.https_amqp.1 as f64;
+        let mqtt_mean = t.https_mqtt.0.as_secs_f64() / t.https_mqtt.1 as f64;
+        println!(
+            "transport: tenant HTTPS round trip over AMQP mean {:.1} µs over {} requests; over MQTT mean {:.1} µs over {}; ratio MQTT/AMQP {:.2}",
+            amqp_mean * 1e6,
+            t.https_amqp.1,
+            mqtt_mean * 1e6,
+            t.https_mqtt.1,
+            mqtt_mean / amqp_mean
+        );
+    }
     if t.extension.1 > 0 && t.raw.1 > 0 {
         let ext_mean = t.extension.0.as_secs_f64() / t.extension.1 as f64;
         let raw_mean = t.raw.0.as_secs_f64() / t.raw.1 as f64;
@@ -340,6 +637,19 @@ fn transport(c: &mut Criterion) {
             .await;
         let _ = raw.connection.close(200, "done".into()).await;
     });
+    for path in [https_amqp, https_mqtt].into_iter().flatten() {
+        if let Ok(path) = Arc::try_unwrap(path) {
+            rt.block_on(async {
+                path.pool.stop(Duration::from_secs(5)).await;
+                if let Some((admin, exchange, key)) = &path.exchange {
+                    let _ = admin.delete_queue(key).await;
+                    let _ = admin.delete_exchange(exchange).await;
+                    admin.close().await;
+                }
+                path.sim.shutdown().await;
+            });
+        }
+    }
     if let Ok(ext) = Arc::try_unwrap(extension) {
         rt.block_on(async {
             let Extension {

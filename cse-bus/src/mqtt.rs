@@ -25,6 +25,18 @@
 //! Connections never reconnect by themselves: a consumer whose connection
 //! ended returns `None` (the listener reconnects with its backoff), and the
 //! next publish after a lost connection opens a new one.
+//!
+//! The hand-off from the task polling rumqttc's event loop to the consumer
+//! is bounded ([`MqttConnectionOptions::delivery_queue`], default
+//! [`DELIVERY_QUEUE`]). The polling task never waits on it: MQTT 3.1.1 has
+//! no flow control towards the client, and waiting would stop the same
+//! poll that sends keep-alives and reads PUBACKs. A delivery that finds the
+//! queue full ends the connection instead (no PUBACK is sent for anything
+//! still unacknowledged): the consumer hands out what was queued, returns
+//! `None`, and the broker hands every unacknowledged message out again, DUP
+//! set, on the next connection — nothing is lost, nothing is acknowledged
+//! twice (an acknowledgement on an ended connection fails and is not sent),
+//! and the reply journal answers a redelivered request that already ran.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -53,6 +65,14 @@ pub const BROKER_PATH: &str = "/messaging/mqtt";
 /// the server's `limits.max_request_body_bytes`, base64-encoded twice).
 pub const MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
 
+/// Deliveries queued between the connection's polling task and its consumer
+/// by default. A broker keeps at most its in-flight window of deliveries
+/// unacknowledged on a connection (vCD's simulator: 100), and the listener
+/// acknowledges each after its reply, so the queue fills only behind a
+/// broker that ignores its window; then the connection is ended and
+/// reopened (see the module documentation).
+pub const DELIVERY_QUEUE: usize = 256;
+
 /// Where and how to connect: the `mqtt` section of CSE's config.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MqttConnectionOptions {
@@ -74,6 +94,9 @@ pub struct MqttConnectionOptions {
     pub connect_timeout: Duration,
     /// How long a publish may wait for the broker's PUBACK.
     pub publish_timeout: Duration,
+    /// Deliveries a consumer's connection queues for it at most
+    /// ([`DELIVERY_QUEUE`]); one more ends the connection.
+    pub delivery_queue: usize,
 }
 
 impl fmt::Debug for MqttConnectionOptions {
@@ -88,6 +111,7 @@ impl fmt::Debug for MqttConnectionOptions {
             .field("keep_alive", &self.keep_alive)
             .field("connect_timeout", &self.connect_timeout)
             .field("publish_timeout", &self.publish_timeout)
+            .field("delivery_queue", &self.delivery_queue)
             .finish()
     }
 }
@@ -113,6 +137,7 @@ impl MqttConnectionOptions {
             keep_alive: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             publish_timeout: Duration::from_secs(10),
+            delivery_queue: DELIVERY_QUEUE,
         }
     }
 
@@ -233,7 +258,7 @@ struct Waiters {
     pubacks: HashMap<u16, oneshot::Sender<()>>,
     /// PUBACKs that came before their publisher asked for them.
     early_acks: std::collections::HashSet<u16>,
-    deliveries: Option<mpsc::UnboundedSender<Publish>>,
+    deliveries: Option<mpsc::Sender<Publish>>,
     closed: Option<String>,
 }
 
@@ -263,11 +288,11 @@ impl Connection {
     async fn open(
         options: &MqttConnectionOptions,
         subscribe: Option<&str>,
-    ) -> Result<(Connection, Option<mpsc::UnboundedReceiver<Publish>>), BusError> {
+    ) -> Result<(Connection, Option<mpsc::Receiver<Publish>>), BusError> {
         let client_options = options.client_options()?;
         let (client, eventloop) = AsyncClient::new(client_options, 64);
         let (connack_tx, connack_rx) = oneshot::channel();
-        let (deliveries_tx, deliveries_rx) = mpsc::unbounded_channel();
+        let (deliveries_tx, deliveries_rx) = mpsc::channel(options.delivery_queue.max(1));
         let waiters = Arc::new(Mutex::new(Waiters {
             connack: Some(connack_tx),
             deliveries: subscribe.is_some().then_some(deliveries_tx),
@@ -402,8 +427,26 @@ async fn drive(mut eventloop: EventLoop, waiters: Arc<Mutex<Waiters>>) {
                 }
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if let Some(tx) = &waiters.lock().deliveries {
-                    let _ = tx.send(publish);
+                let mut w = waiters.lock();
+                let full = match &w.deliveries {
+                    // Never waits: this task also sends keep-alives.
+                    Some(tx) => matches!(
+                        tx.try_send(publish),
+                        Err(mpsc::error::TrySendError::Full(_))
+                    ),
+                    None => false,
+                };
+                if full {
+                    let queued = w.deliveries.as_ref().map_or(0, |tx| tx.max_capacity());
+                    tracing::warn!(
+                        queued,
+                        "MQTT delivery queue full; ending the connection so the broker hands \
+                         the unacknowledged messages out again"
+                    );
+                    w.closed = Some(format!(
+                        "the delivery queue was full ({queued} deliveries waiting)"
+                    ));
+                    break;
                 }
             }
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
@@ -552,7 +595,7 @@ impl Bus for MqttBus {
 
 struct MqttConsumer {
     connection: Arc<Connection>,
-    deliveries: mpsc::UnboundedReceiver<Publish>,
+    deliveries: mpsc::Receiver<Publish>,
     topic: String,
     auto_ack: bool,
     next_tag: u64,

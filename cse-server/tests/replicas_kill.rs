@@ -305,6 +305,7 @@ impl Replicas {
                 .dir
                 .path()
                 .join(format!("replica-{}.log", self.started)),
+            log_filter: "info,cse_server=debug".to_owned(),
             child: None,
         };
         self.started += 1;

@@ -1,5 +1,6 @@
 //! `cse-scenario`: `run FILE...` replays scenario files on the embedded
-//! simulator (default) or a live vCD and prints a step table per file;
+//! simulator (default) or a live vCD and prints a step table per file
+//! (`--transport mqtt` and `--vcd-release` override the scenarios' own);
 //! `serve` keeps an embedded simulator with CSE installed running for
 //! interactive use, until SIGINT or SIGTERM (both remove its temporary
 //! directory); its `--info-file` holds passwords and is written 0600.
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
-use crate::format::{Scenario, TargetKind, Tenant};
+use crate::format::{Scenario, TargetKind, Tenant, Transport};
 use crate::report::{RunReport, ScenarioReport, millis};
 use crate::runner::{Runner, runnable_with};
 use crate::targets::Target;
@@ -76,6 +77,14 @@ pub struct RunArgs {
     /// Sim: route extension requests over RabbitMQ at this URL instead of memory.
     #[arg(long = "amqp-url", env = "CSE_SCENARIO_AMQP_URL")]
     pub amqp_url: Option<String>,
+    /// Sim: how vCD hands requests to the server (`amqp` or `mqtt`), replacing
+    /// each scenario's `simulator.transport`. MQTT needs vCD 10.3 or later.
+    #[arg(long, value_enum)]
+    pub transport: Option<Transport>,
+    /// Sim: the vCD release to play (9.5, 10.0, 10.3, 10.4, 10.6), replacing
+    /// each scenario's `simulator.vcd_release`.
+    #[arg(long = "vcd-release", value_name = "RELEASE")]
+    pub vcd_release: Option<vcd_sim::VcdRelease>,
 }
 
 /// Arguments of `cse-scenario serve`.
@@ -90,6 +99,13 @@ pub struct ServeArgs {
     /// Simulated durations × this factor (0: none, 1: real time).
     #[arg(long = "time-scale", default_value_t = 0.01)]
     pub time_scale: f64,
+    /// How vCD hands requests to the server: `amqp`, or `mqtt` (vCD's
+    /// MQTT extension bus; needs a --vcd-release of 10.3 or later).
+    #[arg(long, value_enum, default_value_t = Transport::Amqp)]
+    pub transport: Transport,
+    /// The vCD release the simulator plays (9.5, 10.0, 10.3, 10.4, 10.6).
+    #[arg(long = "vcd-release", value_name = "RELEASE", default_value = "9.5")]
+    pub vcd_release: vcd_sim::VcdRelease,
 }
 
 /// Parses `args` and runs; the exit code.
@@ -118,7 +134,15 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write) -> i32 {
     let mut scenarios = Vec::new();
     for file in &args.files {
         match Scenario::load(file) {
-            Ok(s) => scenarios.push((file.clone(), s)),
+            Ok(mut s) => {
+                if let Some(transport) = args.transport {
+                    s.simulator.transport = transport;
+                }
+                if let Some(release) = args.vcd_release {
+                    s.simulator.vcd_release = release;
+                }
+                scenarios.push((file.clone(), s));
+            }
             Err(e) => {
                 let _ = writeln!(out, "Error: {e}");
                 return EXIT_USAGE;
@@ -267,11 +291,14 @@ async fn stop_signal() -> Result<(), String> {
 pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> {
     let spec = crate::format::SimulatorSpec {
         time_scale: args.time_scale,
+        transport: args.transport,
+        vcd_release: args.vcd_release,
         ..Default::default()
     };
     if !(spec.time_scale.is_finite() && spec.time_scale >= 0.0) {
         return Err("--time-scale must be a number ≥ 0".into());
     }
+    spec.check_transport()?;
     let settings = SimSettings {
         amqp_url: args.amqp_url.clone(),
         base_dir: PathBuf::new(),
@@ -279,6 +306,7 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let mut target = SimTarget::start(&spec, &settings).await?;
     let mut info = serde_json::to_value(target.sim.handle.info()).map_err(|e| e.to_string())?;
     info["cse_config"] = serde_json::Value::String(target.config_path().display().to_string());
+    info["transport"] = serde_json::Value::String(args.transport.to_string());
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
     if let Some(path) = &args.info_file {
         // It holds passwords: 0600, written whole (the user's directory is left as it is).
@@ -288,7 +316,11 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let _ = writeln!(out, "{text}");
     let _ = writeln!(
         out,
-        "CSE is installed and serving; try: vcd-cse login {} acme alice -i -p alice-pw",
+        "CSE is installed and serving over {}; try: vcd-cse login {} acme alice -i -p alice-pw",
+        match args.transport {
+            Transport::Amqp => "AMQP",
+            Transport::Mqtt => "MQTT",
+        },
         target.sim.base_url()
     );
     let _ = writeln!(out, "press Ctrl+C to stop");

@@ -51,6 +51,30 @@ impl fmt::Display for TargetKind {
     }
 }
 
+/// How vCD hands `/api/cse` requests to the server.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// An AMQP exchange (RabbitMQ, or the simulator's in-memory broker), as
+    /// CSE 1.2.x: the default.
+    #[default]
+    Amqp,
+    /// vCD's MQTT extension bus (`wss://<vcd>/messaging/mqtt`, vCD 10.2+;
+    /// the simulator's 10.3+ releases).
+    Mqtt,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Amqp => "amqp",
+            Transport::Mqtt => "mqtt",
+        })
+    }
+}
+
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +203,25 @@ pub struct SimulatorSpec {
     /// `10.6`; default 9.5).
     #[serde(default, deserialize_with = "release")]
     pub vcd_release: vcd_sim::VcdRelease,
+    /// How requests reach the server (`amqp`, the default, or `mqtt`, which
+    /// needs a `vcd_release` of 10.3 or later); `cse-scenario run
+    /// --transport` overrides it.
+    #[serde(default)]
+    pub transport: Transport,
+}
+
+impl SimulatorSpec {
+    /// Refuses a transport the release does not have (MQTT before 10.3).
+    pub fn check_transport(&self) -> Result<(), String> {
+        if self.transport == Transport::Mqtt && !self.vcd_release.has_mqtt() {
+            return Err(format!(
+                "transport mqtt needs vCD 10.3 or later, but the simulator plays vCD {} \
+                 (set simulator.vcd_release, or pass --vcd-release 10.6)",
+                self.vcd_release
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn release<'de, D: serde::Deserializer<'de>>(d: D) -> Result<vcd_sim::VcdRelease, D::Error> {
@@ -209,6 +252,7 @@ impl Default for SimulatorSpec {
             vcd_release: vcd_sim::VcdRelease::default(),
             max_operations: None,
             listeners: None,
+            transport: Transport::default(),
         }
     }
 }
@@ -1145,6 +1189,31 @@ mod tests {
         );
         let err = format!("{:?}", with("10.5").unwrap_err());
         assert!(err.contains("10.5"), "{err}");
+    }
+
+    #[test]
+    fn the_simulator_section_names_a_transport() {
+        let with = |extra: &str| {
+            Scenario::parse(&format!(
+                "name: x\nsimulator:\n{extra}steps:\n  - install:\n"
+            ))
+        };
+        let amqp = with("  time_scale: 0\n").unwrap().simulator;
+        assert_eq!(amqp.transport, Transport::Amqp, "the default");
+        assert!(amqp.check_transport().is_ok());
+        let mqtt = with("  transport: mqtt\n  vcd_release: 10.6\n")
+            .unwrap()
+            .simulator;
+        assert_eq!(mqtt.transport, Transport::Mqtt);
+        assert!(mqtt.check_transport().is_ok());
+        let old = with("  transport: mqtt\n").unwrap().simulator;
+        let err = old.check_transport().unwrap_err();
+        assert!(
+            err.contains("10.3") && err.contains("vCD 9.5"),
+            "names the release: {err}"
+        );
+        let err = format!("{:?}", with("  transport: stomp\n").unwrap_err());
+        assert!(err.contains("stomp"), "{err}");
     }
 
     #[test]

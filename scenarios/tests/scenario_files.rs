@@ -17,6 +17,8 @@ fn args(file: &str, report: Option<PathBuf>) -> RunArgs {
         tenants: None,
         amqp_url: None,
         sim_info: None,
+        transport: None,
+        vcd_release: None,
     }
 }
 

@@ -23,6 +23,8 @@ fn args(file: std::path::PathBuf, target: TargetKind) -> RunArgs {
         tenants: None,
         amqp_url: None,
         sim_info: None,
+        transport: None,
+        vcd_release: None,
     }
 }
 

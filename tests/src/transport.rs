@@ -146,6 +146,7 @@ pub struct Recorder {
     /// How long each request sleeps before it is answered.
     pub delay: Duration,
     runs: Mutex<BTreeMap<String, u32>>,
+    by_id: Mutex<BTreeMap<String, u32>>,
 }
 
 impl Recorder {
@@ -154,12 +155,18 @@ impl Recorder {
         Arc::new(Recorder {
             delay,
             runs: Mutex::default(),
+            by_id: Mutex::default(),
         })
     }
 
     /// Executions per query string.
     pub fn runs(&self) -> BTreeMap<String, u32> {
         self.runs.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Executions per request id (AMQP: the message id; MQTT: `requestId`).
+    pub fn runs_by_id(&self) -> BTreeMap<String, u32> {
+        self.by_id.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
@@ -169,6 +176,9 @@ impl Handler for Recorder {
         let key = request.query_string.clone().unwrap_or_default();
         if let Ok(mut runs) = self.runs.lock() {
             *runs.entry(key.clone()).or_default() += 1;
+        }
+        if let Ok(mut by_id) = self.by_id.lock() {
+            *by_id.entry(request.id.clone()).or_default() += 1;
         }
         tokio::time::sleep(self.delay).await;
         ExtReply::json(&request, 200, &serde_json::json!({ "echo": key })).expect("JSON reply")

@@ -125,6 +125,8 @@ struct State {
     next_id: u64,
     waiters: HashMap<String, oneshot::Sender<MqttResponse>>,
     stats: BrokerStats,
+    /// Stopped ([`MqttBroker::stop`]): CONNECTs are refused.
+    down: bool,
 }
 
 fn encode(packet: &Packet) -> Option<Bytes> {
@@ -277,6 +279,26 @@ impl MqttBroker {
         n
     }
 
+    /// Fault: the broker goes away, as when a cell's message bus restarts:
+    /// every connection ends (as [`MqttBroker::drop_connections`]) and new
+    /// ones are refused (CONNACK "server unavailable") until
+    /// [`MqttBroker::start`]. Requests made meanwhile are held for the next
+    /// subscriber.
+    pub fn stop(&self) -> usize {
+        self.state.lock().down = true;
+        self.drop_connections()
+    }
+
+    /// Ends a [`MqttBroker::stop`]: connections are accepted again.
+    pub fn start(&self) {
+        self.state.lock().down = false;
+    }
+
+    /// Whether the broker is stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.state.lock().down
+    }
+
     fn forget(g: &mut State, conn: u64) {
         g.conns.remove(&conn);
         for held in &mut g.held {
@@ -385,6 +407,14 @@ impl MqttBroker {
             return;
         };
         let refuse = |code| encode(&Packet::ConnAck(ConnAck::new(code, false)));
+        if self.is_stopped() {
+            self.state.lock().stats.refused += 1;
+            if let Some(b) = refuse(ConnectReturnCode::ServiceUnavailable) {
+                let _ = socket.send(WsMessage::Binary(b)).await;
+            }
+            let _ = socket.send(WsMessage::Close(None)).await;
+            return;
+        }
         let creds = connect
             .login
             .as_ref()

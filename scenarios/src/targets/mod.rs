@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod live;
+pub mod mqtt;
 pub mod sim;
 
 use std::collections::BTreeMap;

@@ -1,9 +1,11 @@
 //! The simulator target: the full simulator (vCD REST, vCenter, guests,
 //! extension routing) and the real CSE server (`cse run`'s serving loop) in
-//! this process, joined by an in-memory broker or a RabbitMQ at a URL. The
-//! server gets a config file written next to a generated Photon OVA, exactly
-//! what an administrator's `cse install` would use. `cse-scenario serve`
-//! keeps one of these running.
+//! this process, joined by an in-memory broker, a RabbitMQ at a URL, or
+//! (`transport: mqtt`) the simulated vCD's own MQTT broker, reached by the
+//! server's `MqttBus` over a real websocket on loopback. The server gets a
+//! config file written next to a generated Photon OVA, exactly what an
+//! administrator's `cse install` would use. `cse-scenario serve` keeps one
+//! of these running.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +30,8 @@ use vcd_sim::{FullSim, SimBuilder};
 use super::{Target, TargetResult, run_cse};
 use crate::api::VcdApi;
 use crate::format::{
-    ClockStep, FaultStep, ServerState, SimStep, SimulatorSpec, TargetKind, Tenant, WorldSpec,
+    ClockStep, FaultStep, ServerState, SimStep, SimulatorSpec, TargetKind, Tenant, Transport,
+    WorldSpec,
 };
 
 /// The catalog `cse install` fills (the default world's published one).
@@ -46,7 +49,11 @@ struct ServerTask {
 pub struct SimTarget {
     /// The simulator (vCD, vCenter, guests, extension routing) the server talks to.
     pub sim: FullSim,
+    /// The bus `cse` commands get (the in-memory broker, or RabbitMQ).
     bus: Arc<dyn Bus>,
+    /// The bus the server serves on: `bus`, or the MQTT bus of the config.
+    server_bus: Arc<dyn Bus>,
+    transport: Transport,
     broker: Option<MemoryBroker>,
     dir: tempfile::TempDir,
     config_path: PathBuf,
@@ -82,6 +89,13 @@ impl SimTarget {
         configure: impl FnOnce(&mut Config),
     ) -> Result<SimTarget, String> {
         cse_bus::tls::install_crypto_provider();
+        spec.check_transport()?;
+        if spec.transport == Transport::Mqtt && settings.amqp_url.is_some() {
+            return Err(
+                "--amqp-url routes requests over RabbitMQ; it cannot be used with transport mqtt"
+                    .into(),
+            );
+        }
         let world = load_world(&spec.world, &settings.base_dir)?;
         let clock = Clock::controlled(spec.time_scale);
         let bus_choice = match &settings.amqp_url {
@@ -119,13 +133,32 @@ impl SimTarget {
         // The generated config (passwords) and the reply journal live here: 0700.
         cse_core::config::create_private_dir(dir.path()).map_err(|e| e.to_string())?;
         let (ova_path, sha256) = write_ova(dir.path())?;
-        let mut config = config_for(&sim.handle.info(), &ova_path, &sha256, spec);
+        let info = sim.handle.info();
+        let mut config = config_for(&info, &ova_path, &sha256, spec);
         if let Some(url) = &settings.amqp_url {
             apply_amqp_url(&mut config, url)?;
         }
+        if spec.transport == Transport::Mqtt {
+            // Registered before `cse install` runs (with `--ext skip`), so the
+            // MQTT extension is the one vCD routes `/api/cse` to.
+            let section = super::mqtt::register_extension(
+                &info.vcd_url,
+                &info.sysadmin.user,
+                &info.sysadmin.password,
+                false,
+            )
+            .await?;
+            config.mqtt = Some(section);
+        }
         configure(&mut config);
+        let server_bus: Arc<dyn Bus> = match cse_server::amqp::mqtt_bus(&config)
+            .map_err(|e| format!("the MQTT broker's address: {e}"))?
+        {
+            Some(mqtt) => Arc::new(mqtt),
+            None => Arc::clone(&bus),
+        };
         let config_path = dir.path().join("config.yaml");
-        write_private(&config_path, &config.to_yaml())?;
+        write_private(&config_path, &super::mqtt::config_yaml(&config))?;
         let context = Arc::new(
             Context::new(config.clone(), config_path.display().to_string())
                 .map_err(|e| format!("cannot set up the vCD client: {e}"))?,
@@ -135,6 +168,8 @@ impl SimTarget {
         let mut target = SimTarget {
             sim,
             bus,
+            server_bus,
+            transport: spec.transport,
             broker,
             dir,
             config_path,
@@ -146,7 +181,12 @@ impl SimTarget {
             normal_timings,
         };
         if spec.installed {
-            let (code, output) = target.cse(&["install", "--yes"]).await;
+            let install: &[&str] = match spec.transport {
+                Transport::Amqp => &["install", "--yes"],
+                // The MQTT extension is registered already.
+                Transport::Mqtt => &["install", "--yes", "--ext", "skip"],
+            };
+            let (code, output) = target.cse(install).await;
             if code != 0 {
                 return Err(format!("cse install failed:\n{output}"));
             }
@@ -180,7 +220,7 @@ impl SimTarget {
         };
         let mut handle = tokio::spawn(serve(
             self.config.clone(),
-            Arc::clone(&self.bus),
+            Arc::clone(&self.server_bus),
             options,
             async move {
                 let _ = stop_rx.await;
@@ -452,6 +492,15 @@ impl Target for SimTarget {
                     )
                     .map_err(|e| e.to_string())?;
                 Ok(format!("the next {calls} guest operations fail"))
+            }
+            FaultStep::BrokerRestart { down_for } if self.transport == Transport::Mqtt => {
+                let mqtt = self.sim.handle.mqtt();
+                let dropped = mqtt.stop();
+                tokio::time::sleep(*down_for).await;
+                mqtt.start();
+                Ok(format!(
+                    "MQTT broker was down for {down_for:?} ({dropped} connection(s) dropped)"
+                ))
             }
             FaultStep::BrokerRestart { down_for } => {
                 let broker = self.broker.as_ref().ok_or(

@@ -1,9 +1,13 @@
 //! What the live-target tests share: child processes killed when dropped,
-//! sibling binaries, the info file, waiting for `cse run` to serve.
+//! sibling binaries, a `vcd-sim serve` process and its info file, the
+//! administrator's config (0600), `cse install`, a `cse run` process and
+//! waiting for it to serve, the `cse-scenario run --target live` replay.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+use cse_core::config::Config;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -200,4 +204,164 @@ pub async fn provider_api_token(vcd_url: &str, user: &str, password: &str) -> St
         .as_str()
         .expect("the token's secret")
         .to_owned()
+}
+
+/// A `vcd-sim serve` process and what its info file says.
+pub struct LiveSim {
+    /// The process (killed when dropped).
+    pub process: Process,
+    /// The info file's path.
+    pub info_path: PathBuf,
+    /// The info file, typed.
+    pub info: vcd_sim::serve::SimInfo,
+    /// The info file as JSON (`control_url`, `control_token`, …).
+    pub json: serde_json::Value,
+}
+
+impl LiveSim {
+    /// Starts `vcd-sim serve --bind 127.0.0.1:0 --info-file … <args>` from
+    /// `bin` and waits for its info file.
+    pub fn start(bin: PathBuf, dir: &Path, args: &[&str]) -> LiveSim {
+        let info_path = dir.join("sim.json");
+        let mut command = Command::new(bin);
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--info-file"])
+            .arg(&info_path)
+            .args(args);
+        let mut process = Process::spawn("vcd-sim serve", &mut command, dir.join("vcd-sim.log"));
+        let text = wait_for_file(&info_path, &mut process);
+        let info: vcd_sim::serve::SimInfo = serde_json::from_str(&text).unwrap();
+        let json = serde_json::from_str(&text).unwrap();
+        assert!(info.vcd_url.starts_with("https://"), "{}", info.vcd_url);
+        LiveSim {
+            process,
+            info_path,
+            info,
+            json,
+        }
+    }
+
+    /// The vCD's URL.
+    pub fn vcd_url(&self) -> &str {
+        &self.info.vcd_url
+    }
+}
+
+/// The broker section of a config for RabbitMQ at `url`: an exchange and a
+/// routing key of the test's own, two listeners.
+pub fn use_rabbitmq(config: &mut Config, url: &str) {
+    scenarios::targets::sim::apply_amqp_url(config, url).unwrap();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    config.amqp.exchange = format!("cse-live-{suffix}");
+    config.amqp.routing_key = format!("cse-live-{suffix}");
+    config.service.listeners = 2;
+}
+
+/// Writes the administrator's config into `dir` (0600); its path.
+pub fn write_config(dir: &Path, config: &Config) -> PathBuf {
+    let path = dir.join("config.yaml");
+    cse_core::config::write_private_file(
+        &path,
+        scenarios::targets::mqtt::config_yaml(config).as_bytes(),
+    )
+    .unwrap();
+    path
+}
+
+/// `cse install --yes <extra>` in a process of its own (it reaches the
+/// config's RabbitMQ).
+pub fn cse_install(config_path: &Path, extra: &[&str]) {
+    let install = Command::new(sibling_bin("cse"))
+        .args(["install", "--yes"])
+        .args(extra)
+        .arg("-c")
+        .arg(config_path)
+        .current_dir(config_path.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "cse install failed:\n{}{}",
+        String::from_utf8_lossy(&install.stdout),
+        String::from_utf8_lossy(&install.stderr)
+    );
+}
+
+/// `cse run -c <config>` in a process of its own, once it answers
+/// `GET /api/cse/system` through the vCD.
+pub async fn start_cse_run(config_path: &Path, sim: &LiveSim) -> Process {
+    let dir = config_path.parent().unwrap();
+    let mut server = Process::spawn(
+        "cse run",
+        Command::new(sibling_bin("cse"))
+            .args(["run", "-c"])
+            .arg(config_path)
+            .current_dir(dir)
+            .env("RUST_LOG", "info"),
+        dir.join("cse-run.log"),
+    );
+    wait_until_serving(
+        sim.vcd_url(),
+        &sim.info.sysadmin.user,
+        &sim.info.sysadmin.password,
+        &mut server,
+    )
+    .await;
+    server
+}
+
+/// `cse-scenario run --target live --insecure -c <config> --vcd-url …
+/// <extra> <file>` in a process of its own; asserts it passed and returns
+/// the report's first scenario.
+pub async fn replay_live(
+    config_path: &Path,
+    sim: &LiveSim,
+    extra: &[&str],
+    file: &Path,
+    server: &Process,
+) -> serde_json::Value {
+    let dir = config_path.parent().unwrap();
+    let report_path = dir.join("report.json");
+    let replay = tokio::process::Command::new(env!("CARGO_BIN_EXE_cse-scenario"))
+        .args(["run", "--target", "live", "--insecure", "-c"])
+        .arg(config_path)
+        .arg("--vcd-url")
+        .arg(sim.vcd_url())
+        .args(extra)
+        .arg("--report")
+        .arg(&report_path)
+        .arg(file)
+        .current_dir(dir)
+        .output()
+        .await
+        .unwrap();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&replay.stdout),
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    println!("{output}");
+    assert!(
+        replay.status.success(),
+        "live replay failed:\n{output}\n--- cse run ---\n{}\n--- vcd-sim ---\n{}",
+        server.log(),
+        sim.process.log()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let scenario = report["scenarios"][0].clone();
+    assert_eq!(scenario["target"], "live");
+    assert_eq!(scenario["passed"], true);
+    let steps = scenario["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["status"] == "passed"), "{report:#}");
+    scenario
+}
+
+/// Removes the test's exchange and queue from RabbitMQ.
+pub async fn tidy_rabbitmq(url: &str, config: &Config) {
+    use cse_bus::Bus;
+    let rabbit = cse_bus::RabbitBus::from_url(url).unwrap();
+    rabbit.delete_queue(&config.amqp.routing_key).await.ok();
+    rabbit.delete_exchange(&config.amqp.exchange).await.ok();
+    rabbit.close().await;
 }
