@@ -190,6 +190,32 @@ async fn https_amqp_setup(url: &str) -> Result<HttpsPath, String> {
     Ok(path)
 }
 
+/// The MQTT extension registered on the simulated vCD at `base` as `cse
+/// install` registers it (extension, `/api/cse` filters, EXTENSION token):
+/// its `mqtt:` section with the token filled in.
+async fn register_mqtt_extension(base: &str) -> Result<cse_core::config::MqttConfig, String> {
+    use cse_server::cli::mqtt;
+    let api = scenarios::api::VcdApi::new(base, false).map_err(|e| e.to_string())?;
+    let admin = scenarios::format::Tenant {
+        org: "System".into(),
+        user: "administrator".into(),
+        password: "vmware-sim-admin".into(),
+    };
+    let client = api.session(&admin).await.map_err(|e| e.to_string())?;
+    let mut section = scenarios::targets::mqtt::section();
+    let mut quiet = std::io::sink();
+    let (id, service) = mqtt::ensure_registration(&client, &section, &mut quiet)
+        .await
+        .map_err(|e| e.to_string())?;
+    mqtt::ensure_filters(&client, &service, &mut quiet)
+        .await
+        .map_err(|e| e.to_string())?;
+    section.token = mqtt::create_token(&client, &id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(section)
+}
+
 /// vCD 10.6 routing `/api/cse` to the MQTT extension, served by `MqttBus`.
 async fn https_mqtt_setup() -> Result<HttpsPath, String> {
     let sim = vcd_sim::SimBuilder::new()
@@ -198,13 +224,7 @@ async fn https_mqtt_setup() -> Result<HttpsPath, String> {
         .start_vcd()
         .await
         .map_err(|e| e.to_string())?;
-    let mqtt = scenarios::targets::mqtt::register_extension(
-        &sim.base_url,
-        "administrator",
-        "vmware-sim-admin",
-        false,
-    )
-    .await?;
+    let mqtt = register_mqtt_extension(&sim.base_url).await?;
     let mut options =
         cse_bus::MqttConnectionOptions::for_vcd(&sim.base_url, mqtt.triplet(), mqtt.token.expose());
     options.verify = false;

@@ -145,3 +145,19 @@ fn the_token_is_read_inline_or_from_a_file_next_to_the_config() {
         MqttTokenSource::Inline
     );
 }
+
+#[test]
+fn an_inline_token_with_odd_characters_is_written_and_read_back() {
+    let mut config = sample_mqtt_model();
+    if let Some(mqtt) = config.mqtt.as_mut() {
+        mqtt.token = "tok: with # odd ' characters".into();
+        mqtt.token_file = None;
+    }
+    let yaml = config.to_yaml();
+    assert_eq!(yaml.matches("\nmqtt:").count(), 1, "{yaml}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    cse_core::config::write_private_file(&path, yaml.as_bytes()).unwrap();
+    let back = Config::load(&path).unwrap();
+    assert_eq!(back.mqtt, config.mqtt);
+}

@@ -28,14 +28,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cse_bus::{Bus, ExchangeOptions, RabbitBus};
-use cse_core::config::{Seconds, Secret};
+use cse_bus::{Bus, RabbitBus};
+use cse_core::config::Seconds;
 use cse_server::ops::resume::INTERRUPTED;
 use serde_json::{Value, json};
+use support::Harness;
 use support::process::{Server, tenant_call};
-use support::{Harness, prepare_template, register_extension, start_with};
-use vcd_sim::assembly::BusChoice;
-use vcd_sim::clock::Clock;
 use vcd_sim::faults::{FaultRule, RuleId};
 use vcd_sim::rest::faults::HttpMatch;
 use vcd_sim::state::TaskStatus;
@@ -237,48 +235,21 @@ struct Replicas {
 impl Replicas {
     /// `None` when no broker is configured (the test is skipped).
     async fn start() -> Option<Replicas> {
-        cse_bus::tls::install_crypto_provider();
-        let broker = cse_bus::testing::test_broker().await?;
-        let lock = cse_bus::testing::broker_lock_shared().unwrap();
-        let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let (exchange, key) = (format!("kill-ex-{suffix}"), format!("kill-q-{suffix}"));
-        let rabbit = RabbitBus::from_url(&broker.url).unwrap();
-        rabbit
-            .declare_exchange(&exchange, ExchangeOptions::default())
-            .await
-            .unwrap();
-        let url = url::Url::parse(&broker.url).unwrap();
-        let h = start_with(
-            |b| {
-                b.bus(BusChoice::Rabbit(broker.url.clone()))
-                    .clock(Clock::scaled(SCALE))
-            },
-            |config| {
-                config.amqp.host = url.host_str().unwrap().to_owned();
-                config.amqp.port = url.port().unwrap_or(5672);
-                config.amqp.username = url.username().to_owned();
-                config.amqp.password = Secret::new(url.password().unwrap_or_default());
-                config.amqp.vhost = "/".into();
-                config.amqp.exchange = exchange.clone();
-                config.amqp.routing_key = key.clone();
-                config.amqp.heartbeat = 2;
-                config.service.listeners = 1;
-                config.timeouts.lease_ttl =
-                    Seconds::from_millis(u64::try_from(LEASE_TTL.as_millis()).unwrap_or(u64::MAX));
-                config.timeouts.shutdown_grace = Seconds::from_millis(500);
-            },
-        )
-        .await;
-        prepare_template(&h).await;
-        register_extension(&h).await;
+        let support::process::OnRabbit {
+            h,
+            rabbit,
+            exchange,
+            key,
+            lock,
+        } = support::process::OnRabbit::start("kill", SCALE, |config| {
+            config.amqp.heartbeat = 2;
+            config.timeouts.lease_ttl =
+                Seconds::from_millis(u64::try_from(LEASE_TTL.as_millis()).unwrap_or(u64::MAX));
+        })
+        .await?;
         let foreign_vapps = h.sim.handle.state().vapp_names().into_iter().collect();
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.yaml");
-        std::fs::write(&config, h.config.to_yaml()).unwrap();
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
+        let config = support::process::write_config(&h, dir.path());
         let mut replicas = Replicas {
             h,
             servers: Vec::new(),

@@ -1,17 +1,15 @@
 //! `lifecycle.yaml` with `--target live` over vCD's MQTT extension bus, with
 //! no RabbitMQ anywhere: a separate `vcd-sim serve --vcd-release 10.6`
-//! process (no `--amqp-url`) serves `/messaging/mqtt`; the MQTT extension,
-//! its API filter and its `EXTENSION` token are made through CloudAPI as an
-//! administrator would; a separate `cse run` process serves with an `mqtt:`
-//! section (its `amqp:` section points at a closed port, so any attempt to
-//! use it would fail); `cse-scenario run --target live` knows only the vCD
-//! URL and the `cse` config.
+//! process (no `--amqp-url`) serves `/messaging/mqtt`; `cse install` in a
+//! process of its own registers the MQTT extension, its API filters and its
+//! `EXTENSION` token, as an administrator would; a separate `cse run` process
+//! serves with the `mqtt:` section (the config's `amqp:` section points at a
+//! closed port, so any attempt to use it would fail); `cse-scenario run
+//! --target live` knows only the vCD URL and the `cse` config.
 
 mod live_support;
 
-use std::sync::Arc;
-
-use live_support::{LiveSim, replay_live, sibling_bin, start_cse_run, write_config};
+use live_support::{LiveSim, cse_install, replay_live, sibling_bin, start_cse_run, write_config};
 use scenarios::format::{SimulatorSpec, Transport};
 use scenarios::targets::sim::{config_for, write_ova};
 
@@ -35,9 +33,8 @@ async fn lifecycle_yaml_passes_live_over_mqtt_without_rabbitmq() {
         ],
     );
 
-    // 2. The administrator's config: the MQTT extension registered through
-    //    CloudAPI (extension, API filter, EXTENSION token), an `amqp:`
-    //    section the parser still wants, pointing nowhere.
+    // 2. The administrator's config: an `mqtt:` section, and an `amqp:`
+    //    section pointing nowhere (it must stay unused).
     let (ova, sha256) = write_ova(dir.path()).unwrap();
     let spec = SimulatorSpec {
         vcd_release: vcd_sim::VcdRelease::V10_6,
@@ -47,30 +44,13 @@ async fn lifecycle_yaml_passes_live_over_mqtt_without_rabbitmq() {
     let mut config = config_for(&sim.info, &ova, &sha256, &spec);
     config.amqp.host = "127.0.0.1".into();
     config.amqp.port = 1;
-    let mqtt = scenarios::targets::mqtt::register_extension(
-        sim.vcd_url(),
-        &sim.info.sysadmin.user,
-        &sim.info.sysadmin.password,
-        false,
-    )
-    .await
-    .unwrap();
-    config.mqtt = Some(mqtt);
+    config.mqtt = Some(scenarios::targets::mqtt::section());
     config.service.listeners = 2;
     let config_path = write_config(dir.path(), &config);
 
-    // 3. The templates: `cse install --ext skip` (the extension is
-    //    registered), its AMQP steps on a throw-away in-memory broker since
-    //    `cse install` has no MQTT mode yet; then `cse run` in its own process.
-    let scratch: Arc<dyn cse_bus::Bus> = Arc::new(cse_bus::MemoryBroker::new().connect());
-    let (code, output) = scenarios::targets::run_cse(
-        &["install", "--yes", "--ext", "skip"],
-        &config_path,
-        &cse_server::cli::FixedBus(scratch),
-        dir.path().join("cse_cache"),
-    )
-    .await;
-    assert_eq!(code, 0, "cse install failed:\n{output}");
+    // 3. `cse install` (the MQTT extension, its filters and token, the
+    //    templates), then `cse run`, each in a process of its own.
+    cse_install(&config_path, &[]);
     let mut server = start_cse_run(&config_path, &sim).await;
 
     // 4. The replay, in a process of its own, through public surfaces only.

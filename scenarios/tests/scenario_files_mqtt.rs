@@ -32,7 +32,12 @@ async fn replay_over_mqtt(file: &str) -> (serde_json::Value, vcd_sim::mqtt::Brok
         .clone()
         .expect("the generated config has an mqtt section");
     assert_eq!(mqtt.triplet(), "VMware/cse/1.0.0");
-    assert!(!mqtt.token.expose().is_empty(), "an EXTENSION token");
+    // `cse install` wrote the EXTENSION token where the server reads it
+    // (a private file next to the config).
+    let token = cse_server::cli::mqtt::read_token(&mqtt, target.config_path())
+        .expect("a private token file")
+        .expect("an EXTENSION token");
+    assert!(!token.expose().is_empty(), "an EXTENSION token");
     let routing_key = target.config().amqp.routing_key.clone();
     let memory = target.sim.memory_broker.clone().expect("in-memory broker");
     assert_eq!(

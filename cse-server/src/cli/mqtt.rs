@@ -16,6 +16,7 @@ use cse_vcd::vcd::{Client, CloudApiReply};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+#[cfg(doc)]
 use super::CliContext;
 use super::error::CliError;
 
@@ -176,23 +177,32 @@ fn document_for(mqtt: &MqttConfig, enabled: bool) -> Value {
     })
 }
 
+/// Writes one progress line to `out` (output errors are ignored, as
+/// [`CliContext::say`] does).
+fn say(out: &mut dyn std::io::Write, line: impl AsRef<str>) {
+    let _ = writeln!(out, "{}", line.as_ref());
+}
+
 /// Registers the extension, or enables an existing disabled one; returns
-/// its id and the legacy service href.
+/// its id and the legacy service href. Progress lines go to `out`.
 pub async fn ensure_registration(
     client: &Client,
     mqtt: &MqttConfig,
-    ctx: &mut CliContext<'_>,
+    out: &mut dyn std::io::Write,
 ) -> Result<(String, String), CliError> {
     let triplet = mqtt.triplet();
     let id = match find(client, mqtt).await? {
         Some(reg) => {
-            ctx.say(format!(
-                "Found MQTT API extension '{triplet}' on vCD, enabled={}",
-                reg.enabled
-            ));
+            say(
+                out,
+                format!(
+                    "Found MQTT API extension '{triplet}' on vCD, enabled={}",
+                    reg.enabled
+                ),
+            );
             if !reg.enabled {
                 set_enabled(client, &reg, true).await?;
-                ctx.say(format!("Enabled MQTT API extension '{triplet}'"));
+                say(out, format!("Enabled MQTT API extension '{triplet}'"));
             }
             reg.id
         }
@@ -210,7 +220,7 @@ pub async fn ensure_registration(
                 return Err(failed(&what, &reply));
             }
             let created = json_of(&reply, &what)?;
-            ctx.say(format!("Registered MQTT API extension '{triplet}'"));
+            say(out, format!("Registered MQTT API extension '{triplet}'"));
             created
                 .get("id")
                 .and_then(Value::as_str)
@@ -272,11 +282,11 @@ pub async fn filter_patterns(client: &Client, service: &str) -> Result<Vec<Strin
     Ok(patterns)
 }
 
-/// Adds the `/api/cse` filters the service lacks.
+/// Adds the `/api/cse` filters the service lacks. Progress lines go to `out`.
 pub async fn ensure_filters(
     client: &Client,
     service: &str,
-    ctx: &mut CliContext<'_>,
+    out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let present = filter_patterns(client, service).await?;
     let mut added = Vec::new();
@@ -294,12 +304,15 @@ pub async fn ensure_filters(
         added.push(pattern);
     }
     if added.is_empty() {
-        ctx.say(format!(
-            "API filters {} already registered",
-            CSE_URL_PATTERNS.join(", ")
-        ));
+        say(
+            out,
+            format!(
+                "API filters {} already registered",
+                CSE_URL_PATTERNS.join(", ")
+            ),
+        );
     } else {
-        ctx.say(format!("Registered API filters {}", added.join(", ")));
+        say(out, format!("Registered API filters {}", added.join(", ")));
     }
     Ok(())
 }
@@ -393,6 +406,25 @@ pub fn read_token(mqtt: &MqttConfig, config_file: &Path) -> Result<Option<Secret
                 e,
             )),
         },
+    }
+}
+
+/// Fills in the token of `config`'s `mqtt` section from where it is kept
+/// (inline or its file, see [`read_token`]); nothing without an `mqtt`
+/// section. A token not there yet is an error saying to run `cse install`.
+pub fn fill_token(config: &mut Config, config_file: &Path) -> Result<(), CliError> {
+    let Some(mqtt) = config.mqtt.as_mut() else {
+        return Ok(());
+    };
+    match read_token(mqtt, config_file)? {
+        Some(token) => {
+            mqtt.token = token;
+            Ok(())
+        }
+        None => Err(CliError::Missing(format!(
+            "the EXTENSION token {} is missing: run `cse install` to create it",
+            token_place(mqtt, config_file)
+        ))),
     }
 }
 

@@ -53,17 +53,7 @@ pub fn init_logging() {
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut config = Config::load(&args.config)
         .with_context(|| format!("invalid configuration {}", args.config.display()))?;
-    if let Some(mqtt) = config.mqtt.as_mut() {
-        let place = crate::cli::mqtt::token_place(mqtt, &args.config);
-        match crate::cli::mqtt::read_token(mqtt, &args.config)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        {
-            Some(token) => mqtt.token = token,
-            None => anyhow::bail!(
-                "the EXTENSION token {place} is missing: run `cse install` to create it"
-            ),
-        }
-    }
+    crate::cli::mqtt::fill_token(&mut config, &args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let state_dir = state_dir_of(&args.config)?;
     let bus: Arc<dyn cse_bus::Bus> =
         match crate::amqp::mqtt_bus(&config).context("invalid vcd.host for the MQTT broker")? {

@@ -61,7 +61,74 @@ impl Drop for Server {
     }
 }
 
-fn write_config(h: &Harness, dir: &Path) -> PathBuf {
+/// A simulator whose extension routing goes over the test broker
+/// (`CSE_TEST_AMQP_URL`) on an exchange and routing key of the test's own,
+/// its template prepared and the extension registered: what the tests with
+/// real `cse run` processes start from.
+pub struct OnRabbit {
+    pub h: Harness,
+    pub rabbit: RabbitBus,
+    pub exchange: String,
+    pub key: String,
+    pub lock: cse_bus::testing::BrokerLock,
+}
+
+impl OnRabbit {
+    /// `None` when no broker is configured (the test is skipped). `prefix`
+    /// names the exchange and key; the config (one listener, a 500 ms
+    /// shutdown grace, the broker's address) can be changed by `configure`.
+    pub async fn start(
+        prefix: &str,
+        scale: f64,
+        configure: impl FnOnce(&mut cse_core::config::Config),
+    ) -> Option<OnRabbit> {
+        cse_bus::tls::install_crypto_provider();
+        let broker = cse_bus::testing::test_broker().await?;
+        let lock = cse_bus::testing::broker_lock_shared().unwrap();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (exchange, key) = (
+            format!("{prefix}-ex-{suffix}"),
+            format!("{prefix}-q-{suffix}"),
+        );
+        let rabbit = RabbitBus::from_url(&broker.url).unwrap();
+        rabbit
+            .declare_exchange(&exchange, ExchangeOptions::default())
+            .await
+            .unwrap();
+        let url = url::Url::parse(&broker.url).unwrap();
+        let h = start_with(
+            |b| {
+                b.bus(BusChoice::Rabbit(broker.url.clone()))
+                    .clock(Clock::scaled(scale))
+            },
+            |config| {
+                config.amqp.host = url.host_str().unwrap().to_owned();
+                config.amqp.port = url.port().unwrap_or(5672);
+                config.amqp.username = url.username().to_owned();
+                config.amqp.password = Secret::new(url.password().unwrap_or_default());
+                config.amqp.vhost = "/".into();
+                config.amqp.exchange = exchange.clone();
+                config.amqp.routing_key = key.clone();
+                config.service.listeners = 1;
+                config.timeouts.shutdown_grace = Seconds::from_millis(500);
+                configure(config);
+            },
+        )
+        .await;
+        prepare_template(&h).await;
+        register_extension(&h).await;
+        Some(OnRabbit {
+            h,
+            rabbit,
+            exchange,
+            key,
+            lock,
+        })
+    }
+}
+
+/// Writes `h`'s config into `dir` (0600); its path.
+pub fn write_config(h: &Harness, dir: &Path) -> PathBuf {
     let path = dir.join("config.yaml");
     std::fs::write(&path, h.config.to_yaml()).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -89,38 +156,16 @@ impl Rig {
 
     /// Like [`Rig::start`], the server logging with this `RUST_LOG` filter.
     pub async fn start_logging(scale: f64, log_filter: &str) -> Option<Rig> {
-        cse_bus::tls::install_crypto_provider();
-        let broker = cse_bus::testing::test_broker().await?;
-        let lock = cse_bus::testing::broker_lock_shared().unwrap();
-        let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let (exchange, key) = (format!("crash-ex-{suffix}"), format!("crash-q-{suffix}"));
-        let rabbit = RabbitBus::from_url(&broker.url).unwrap();
-        rabbit
-            .declare_exchange(&exchange, ExchangeOptions::default())
-            .await
-            .unwrap();
-        let url = url::Url::parse(&broker.url).unwrap();
-        let h = start_with(
-            |b| {
-                b.bus(BusChoice::Rabbit(broker.url.clone()))
-                    .clock(Clock::scaled(scale))
-            },
-            |config| {
-                config.amqp.host = url.host_str().unwrap().to_owned();
-                config.amqp.port = url.port().unwrap_or(5672);
-                config.amqp.username = url.username().to_owned();
-                config.amqp.password = Secret::new(url.password().unwrap_or_default());
-                config.amqp.vhost = "/".into();
-                config.amqp.exchange = exchange.clone();
-                config.amqp.routing_key = key.clone();
-                config.service.listeners = 1;
-                config.timeouts.lease_ttl = Seconds::from_millis(600);
-                config.timeouts.shutdown_grace = Seconds::from_millis(500);
-            },
-        )
-        .await;
-        prepare_template(&h).await;
-        register_extension(&h).await;
+        let OnRabbit {
+            h,
+            rabbit,
+            exchange,
+            key,
+            lock,
+        } = OnRabbit::start("crash", scale, |config| {
+            config.timeouts.lease_ttl = Seconds::from_millis(600);
+        })
+        .await?;
         let dir = tempfile::tempdir().unwrap();
         let mut server = Server {
             config: write_config(&h, dir.path()),

@@ -854,6 +854,19 @@ impl Client {
         accept: &str,
         body: Option<(&str, &str)>,
     ) -> Result<Reply, VcdError> {
+        self.exchange_with_links(method, href, accept, body)
+            .await
+            .map(|(reply, _)| reply)
+    }
+
+    /// [`Client::exchange`], with every `Link` header value of the answer.
+    async fn exchange_with_links(
+        &self,
+        method: Method,
+        href: &str,
+        accept: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<(Reply, Vec<String>), VcdError> {
         let header = self.token().header();
         let (response, slot) = send_retrying(
             &self.inner.transport,
@@ -866,6 +879,12 @@ impl Client {
         )
         .await?;
         let status = response.status().as_u16();
+        let links: Vec<String> = response
+            .headers()
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
         let text = response.text().await.map_err(|source| VcdError::Transport {
             method: method.to_string(),
             url: href.to_owned(),
@@ -873,11 +892,12 @@ impl Client {
         });
         drop(slot);
         tracing::debug!(%method, url = href, status, "vCD answered");
-        Ok(Reply {
+        let reply = Reply {
             status,
             body: text?,
             url: href.to_owned(),
-        })
+        };
+        Ok((reply, links))
     }
 
     /// A CloudAPI JSON call (`/cloudapi/...`: API extensions, tokens) with this
@@ -891,35 +911,13 @@ impl Client {
         url: &str,
         body: Option<&str>,
     ) -> Result<CloudApiReply, VcdError> {
-        let header = self.token().header();
         let accept = self.inner.version.accept_cloudapi();
-        let (response, slot) = send_retrying(
-            &self.inner.transport,
-            self.inner.settings.retry,
-            &method,
-            url,
-            &accept,
-            Some(&header),
-            body.map(|b| ("application/json", b)),
-        )
-        .await?;
-        let status = response.status().as_u16();
-        let links: Vec<String> = response
-            .headers()
-            .get_all("link")
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect();
-        let text = response.text().await.map_err(|source| VcdError::Transport {
-            method: method.to_string(),
-            url: url.to_owned(),
-            source: source.without_url(),
-        });
-        drop(slot);
-        tracing::debug!(%method, url, status, "vCD answered");
+        let (reply, links) = self
+            .exchange_with_links(method, url, &accept, body.map(|b| ("application/json", b)))
+            .await?;
         Ok(CloudApiReply {
-            status,
-            body: text?,
+            status: reply.status,
+            body: reply.body,
             links,
         })
     }

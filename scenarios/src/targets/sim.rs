@@ -49,10 +49,9 @@ struct ServerTask {
 pub struct SimTarget {
     /// The simulator (vCD, vCenter, guests, extension routing) the server talks to.
     pub sim: FullSim,
-    /// The bus `cse` commands get (the in-memory broker, or RabbitMQ).
+    /// The bus `cse` commands get (the in-memory broker, or RabbitMQ); the
+    /// server serves on it too, unless the config has an `mqtt` section.
     bus: Arc<dyn Bus>,
-    /// The bus the server serves on: `bus`, or the MQTT bus of the config.
-    server_bus: Arc<dyn Bus>,
     transport: Transport,
     broker: Option<MemoryBroker>,
     dir: tempfile::TempDir,
@@ -139,26 +138,12 @@ impl SimTarget {
             apply_amqp_url(&mut config, url)?;
         }
         if spec.transport == Transport::Mqtt {
-            // Registered before `cse install` runs (with `--ext skip`), so the
-            // MQTT extension is the one vCD routes `/api/cse` to.
-            let section = super::mqtt::register_extension(
-                &info.vcd_url,
-                &info.sysadmin.user,
-                &info.sysadmin.password,
-                false,
-            )
-            .await?;
-            config.mqtt = Some(section);
+            // `cse install` registers the extension and writes its token.
+            config.mqtt = Some(super::mqtt::section());
         }
         configure(&mut config);
-        let server_bus: Arc<dyn Bus> = match cse_server::amqp::mqtt_bus(&config)
-            .map_err(|e| format!("the MQTT broker's address: {e}"))?
-        {
-            Some(mqtt) => Arc::new(mqtt),
-            None => Arc::clone(&bus),
-        };
         let config_path = dir.path().join("config.yaml");
-        write_private(&config_path, &super::mqtt::config_yaml(&config))?;
+        write_private(&config_path, &config.to_yaml())?;
         let context = Arc::new(
             Context::new(config.clone(), config_path.display().to_string())
                 .map_err(|e| format!("cannot set up the vCD client: {e}"))?,
@@ -168,7 +153,6 @@ impl SimTarget {
         let mut target = SimTarget {
             sim,
             bus,
-            server_bus,
             transport: spec.transport,
             broker,
             dir,
@@ -181,12 +165,7 @@ impl SimTarget {
             normal_timings,
         };
         if spec.installed {
-            let install: &[&str] = match spec.transport {
-                Transport::Amqp => &["install", "--yes"],
-                // The MQTT extension is registered already.
-                Transport::Mqtt => &["install", "--yes", "--ext", "skip"],
-            };
-            let (code, output) = target.cse(install).await;
+            let (code, output) = target.cse(&["install", "--yes"]).await;
             if code != 0 {
                 return Err(format!("cse install failed:\n{output}"));
             }
@@ -205,6 +184,22 @@ impl SimTarget {
         &self.config
     }
 
+    /// The server's config and bus: on MQTT its token read from where
+    /// `cse install` wrote it (as `cse run` does) and the simulated vCD's
+    /// broker, else the simulator's AMQP bus.
+    fn server_config_and_bus(&self) -> Result<(Config, Arc<dyn Bus>), String> {
+        let mut config = self.config.clone();
+        cse_server::cli::mqtt::fill_token(&mut config, &self.config_path)
+            .map_err(|e| e.to_string())?;
+        let bus: Arc<dyn Bus> = match cse_server::amqp::mqtt_bus(&config)
+            .map_err(|e| format!("the MQTT broker's address: {e}"))?
+        {
+            Some(mqtt) => Arc::new(mqtt),
+            None => Arc::clone(&self.bus),
+        };
+        Ok((config, bus))
+    }
+
     /// Starts the server and waits until it consumes requests.
     pub async fn start_server(&mut self) -> Result<(), String> {
         if self.server_state() == Some(ServerState::Running) {
@@ -218,15 +213,11 @@ impl SimTarget {
             state_dir: Some(self.dir.path().join("cse-state")),
             ready: Some(Arc::clone(&ready)),
         };
-        let mut handle = tokio::spawn(serve(
-            self.config.clone(),
-            Arc::clone(&self.server_bus),
-            options,
-            async move {
-                let _ = stop_rx.await;
-                Ok(())
-            },
-        ));
+        let (config, bus) = self.server_config_and_bus()?;
+        let mut handle = tokio::spawn(serve(config, bus, options, async move {
+            let _ = stop_rx.await;
+            Ok(())
+        }));
         tokio::select! {
             () = ready.notified() => {}
             result = &mut handle => {

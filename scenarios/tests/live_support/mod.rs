@@ -260,11 +260,7 @@ pub fn use_rabbitmq(config: &mut Config, url: &str) {
 /// Writes the administrator's config into `dir` (0600); its path.
 pub fn write_config(dir: &Path, config: &Config) -> PathBuf {
     let path = dir.join("config.yaml");
-    cse_core::config::write_private_file(
-        &path,
-        scenarios::targets::mqtt::config_yaml(config).as_bytes(),
-    )
-    .unwrap();
+    cse_core::config::write_private_file(&path, config.to_yaml().as_bytes()).unwrap();
     path
 }
 

@@ -140,8 +140,8 @@ async fn install(
                 ctx.say("Skipping extension registration (--ext skip)");
             } else {
                 let client = &validated.client;
-                let (_, service) = mqtt::ensure_registration(client, mqtt, ctx).await?;
-                mqtt::ensure_filters(client, &service, ctx).await?;
+                let (_, service) = mqtt::ensure_registration(client, mqtt, ctx.out).await?;
+                mqtt::ensure_filters(client, &service, ctx.out).await?;
                 registration::add_rights(client, &service, ctx).await?;
             }
             header(ctx, "MQTT EXTENSION token");
