@@ -192,9 +192,18 @@ async fn past_max_operations_requests_queue_and_past_the_queue_they_are_refused(
         let (status, _, error) = h.wait_task(task).await;
         assert_eq!(status, "success", "{error}");
     }
-    assert_eq!(h.ctx().queue.counts(), (0, 0));
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    assert!(h.ctx().claims.is_empty());
+    // Slots are given back once the operations have also cleared their
+    // journals (after their tasks' ends).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while h.ctx().queue.counts() != (0, 0) || !h.ctx().claims.is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "slots or claims kept: {:?}, {} claims",
+            h.ctx().queue.counts(),
+            h.ctx().claims.len()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,4 +254,51 @@ async fn a_new_cluster_is_leased_before_any_server_can_find_it() {
     assert!(seen_leased);
     let (status, _, error) = h.wait_task(&task).await;
     assert_eq!(status, "success", "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_operation_is_accepted_while_an_ended_operations_journal_is_cleared() {
+    // An operation ends its task before it clears its journal (so that a
+    // crash in between never undoes finished work). A tenant who saw the
+    // task end may ask for the next operation at once: it must be accepted,
+    // not refused as busy because the clean-up still runs. The journal's
+    // removal is held back 800 ms here.
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    h.sim
+        .http_faults()
+        .add(
+            vcd_sim::faults::FaultRule::delay_only(
+                vcd_sim::rest::faults::HttpMatch {
+                    method: Some(axum::http::Method::DELETE),
+                    path_contains: Some("metadata/cse.op.journal".into()),
+                },
+                Duration::from_millis(800),
+            )
+            .times(1),
+        )
+        .expect("fault rule");
+    let alice = h.alice().await;
+    let (status, body) = h
+        .call(&alice, "POST", "/api/cse", Some(create_body("next", 0)))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, _, error) = h.wait_task_end(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(status, "success", "{error}");
+    let metadata = h.sim.handle.state().vapp_metadata("next").unwrap();
+    assert!(
+        metadata.contains_key("cse.op.journal"),
+        "the task ended before the journal was cleared: {metadata:?}"
+    );
+    let (status, body) = h.call(&alice, "DELETE", "/api/cse/next", None).await;
+    assert_eq!(status, 202, "accepted once the clean-up is done: {body}");
+    let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(status, "success", "{error}");
+    assert!(
+        !h.sim
+            .handle
+            .state()
+            .vapp_names()
+            .contains(&"next".to_owned())
+    );
 }

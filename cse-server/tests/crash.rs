@@ -59,7 +59,22 @@ async fn wait_for_stage(h: &Harness, task_href: &str, stage: &str) -> bool {
     }
 }
 
-fn assert_consistent(h: &Harness) {
+/// Checks the world once the operations' clean-up is done: journals are
+/// removed after their tasks end, so this waits (10 s at most) for them.
+async fn assert_consistent(h: &Harness) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = h.sim.handle.state();
+        let journaled = state.vapp_names().into_iter().any(|vapp| {
+            state
+                .vapp_metadata(&vapp)
+                .is_some_and(|m| m.contains_key("cse.op.journal"))
+        });
+        if !journaled || Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let state = h.sim.handle.state();
     for (operation, status) in h.cse_tasks() {
         assert_ne!(status, "Running", "task {operation} still running");
@@ -128,7 +143,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
                 "{name} rolled back: {error}"
             );
         }
-        assert_consistent(h);
+        assert_consistent(h).await;
     }
 
     // A cluster to work on.
@@ -171,7 +186,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
             "success" => assert_eq!(after, before + 1),
             other => panic!("{other}"),
         }
-        assert_consistent(h);
+        assert_consistent(h).await;
     }
 
     // Delete nodes, killed in Kubernetes and while deleting VMs.
@@ -221,7 +236,7 @@ async fn killed_servers_leave_no_running_task_and_no_orphan_vm() {
                 .iter()
                 .any(|vm| vm.name == worker)
         );
-        assert_consistent(h);
+        assert_consistent(h).await;
     }
     server.kill();
     let log = server.log_text();

@@ -504,7 +504,8 @@ async fn with_a_tiny_lease_a_failing_create_rolls_back_by_itself_while_other_rep
     let task = body["task_href"].as_str().unwrap().to_owned();
     let replicas = replicas(&h);
     let mut total = ResumeReport::default();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut passes = 0;
     while running(&h, &task) {
         assert!(Instant::now() < deadline, "the create never ended");
         for report in futures::future::join_all(replicas.iter().map(resume::resume)).await {
@@ -512,7 +513,11 @@ async fn with_a_tiny_lease_a_failing_create_rolls_back_by_itself_while_other_rep
             total.taken_over += report.taken_over;
             total.orphan_tasks += report.orphan_tasks;
         }
+        passes += 1;
+        // A server's passes come every lease_ttl / 5 (30 ms here).
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
+    assert!(passes >= 3, "the replicas watched: {passes} passes");
     let summary = task_summary(&h, &task);
     assert_eq!(summary.terminal_updates, 1, "{summary:?}");
     let error = summary.error.clone().unwrap_or_default();

@@ -73,6 +73,9 @@ struct Point {
     nth: u32,
     /// Part of the short form.
     short: bool,
+    /// The operation's task has ended in success before this request (only
+    /// its journal's clean-up is left): the outcome must stay a success.
+    done: bool,
 }
 
 const fn point(label: &'static str, at: At, nth: u32, short: bool) -> Point {
@@ -81,6 +84,18 @@ const fn point(label: &'static str, at: At, nth: u32, short: bool) -> Point {
         at,
         nth,
         short,
+        done: false,
+    }
+}
+
+/// A point after the task's end: the lease's and the journal's removal.
+const fn cleanup(label: &'static str, at: At, short: bool) -> Point {
+    Point {
+        label,
+        at,
+        nth: 1,
+        short,
+        done: true,
     }
 }
 
@@ -124,12 +139,11 @@ const CREATE: &[Point] = &[
     point("upload: token on the master", UPLOAD, 3, false),
     point("upload: join", UPLOAD, 4, false),
     point("journal: join", JOURNAL, 7, false),
-    point("journal cleared", CLEAR_JOURNAL, 1, false),
-    point(
-        "lease cleared (before the task's end)",
-        CLEAR_LEASE,
-        1,
-        false,
+    cleanup("lease cleared (after the task's end)", CLEAR_LEASE, false),
+    cleanup(
+        "journal cleared (after the task's end)",
+        CLEAR_JOURNAL,
+        true,
     ),
 ];
 
@@ -144,11 +158,10 @@ const ADD_NODES: &[Point] = &[
     point("program: first on the master", PROGRAM, 1, false),
     point("upload: join", UPLOAD, 2, false),
     point("journal: join", JOURNAL, 4, false),
-    point("journal cleared", CLEAR_JOURNAL, 1, false),
-    point(
-        "lease cleared (before the task's end)",
-        CLEAR_LEASE,
-        1,
+    cleanup("lease cleared (after the task's end)", CLEAR_LEASE, false),
+    cleanup(
+        "journal cleared (after the task's end)",
+        CLEAR_JOURNAL,
         false,
     ),
 ];
@@ -163,11 +176,10 @@ const DELETE_NODES: &[Point] = &[
     point("undeploy", At::Vcd("POST", "/action/undeploy"), 1, false),
     point("recompose: delete", RECOMPOSE, 1, true),
     point("journal: vms", JOURNAL, 3, false),
-    point("journal cleared", CLEAR_JOURNAL, 1, false),
-    point(
-        "lease cleared (before the task's end)",
-        CLEAR_LEASE,
-        1,
+    cleanup("lease cleared (after the task's end)", CLEAR_LEASE, false),
+    cleanup(
+        "journal cleared (after the task's end)",
+        CLEAR_JOURNAL,
         false,
     ),
 ];
@@ -379,19 +391,37 @@ impl Replicas {
         self.h.sim.vcenter.faults().clear();
     }
 
-    /// Waits until the rule was hit (true) or the operation's task ended
-    /// first (false).
-    async fn hit(&self, at: At, rule: RuleId, task: &Mutex<Option<String>>) -> bool {
+    /// Waits until the rule was hit (true) or the operation was over first
+    /// (false): its task ended and, for a point after the task's end
+    /// (`done`), its journal gone too.
+    async fn hit(
+        &self,
+        at: At,
+        rule: RuleId,
+        task: &Mutex<Option<String>>,
+        done: bool,
+        owner: &Mutex<Option<u32>>,
+    ) -> bool {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if self.hits(at, rule) > 0 {
                 return true;
             }
+            // Past the task's end its lease (the owner) is gone from it:
+            // a point after the end remembers the owner while it runs.
+            let running = task.lock().unwrap().clone().filter(|t| self.running(t));
+            if done
+                && owner.lock().unwrap().is_none()
+                && let Some(running) = running
+                && let Some(pid) = self.owner_pid(&running).await
+            {
+                *owner.lock().unwrap() = Some(pid);
+            }
             let ended = task
                 .lock()
                 .unwrap()
                 .clone()
-                .is_some_and(|t| !self.running(&t));
+                .is_some_and(|t| !(self.running(&t) || (done && self.journaled(&t))));
             if ended {
                 return false;
             }
@@ -401,15 +431,34 @@ impl Replicas {
     }
 
     /// Holds the point's request: when it came, once it is held.
-    async fn hold(&self, point: &Point, task: &Mutex<Option<String>>) -> Option<Instant> {
+    async fn hold(
+        &self,
+        point: &Point,
+        task: &Mutex<Option<String>>,
+        owner: &Mutex<Option<u32>>,
+    ) -> Option<Instant> {
         for _ in 1..point.nth {
             let rule = self.add_rule(point.at, STEP);
-            if !self.hit(point.at, rule, task).await {
+            if !self.hit(point.at, rule, task, point.done, owner).await {
                 return None;
             }
         }
         let rule = self.add_rule(point.at, HOLD);
-        self.hit(point.at, rule, task).await.then(Instant::now)
+        self.hit(point.at, rule, task, point.done, owner)
+            .await
+            .then(Instant::now)
+    }
+
+    /// Whether a vApp's journal still names the task at `href`.
+    fn journaled(&self, href: &str) -> bool {
+        let id = href.rsplit('/').next().unwrap_or(href);
+        let state = self.h.sim.handle.state();
+        state.vapp_names().into_iter().any(|vapp| {
+            state
+                .vapp_metadata(&vapp)
+                .and_then(|m| m.get("cse.op.journal").cloned())
+                .is_some_and(|journal| journal.contains(id))
+        })
     }
 
     /// A tenant request answered 202 (retried while no replica consumes).
@@ -467,12 +516,16 @@ impl Replicas {
             *slot.lock().unwrap() = Some(task.clone());
             task
         };
-        let (task, held) = tokio::join!(call, self.hold(point, &slot));
+        let seen_owner = Mutex::new(None);
+        let (task, held) = tokio::join!(call, self.hold(point, &slot, &seen_owner));
         let Some(held) = held else {
             self.clear_rules();
             return None;
         };
-        let pid = self.owner_pid(&task).await;
+        let pid = match self.owner_pid(&task).await {
+            Some(pid) => Some(pid),
+            None => *seen_owner.lock().unwrap(),
+        };
         let marks;
         let killed_at;
         {
@@ -665,15 +718,21 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
             None => missed.push(format!("create: {}", point.label)),
             Some((task, mut outcome)) => {
                 accepted.push(task);
-                assert_eq!(outcome.status, "Error", "{outcome:?}");
-                // Rolled back; or, killed after its journal was cleared, whole.
-                if replicas.vm_count(&name) > 0
-                    || replicas.h.sim.handle.state().vapp_names().contains(&name)
-                {
+                let exists = replicas.h.sim.handle.state().vapp_names().contains(&name);
+                if point.done {
+                    // Killed after the task's end: whole, and a success.
+                    assert_eq!(outcome.status, "Success", "{outcome:?}");
                     assert_eq!(replicas.vm_count(&name), 2, "{outcome:?}");
                     let metadata = replicas.h.sim.handle.state().vapp_metadata(&name).unwrap();
                     assert!(metadata.contains_key("cse.master.ip"), "{outcome:?}");
-                    outcome.note = " (the cluster was whole and is kept)";
+                    outcome.note = " (the cluster is whole and kept)";
+                } else {
+                    // Rolled back.
+                    assert_eq!(outcome.status, "Error", "{outcome:?}");
+                    assert!(
+                        !exists && replicas.vm_count(&name) == 0,
+                        "{outcome:?}: rolled back"
+                    );
                 }
                 outcomes.push(outcome);
             }
@@ -704,13 +763,13 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
             Some((task, mut outcome)) => {
                 accepted.push(task);
                 let after = replicas.vm_count("base");
-                assert_eq!(outcome.status, "Error", "{outcome:?}");
-                assert!(
-                    after == before || after == before + 1,
-                    "{outcome:?}: {before} VMs before, {after} after"
-                );
-                if after == before + 1 {
+                if point.done {
+                    assert_eq!(outcome.status, "Success", "{outcome:?}");
+                    assert_eq!(after, before + 1, "{outcome:?}: the new node is kept");
                     outcome.note = " (the new node was joined and is kept)";
+                } else {
+                    assert_eq!(outcome.status, "Error", "{outcome:?}");
+                    assert_eq!(after, before, "{outcome:?}: the new node is rolled back");
                 }
                 outcomes.push(outcome);
             }
@@ -748,15 +807,18 @@ async fn three_replicas_the_owner_killed_at_every_step_one_takes_over_each_task_
                 accepted.push(task);
                 let after = replicas.vm_count("base");
                 let gone = !replicas.workers("base").contains(&worker);
-                if gone && outcome.status != "Success" {
-                    outcome.note = " (the node was deleted)";
-                }
+                // Completed by the takeover (a success), or killed before
+                // its journal: the node untouched (an error).
                 match outcome.status.as_str() {
                     "Success" => assert!(gone && after + 1 == before, "{outcome:?}"),
-                    _ => assert!(
-                        (gone && after + 1 == before) || (!gone && after == before),
-                        "{outcome:?}: {before} VMs before, {after} after"
-                    ),
+                    _ => {
+                        assert!(!point.done, "{outcome:?}: ended before the kill");
+                        assert!(
+                            !gone && after == before,
+                            "{outcome:?}: {before} VMs before, {after} after"
+                        );
+                        outcome.note = " (the node is untouched)";
+                    }
                 }
                 outcomes.push(outcome);
             }

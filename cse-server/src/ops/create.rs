@@ -52,10 +52,10 @@ pub async fn run(
         return;
     }
     match result {
+        // The task ends first, then the journal is cleared: stopped in
+        // between, a resume pass finds the journal of an ended task and only
+        // clears it (the cluster is whole and the tenant was told so).
         Ok(()) => {
-            if let Err(error) = run.clear().await {
-                tracing::warn!("cannot clear the journal of {name}: {error}");
-            }
             report(
                 task::succeed(
                     &admin,
@@ -65,6 +65,9 @@ pub async fn run(
                 )
                 .await,
             );
+            if let Err(error) = run.clear().await {
+                tracing::warn!("cannot clear the journal of {name}: {error}");
+            }
         }
         Err(error) => {
             tracing::warn!(cluster = %name, "create failed: {error}");
@@ -81,16 +84,13 @@ pub async fn finish_failed(run: &Run, message: &str) {
         tracing::warn!(vapp = %run.vapp_href, "create taken over by another server");
         return;
     }
-    if !run.vapp_href.is_empty() {
-        if run.journal.disable_rollback {
-            if let Err(error) = run.clear().await {
-                tracing::warn!("cannot clear the journal: {error}");
-            }
-        } else if let Err(error) =
+    let keep = !run.vapp_href.is_empty() && run.journal.disable_rollback;
+    if !run.vapp_href.is_empty()
+        && !keep
+        && let Err(error) =
             steps::delete_vapp(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await
-        {
-            tracing::error!(vapp = %run.vapp_href, "rollback failed: {error}");
-        }
+    {
+        tracing::error!(vapp = %run.vapp_href, "rollback failed: {error}");
     }
     report(
         task::fail(
@@ -102,6 +102,11 @@ pub async fn finish_failed(run: &Run, message: &str) {
         )
         .await,
     );
+    // Kept for inspection (`disable_rollback`): its journal goes after the
+    // task's end, as on success.
+    if keep && let Err(error) = run.clear().await {
+        tracing::warn!("cannot clear the journal: {error}");
+    }
 }
 
 fn report(result: Result<(), cse_vcd::vcd::VcdError>) {

@@ -80,10 +80,15 @@ pub async fn write(
     set_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL, &text).await
 }
 
-/// Removes journal and lease: the operation is over.
+/// Removes lease and journal: the operation is over and its task has ended.
+/// The lease goes first, so that once the journal is gone nothing of the
+/// operation is left: a request waiting for an ended operation's clean-up
+/// (`start::ensure_idle`) then finds the cluster free, and the next
+/// operation's lease is never removed by this one. Stopped in between, the
+/// journal is left without a lease and the next resume pass clears it.
 pub async fn clear(client: &Client, gates: &VappGates, vapp_href: &str) -> Result<(), VcdError> {
-    remove_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL).await?;
-    remove_metadata(client, gates, vapp_href, METADATA_OP_LEASE).await
+    remove_metadata(client, gates, vapp_href, METADATA_OP_LEASE).await?;
+    remove_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL).await
 }
 
 /// The journal and lease of a vApp, when an operation is recorded.

@@ -119,14 +119,15 @@ pub async fn run_create(
         return;
     }
     match result {
+        // Task first, then the journal (see `create::run`).
         Ok(()) => {
-            report(run.clear().await);
             let done = if spec.node_type == NodeType::Nfs {
                 TaskMessage::CreatedNodes(n)
             } else {
                 TaskMessage::AddedNodes(n)
             };
             report(task::succeed(&admin, &ctx.claims, &task, &done.render(name, id)).await);
+            report(run.clear().await);
         }
         Err(error) if error.is_lease_lost() => {
             // Another server holds the cluster: its journal is not ours to clear.
@@ -151,7 +152,7 @@ pub async fn run_create(
 }
 
 /// Removes the VMs a failed add-nodes made (unless `disable_rollback`),
-/// clears the journal and ends the task in error.
+/// ends the task in error and clears the journal.
 pub async fn finish_failed_create(run: &Run, message: &str) {
     if run.taken_over() {
         tracing::warn!(vapp = %run.vapp_href, "add nodes taken over by another server");
@@ -165,7 +166,6 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
             tracing::error!("rollback of the new VMs failed: {error}");
         }
     }
-    report(run.clear().await);
     report(
         task::fail(
             &run.admin,
@@ -176,6 +176,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
         )
         .await,
     );
+    report(run.clear().await);
 }
 
 async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), OpError> {
@@ -339,7 +340,7 @@ pub async fn remove_doomed(run: &mut Run, n: u32) -> Result<(), OpError> {
     run.done("vms").await
 }
 
-/// Clears the journal and ends a delete-nodes task.
+/// Ends a delete-nodes task, then clears its journal.
 pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
     let task = &run.journal.task;
     if run.taken_over() {
@@ -347,9 +348,7 @@ pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
         return;
     }
     // Lost to another server: its journal is not ours to clear.
-    if !result.as_ref().is_err_and(OpError::is_lease_lost) {
-        report(run.clear().await);
-    }
+    let ours = !result.as_ref().is_err_and(OpError::is_lease_lost);
     match result {
         Ok(()) => report(
             task::succeed(
@@ -370,5 +369,9 @@ pub async fn finish_delete(run: &Run, result: Result<(), OpError>, n: u32) {
             )
             .await,
         ),
+    }
+    // After the task's end (see `create::run`).
+    if ours {
+        report(run.clear().await);
     }
 }

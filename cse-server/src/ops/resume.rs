@@ -2,7 +2,8 @@
 //! server looks, as system administrator, for cluster vApps whose journal's
 //! lease has lapsed, takes the lease and finishes the operation: a create
 //! (cluster or nodes) is rolled back unless it asked not to be, a delete
-//! (cluster or nodes) is completed. Then every CSE task still `running` that
+//! (cluster or nodes) is completed, and one whose task had already ended (it
+//! was stopped while clearing its journal) is only cleared. Then every CSE task still `running` that
 //! no journal owns and that is older than a lease is ended in error; the
 //! empty vApp of a create that died before its first journal entry is
 //! removed.
@@ -208,6 +209,23 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, mut jo
         journal,
         journaled: std::sync::atomic::AtomicBool::new(true),
     };
+    // An operation ends its task before it clears its journal: stopped in
+    // between, only the clean-up is left (its work is done and the tenant
+    // was told the outcome).
+    match task::has_ended(admin, &run.journal.task.href).await {
+        Ok(true) => {
+            tracing::info!(vapp = %run.vapp_href, task = %run.journal.task.href, "the interrupted operation had ended its task; clearing its journal");
+            if let Err(error) = run.clear().await {
+                tracing::warn!(vapp = %run.vapp_href, "cannot clear the journal of an ended operation: {error}");
+            }
+            return;
+        }
+        Ok(false) => {}
+        Err(error) => {
+            tracing::warn!(vapp = %run.vapp_href, "cannot read the task of an interrupted operation: {error}; the next pass tries again");
+            return;
+        }
+    }
     match run.journal.kind {
         OpKind::CreateCluster => create::finish_failed(&run, INTERRUPTED).await,
         OpKind::CreateNodes => nodes::finish_failed_create(&run, INTERRUPTED).await,

@@ -136,26 +136,63 @@ async fn open_task(
 }
 
 /// Refuses to start a second operation on a cluster while another one is
-/// journaled (by another server process: this one's are claimed): running
-/// (its lease held) or interrupted and about to be finished by a server (its
-/// lease lapsed).
-async fn ensure_idle(admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
-    if let Some((journal, lease)) = journal::read(admin, &found.vapp_href)
+/// journaled (by another server process, or by this one after its task
+/// ended): running (its lease held) or interrupted and about to be finished
+/// by a server (its lease lapsed).
+///
+/// An operation ends its task before it clears its journal, so a tenant who
+/// saw the task end may ask for the next operation while the clean-up still
+/// runs: for a journal whose task has ended, this waits (up to
+/// [`cleanup_wait`]) for the journal to go instead of refusing.
+async fn ensure_idle(ctx: &Context, admin: &Client, found: &FoundCluster) -> Result<(), ApiError> {
+    let read = || async {
+        journal::read(admin, &found.vapp_href)
+            .await
+            .map_err(|e| vcd_failure(&e))
+    };
+    let Some((mut journal, mut lease)) = read().await? else {
+        return Ok(());
+    };
+    // Unreadable: as before this wait existed, the journal counts as busy.
+    if task::has_ended(admin, &journal.task.href)
         .await
-        .map_err(|e| vcd_failure(&e))?
+        .unwrap_or(false)
     {
-        let state = if lease.is_some_and(|lease| !lease.expired()) {
-            "is in progress"
-        } else {
-            "was interrupted and is being finished"
-        };
-        return Err(ApiError::ClusterBusy {
-            cluster: found.cluster.name.clone(),
-            operation: journal.task.operation_name,
-            state,
-        });
+        let deadline = tokio::time::Instant::now() + cleanup_wait(ctx);
+        let mut pause = std::time::Duration::from_millis(20);
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(500));
+            match read().await? {
+                None => return Ok(()),
+                // Another operation started meanwhile: busy.
+                Some(now) if now.0.task.href != journal.task.href => {
+                    (journal, lease) = now;
+                    break;
+                }
+                Some(now) => (journal, lease) = now,
+            }
+        }
     }
-    Ok(())
+    let state = if lease.is_some_and(|lease| !lease.expired()) {
+        "is in progress"
+    } else {
+        "was interrupted and is being finished"
+    };
+    Err(ApiError::ClusterBusy {
+        cluster: found.cluster.name.clone(),
+        operation: journal.task.operation_name,
+        state,
+    })
+}
+
+/// How long a request waits for the clean-up of an operation whose task has
+/// ended (two metadata removals): four claim settles, at least 2 s.
+fn cleanup_wait(ctx: &Context) -> std::time::Duration {
+    (super::lease::timing(&ctx.config.timeouts).settle * 4).max(std::time::Duration::from_secs(2))
 }
 
 /// `POST /api/cse`.
@@ -238,7 +275,7 @@ pub async fn delete_cluster(
     let admitted = Admitted::new(ctx, caller, name, operation)?;
     let found = find_cluster(&caller.client, name).await?;
     let admin = ctx.admin().await?;
-    ensure_idle(&admin, &found).await?;
+    ensure_idle(ctx, &admin, &found).await?;
     let first = TaskMessage::DeletingCluster;
     let task = open_task(
         &admin,
@@ -272,7 +309,7 @@ pub async fn create_nodes(
     let current_vms = found.cluster.number_of_vms.trim().parse().unwrap_or(0);
     check_cluster_capacity(name, current_vms, spec.node_count, &ctx.config.limits)?;
     let admin = ctx.admin().await?;
-    ensure_idle(&admin, &found).await?;
+    ensure_idle(ctx, &admin, &found).await?;
     let first = TaskMessage::AddingNodesToCluster(spec.node_count);
     let task = open_task(
         &admin,
@@ -327,7 +364,7 @@ pub async fn delete_nodes(
         });
     }
     let admin = ctx.admin().await?;
-    ensure_idle(&admin, &found).await?;
+    ensure_idle(ctx, &admin, &found).await?;
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
     let first = TaskMessage::DeletingNodesFromCluster(n);
     let task = open_task(

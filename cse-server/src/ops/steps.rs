@@ -50,8 +50,10 @@ impl Run {
         !self.vapp_href.is_empty() && self.ctx.held_leases.is_lost(&self.vapp_href)
     }
 
-    /// Removes journal and lease (the operation is over), after stopping the
-    /// lease's renewals so none writes it back.
+    /// Removes lease and journal (the operation is over and its task has
+    /// ended: a kill before this point leaves a journal whose task has ended,
+    /// which a resume pass just clears), after stopping the lease's renewals
+    /// so none writes it back.
     pub async fn clear(&self) -> Result<(), cse_vcd::vcd::VcdError> {
         self.ctx.held_leases.stop_renewals(&self.vapp_href);
         journal::clear(&self.admin, &self.ctx.vapp_gates, &self.vapp_href).await

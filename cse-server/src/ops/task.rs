@@ -183,6 +183,18 @@ async fn already_ended(admin: &Client, task: &TaskIdentity) -> Result<bool, VcdE
     Ok(false)
 }
 
+/// Whether the task at `task_href` has ended (`success`, `error`, ...). An
+/// operation ends its task before it clears its journal, so a journal whose
+/// task has ended belongs to an operation that only has its clean-up left.
+/// A task vCD no longer has (purged) has not ended as far as this knows.
+pub async fn has_ended(admin: &Client, task_href: &str) -> Result<bool, VcdError> {
+    match admin.get_doc::<Task>(task_href).await {
+        Ok(current) => Ok(current.status.is_terminal()),
+        Err(error) if error.is_not_found() => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// Ends the task in `error` with `message`; the operation text keeps the
 /// 1.2.x default for the operation, e.g. `create cluster` (claim released
 /// first, as for [`succeed`]).

@@ -174,8 +174,34 @@ impl Harness {
         decode(&self.ops.handle(request).await)
     }
 
-    /// Waits for the task at `href` to end; returns (status, operation, error message).
+    /// Waits for the operation of the task at `href` to be over: its task
+    /// ended and its journal (removed after the task's end) gone from every
+    /// vApp, 10 s at most for the latter; returns (status, operation, error
+    /// message).
     pub async fn wait_task(&self, href: &str) -> (String, String, String) {
+        let ended = self.wait_task_end(href).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.journal_of(href) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        ended
+    }
+
+    /// Whether a vApp's journal still names the task at `href`.
+    fn journal_of(&self, href: &str) -> bool {
+        let id = href.rsplit('/').next().unwrap_or(href);
+        let state = self.sim.handle.state();
+        state.vapp_names().into_iter().any(|vapp| {
+            state
+                .vapp_metadata(&vapp)
+                .and_then(|m| m.get("cse.op.journal").cloned())
+                .is_some_and(|journal| journal.contains(id))
+        })
+    }
+
+    /// Waits for the task at `href` to end (its operation may still be
+    /// clearing its journal); returns (status, operation, error message).
+    pub async fn wait_task_end(&self, href: &str) -> (String, String, String) {
         let admin = self.ctx().admin().await.unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
