@@ -23,7 +23,7 @@ use super::steps::{self, Run};
 use super::task::{self, TaskIdentity};
 use super::{create, delete, nodes};
 use crate::context::Context;
-use cse_vcd::vcd::{Client, Filter, Query, QueryFormat};
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat, QueryRecord};
 
 /// The message of an operation a server finished for a crashed one.
 pub const INTERRUPTED: &str = "The CSE server stopped while this operation was running";
@@ -46,16 +46,9 @@ pub struct ResumeReport {
 pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
     let admin = ctx.admin().await?;
     let mut report = ResumeReport::default();
-    let query = Query::new("adminVApp", QueryFormat::Records)
-        .filter(Filter::default().and_metadata_string(METADATA_CLUSTER_ID, "*"))
-        .fields([
-            format!("metadata:{METADATA_OP_JOURNAL}"),
-            format!("metadata:{METADATA_OP_LEASE}"),
-        ])
-        .page_size(128);
     let mut owned_tasks = Vec::new();
     let mut complete = true;
-    for record in admin.query(&query).await? {
+    for record in clusters_with_an_operation(&admin).await? {
         let Some(vapp_href) = record.href().map(str::to_owned) else {
             continue;
         };
@@ -83,11 +76,41 @@ pub async fn resume(ctx: &Arc<Context>) -> Result<ResumeReport, OpError> {
     Ok(report)
 }
 
+/// The cluster vApps that carry an operation's journal or lease, with both
+/// entries: a pass costs vCD two queries whose answers hold only those
+/// clusters (most have neither), not a record of every cluster. Two AND-only
+/// queries rather than one with `,` (or): the same filter form as every
+/// other cluster query. A vApp with both entries is in both answers, once here.
+async fn clusters_with_an_operation(admin: &Client) -> Result<Vec<QueryRecord>, OpError> {
+    let mut records = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in [METADATA_OP_JOURNAL, METADATA_OP_LEASE] {
+        let query = Query::new("adminVApp", QueryFormat::Records)
+            .filter(
+                Filter::default()
+                    .and_metadata_string(METADATA_CLUSTER_ID, "*")
+                    .and_metadata_string(entry, "*"),
+            )
+            .fields([
+                format!("metadata:{METADATA_OP_JOURNAL}"),
+                format!("metadata:{METADATA_OP_LEASE}"),
+            ])
+            .page_size(128);
+        for record in admin.query(&query).await? {
+            let key = record.href().map(str::to_owned);
+            if key.is_none_or(|href| seen.insert(href)) {
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
+
 /// The part of a resume pass for one cluster vApp.
 async fn resume_vapp(
     ctx: &Arc<Context>,
     admin: &Client,
-    record: &cse_vcd::vcd::QueryRecord,
+    record: &QueryRecord,
     vapp_href: &str,
     report: &mut ResumeReport,
     owned_tasks: &mut Vec<String>,
