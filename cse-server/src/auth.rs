@@ -10,7 +10,12 @@ use cse_core::api::{ApiError, is_system_org};
 use cse_core::config::Secret;
 use cse_core::ext::{CallerToken, ExtRequest};
 
+use std::sync::Arc;
+
 use cse_vcd::vcd::{ApiVersion, Client, SessionInfo, SessionToken, VcdConnector, VcdError};
+use sha2::{Digest, Sha256};
+
+use crate::coordination::CallerSessions;
 
 /// Name of the right checked when `enforce_authorization` is on.
 pub const CSE_RIGHT: &str = "CSE NATIVE DEPLOY RIGHT";
@@ -42,8 +47,11 @@ impl Caller {
 }
 
 /// Re-hydrates the caller's session; a refused token is 401 `Unauthorized`.
+/// The session's document is read once per token and remembered briefly
+/// (`sessions`, see [`crate::coordination::sessions`]).
 pub async fn authenticate(
     connector: &VcdConnector,
+    sessions: &CallerSessions,
     request: &ExtRequest,
 ) -> Result<Caller, ApiError> {
     let token = match request.caller_token().ok_or(ApiError::MissingToken)? {
@@ -58,15 +66,29 @@ pub async fn authenticate(
             "API version '{version_text}' is not of the form NN.N"
         ))
     })?;
-    let client = connector
-        .rehydrate(token, version)
-        .await
-        .map_err(|e| match e.status() {
-            Some(401 | 403) => ApiError::Unauthorized,
-            _ => vcd_failure(&e),
-        })?;
-    let session = client.session();
-    Ok(Caller { client, session })
+    let key = (
+        Sha256::digest(token.secret().expose().as_bytes()).into(),
+        version.as_str().to_owned(),
+    );
+    let read = {
+        let (connector, token, version) = (connector.clone(), token.clone(), version.clone());
+        async move {
+            connector
+                .rehydrate(token, version)
+                .await
+                .map(|client| Arc::new(client.session()))
+                .map_err(|e| match e.status() {
+                    Some(401 | 403) => ApiError::Unauthorized,
+                    _ => vcd_failure(&e),
+                })
+        }
+    };
+    let session = sessions.get(key, read).await?;
+    let client = connector.with_session(token, version, (*session).clone());
+    Ok(Caller {
+        client,
+        session: (*session).clone(),
+    })
 }
 
 /// With `enforce_authorization`, non-System callers need [`CSE_RIGHT`] among

@@ -53,6 +53,8 @@ pub struct Context {
     /// Cluster lists in flight, by caller session: concurrent identical
     /// `GET /api/cse` calls share one vCD query.
     pub cluster_lists: crate::coordination::Flights<ListKey, ListAnswer>,
+    /// Callers' sessions read from vCD, shared and remembered briefly.
+    pub caller_sessions: crate::coordination::CallerSessions,
     admin: Mutex<Option<Client>>,
 }
 
@@ -99,6 +101,7 @@ impl Context {
                 config.service.max_queued_operations,
             ),
             cluster_lists: crate::coordination::Flights::default(),
+            caller_sessions: crate::coordination::CallerSessions::default(),
             admin: Mutex::new(None),
             config,
         })

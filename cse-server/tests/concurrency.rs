@@ -302,3 +302,42 @@ async fn the_next_operation_is_accepted_while_an_ended_operations_journal_is_cle
             .contains(&"next".to_owned())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_session_is_read_once_for_many_requests() {
+    // vCD authenticated the token before forwarding each request: the
+    // server reads the session behind it once (shared while in flight,
+    // remembered briefly), not once per request.
+    let h = start_with(|b| b, |_| {}).await;
+    let alice = h.alice().await;
+    let carol = h.carol().await;
+    let rule = h
+        .sim
+        .http_faults()
+        .add(vcd_sim::faults::FaultRule::delay_only(
+            vcd_sim::rest::faults::HttpMatch {
+                method: Some(axum::http::Method::GET),
+                path_contains: Some("/api/session".into()),
+            },
+            Duration::ZERO,
+        ))
+        .expect("fault rule");
+    let replies = at_once(&h, &alice, 20, "GET", "/api/cse", None).await;
+    assert!(
+        replies.iter().all(|(status, _)| *status == 200),
+        "{replies:?}"
+    );
+    for _ in 0..5 {
+        let (status, body) = h.call(&alice, "GET", "/api/cse", None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(
+        h.sim.http_faults().hits(rule),
+        1,
+        "25 requests with one token read its session once"
+    );
+    // Another caller's session is read on its own.
+    let (status, body) = h.call(&carol, "GET", "/api/cse", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.sim.http_faults().hits(rule), 2);
+}

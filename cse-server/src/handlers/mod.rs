@@ -41,7 +41,7 @@ impl Operations {
     async fn dispatch(&self, route: Request, request: &ExtRequest) -> Result<ExtReply, ApiError> {
         let ctx = &self.context;
         route.check_enabled(ctx.system.is_enabled())?;
-        let caller = authenticate(&ctx.connector, request).await?;
+        let caller = authenticate(&ctx.connector, &ctx.caller_sessions, request).await?;
         tracing::debug!(user = %caller.session.user, org = %caller.session.org, route = route.operation_name(), "caller authenticated");
         match &route {
             Request::SystemInfo => {

@@ -354,6 +354,26 @@ impl VcdConnector {
         ))
     }
 
+    /// A session from a forwarded token whose `Session` document was read
+    /// before ([`Self::rehydrate`]'s [`Client::session`]), without a request.
+    /// Such a session cannot be renewed.
+    pub fn with_session(
+        &self,
+        token: SessionToken,
+        version: ApiVersion,
+        session: SessionInfo,
+    ) -> Client {
+        self.client(
+            version,
+            Opened {
+                token,
+                session,
+                kind: LoginKind::Token,
+            },
+            None,
+        )
+    }
+
     /// A session from a token stored by an earlier run (a tenant's saved login), without
     /// a request: the first call tells whether vCD still accepts it
     /// ([`VcdError::Unauthorized`] when not). Its [`Client::session`] is empty, since the
