@@ -28,6 +28,29 @@ async fn at_once(
     join_all((0..n).map(|_| h.call(token, method, path, body.clone()))).await
 }
 
+/// Delays vCD requests `method` whose path contains `path` by `delay`: the
+/// first `times` of them, or every one (`None`, also to count them).
+fn delay_vcd(
+    h: &Harness,
+    method: axum::http::Method,
+    path: &str,
+    delay: Duration,
+    times: Option<u32>,
+) -> vcd_sim::faults::RuleId {
+    let rule = vcd_sim::faults::FaultRule::delay_only(
+        vcd_sim::rest::faults::HttpMatch {
+            method: Some(method),
+            path_contains: Some(path.into()),
+        },
+        delay,
+    );
+    let rule = match times {
+        Some(n) => rule.times(n),
+        None => rule,
+    };
+    h.sim.http_faults().add(rule).expect("fault rule")
+}
+
 fn accepted(replies: &[(u16, Value)]) -> Vec<String> {
     replies
         .iter()
@@ -215,19 +238,13 @@ async fn a_new_cluster_is_leased_before_any_server_can_find_it() {
     // that time.
     let h = start_with(|b| b, |_| {}).await;
     prepare_template(&h).await;
-    h.sim
-        .http_faults()
-        .add(
-            vcd_sim::faults::FaultRule::delay_only(
-                vcd_sim::rest::faults::HttpMatch {
-                    method: Some(axum::http::Method::PUT),
-                    path_contains: Some("metadata/cse.op.lease".into()),
-                },
-                Duration::from_millis(300),
-            )
-            .times(1),
-        )
-        .expect("fault rule");
+    delay_vcd(
+        &h,
+        axum::http::Method::PUT,
+        "metadata/cse.op.lease",
+        Duration::from_millis(300),
+        Some(1),
+    );
     let alice = h.alice().await;
     let (status, body) = h
         .call(&alice, "POST", "/api/cse", Some(create_body("early", 0)))
@@ -265,19 +282,13 @@ async fn the_next_operation_is_accepted_while_an_ended_operations_journal_is_cle
     // removal is held back 800 ms here.
     let h = start_with(|b| b, |_| {}).await;
     prepare_template(&h).await;
-    h.sim
-        .http_faults()
-        .add(
-            vcd_sim::faults::FaultRule::delay_only(
-                vcd_sim::rest::faults::HttpMatch {
-                    method: Some(axum::http::Method::DELETE),
-                    path_contains: Some("metadata/cse.op.journal".into()),
-                },
-                Duration::from_millis(800),
-            )
-            .times(1),
-        )
-        .expect("fault rule");
+    delay_vcd(
+        &h,
+        axum::http::Method::DELETE,
+        "metadata/cse.op.journal",
+        Duration::from_millis(800),
+        Some(1),
+    );
     let alice = h.alice().await;
     let (status, body) = h
         .call(&alice, "POST", "/api/cse", Some(create_body("next", 0)))
@@ -311,17 +322,13 @@ async fn a_callers_session_is_read_once_for_many_requests() {
     let h = start_with(|b| b, |_| {}).await;
     let alice = h.alice().await;
     let carol = h.carol().await;
-    let rule = h
-        .sim
-        .http_faults()
-        .add(vcd_sim::faults::FaultRule::delay_only(
-            vcd_sim::rest::faults::HttpMatch {
-                method: Some(axum::http::Method::GET),
-                path_contains: Some("/api/session".into()),
-            },
-            Duration::ZERO,
-        ))
-        .expect("fault rule");
+    let rule = delay_vcd(
+        &h,
+        axum::http::Method::GET,
+        "/api/session",
+        Duration::ZERO,
+        None,
+    );
     let replies = at_once(&h, &alice, 20, "GET", "/api/cse", None).await;
     assert!(
         replies.iter().all(|(status, _)| *status == 200),

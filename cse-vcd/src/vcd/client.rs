@@ -380,15 +380,7 @@ impl VcdConnector {
     /// `Session` document was not read; use [`Self::rehydrate`] when it is needed. Such
     /// a session cannot be renewed.
     pub fn resume(&self, token: SessionToken, version: ApiVersion) -> Client {
-        self.client(
-            version,
-            Opened {
-                token,
-                session: SessionInfo::default(),
-                kind: LoginKind::Token,
-            },
-            None,
-        )
+        self.with_session(token, version, SessionInfo::default())
     }
 
     fn client(&self, version: ApiVersion, opened: Opened, secret: Option<LoginSecret>) -> Client {
