@@ -16,6 +16,7 @@ use cse_vcd::vcd::{ApiVersion, Client, SessionInfo, SessionToken, VcdConnector, 
 use sha2::{Digest, Sha256};
 
 use crate::coordination::CallerSessions;
+use crate::coordination::sessions::SessionKey;
 
 /// Name of the right checked when `enforce_authorization` is on.
 pub const CSE_RIGHT: &str = "CSE NATIVE DEPLOY RIGHT";
@@ -28,6 +29,9 @@ pub struct Caller {
     pub client: Client,
     /// User, org and links of the session.
     pub session: SessionInfo,
+    /// The SHA-256 digest of the caller's token with its API version: who
+    /// lookups shared between calls are for (never the token itself).
+    pub key: SessionKey,
 }
 
 impl Caller {
@@ -66,7 +70,7 @@ pub async fn authenticate(
             "API version '{version_text}' is not of the form NN.N"
         ))
     })?;
-    let key = (
+    let key: SessionKey = (
         Sha256::digest(token.secret().expose().as_bytes()).into(),
         version.as_str().to_owned(),
     );
@@ -83,11 +87,12 @@ pub async fn authenticate(
                 })
         }
     };
-    let session = sessions.get(key, read).await?;
+    let session = sessions.get(key.clone(), read).await?;
     let client = connector.with_session(token, version, (*session).clone());
     Ok(Caller {
         client,
         session: (*session).clone(),
+        key,
     })
 }
 

@@ -15,9 +15,9 @@ use crate::system::SystemState;
 use cse_vcd::vcd::{Client, VcdConnector, VcdError, VcdSettings};
 use cse_vcd::vsphere::VcenterPool;
 
-/// Who a cluster list is for: a SHA-256 digest of the caller's session token
-/// (the token itself is never kept) and the API version it speaks.
-pub type ListKey = ([u8; 32], String);
+/// Who a cluster list is for: the caller's [`crate::auth::Caller::key`] (a
+/// SHA-256 digest of the session token and the API version it speaks).
+pub type ListKey = crate::coordination::sessions::SessionKey;
 
 /// A cluster list as vCD answered it, shared by the calls that waited for it.
 pub type ListAnswer = Result<std::sync::Arc<Vec<cse_core::api::Cluster>>, ApiError>;

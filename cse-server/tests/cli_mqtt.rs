@@ -15,7 +15,12 @@ use vcd_sim::{SimBuilder, VcdRelease};
 
 /// A 10.6 simulator and an MQTT-only config (no `amqp` section).
 async fn mqtt_env() -> Env {
-    let env = Env::start_with(SimBuilder::new().vcd_release(VcdRelease::V10_6)).await;
+    mqtt_env_on(VcdRelease::V10_6).await
+}
+
+/// A simulator of `release` and an MQTT-only config (no `amqp` section).
+async fn mqtt_env_on(release: VcdRelease) -> Env {
+    let env = Env::start_with(SimBuilder::new().vcd_release(release)).await;
     let mut config = env.config();
     config.vcd.api_version = "auto".into();
     config.amqp = AmqpConfig::default();
@@ -301,18 +306,7 @@ async fn check_names_a_disabled_extension_and_a_missing_filter_and_install_repai
 
 #[tokio::test]
 async fn install_on_a_vcd_without_mqtt_says_so() {
-    let env = Env::start_with(SimBuilder::new().vcd_release(VcdRelease::V10_0)).await;
-    let mut config = env.config();
-    config.vcd.api_version = "auto".into();
-    config.amqp = AmqpConfig::default();
-    config.mqtt = Some(MqttConfig {
-        vendor: "VMware".into(),
-        name: "cse".into(),
-        version: "1.0.0".into(),
-        token: Default::default(),
-        token_file: None,
-    });
-    env.set_config(&config);
+    let env = mqtt_env_on(VcdRelease::V10_0).await;
     let amqp_before = amqp_line(&env);
     let (code, out) = env.cse(&["install", "--yes"]).await;
     assert_eq!(code, 1, "{out}");

@@ -244,17 +244,7 @@ async fn a_killed_operation_is_taken_over_exactly_once_by_one_of_three_replicas(
     // Deletes killed once their journal is written: completed by one replica.
     for n in 0..2 {
         let name = format!("rd{n}");
-        let (status, body) = h
-            .call(
-                &alice,
-                "POST",
-                "/api/cse",
-                Some(json!({"name": name, "node_count": 0, "vdc": "vdc1", "network": "net1"})),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-        assert_eq!(status, "success", "{error}");
+        h.create_cluster(&alice, &name, 0).await;
         let mut owner = Killable::start(&h);
         let (status, body) = owner
             .call(request(&alice, "DELETE", &format!("/api/cse/{name}"), None))
@@ -395,17 +385,7 @@ async fn a_lapsed_lease_without_a_journal_is_removed_and_a_live_one_kept() {
     let alice = h.alice().await;
     let mut vapps = Vec::new();
     for name in ["stale", "live"] {
-        let (status, body) = h
-            .call(
-                &alice,
-                "POST",
-                "/api/cse",
-                Some(json!({"name": name, "node_count": 0, "vdc": "vdc1", "network": "net1"})),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-        assert_eq!(status, "success", "{error}");
+        h.create_cluster(&alice, name, 0).await;
         vapps.push(
             cse_server::clusters::find_cluster(&h.ctx().admin().await.unwrap(), name)
                 .await
@@ -548,17 +528,7 @@ async fn a_replica_woken_after_its_lease_lapsed_starts_nothing_on_a_cluster_take
     prepare_template(&h).await;
     let alice = h.alice().await;
     for name in ["fz0", "fz1"] {
-        let (status, body) = h
-            .call(
-                &alice,
-                "POST",
-                "/api/cse",
-                Some(json!({"name": name, "node_count": 0, "vdc": "vdc1", "network": "net1"})),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let (status, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-        assert_eq!(status, "success", "{error}");
+        h.create_cluster(&alice, name, 0).await;
     }
     let contexts = replicas(&h);
     let (a, b) = (&contexts[0], &contexts[1]);

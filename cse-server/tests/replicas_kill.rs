@@ -468,14 +468,7 @@ impl Replicas {
 
     /// Whether a vApp's journal still names the task at `href`.
     fn journaled(&self, href: &str) -> bool {
-        let id = href.rsplit('/').next().unwrap_or(href);
-        let state = self.h.sim.handle.state();
-        state.vapp_names().into_iter().any(|vapp| {
-            state
-                .vapp_metadata(&vapp)
-                .and_then(|m| m.get("cse.op.journal").cloned())
-                .is_some_and(|journal| journal.contains(id))
-        })
+        self.h.journal_of(href)
     }
 
     /// A tenant request answered 202 (retried while no replica consumes).

@@ -87,6 +87,26 @@ pub struct RunArgs {
     pub vcd_release: Option<vcd_sim::VcdRelease>,
 }
 
+impl RunArgs {
+    /// `cse-scenario run FILES --target TARGET` with every other flag left
+    /// out (their defaults), as a caller in Rust would write it.
+    pub fn new(files: Vec<PathBuf>, target: TargetKind) -> Self {
+        RunArgs {
+            files,
+            target,
+            report: None,
+            config: None,
+            vcd_url: None,
+            insecure: false,
+            tenants: None,
+            amqp_url: None,
+            sim_info: None,
+            transport: None,
+            vcd_release: None,
+        }
+    }
+}
+
 /// Arguments of `cse-scenario serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {

@@ -5,19 +5,7 @@ use scenarios::cli::{self, RunArgs};
 use scenarios::format::TargetKind;
 
 fn args(file: std::path::PathBuf, target: TargetKind) -> RunArgs {
-    RunArgs {
-        files: vec![file],
-        target,
-        report: None,
-        config: None,
-        vcd_url: None,
-        insecure: false,
-        tenants: None,
-        amqp_url: None,
-        sim_info: None,
-        transport: None,
-        vcd_release: None,
-    }
+    RunArgs::new(vec![file], target)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

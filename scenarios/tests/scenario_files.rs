@@ -8,17 +8,8 @@ use scenarios::format::TargetKind;
 
 fn args(file: &str, report: Option<PathBuf>) -> RunArgs {
     RunArgs {
-        files: vec![scenarios::scenario_dir().join(file)],
-        target: TargetKind::Sim,
         report,
-        config: None,
-        vcd_url: None,
-        insecure: false,
-        tenants: None,
-        amqp_url: None,
-        sim_info: None,
-        transport: None,
-        vcd_release: None,
+        ..RunArgs::new(vec![scenarios::scenario_dir().join(file)], TargetKind::Sim)
     }
 }
 

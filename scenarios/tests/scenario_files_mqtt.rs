@@ -117,17 +117,10 @@ async fn faults_yaml_over_mqtt() {
 
 fn run_args(file: &str, report: std::path::PathBuf) -> RunArgs {
     RunArgs {
-        files: vec![scenarios::scenario_dir().join(file)],
-        target: TargetKind::Sim,
         report: Some(report),
-        config: None,
-        vcd_url: None,
-        insecure: false,
-        tenants: None,
-        amqp_url: None,
-        sim_info: None,
         transport: Some(Transport::Mqtt),
         vcd_release: Some(vcd_sim::VcdRelease::V10_4),
+        ..RunArgs::new(vec![scenarios::scenario_dir().join(file)], TargetKind::Sim)
     }
 }
 

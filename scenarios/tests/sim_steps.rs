@@ -13,19 +13,7 @@ use scenarios::format::{Scenario, TargetKind};
 use scenarios::targets::sim::{config_for, write_ova};
 
 fn args(file: std::path::PathBuf, target: TargetKind) -> RunArgs {
-    RunArgs {
-        files: vec![file],
-        target,
-        report: None,
-        config: None,
-        vcd_url: None,
-        insecure: false,
-        tenants: None,
-        amqp_url: None,
-        sim_info: None,
-        transport: None,
-        vcd_release: None,
-    }
+    RunArgs::new(vec![file], target)
 }
 
 fn snapshot_version(path: &std::path::Path) -> u64 {

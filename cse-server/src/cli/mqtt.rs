@@ -380,7 +380,7 @@ pub async fn create_token(client: &Client, id: &str) -> Result<Secret, CliError>
 pub fn read_token(mqtt: &MqttConfig, config_file: &Path) -> Result<Option<Secret>, CliError> {
     match mqtt.token_source(config_file) {
         MqttTokenSource::Inline => Ok(Some(mqtt.token.clone())),
-        MqttTokenSource::File(path) => match std::fs::read_to_string(&path) {
+        MqttTokenSource::File(path) => match read_bounded(&path, MAX_TOKEN_FILE_BYTES) {
             Ok(text) if !text.trim().is_empty() => {
                 let problems = cse_core::config::check_file(&path).map_err(|e| {
                     CliError::io(
@@ -407,6 +407,25 @@ pub fn read_token(mqtt: &MqttConfig, config_file: &Path) -> Result<Option<Secret
             )),
         },
     }
+}
+
+/// Longest EXTENSION token file read (a token is a few hundred bytes).
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+/// The text of the file at `path`, refused (`InvalidData`) past `max` bytes.
+fn read_bounded(path: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than {max} bytes: not a token file"),
+        ));
+    }
+    Ok(text)
 }
 
 /// Fills in the token of `config`'s `mqtt` section from where it is kept
@@ -473,5 +492,25 @@ pub async fn broker_login(config: &Config, token: &Secret) -> Result<String, Str
         }
         Err(BusError::Connect { reason, .. }) => Err(format!("{url}: {reason}")),
         Err(e) => Err(format!("{url}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_file_is_read_up_to_its_bound_and_refused_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "abc\n").unwrap();
+        assert_eq!(read_bounded(&file, 4).unwrap(), "abc\n");
+        let error = read_bounded(&file, 3).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(error.to_string().contains("longer than 3 bytes"), "{error}");
+        assert!(
+            !error.to_string().contains("abc"),
+            "no content in the error"
+        );
     }
 }

@@ -15,7 +15,6 @@ use crate::auth::{Caller, vcd_failure};
 use crate::clusters::{FoundCluster, VmView, find_cluster, find_clusters, vms_of};
 use crate::context::{Context, ListKey};
 use cse_vcd::vsphere::PollSettings;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// `GET /api/cse`. Calls with the same session arriving while its list is
@@ -26,10 +25,7 @@ pub async fn list_clusters(
     request: &ExtRequest,
 ) -> Result<ExtReply, ApiError> {
     let client = caller.client.clone();
-    let key: ListKey = (
-        Sha256::digest(client.token().secret().expose().as_bytes()).into(),
-        client.api_version().as_str().to_owned(),
-    );
+    let key: ListKey = caller.key.clone();
     let (clusters, _) = ctx
         .cluster_lists
         .run(key, async move {

@@ -84,8 +84,9 @@ pub async fn finish_failed(run: &Run, message: &str) {
         tracing::warn!(vapp = %run.vapp_href, "create taken over by another server");
         return;
     }
-    let keep = !run.vapp_href.is_empty() && run.journal.disable_rollback;
-    if !run.vapp_href.is_empty()
+    let composed = !run.vapp_href.is_empty();
+    let keep = composed && run.journal.disable_rollback;
+    if composed
         && !keep
         && let Err(error) =
             steps::delete_vapp(&run.admin, &run.ctx.vapp_gates, &run.vapp_href).await

@@ -3,10 +3,10 @@
 //! lease has lapsed, takes the lease and finishes the operation: a create
 //! (cluster or nodes) is rolled back unless it asked not to be, a delete
 //! (cluster or nodes) is completed, and one whose task had already ended (it
-//! was stopped while clearing its journal) is only cleared. Then every CSE task still `running` that
-//! no journal owns and that is older than a lease is ended in error; the
-//! empty vApp of a create that died before its first journal entry is
-//! removed.
+//! was stopped while clearing its journal) is only cleared. Then every CSE
+//! task still `running` that no journal owns and that is older than a lease
+//! is ended in error; the empty vApp of a create that died before its first
+//! journal entry is removed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,8 +97,10 @@ async fn clusters_with_an_operation(admin: &Client) -> Result<Vec<QueryRecord>, 
             ])
             .page_size(128);
         for record in admin.query(&query).await? {
-            let key = record.href().map(str::to_owned);
-            if key.is_none_or(|href| seen.insert(href)) {
+            if record
+                .href()
+                .is_some_and(|href| seen.insert(href.to_owned()))
+            {
                 records.push(record);
             }
         }

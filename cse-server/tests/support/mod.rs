@@ -188,7 +188,7 @@ impl Harness {
     }
 
     /// Whether a vApp's journal still names the task at `href`.
-    fn journal_of(&self, href: &str) -> bool {
+    pub fn journal_of(&self, href: &str) -> bool {
         let id = href.rsplit('/').next().unwrap_or(href);
         let state = self.sim.handle.state();
         state.vapp_names().into_iter().any(|vapp| {
@@ -197,6 +197,18 @@ impl Harness {
                 .and_then(|m| m.get("cse.op.journal").cloned())
                 .is_some_and(|journal| journal.contains(id))
         })
+    }
+
+    /// Creates cluster `name` (a master and `workers` workers in `vdc1` on
+    /// `net1`) as `token` and waits for its operation: it must succeed.
+    pub async fn create_cluster(&self, token: &str, name: &str, workers: u32) {
+        let body = serde_json::json!(
+            {"name": name, "node_count": workers, "vdc": "vdc1", "network": "net1"}
+        );
+        let (status, reply) = self.call(token, "POST", "/api/cse", Some(body)).await;
+        assert_eq!(status, 202, "create {name}: {reply}");
+        let (status, _, error) = self.wait_task(reply["task_href"].as_str().unwrap()).await;
+        assert_eq!(status, "success", "create {name}: {error}");
     }
 
     /// Waits for the task at `href` to end (its operation may still be
