@@ -829,11 +829,16 @@ fn decode_body(value: Option<&Value>, limits: &ExtLimits) -> Result<Vec<u8>, Env
             });
         }
     };
-    // Whitespace (line-wrapped base64) is tolerated.
-    let compact: String = encoded
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    // Whitespace (line-wrapped base64) is tolerated; copied out only when present.
+    let compact: std::borrow::Cow<'_, str> = if encoded.bytes().any(|b| b.is_ascii_whitespace()) {
+        encoded
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect::<String>()
+            .into()
+    } else {
+        encoded.as_str().into()
+    };
     let lower_bound = compact.len() / 4 * 3;
     if lower_bound > limits.max_body_bytes.saturating_add(2) {
         return Err(EnvelopeError::BodyTooLarge {

@@ -45,6 +45,14 @@ fn parse(value: &serde_json::Value) -> Result<ExtRequest, EnvelopeError> {
 }
 
 #[test]
+fn a_line_wrapped_base64_body_reads_as_the_unwrapped_one() {
+    let mut message = vcd_message();
+    message[0]["body"] = json!("eyJuYW1l\r\nIjogImMx\n\tIn0=\n");
+    let request = parse(&message).unwrap();
+    assert_eq!(request.body, br#"{"name": "c1"}"#);
+}
+
+#[test]
 fn parses_a_vcd_request() {
     let request = parse(&vcd_message()).unwrap();
     assert_eq!(request.id, "7d4e1c2a-0a7b-4c5e-9a0e-3d7e0b1f2a11");

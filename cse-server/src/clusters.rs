@@ -21,6 +21,9 @@ pub struct FoundCluster {
     pub vdc_href: String,
 }
 
+/// The record attributes a cluster is read from ([`from_record`]).
+pub const RECORD_ATTRIBUTES: [&str; 6] = ["id", "name", "vdc", "vdcName", "numberOfVMs", "status"];
+
 /// Every cluster visible to `client`, optionally only those named `name`.
 pub async fn find_clusters(
     client: &Client,
@@ -42,6 +45,7 @@ pub async fn find_clusters(
                 .iter()
                 .map(|key| format!("metadata:{key}")),
         )
+        .reading(RECORD_ATTRIBUTES)
         .page_size(128);
     let records = client.query(&query).await?;
     Ok(records

@@ -794,7 +794,8 @@ impl Client {
                     max_pages: MAX_QUERY_PAGES,
                 });
             }
-            let page = self.query_page(&url).await?;
+            let answer = self.get_answer(&url).await?;
+            let page = QueryPage::parse_keeping(&answer.url, &answer.body, &query.attributes)?;
             pages += 1;
             records.extend(page.records);
             next = page.next_page.filter(|n| *n != url);
@@ -850,7 +851,7 @@ impl Client {
     /// Reads one page of query results.
     pub async fn query_page(&self, url: &str) -> Result<QueryPage, VcdError> {
         let answer = self.get_answer(url).await?;
-        QueryPage::from_element(&answer.url, &answer.document()?)
+        QueryPage::parse(&answer.url, &answer.body)
     }
 
     /// Sends a request to an API vCD fronts for an extension (`/api/cse/...`) and

@@ -23,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod links;
 pub mod query;
+pub mod records;
 pub mod retry;
 pub mod session;
 pub mod tasks;

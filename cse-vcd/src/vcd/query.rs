@@ -150,6 +150,9 @@ pub struct Query {
     pub fields: Vec<String>,
     /// `pageSize=` (vCD's default 25 when `None`; at most 128).
     pub page_size: Option<u32>,
+    /// The record attributes the caller reads (all when empty). vCD sends
+    /// them all whatever `fields=` says; the others are skipped while reading.
+    pub attributes: Vec<String>,
 }
 
 impl Query {
@@ -161,6 +164,7 @@ impl Query {
             filter: Filter::default(),
             fields: Vec::new(),
             page_size: None,
+            attributes: Vec::new(),
         }
     }
 
@@ -173,6 +177,13 @@ impl Query {
     /// Adds `fields`.
     pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
         self.fields.extend(fields.into_iter().map(Into::into));
+        self
+    }
+
+    /// Reads only these record attributes (see [`Query::attributes`]).
+    pub fn reading<I: IntoIterator<Item = S>, S: Into<String>>(mut self, attributes: I) -> Self {
+        self.attributes
+            .extend(attributes.into_iter().map(Into::into));
         self
     }
 

@@ -152,11 +152,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::GeneralRef(reference) => {
-                let name = reference.xml10_content();
-                let entity = format!("&{name};");
-                let decoded = quick_xml::escape::unescape(&entity)
-                    .map_err(|e| malformed(&reader, &e))?
-                    .into_owned();
+                let decoded = reference_text(&reference).map_err(|e| malformed(&reader, &e))?;
                 if let Some(current) = stack.last_mut() {
                     current.text.push_str(&decoded);
                 }
@@ -173,6 +169,14 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     }
 }
 
+/// The text an entity or character reference (`&amp;`, `&#233;`) stands for.
+pub(crate) fn reference_text(
+    reference: &quick_xml::events::BytesRef<'_>,
+) -> Result<String, quick_xml::escape::EscapeError> {
+    let entity = format!("&{};", reference.xml10_content());
+    Ok(quick_xml::escape::unescape(&entity)?.into_owned())
+}
+
 fn namespace_of(resolved: &ResolveResult<'_>) -> String {
     match resolved {
         ResolveResult::Bound(ns) => AsRef::<str>::as_ref(ns).to_owned(),
@@ -186,6 +190,29 @@ fn open(
     start: &BytesStart<'_>,
 ) -> Result<Element, quick_xml::Error> {
     let name = AsRef::<str>::as_ref(&start.local_name()).to_owned();
+    Ok(Element {
+        namespace,
+        name,
+        attributes: attributes_of(reader, start)?,
+        ..Element::default()
+    })
+}
+
+/// The attributes of `start` as [`Element::attributes`] keeps them.
+pub(crate) fn attributes_of(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+) -> Result<BTreeMap<String, String>, quick_xml::Error> {
+    attributes_where(reader, start, |_| true)
+}
+
+/// Like [`attributes_of`], keeping only the attributes whose key (as kept
+/// there) `keep` accepts; the others' values are not decoded.
+pub(crate) fn attributes_where(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<BTreeMap<String, String>, quick_xml::Error> {
     let mut attributes = BTreeMap::new();
     for attribute in start.attributes() {
         let attribute = attribute.map_err(quick_xml::Error::from)?;
@@ -193,21 +220,22 @@ fn open(
         if key.as_namespace_binding().is_some() {
             continue;
         }
-        let (attr_ns, local) = reader.resolver().resolve_attribute(key);
-        let local = AsRef::<str>::as_ref(&local).to_owned();
-        let key = if namespace_of(&attr_ns) == XSI_NS {
-            format!("xsi:{local}")
+        // An unprefixed attribute is in no namespace (the default one does not apply).
+        let key: std::borrow::Cow<'_, str> = if key.prefix().is_none() {
+            key.local_name().into_inner().into()
         } else {
-            local
+            let (attr_ns, local) = reader.resolver().resolve_attribute(key);
+            if matches!(&attr_ns, ResolveResult::Bound(ns) if AsRef::<str>::as_ref(ns) == XSI_NS) {
+                format!("xsi:{}", local.into_inner()).into()
+            } else {
+                local.into_inner().into()
+            }
         };
-        attributes.insert(key, attribute_value(&attribute)?);
+        if keep(&key) {
+            attributes.insert(key.into_owned(), attribute_value(&attribute)?);
+        }
     }
-    Ok(Element {
-        namespace,
-        name,
-        attributes,
-        ..Element::default()
-    })
+    Ok(attributes)
 }
 
 fn attribute_value(

@@ -74,14 +74,14 @@ pub(super) fn href(base: &str, e: EntityRef) -> String {
 }
 
 /// `<tag href name type [id]/>` reference element.
-pub fn reference(tag: &str, base: &str, e: EntityRef, name: &str) -> El {
+pub fn reference(tag: &'static str, base: &str, e: EntityRef, name: &str) -> El {
     El::new(tag)
         .attr("href", href(base, e))
         .attr("name", name)
         .attr("type", e.media_type())
 }
 
-pub(super) fn entity_root(tag: &str, base: &str, e: EntityRef, name: &str) -> El {
+pub(super) fn entity_root(tag: &'static str, base: &str, e: EntityRef, name: &str) -> El {
     El::root(tag)
         .attr("href", href(base, e))
         .attr("id", e.urn())

@@ -407,7 +407,7 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
             },
         )
         .collect();
-    for r in &page {
+    for r in page {
         if q.format == Format::References {
             let tag = r.element.trim_end_matches("Record").to_string() + "Reference";
             root.push(
@@ -424,13 +424,13 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
             Format::IdRecords => el.attr("id", r.entity.urn()),
             _ => el.attr("href", format!("{base}{}", r.entity.path())),
         };
-        el = el.attr("name", &r.name);
-        for (k, v) in &r.attrs {
+        el = el.attr("name", r.name);
+        for (k, v) in r.attrs {
             let text = match v {
-                Attr::Text(s) => s.clone(),
-                Attr::Ref(e) => ref_value(base, e, q.format),
+                Attr::Text(s) => s,
+                Attr::Ref(e) => ref_value(base, &e, q.format),
             };
-            el = el.attr(*k, text);
+            el = el.attr(k, text);
         }
         if !meta_fields.is_empty() {
             let entries: Vec<_> = r

@@ -90,7 +90,7 @@ pub(super) fn tasks_el(base: &str, tasks: &[Task], g: &Inner) -> Option<El> {
     Some(El::new("Tasks").children(tasks.iter().map(|t| task_el(g, base, t, "Task"))))
 }
 
-pub(super) fn task_el(g: &Inner, base: &str, t: &Task, tag: &str) -> El {
+pub(super) fn task_el(g: &Inner, base: &str, t: &Task, tag: &'static str) -> El {
     let e = EntityRef::Task(t.id);
     let mut el = El::new(tag)
         .attr("href", href(base, e))

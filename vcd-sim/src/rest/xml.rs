@@ -1,10 +1,12 @@
 //! A small XML tree for the wire layer: [`El`] builds the documents the
-//! simulator serves (written with quick-xml's writer, so escaping is right),
+//! simulator serves (written straight into one sized buffer, escaped as
+//! quick-xml escapes: a test holds the two together),
 //! and [`Dom`] reads request bodies by local name, ignoring namespaces,
 //! unknown attributes and child order, as vCD's readers do.
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
 
 /// vCD's main namespace (holds every `Link`).
 pub const NS_VCLOUD: &str = "http://www.vmware.com/vcloud/v1.5";
@@ -29,8 +31,8 @@ pub(crate) const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// An element under construction.
 #[derive(Debug, Clone, Default)]
 pub struct El {
-    name: String,
-    attrs: Vec<(String, String)>,
+    name: Cow<'static, str>,
+    attrs: Vec<(Cow<'static, str>, String)>,
     children: Vec<Node>,
 }
 
@@ -42,7 +44,7 @@ enum Node {
 
 impl El {
     /// An element named `name` (with its prefix, if any), without attributes or children.
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
         El {
             name: name.into(),
             attrs: Vec::new(),
@@ -51,7 +53,7 @@ impl El {
     }
 
     /// A root element in the vcloud namespace with the usual prefixes declared.
-    pub fn root(name: impl Into<String>) -> Self {
+    pub fn root(name: impl Into<Cow<'static, str>>) -> Self {
         El::new(name)
             .attr("xmlns", NS_VCLOUD)
             .attr("xmlns:vcloud", NS_VCLOUD)
@@ -65,13 +67,13 @@ impl El {
     }
 
     /// Adds the attribute `key="value"`.
-    pub fn attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn attr(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         self.attrs.push((key.into(), value.into()));
         self
     }
 
     /// Adds the attribute when `value` is `Some`.
-    pub(crate) fn opt_attr(self, key: &str, value: Option<impl Into<String>>) -> Self {
+    pub(crate) fn opt_attr(self, key: &'static str, value: Option<impl Into<String>>) -> Self {
         match value {
             Some(v) => self.attr(key, v),
             None => self,
@@ -105,7 +107,7 @@ impl El {
     }
 
     /// `<name>text</name>` child.
-    pub fn leaf(self, name: &str, text: impl Into<String>) -> Self {
+    pub fn leaf(self, name: &'static str, text: impl Into<String>) -> Self {
         self.child(El::new(name).text(text))
     }
 
@@ -137,39 +139,96 @@ impl El {
         self
     }
 
-    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
-        let mut start = BytesStart::new(self.name.as_str());
+    /// Writes the element into `out`: quotes, `<`, `>`, `&` and line ends
+    /// escaped in attribute values; quotes, `<`, `>`, `&` and `\r` in text.
+    fn write(&self, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
         for (k, v) in &self.attrs {
-            start.push_attribute((k.as_str(), v.as_str()));
+            out.push(' ');
+            out.push_str(k);
+            out.push_str("=\"");
+            push_escaped(out, v, true);
+            out.push('"');
         }
         if self.children.is_empty() {
-            w.write_event(Event::Empty(start))?;
-            return Ok(());
+            out.push_str("/>");
+            return;
         }
-        w.write_event(Event::Start(start))?;
+        out.push('>');
         for c in &self.children {
             match c {
-                Node::El(e) => e.write(w)?,
-                Node::Text(t) => w.write_event(Event::Text(BytesText::new(t)))?,
+                Node::El(e) => e.write(out),
+                Node::Text(t) => push_escaped(out, t, false),
             }
         }
-        w.write_event(Event::End(BytesEnd::new(self.name.as_str())))?;
-        Ok(())
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+
+    /// About the length of the written element (unescaped), to size the buffer once.
+    fn written_len(&self) -> usize {
+        let attrs: usize = self.attrs.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+        let children: usize = self
+            .children
+            .iter()
+            .map(|c| match c {
+                Node::El(e) => e.written_len(),
+                Node::Text(t) => t.len(),
+            })
+            .sum();
+        2 * self.name.len() + 5 + attrs + children
     }
 
     /// The document as text, with an XML declaration.
     pub fn to_document(&self) -> String {
-        let mut w = Writer::new(Vec::new());
-        // Writing into a Vec cannot fail.
-        let _ = w.write_event(Event::Decl(BytesDecl::new(
-            "1.0",
-            Some("UTF-8"),
-            Some("yes"),
-        )));
-        w.get_mut().push(b'\n');
-        let _ = self.write(&mut w);
-        String::from_utf8(w.into_inner()).unwrap_or_default()
+        const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+        let mut out = String::with_capacity(DECLARATION.len() + self.written_len() + 64);
+        out.push_str(DECLARATION);
+        self.write(&mut out);
+        out
     }
+}
+
+/// Appends `text` to `out` with XML's special characters escaped; in an
+/// attribute value (`attribute`) also tabs and line feeds, which a reader
+/// would otherwise normalise to spaces.
+fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+    /// Bit 1: escaped everywhere; bit 2: escaped in attribute values only.
+    const SPECIAL: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut i = 0;
+        let everywhere = b"<>&'\"\r";
+        while i < everywhere.len() {
+            table[everywhere[i] as usize] = 1;
+            i += 1;
+        }
+        table[b'\n' as usize] = 2;
+        table[b'\t' as usize] = 2;
+        table
+    };
+    let mask = if attribute { 3 } else { 1 };
+    let special = |b: u8| SPECIAL[b as usize] & mask != 0;
+    let mut from = 0;
+    for (at, b) in text.bytes().enumerate() {
+        if !special(b) {
+            continue;
+        }
+        out.push_str(&text[from..at]);
+        out.push_str(match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'\'' => "&apos;",
+            b'"' => "&quot;",
+            b'\r' => "&#13;",
+            b'\n' => "&#10;",
+            _ => "&#9;",
+        });
+        from = at + 1;
+    }
+    out.push_str(&text[from..]);
 }
 
 /// A `Link` element (always in the vcloud namespace: written unprefixed under
@@ -352,6 +411,58 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The document as quick-xml's writer writes it: the reference for [`El::write`].
+    fn by_quick_xml(el: &El) -> String {
+        use quick_xml::Writer;
+        use quick_xml::events::{BytesDecl, BytesEnd, BytesText};
+        fn write(el: &El, w: &mut Writer<Vec<u8>>) {
+            let mut start = BytesStart::new(&*el.name);
+            for (k, v) in &el.attrs {
+                start.push_attribute((&**k, v.as_str()));
+            }
+            if el.children.is_empty() {
+                w.write_event(Event::Empty(start)).unwrap();
+                return;
+            }
+            w.write_event(Event::Start(start)).unwrap();
+            for c in &el.children {
+                match c {
+                    Node::El(e) => write(e, w),
+                    Node::Text(t) => w.write_event(Event::Text(BytesText::new(t))).unwrap(),
+                }
+            }
+            w.write_event(Event::End(BytesEnd::new(&*el.name))).unwrap();
+        }
+        let mut w = Writer::new(Vec::new());
+        w.write_event(Event::Decl(BytesDecl::new(
+            "1.0",
+            Some("UTF-8"),
+            Some("yes"),
+        )))
+        .unwrap();
+        w.get_mut().push(b'\n');
+        write(el, &mut w);
+        String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn documents_are_written_as_quick_xml_writes_them(
+            texts in proptest::collection::vec("[ -~\t\r\n\u{e9}\u{4e2d}]{0,12}", 1..6),
+        ) {
+            let mut el = El::root("Root").attr("a", &texts[0]).text(&texts[0]);
+            for (i, t) in texts.iter().enumerate() {
+                el = el.child(
+                    El::new(format!("C{i}"))
+                        .attr("v", t)
+                        .leaf("Leaf", t)
+                        .child(El::new("Empty").attr("e", t)),
+                );
+            }
+            proptest::prop_assert_eq!(el.to_document(), by_quick_xml(&el));
+        }
+    }
 
     #[test]
     fn writer_escapes_and_reader_round_trips() {
