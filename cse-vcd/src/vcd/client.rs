@@ -795,7 +795,7 @@ impl Client {
                 });
             }
             let answer = self.get_answer(&url).await?;
-            let page = QueryPage::parse_keeping(&answer.url, &answer.body, &query.attributes)?;
+            let page = read_query_page(answer, &query.attributes).await?;
             pages += 1;
             records.extend(page.records);
             next = page.next_page.filter(|n| *n != url);
@@ -1475,6 +1475,30 @@ async fn send_once(
     })
 }
 
+/// Pages longer than this are read on the blocking pool, not on an async
+/// worker: a full page of records with metadata takes about a millisecond.
+const INLINE_PAGE_BYTES: usize = 32 * 1024;
+
+/// Reads a query page (see [`QueryPage::parse_keeping`]), off the async
+/// workers when it is long.
+async fn read_query_page(answer: Answer, attributes: &[String]) -> Result<QueryPage, VcdError> {
+    if answer.body.len() <= INLINE_PAGE_BYTES {
+        return QueryPage::parse_keeping(&answer.url, &answer.body, attributes);
+    }
+    let attributes = attributes.to_vec();
+    let url = answer.url.clone();
+    tokio::task::spawn_blocking(move || {
+        QueryPage::parse_keeping(&answer.url, &answer.body, &attributes)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(VcdError::Parse {
+            url,
+            reason: format!("the page reader stopped: {e}"),
+        })
+    })
+}
+
 async fn read_answer(
     method: Method,
     url: &str,
@@ -1523,6 +1547,46 @@ async fn read_answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page_of(records: usize) -> String {
+        let record = r#"<VAppRecord id="urn:vcloud:vapp:1" name="c" vdc="urn:vcloud:vdc:9" ownerName="alice"><Metadata><MetadataEntry><Key>cse.cluster.id</Key><TypedValue><Value>abc</Value></TypedValue></MetadataEntry></Metadata></VAppRecord>"#;
+        format!(
+            r#"<QueryResultRecords xmlns="http://www.vmware.com/vcloud/v1.5" total="{records}">{}</QueryResultRecords>"#,
+            record.repeat(records)
+        )
+    }
+
+    #[tokio::test]
+    async fn long_and_short_pages_read_alike_and_bad_long_pages_are_errors() {
+        let keep = ["name".to_owned(), "id".to_owned()];
+        for records in [1, 400] {
+            let body = page_of(records);
+            assert_eq!(body.len() > INLINE_PAGE_BYTES, records == 400);
+            let answer = Answer {
+                status: 200,
+                body: body.clone(),
+                url: "https://vcd/api/query".to_owned(),
+            };
+            let page = read_query_page(answer, &keep).await.unwrap();
+            assert_eq!(
+                page,
+                QueryPage::parse_keeping("https://vcd/api/query", &body, &keep).unwrap()
+            );
+            assert_eq!(page.records.len(), records);
+            assert_eq!(page.records[0].attributes.len(), 2);
+            assert_eq!(page.records[0].metadata["cse.cluster.id"], "abc");
+        }
+        let truncated = Answer {
+            status: 200,
+            body: page_of(400)[..40_000].to_owned(),
+            url: "https://vcd/api/query".to_owned(),
+        };
+        let error = read_query_page(truncated, &keep)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("https://vcd/api/query"), "{error}");
+    }
 
     #[test]
     fn settings_normalise_the_api_root() {
