@@ -98,15 +98,14 @@ impl QueryPage {
                 Ok(event) => event,
                 Err(e) => return Err(malformed(&reader, &e)),
             };
+            let empty = matches!(event, Event::Empty(_));
             match event {
-                Event::Start(start) => {
-                    page.open(url, &reader, &start)
-                        .map_err(|e| e.unwrap_or_else(|reason| malformed(&reader, &reason)))?;
-                }
-                Event::Empty(start) => {
-                    page.open(url, &reader, &start)
-                        .map_err(|e| e.unwrap_or_else(|reason| malformed(&reader, &reason)))?;
-                    if page.close() {
+                Event::Start(start) | Event::Empty(start) => {
+                    page.open(url, &reader, &start).map_err(|e| match e {
+                        OpenError::Refused(error) => error,
+                        OpenError::Malformed(reason) => malformed(&reader, &reason),
+                    })?;
+                    if empty && page.close() {
                         return Ok(page.finish());
                     }
                 }
@@ -137,8 +136,19 @@ impl QueryPage {
     }
 }
 
-/// An error to return as is, or a reason the XML is malformed.
-type OpenError = Result<VcdError, quick_xml::Error>;
+/// Why an element could not be entered.
+enum OpenError {
+    /// The page is refused as it stands (too deep, not a query page).
+    Refused(VcdError),
+    /// The element's XML is malformed (its attributes).
+    Malformed(quick_xml::Error),
+}
+
+impl From<quick_xml::Error> for OpenError {
+    fn from(error: quick_xml::Error) -> Self {
+        Self::Malformed(error)
+    }
+}
 
 impl PageReader<'_> {
     /// Enters an element: what it is given where it stands.
@@ -149,19 +159,19 @@ impl PageReader<'_> {
         start: &BytesStart<'_>,
     ) -> Result<(), OpenError> {
         if self.roles.len() >= MAX_DEPTH {
-            return Err(Ok(VcdError::parse(url, XmlError::TooDeep)));
+            return Err(OpenError::Refused(VcdError::parse(url, XmlError::TooDeep)));
         }
         let local = start.local_name();
         let name: &str = local.as_ref();
         let role = match self.roles.last() {
             None => {
                 if name != "QueryResultRecords" && name != "References" {
-                    return Err(Ok(VcdError::Parse {
+                    return Err(OpenError::Refused(VcdError::Parse {
                         url: url.to_owned(),
                         reason: format!("expected QueryResultRecords, got <{}>", name),
                     }));
                 }
-                let attributes = attributes_of(reader, start).map_err(Err)?;
+                let attributes = attributes_of(reader, start)?;
                 self.total = attributes.get("total").and_then(|t| t.parse().ok());
                 Role::Page
             }
@@ -169,7 +179,7 @@ impl PageReader<'_> {
                 let (namespace, _) = reader.resolver().resolve_element(start.name());
                 if matches!(&namespace, ResolveResult::Bound(ns) if AsRef::<str>::as_ref(ns) == VCLOUD_NS)
                 {
-                    let attributes = attributes_of(reader, start).map_err(Err)?;
+                    let attributes = attributes_of(reader, start)?;
                     self.links.extend(link_from(attributes));
                     Role::Link
                 } else {
@@ -182,8 +192,7 @@ impl PageReader<'_> {
                     attributes_of(reader, start)
                 } else {
                     attributes_where(reader, start, |key| keep.iter().any(|k| k == key))
-                }
-                .map_err(Err)?;
+                }?;
                 self.record = Some(Record {
                     record: QueryRecord {
                         kind: name.to_owned(),
