@@ -784,6 +784,17 @@ impl Client {
         let first = query
             .url(&self.inner.settings.api_root, &self.inner.version)
             .to_string();
+        self.records_from(first, &query.attributes).await
+    }
+
+    /// The records of every page from `first` on (`Link rel="nextPage"`), at
+    /// most [`MAX_QUERY_PAGES`] pages, keeping the record attributes named in
+    /// `attributes` (all when empty).
+    async fn records_from(
+        &self,
+        first: String,
+        attributes: &[String],
+    ) -> Result<Vec<QueryRecord>, VcdError> {
         let mut records = Vec::new();
         let mut next = Some(first.clone());
         let mut pages = 0;
@@ -794,8 +805,7 @@ impl Client {
                     max_pages: MAX_QUERY_PAGES,
                 });
             }
-            let answer = self.get_answer(&url).await?;
-            let page = read_query_page(answer, &query.attributes).await?;
+            let page = self.query_page_keeping(&url, attributes).await?;
             pages += 1;
             records.extend(page.records);
             next = page.next_page.filter(|n| *n != url);
@@ -823,35 +833,34 @@ impl Client {
         let Some(query) = query.filter(|_| direct.is_empty()) else {
             return Ok(direct);
         };
-        let mut vdcs = Vec::new();
-        let mut next = Some(query.href.clone());
-        let mut pages = 0;
-        while let Some(url) = next {
-            if pages == MAX_QUERY_PAGES {
-                return Err(VcdError::TooManyPages {
-                    url: query.href.clone(),
-                    max_pages: MAX_QUERY_PAGES,
-                });
-            }
-            let page = self.query_page(&url).await?;
-            pages += 1;
-            vdcs.extend(page.records.iter().filter_map(|record| {
+        let records = self.records_from(query.href.clone(), &[]).await?;
+        Ok(records
+            .iter()
+            .filter_map(|record| {
                 Some(Link {
                     rel: "down".to_owned(),
                     href: record.href()?.to_owned(),
                     media_type: Some(media::VDC.to_owned()),
                     name: record.name().map(str::to_owned),
                 })
-            }));
-            next = page.next_page.filter(|n| *n != url);
-        }
-        Ok(vdcs)
+            })
+            .collect())
     }
 
     /// Reads one page of query results.
     pub async fn query_page(&self, url: &str) -> Result<QueryPage, VcdError> {
+        self.query_page_keeping(url, &[]).await
+    }
+
+    /// Reads one page, keeping the record attributes named in `attributes`
+    /// (all when empty); long pages are read off the async workers.
+    async fn query_page_keeping(
+        &self,
+        url: &str,
+        attributes: &[String],
+    ) -> Result<QueryPage, VcdError> {
         let answer = self.get_answer(url).await?;
-        QueryPage::parse(&answer.url, &answer.body)
+        read_query_page(answer, attributes).await
     }
 
     /// Sends a request to an API vCD fronts for an extension (`/api/cse/...`) and

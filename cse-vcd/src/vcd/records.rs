@@ -12,6 +12,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
 use super::error::VcdError;
+use super::links::{Link, find_link};
 use super::query::{QueryPage, QueryRecord};
 use super::xml::{VCLOUD_NS, XmlError, attributes_of, attributes_where, reference_text};
 
@@ -63,7 +64,7 @@ struct PageReader<'k> {
     roles: Vec<Role>,
     total: Option<u64>,
     records: Vec<QueryRecord>,
-    links: Vec<super::links::Link>,
+    links: Vec<Link>,
     record: Option<Record>,
     entry: Option<Entry>,
 }
@@ -273,7 +274,7 @@ impl PageReader<'_> {
     }
 
     fn finish(self) -> QueryPage {
-        let next_page = super::links::find_link(&self.links, "nextPage", None)
+        let next_page = find_link(&self.links, "nextPage", None)
             .or_else(|| self.links.iter().find(|l| l.rel == "nextPage"))
             .map(|l| l.href.clone());
         QueryPage {
@@ -284,8 +285,8 @@ impl PageReader<'_> {
     }
 }
 
-fn link_from(mut attributes: BTreeMap<String, String>) -> Option<super::links::Link> {
-    Some(super::links::Link {
+fn link_from(mut attributes: BTreeMap<String, String>) -> Option<Link> {
+    Some(Link {
         rel: attributes.remove("rel")?,
         href: attributes.remove("href")?,
         media_type: attributes.remove("type"),
