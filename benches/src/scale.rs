@@ -4,6 +4,7 @@
 //! end, `GET /api/cse` for the list. Used by the scale benchmarks and by the
 //! resource tests.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cse_core::config::{Seconds, Timeouts};
@@ -13,6 +14,7 @@ use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
 use scenarios::targets::Target;
 use scenarios::targets::sim::{SimSettings, SimTarget};
 use serde_json::json;
+use vcd_sim::control::{Observer, observe::Operation};
 
 /// Longest wait for one operation's task.
 pub const TASK_WAIT: Duration = Duration::from_secs(600);
@@ -38,6 +40,9 @@ pub struct ScaleSpec {
     /// config's default maxima, with pauses growing from a short first one)
     /// instead of the scenario runner's fixed few-millisecond polling.
     pub production_polling: bool,
+    /// Count every vCD and vCenter operation the simulator serves
+    /// ([`Scale::calls`]).
+    pub count_calls: bool,
 }
 
 impl Default for ScaleSpec {
@@ -50,6 +55,7 @@ impl Default for ScaleSpec {
             task_poll_interval: None,
             lease_ttl: None,
             production_polling: false,
+            count_calls: false,
         }
     }
 }
@@ -70,6 +76,7 @@ pub struct Scale {
     /// The target (simulator, server, tenant API).
     pub target: SimTarget,
     tenants: Vec<Tenant>,
+    observer: Option<Arc<Observer>>,
 }
 
 impl Scale {
@@ -91,7 +98,12 @@ impl Scale {
             .map(|p| p.mul_f64(spec.time_scale.max(0.0)));
         let lease_ttl = spec.lease_ttl;
         let production_polling = spec.production_polling;
-        let target = SimTarget::start_with(&simulator, &SimSettings::default(), |config| {
+        let observer = spec.count_calls.then(|| Arc::new(Observer::default()));
+        let settings = SimSettings {
+            observer: observer.clone(),
+            ..SimSettings::default()
+        };
+        let target = SimTarget::start_with(&simulator, &settings, |config| {
             if let Some(ttl) = lease_ttl {
                 config.timeouts.lease_ttl =
                     Seconds::from_millis(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
@@ -109,7 +121,27 @@ impl Scale {
         })
         .await?;
         let tenants = target.tenants().into_values().collect();
-        Ok(Self { target, tenants })
+        Ok(Self {
+            target,
+            tenants,
+            observer,
+        })
+    }
+
+    /// The operations served since the last call, by surface and name, with
+    /// their calls (most called first); empty unless `count_calls` was set.
+    pub fn calls(&self) -> Vec<Operation> {
+        let Some(observer) = &self.observer else {
+            return Vec::new();
+        };
+        let mut served: Vec<Operation> = observer
+            .operations()
+            .into_iter()
+            .filter(|op| op.calls > 0)
+            .collect();
+        observer.reset_counts();
+        served.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.operation.cmp(&b.operation)));
+        served
     }
 
     /// The first user of the `index`-th tenant org (0 = acme).

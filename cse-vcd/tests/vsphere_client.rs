@@ -159,7 +159,7 @@ async fn scripts_run_with_outputs_and_leave_no_files_behind_on_one_session() {
             )
             .await
             .unwrap();
-        assert!(output.success());
+        assert!(output.success(), "{output:?}");
         assert_eq!(output.stdout, "hello world\n");
         assert_eq!(output.stderr, "");
         assert_eq!(h.tmp_cse_files(), Vec::<String>::new());
@@ -351,7 +351,7 @@ async fn a_hanging_program_is_terminated_at_its_deadline() {
         .add_fault(FaultRule::new(
             FaultScope::Vm(VM.into()),
             GuestFaultKind::HangProcess {
-                cmd_contains: Some("chmod".into()),
+                cmd_contains: Some("/tmp/cse-".into()),
             },
         ))
         .expect("guest fault rule");
@@ -362,7 +362,7 @@ async fn a_hanging_program_is_terminated_at_its_deadline() {
     let VsphereError::ProgramTimeout { pid, program, .. } = &err else {
         panic!("{err}");
     };
-    assert_eq!(program, "/bin/chmod");
+    assert!(program.starts_with("/tmp/cse-"), "{program}");
     let processes = session.list_processes(VM, &root(), &[*pid]).await.unwrap();
     assert!(
         processes[0].exit_code.is_some(),
@@ -470,7 +470,7 @@ async fn star_transfer_hosts_are_replaced_with_the_vcenter_address() {
         .initiate_download(VM, &root(), "/tmp/a.txt")
         .await
         .unwrap();
-    assert_eq!(transfer.size, 3);
+    assert_eq!(transfer.size, Some(3));
     assert_eq!(transfer.url.host_str(), Some("127.0.0.1"));
     assert_eq!(
         session.download(VM, &root(), "/tmp/a.txt").await.unwrap(),

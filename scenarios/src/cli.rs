@@ -238,6 +238,7 @@ pub async fn replay(
             let settings = SimSettings {
                 amqp_url: args.amqp_url.clone(),
                 base_dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+                observer: None,
             };
             SimTarget::start(&scenario.simulator, &settings)
                 .await
@@ -322,6 +323,7 @@ pub async fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), String> 
     let settings = SimSettings {
         amqp_url: args.amqp_url.clone(),
         base_dir: PathBuf::new(),
+        observer: None,
     };
     let mut target = SimTarget::start(&spec, &settings).await?;
     let mut info = serde_json::to_value(target.sim.handle.info()).map_err(|e| e.to_string())?;

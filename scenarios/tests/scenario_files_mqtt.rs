@@ -22,6 +22,7 @@ async fn replay_over_mqtt(file: &str) -> (serde_json::Value, vcd_sim::mqtt::Brok
     let settings = SimSettings {
         amqp_url: None,
         base_dir: scenarios::scenario_dir(),
+        observer: None,
     };
     let mut target = SimTarget::start(&scenario.simulator, &settings)
         .await

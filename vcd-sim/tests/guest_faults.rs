@@ -3,11 +3,14 @@
 
 mod guest_common;
 
-use guest_common::{OwnScripts, ScriptSource as _, base_vm, creds, execute_script, sh, world};
+use guest_common::{
+    OwnScripts, ScriptSource as _, base_vm, creds, execute_script, run_with_output, sh, world,
+};
 use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestFaultKind};
 use vcd_sim::guest_api::{
-    GuestFault, GuestLifecycle as _, GuestOps as _, ProgramSpec, ToolsRunningStatus,
+    GuestFault, GuestFileAttributes, GuestLifecycle as _, GuestOps as _, ProgramSpec,
+    ToolsRunningStatus,
 };
 
 const PW: &str = "Root-pw1";
@@ -259,6 +262,48 @@ async fn preconditions_come_in_vcenter_order() {
     assert_eq!(
         world.check_access("vm-1", &creds("changeme")),
         Err(GuestFault::InvalidPowerState)
+    );
+}
+
+#[tokio::test]
+async fn uploads_take_the_mode_and_owners_they_are_given() {
+    let world = world();
+    base_vm(&world, "vm-1", "photon-v2", "10.0.0.5", PW);
+    let c = creds(PW);
+    let script = b"#!/usr/bin/env bash\necho ran\n";
+    // Default attributes: 0644, not executable.
+    world
+        .write_file("vm-1", &c, "/tmp/plain.sh", script, false)
+        .unwrap();
+    let plain = world.stat_file("vm-1", &c, "/tmp/plain.sh").unwrap();
+    assert_eq!(plain.permissions & 0o7777, 0o644);
+    let refused = run_with_output(&world, "vm-1", &c, "/tmp/plain.sh", "")
+        .await
+        .unwrap();
+    assert_eq!(refused.exit_code, 126, "{refused:?}");
+    assert!(refused.stderr.contains("Permission denied"), "{refused:?}");
+    // Mode 0700 and owners given at the upload: runs as it is, no chmod.
+    let attributes = GuestFileAttributes {
+        permissions: Some(0o700),
+        owner_id: Some(0),
+        group_id: Some(0),
+        ..GuestFileAttributes::default()
+    };
+    world
+        .write_file_with_attributes("vm-1", &c, "/tmp/x.sh", script, false, &attributes)
+        .unwrap();
+    let stat = world.stat_file("vm-1", &c, "/tmp/x.sh").unwrap();
+    assert_eq!(
+        (stat.permissions & 0o7777, stat.owner_id, stat.group_id),
+        (0o700, 0, 0)
+    );
+    let ran = run_with_output(&world, "vm-1", &c, "/tmp/x.sh", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        (ran.exit_code, ran.stdout.as_str()),
+        (0, "ran\n"),
+        "{ran:?}"
     );
 }
 

@@ -37,13 +37,13 @@ pub async fn run(
     vdc_href: String,
 ) {
     let _in_flight = ctx.system.begin();
-    let mut run = Run {
-        ctx: ctx.clone(),
-        admin: admin.clone(),
-        vapp_href: String::new(),
-        journal: Journal::new(OpKind::CreateCluster, task.clone(), spec.disable_rollback),
-        journaled: std::sync::atomic::AtomicBool::new(false),
-    };
+    let mut run = Run::new(
+        ctx.clone(),
+        admin.clone(),
+        String::new(),
+        Journal::new(OpKind::CreateCluster, task.clone(), spec.disable_rollback),
+        false,
+    );
     let mut keeper = None;
     let result = create(&mut run, &spec, &template, &vdc_href, &mut keeper).await;
     let (id, name) = (&task.cluster_id, &task.cluster);

@@ -30,7 +30,7 @@ pub async fn root_of_vm(
 }
 
 /// [`root_of_vm`] for a VM document already read.
-pub fn root_of(vm: &Vm, template_password: &Secret) -> GuestCredentials {
+fn root_of(vm: &Vm, template_password: &Secret) -> GuestCredentials {
     match vm.generated_admin_password() {
         Some(password) => GuestCredentials::root(Secret::new(password.to_owned())),
         None => GuestCredentials::root(template_password.clone()),

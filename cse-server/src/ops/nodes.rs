@@ -8,7 +8,6 @@ use cse_core::api::{ApiError, NodeDeletion, NodesSpec, TaskMessage, TaskOperatio
 use cse_core::config::TemplateConfig;
 use cse_core::naming::NodeType;
 
-use super::credentials::root_of_vm;
 use super::error::OpError;
 use super::journal::{Journal, OpKind};
 use super::lease::LeaseKeeper;
@@ -88,13 +87,13 @@ pub async fn run_create(
     vapp_href: String,
 ) {
     let _in_flight = ctx.system.begin();
-    let mut run = Run {
-        ctx: ctx.clone(),
-        admin: admin.clone(),
+    let mut run = Run::new(
+        ctx.clone(),
+        admin.clone(),
         vapp_href,
-        journal: Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
-        journaled: std::sync::atomic::AtomicBool::new(false),
-    };
+        Journal::new(OpKind::CreateNodes, task.clone(), spec.disable_rollback),
+        false,
+    );
     let mut keeper = None;
     let result = async {
         // The lease first: a journal without a lease looks abandoned to a
@@ -182,7 +181,7 @@ pub async fn finish_failed_create(run: &Run, message: &str) {
 async fn forget_in_kubernetes(run: &Run, names: &[String]) -> Result<(), OpError> {
     let template = cluster_template_password(run).await?;
     for (_, href) in masters(run).await? {
-        let credentials = root_of_vm(&run.admin, &href, &template).await?;
+        let credentials = run.root_with(&href, &template).await?;
         run.run_script(&href, &credentials, &scripts::kubectl_delete(names))
             .await?;
     }
@@ -245,7 +244,7 @@ async fn add_nodes(
                 OpError::Unexpected(format!("Cluster '{name}' has no master node."))
             })?;
         let master_password = cluster_template_password(run).await?;
-        let master_root = root_of_vm(&run.admin, &master.1, &master_password).await?;
+        let master_root = run.root_with(&master.1, &master_password).await?;
         join_workers(run, &master_root, template, &family, &master.1, &made).await?;
         run.done("join").await?;
     }
@@ -264,13 +263,7 @@ pub async fn run_delete(
     let _in_flight = ctx.system.begin();
     let mut journal = Journal::new(OpKind::DeleteNodes, task.clone(), false);
     journal.doomed_vms = deletion.nodes.clone();
-    let mut run = Run {
-        ctx: ctx.clone(),
-        admin: admin.clone(),
-        vapp_href,
-        journal,
-        journaled: std::sync::atomic::AtomicBool::new(false),
-    };
+    let mut run = Run::new(ctx.clone(), admin.clone(), vapp_href, journal, false);
     let n = u32::try_from(deletion.nodes.len()).unwrap_or(u32::MAX);
     let (name, id) = (task.cluster.clone(), task.cluster_id.clone());
     let mut keeper = None;
@@ -296,7 +289,7 @@ pub async fn run_delete(
         .await?;
         let password = cluster_template_password(&run).await?;
         for (_, href) in masters(&run).await? {
-            let credentials = root_of_vm(&run.admin, &href, &password).await?;
+            let credentials = run.root_with(&href, &password).await?;
             let output = run
                 .run_script(
                     &href,

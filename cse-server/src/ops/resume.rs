@@ -227,13 +227,7 @@ async fn take_over(ctx: &Arc<Context>, admin: &Client, vapp_href: String, mut jo
         ttl_ms: u64::try_from(ctx.config.timeouts.lease_ttl.duration().as_millis())
             .unwrap_or(u64::MAX),
     });
-    let mut run = Run {
-        ctx: ctx.clone(),
-        admin: admin.clone(),
-        vapp_href,
-        journal,
-        journaled: std::sync::atomic::AtomicBool::new(true),
-    };
+    let mut run = Run::new(ctx.clone(), admin.clone(), vapp_href, journal, true);
     // An operation ends its task before it clears its journal: stopped in
     // between, only the clean-up is left (its work is done and the tenant
     // was told the outcome).

@@ -3,24 +3,69 @@
 //! recompose, so a crash never leaves a VM nobody knows about), prepare their
 //! guests, run scripts with deadlines, remove VMs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cse_core::api::ApiError;
-use cse_core::config::TemplateConfig;
+use cse_core::config::{Secret, TemplateConfig};
 use cse_core::naming::{NodeType, generate_unused_node_names};
 use cse_core::vcd::ovf::RasdItem;
 use cse_core::vcd::params::Source;
 use cse_core::vcd::vapp::StorageProfile;
-use cse_core::vcd::{RecomposeVAppParams, SourcedItem, UndeployVAppParams, VApp};
+use cse_core::vcd::{RecomposeVAppParams, SourcedItem, UndeployVAppParams, VApp, Vm};
 use tokio::time::Instant;
 
 use super::error::OpError;
 use super::journal::{self, Journal};
 use super::scripts;
 use crate::context::Context;
-use cse_vcd::vcd::{Client, Filter, Query, QueryFormat};
-use cse_vcd::vsphere::{GuestCredentials, GuestTarget, PollSettings, ProgramSpec, ScriptOutput};
+use cse_vcd::vcd::{Client, Filter, Query, QueryFormat, VcdError};
+use cse_vcd::vsphere::{
+    GuestCredentials, GuestTarget, LocateError, PollSettings, ProgramSpec, ScriptOutput,
+};
+
+/// What an operation read of one of its VMs, once: where its guest is and the
+/// root password vCD generated for it, if it did. Neither changes while the
+/// operation runs, so every later guest step of the VM reuses it instead of
+/// reading the VM again.
+#[derive(Clone, Debug)]
+pub struct VmGuest {
+    /// The VM's vCenter session and moref.
+    pub target: GuestTarget,
+    /// The document's `GuestCustomizationSection/AdminPassword`, with
+    /// whether vCD generated it.
+    password: StatedPassword,
+}
+
+#[derive(Clone, Debug)]
+enum StatedPassword {
+    Generated(Secret),
+    Given(Option<Secret>),
+}
+
+impl VmGuest {
+    /// Root's credentials: the generated password, else `template_password`.
+    pub fn root(&self, template_password: &Secret) -> GuestCredentials {
+        match &self.password {
+            StatedPassword::Generated(password) => GuestCredentials::root(password.clone()),
+            StatedPassword::Given(_) => GuestCredentials::root(template_password.clone()),
+        }
+    }
+
+    /// Whether vCD generated root's password.
+    pub fn has_generated_password(&self) -> bool {
+        matches!(self.password, StatedPassword::Generated(_))
+    }
+
+    /// The password the VM's customization section states when vCD did not
+    /// generate it (the template's, for a VM composed from it).
+    pub fn stated_password(&self) -> Option<&Secret> {
+        match &self.password {
+            StatedPassword::Generated(_) => None,
+            StatedPassword::Given(password) => password.as_ref(),
+        }
+    }
+}
 
 /// What an operation works with.
 pub struct Run {
@@ -35,9 +80,30 @@ pub struct Run {
     /// Whether the journal has been written to the vApp (by this process or,
     /// for a takeover, by the server it took over from).
     pub journaled: std::sync::atomic::AtomicBool,
+    /// The VMs' guests read so far ([`Run::guest`]), by VM href.
+    guests: parking_lot::Mutex<HashMap<String, VmGuest>>,
 }
 
 impl Run {
+    /// An operation on the vApp at `vapp_href` (empty until composed) with
+    /// `journal`; `journaled`: whether that journal is already on the vApp.
+    pub fn new(
+        ctx: Arc<Context>,
+        admin: Client,
+        vapp_href: String,
+        journal: Journal,
+        journaled: bool,
+    ) -> Self {
+        Self {
+            ctx,
+            admin,
+            vapp_href,
+            journal,
+            journaled: std::sync::atomic::AtomicBool::new(journaled),
+            guests: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Records `step` as done.
     pub async fn done(&mut self, step: &str) -> Result<(), OpError> {
         self.journal.done.push(step.to_owned());
@@ -113,13 +179,38 @@ impl Run {
         Instant::now() + self.ctx.config.timeouts.tools_ready.duration()
     }
 
-    /// The guest of the VM at `vm_href`.
-    pub async fn target(&self, vm_href: &str) -> Result<GuestTarget, OpError> {
-        self.ctx
+    /// The guest of the VM at `vm_href`: the VM is read (as system
+    /// administrator) the first time this operation asks, remembered after.
+    pub async fn guest(&self, vm_href: &str) -> Result<VmGuest, OpError> {
+        if let Some(known) = self.guests.lock().get(vm_href) {
+            return Ok(known.clone());
+        }
+        let unreachable = |e: VcdError| OpError::GuestUnreachable(LocateError::Vcd(e));
+        let answer = self.admin.get_answer(vm_href).await.map_err(unreachable)?;
+        let document = answer.document().map_err(unreachable)?;
+        let vm: Vm = answer.parse()?;
+        let target = self
+            .ctx
             .vcenters
-            .target_for_vm(&self.admin, vm_href)
+            .target_for_vm_document(&self.admin, vm_href, &document)
             .await
-            .map_err(OpError::GuestUnreachable)
+            .map_err(OpError::GuestUnreachable)?;
+        let password = match vm.generated_admin_password() {
+            Some(password) => StatedPassword::Generated(Secret::new(password.to_owned())),
+            None => StatedPassword::Given(
+                vm.admin_password()
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Secret::new(p.to_owned())),
+            ),
+        };
+        let guest = VmGuest { target, password };
+        self.guests.lock().insert(vm_href.to_owned(), guest.clone());
+        Ok(guest)
+    }
+
+    /// The guest of the VM at `vm_href` ([`Run::guest`]'s target).
+    pub async fn target(&self, vm_href: &str) -> Result<GuestTarget, OpError> {
+        Ok(self.guest(vm_href).await?.target)
     }
 
     /// Root credentials of the VM at `vm_href` of a cluster made from `template`.
@@ -128,7 +219,17 @@ impl Run {
         vm_href: &str,
         template: &TemplateConfig,
     ) -> Result<GuestCredentials, OpError> {
-        Ok(super::credentials::root_of_vm(&self.admin, vm_href, &template.admin_password).await?)
+        self.root_with(vm_href, &template.admin_password).await
+    }
+
+    /// Root credentials of the VM at `vm_href`: its generated password, else
+    /// `template_password`.
+    pub async fn root_with(
+        &self,
+        vm_href: &str,
+        template_password: &Secret,
+    ) -> Result<GuestCredentials, OpError> {
+        Ok(self.guest(vm_href).await?.root(template_password))
     }
 
     /// Runs `script` as root in the guest at `vm_href`, within `timeouts.script`.
@@ -344,10 +445,10 @@ async fn prepare_guest(
     name: &str,
     href: &str,
 ) -> Result<(), OpError> {
-    let vm: cse_core::vcd::Vm = run.admin.get_doc(href).await?;
-    if vm.generated_admin_password().is_some() {
-        let credentials = super::credentials::root_of(&vm, &template.admin_password);
-        let target = run.target(href).await?;
+    let guest = run.guest(href).await?;
+    if guest.has_generated_password() {
+        let credentials = guest.root(&template.admin_password);
+        let target = guest.target;
         target
             .session
             .wait_until_ready(&target.vm, &credentials, run.poll(), run.tools_deadline())
@@ -357,11 +458,11 @@ async fn prepare_guest(
             )))?;
         return set_up_nfs(run, template, node_type, name, href, &credentials).await;
     }
-    let first_password = vm
-        .admin_password()
-        .map(|p| cse_core::config::Secret::new(p.to_owned()))
+    let first_password = guest
+        .stated_password()
+        .cloned()
         .unwrap_or_else(|| template.admin_password.clone());
-    let target = run.target(href).await?;
+    let target = guest.target;
     let initial = GuestCredentials::root(first_password);
     let final_credentials = GuestCredentials::root(template.admin_password.clone());
     let ready = target
@@ -389,21 +490,7 @@ async fn prepare_guest(
                 )
                 .await
                 .map_err(fail)?;
-            target
-                .session
-                .run_program(
-                    &target.vm,
-                    &initial,
-                    &ProgramSpec {
-                        program_path: "/bin/chmod".to_owned(),
-                        arguments: format!("u+rx {path}"),
-                        ..ProgramSpec::default()
-                    },
-                    run.poll(),
-                    run.script_deadline(),
-                )
-                .await
-                .map_err(fail)?;
+            // Uploaded executable (0700): started as it is.
             let pid = target
                 .session
                 .start_program(

@@ -97,8 +97,8 @@ pub struct GuestProcess {
 /// Where a download comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileTransferInfo {
-    /// File size in bytes.
-    pub size: u64,
+    /// File size in bytes, when vCenter stated it.
+    pub size: Option<u64>,
     /// Transfer URL (already with `*` replaced).
     pub url: url::Url,
 }
@@ -564,15 +564,14 @@ impl VcenterSession {
             .trim()
             .to_owned();
         Ok(FileTransferInfo {
-            size: value
-                .child_text("size")
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0),
+            size: value.child_text("size").and_then(|s| s.trim().parse().ok()),
             url: self.endpoint.transfer_url(&raw)?,
         })
     }
 
-    /// `InitiateFileTransferFromGuest` + `GET` → the file's bytes.
+    /// `InitiateFileTransferFromGuest` + `GET` → the file's bytes. A file
+    /// vCenter states to be empty is not fetched (a script's empty `stderr`
+    /// costs one call, not two).
     pub async fn download(
         &self,
         vm: &str,
@@ -580,6 +579,9 @@ impl VcenterSession {
         guest_path: &str,
     ) -> Result<Vec<u8>, VsphereError> {
         let info = self.initiate_download(vm, credentials, guest_path).await?;
+        if info.size == Some(0) {
+            return Ok(Vec::new());
+        }
         let response = self
             .http
             .get(info.url)

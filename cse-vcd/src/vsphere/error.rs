@@ -118,16 +118,6 @@ pub enum VsphereError {
         /// Guest pid.
         pid: i64,
     },
-    /// A preparatory guest step (chmod) exited non-zero.
-    #[error("{step} on VM {vm} exited with {exit_code}")]
-    StepFailed {
-        /// VM moref.
-        vm: String,
-        /// The step.
-        step: String,
-        /// Its exit code.
-        exit_code: i32,
-    },
 }
 
 impl VsphereError {

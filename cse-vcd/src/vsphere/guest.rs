@@ -1,8 +1,11 @@
 //! Guest flows on top of [`VcenterSession`]: waiting for VMware Tools and guest
 //! operations (and, optionally, for the guest to accept credentials), and running
-//! a script the way CSE always did — upload → chmod → run with output redirected
-//! to files → poll until exit → download the outputs → clean up — except that
-//! every wait has a deadline and a script past its deadline is terminated.
+//! a script much as CSE always did — upload → run with output redirected to
+//! files → poll until exit → download the outputs → clean up — except that
+//! every wait has a deadline, a script past its deadline is terminated, and
+//! round trips the original spent are saved: the script is uploaded already
+//! executable (mode 0700, no `chmod` program), removes itself when it ends, and
+//! an empty output file is not fetched.
 
 use std::time::Duration;
 
@@ -235,7 +238,14 @@ impl VcenterSession {
                 deadline,
             )
             .await;
-        for path in [&script_path, &out_path, &err_path] {
+        // A script that ran to its end removed itself; one that did not (a
+        // failed start, a time-out) is removed here.
+        let leftovers = if result.is_ok() {
+            vec![&out_path, &err_path]
+        } else {
+            vec![&script_path, &out_path, &err_path]
+        };
+        for path in leftovers {
             match self.delete_file(vm, credentials, path).await {
                 Ok(()) => {}
                 Err(error) if error.fault_kind() == Some(FaultKind::FileNotFound) => {}
@@ -253,27 +263,10 @@ impl VcenterSession {
         poll: PollSettings,
         deadline: Instant,
     ) -> Result<ScriptOutput, VsphereError> {
-        let working_directory = Some(credentials.home());
-        let chmod = ProgramSpec {
-            program_path: "/bin/chmod".to_owned(),
-            arguments: format!(" u+rx {script_path}"),
-            working_directory: working_directory.clone(),
-            env: Vec::new(),
-        };
-        let exit_code = self
-            .run_program(vm, credentials, &chmod, poll, deadline)
-            .await?;
-        if exit_code != 0 {
-            return Err(VsphereError::StepFailed {
-                vm: vm.to_owned(),
-                step: format!("chmod u+rx {script_path}"),
-                exit_code,
-            });
-        }
         let run = ProgramSpec {
             program_path: script_path.clone(),
-            arguments: format!(" > {out_path} 2> {err_path}"),
-            working_directory,
+            arguments: run_arguments(script_path, out_path, err_path),
+            working_directory: Some(credentials.home()),
             env: Vec::new(),
         };
         let exit_code = self
@@ -307,4 +300,11 @@ impl VcenterSession {
             Err(error) => Err(error),
         }
     }
+}
+
+/// The arguments of a script's run (the guest's shell reads them after the
+/// quoted program path): its outputs redirected to files, then the script
+/// removed, with the script's own exit status kept as the program's.
+fn run_arguments(script_path: &str, out_path: &str, err_path: &str) -> String {
+    format!(" > {out_path} 2> {err_path}; status=$?; /bin/rm -f {script_path}; exit $status")
 }

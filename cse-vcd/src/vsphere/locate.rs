@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::client::VcenterSession;
 use super::error::VsphereError;
 use super::pool::VcenterPool;
+use crate::vcd::xml::Element;
 use crate::vcd::{Client, VcdError, VmPlacement, vm_placement};
 
 /// Why a VM's guest could not be located.
@@ -67,7 +68,18 @@ impl VcenterPool {
         vm_href: &str,
     ) -> Result<GuestTarget, LocateError> {
         let vm = admin.get(vm_href).await?;
-        let placement = vm_placement(&vm).ok_or_else(|| LocateError::NoPlacement {
+        self.target_for_vm_document(admin, vm_href, &vm).await
+    }
+
+    /// Locates the guest of the VM at `vm_href` whose document (read as system
+    /// administrator) is `vm`.
+    pub async fn target_for_vm_document(
+        &self,
+        admin: &Client,
+        vm_href: &str,
+        vm: &Element,
+    ) -> Result<GuestTarget, LocateError> {
+        let placement = vm_placement(vm).ok_or_else(|| LocateError::NoPlacement {
             vm_href: vm_href.to_owned(),
         })?;
         self.target_for_placement(admin, &placement).await

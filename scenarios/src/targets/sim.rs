@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use vcd_sim::assembly::BusChoice;
 use vcd_sim::clock::Clock;
+use vcd_sim::control::Observer;
 use vcd_sim::faults::FaultRule;
 use vcd_sim::guest::{FaultScope, GuestFaultKind, GuestTimings};
 use vcd_sim::ova::{self, OvaSpec};
@@ -71,6 +72,9 @@ pub struct SimSettings {
     pub amqp_url: Option<String>,
     /// Where relative world files are found.
     pub base_dir: PathBuf,
+    /// Counts every vCD and vCenter operation the simulator serves
+    /// (benchmarks reporting calls per cluster).
+    pub observer: Option<Arc<Observer>>,
 }
 
 impl SimTarget {
@@ -107,6 +111,9 @@ impl SimTarget {
             .https(true)
             .bus(bus_choice);
         builder = builder.vcd_release(spec.vcd_release);
+        if let Some(observer) = &settings.observer {
+            builder = builder.wrap_listeners(observer.wrap());
+        }
         if let Some(timeout) = spec.extension_timeout {
             builder = builder.extension_timeout(timeout);
         }

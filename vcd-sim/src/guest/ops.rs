@@ -6,7 +6,8 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use crate::guest_api::{
-    GuestCredentials, GuestFault, GuestOps, GuestProcessInfo, GuestVmInfo, PowerState, ProgramSpec,
+    GuestCredentials, GuestFault, GuestFileAttributes, GuestFileKind, GuestFileStat, GuestOps,
+    GuestProcessInfo, GuestVmInfo, PowerState, ProgramSpec,
 };
 
 use super::exec::context::{Io, Sink};
@@ -261,6 +262,28 @@ impl GuestOps for GuestWorld {
         data: &[u8],
         overwrite: bool,
     ) -> Result<(), GuestFault> {
+        self.write_file_with_attributes(
+            moref,
+            creds,
+            path,
+            data,
+            overwrite,
+            &GuestFileAttributes::default(),
+        )
+    }
+
+    /// The file is written as `creds`' user with mode 0644, then given the
+    /// attributes' mode and owners, as vCenter does for
+    /// `GuestPosixFileAttributes` (times are not modelled).
+    fn write_file_with_attributes(
+        &self,
+        moref: &str,
+        creds: &GuestCredentials,
+        path: &str,
+        data: &[u8],
+        overwrite: bool,
+        attributes: &GuestFileAttributes,
+    ) -> Result<(), GuestFault> {
         let full = absolute(path, "guestFilePath")?;
         let mut state = self.lock();
         let actor = authorize(&mut state, moref, creds)?;
@@ -288,7 +311,20 @@ impl GuestOps for GuestWorld {
                 0o644,
                 now,
             )
-            .map_err(|e| file_fault(path, e))
+            .map_err(|e| file_fault(path, e))?;
+        if let Some(mode) = attributes.permissions {
+            vm.disk
+                .fs
+                .chmod(&full, mode, actor)
+                .map_err(|e| file_fault(path, e))?;
+        }
+        if attributes.owner_id.is_some() || attributes.group_id.is_some() {
+            vm.disk
+                .fs
+                .chown(&full, attributes.owner_id, attributes.group_id, actor)
+                .map_err(|e| file_fault(path, e))?;
+        }
+        Ok(())
     }
 
     fn read_file(
@@ -306,6 +342,39 @@ impl GuestOps for GuestWorld {
             .read(&full, actor)
             .map(|d| d.to_vec())
             .map_err(|e| file_fault(path, e))
+    }
+
+    /// The entry's own mode, owners and modification time (read access
+    /// checked as for `read_file`), without copying a file's content.
+    fn stat_file(
+        &self,
+        moref: &str,
+        creds: &GuestCredentials,
+        path: &str,
+    ) -> Result<GuestFileStat, GuestFault> {
+        let full = absolute(path, "guestFilePath")?;
+        let mut state = self.lock();
+        let actor = authorize(&mut state, moref, creds)?;
+        let vm = state.vm(moref)?;
+        let (kind, size, type_bits) = match vm.disk.fs.read(&full, actor) {
+            Ok(data) => (GuestFileKind::File, data.len() as u64, 0o100_000),
+            Err(FsError::IsADirectory(_)) => (GuestFileKind::Directory, 4096, 0o040_000),
+            Err(e) => return Err(file_fault(path, e)),
+        };
+        let node = vm
+            .disk
+            .fs
+            .get(&full)
+            .ok_or_else(|| file_fault(path, FsError::NotFound(full.clone())))?;
+        Ok(GuestFileStat {
+            kind,
+            size,
+            owner_id: node.uid,
+            group_id: node.gid,
+            permissions: type_bits | node.mode,
+            modification_time: node.mtime,
+            access_time: node.mtime,
+        })
     }
 
     fn delete_file(
