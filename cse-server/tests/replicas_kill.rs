@@ -106,39 +106,40 @@ const CLEAR_LEASE: At = At::Vcd("DELETE", "/metadata/cse.op.lease");
 const RECOMPOSE: At = At::Vcd("POST", "/action/recomposeVApp");
 const UPLOAD: At = At::Guest("guestFile.PUT");
 const PROGRAM: At = At::Guest("StartProgramInGuest");
+const METADATA_POST: At = At::Vcd("POST", "/metadata");
 const TASK_POLL: At = At::Vcd("GET", "/api/task/");
 const METADATA_READ: At = At::Vcd("GET", "/metadata");
 
-/// A cluster create with one worker.
+/// A cluster create with one worker. The cluster's keys are written with
+/// the journal's first entry, and the master's address with its `init`
+/// entry, each in one `POST …/metadata`.
 const CREATE: &[Point] = &[
     point("compose", At::Vcd("POST", "/action/composeVApp"), 1, true),
+    point("lease claim (before the journal)", LEASE, 1, false),
     point(
-        "cluster id (after compose)",
-        At::Vcd("PUT", "/metadata/cse.cluster.id"),
+        "cluster keys with the journal: vapp (after the lease)",
+        METADATA_POST,
         1,
         false,
     ),
-    point("lease claim (before the journal)", LEASE, 1, false),
-    point("journal: vapp", JOURNAL, 1, false),
-    point("journal: master named", JOURNAL, 2, false),
+    point("journal: master named", JOURNAL, 1, false),
     point("recompose: master", RECOMPOSE, 1, false),
     point("program: first on the master", PROGRAM, 1, true),
-    point("journal: master", JOURNAL, 3, false),
+    point("journal: master", JOURNAL, 2, false),
     point("upload: kubeadm init", UPLOAD, 1, false),
     point("upload: master address script", UPLOAD, 2, false),
     point(
-        "master address",
-        At::Vcd("PUT", "/metadata/cse.master.ip"),
-        1,
+        "master address with the journal: init",
+        METADATA_POST,
+        2,
         false,
     ),
-    point("journal: init", JOURNAL, 4, false),
-    point("journal: worker named", JOURNAL, 5, false),
+    point("journal: worker named", JOURNAL, 3, false),
     point("recompose: worker", RECOMPOSE, 2, false),
-    point("journal: workers", JOURNAL, 6, true),
+    point("journal: workers", JOURNAL, 4, true),
     point("upload: token on the master", UPLOAD, 3, false),
     point("upload: join", UPLOAD, 4, false),
-    point("journal: join", JOURNAL, 7, false),
+    point("journal: join", JOURNAL, 5, false),
     cleanup("lease cleared (after the task's end)", CLEAR_LEASE, false),
     cleanup(
         "journal cleared (after the task's end)",

@@ -13,7 +13,7 @@ use cse_core::naming::{
 use cse_core::vcd::{ComposeVAppParams, VApp, Vdc};
 
 use super::error::OpError;
-use super::journal::{self, Journal, OpKind};
+use super::journal::{Journal, OpKind};
 use super::lease::LeaseKeeper;
 use super::nodes::join_workers;
 use super::scripts;
@@ -178,17 +178,18 @@ async fn create(
             .await
             .map_err(OpError::lease(name, "create_cluster"))?,
         );
-        // The cluster id last: from it on other servers find the cluster,
-        // and they find it leased.
-        for (key, value) in [
-            (METADATA_VERSION, cse_core::CSE_VERSION),
-            (METADATA_TEMPLATE, template.name.as_str()),
-            (METADATA_CLUSTER_ID, id),
-        ] {
-            journal::set_metadata(&run.admin, &run.ctx.vapp_gates, &run.vapp_href, key, value)
-                .await?;
-        }
-        run.done("vapp").await
+        // The cluster's keys and the journal in one write, after the lease:
+        // from the cluster id on other servers find the cluster, and they
+        // find it leased and journaled.
+        run.done_with(
+            "vapp",
+            &[
+                (METADATA_VERSION, cse_core::CSE_VERSION),
+                (METADATA_TEMPLATE, template.name.as_str()),
+                (METADATA_CLUSTER_ID, id),
+            ],
+        )
+        .await
     }
     .await
     .map_err(stage(OperationStage::CreatingVapp))?;
@@ -231,15 +232,7 @@ async fn create(
             .run_script(&master_href, &credentials, scripts::MASTER_IP)
             .await?;
         let ip = output.stdout.split_whitespace().next().unwrap_or_default();
-        journal::set_metadata(
-            &run.admin,
-            &run.ctx.vapp_gates,
-            &run.vapp_href,
-            METADATA_MASTER_IP,
-            ip,
-        )
-        .await?;
-        run.done("init").await
+        run.done_with("init", &[(METADATA_MASTER_IP, ip)]).await
     }
     .await
     .map_err(stage(OperationStage::AddingMaster))?;

@@ -9,7 +9,8 @@ use cse_core::naming::{METADATA_OP_JOURNAL, METADATA_OP_LEASE};
 use serde::{Deserialize, Serialize};
 
 pub use super::metadata::{
-    Lease, read_lease, read_metadata, remove_metadata, set_metadata, write_lease,
+    Lease, read_lease, read_metadata, remove_metadata, set_metadata, set_metadata_entries,
+    write_lease,
 };
 use super::task::TaskIdentity;
 use crate::coordination::VappGates;
@@ -73,11 +74,29 @@ pub async fn write(
     vapp_href: &str,
     journal: &Journal,
 ) -> Result<(), VcdError> {
+    write_with(client, gates, vapp_href, journal, &[]).await
+}
+
+/// Writes the journal and the string entries `with` in one metadata write:
+/// a step's results (the cluster's keys, the master's address) land in the
+/// same vCD call as the journal entry recording the step done.
+pub async fn write_with(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    journal: &Journal,
+    with: &[(&str, &str)],
+) -> Result<(), VcdError> {
     let text = serde_json::to_string(journal).map_err(|e| VcdError::Parse {
         url: vapp_href.to_owned(),
         reason: format!("cannot serialise the operation journal: {e}"),
     })?;
-    set_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL, &text).await
+    if with.is_empty() {
+        return set_metadata(client, gates, vapp_href, METADATA_OP_JOURNAL, &text).await;
+    }
+    let mut entries = with.to_vec();
+    entries.push((METADATA_OP_JOURNAL, &text));
+    set_metadata_entries(client, gates, vapp_href, &entries).await
 }
 
 /// Removes lease and journal: the operation is over and its task has ended.

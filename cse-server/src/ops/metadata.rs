@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use cse_core::naming::{METADATA_OP_JOURNAL, METADATA_OP_LEASE};
-use cse_core::vcd::MetadataValue;
+use cse_core::vcd::{Metadata, MetadataEntry, MetadataValue};
 use std::time::Duration;
 
 use crate::coordination::VappGates;
@@ -69,6 +69,31 @@ pub async fn set_metadata(
     let _turn = gates.enter(vapp_href).await;
     let answer = client
         .put_doc(&key_href(vapp_href, key), &MetadataValue::string(value))
+        .await?;
+    client.wait_for_answer(&answer).await.map(drop)
+}
+
+/// Sets several string entries in one `POST …/metadata` (vCD merges them
+/// into the vApp's metadata in one task: they land together) and waits for
+/// vCD's task, in the vApp's gate.
+pub async fn set_metadata_entries(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    entries: &[(&str, &str)],
+) -> Result<(), VcdError> {
+    let _turn = gates.enter(vapp_href).await;
+    let body = Metadata::with_entries(
+        entries
+            .iter()
+            .map(|(key, value)| MetadataEntry::string(key, value))
+            .collect(),
+    );
+    let answer = client
+        .post_doc(
+            &format!("{}/metadata", vapp_href.trim_end_matches('/')),
+            &body,
+        )
         .await?;
     client.wait_for_answer(&answer).await.map(drop)
 }

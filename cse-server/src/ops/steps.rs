@@ -106,8 +106,14 @@ impl Run {
 
     /// Records `step` as done.
     pub async fn done(&mut self, step: &str) -> Result<(), OpError> {
+        self.done_with(step, &[]).await
+    }
+
+    /// Records `step` as done, writing its results `with` (string metadata
+    /// entries) in the same vCD call as the journal.
+    pub async fn done_with(&mut self, step: &str, with: &[(&str, &str)]) -> Result<(), OpError> {
         self.journal.done.push(step.to_owned());
-        self.save().await
+        self.save_with(with).await
     }
 
     /// Whether another server took this operation's lease over: the
@@ -149,12 +155,19 @@ impl Run {
 
     /// Writes the journal (refused once the lease was taken over).
     pub async fn save(&self) -> Result<(), OpError> {
+        self.save_with(&[]).await
+    }
+
+    /// Writes the journal and the entries `with` in one call (refused once
+    /// the lease was taken over).
+    async fn save_with(&self, with: &[(&str, &str)]) -> Result<(), OpError> {
         self.fence().await?;
-        journal::write(
+        journal::write_with(
             &self.admin,
             &self.ctx.vapp_gates,
             &self.vapp_href,
             &self.journal,
+            with,
         )
         .await?;
         self.journaled
