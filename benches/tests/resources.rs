@@ -31,11 +31,14 @@ async fn a_wave_of_creates_leaves_no_more_sockets_than_the_pools_keep() {
     assert!(large.is_empty(), "{large:?}");
     let after_large = Snapshot::now();
 
-    // Kept-alive connections: the server's vCD pool (the cap) and vCenter
-    // pool, the runner's two clients (at most one per concurrent create, 40);
-    // each connection is two sockets here. A quarter more for connections
-    // opened while an idle one was on its way back to its pool.
-    let kept = cap + DEFAULT_MAX_IDLE_PER_HOST + 2 * 40;
+    // Kept-alive connections: the server's vCD pool (the cap), its vCenter
+    // pool (as many as operations may run, so at most one per create of the
+    // wave: 40), the runner's two clients (at most one per concurrent create,
+    // 40); each connection is two sockets here. A quarter more for
+    // connections opened while an idle one was on its way back to its pool.
+    let max_operations = scale.target.config().service.max_operations as usize;
+    let vcenter = max_operations.max(DEFAULT_MAX_IDLE_PER_HOST).min(40);
+    let kept = cap + vcenter + 2 * 40;
     let bound = start.sockets + 2 * kept * 5 / 4;
     println!(
         "start {start}; after 10 creates {after_small}; after 40 more {after_large}; bound {bound} sockets"

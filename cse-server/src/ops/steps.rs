@@ -82,6 +82,8 @@ pub struct Run {
     pub journaled: std::sync::atomic::AtomicBool,
     /// The VMs' guests read so far ([`Run::guest`]), by VM href.
     guests: parking_lot::Mutex<HashMap<String, VmGuest>>,
+    /// Template VMs looked up so far ([`Run::template_vm`]), by template name.
+    template_vms: parking_lot::Mutex<HashMap<String, String>>,
 }
 
 impl Run {
@@ -101,7 +103,22 @@ impl Run {
             journal,
             journaled: std::sync::atomic::AtomicBool::new(journaled),
             guests: parking_lot::Mutex::new(HashMap::new()),
+            template_vms: parking_lot::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The VM of `template` new nodes are made from ([`template_vm`]),
+    /// looked up once per operation: a create adds its master and its
+    /// workers from the same template.
+    pub async fn template_vm(&self, template: &TemplateConfig) -> Result<String, OpError> {
+        if let Some(href) = self.template_vms.lock().get(&template.name) {
+            return Ok(href.clone());
+        }
+        let href = template_vm(&self.ctx, &self.admin, template).await?;
+        self.template_vms
+            .lock()
+            .insert(template.name.clone(), href.clone());
+        Ok(href)
     }
 
     /// Records `step` as done.
@@ -324,7 +341,7 @@ pub async fn add_vms(
     count: u32,
     options: &VmOptions,
 ) -> Result<Vec<(String, String)>, OpError> {
-    let source_vm = template_vm(&run.ctx, &run.admin, template).await?;
+    let source_vm = run.template_vm(template).await?;
     let vapp = run.vapp().await?;
     let taken: HashSet<String> = vapp.vms().iter().map(|vm| vm.name.clone()).collect();
     let names = generate_unused_node_names(node_type, count as usize, &taken, &mut rand::rng())

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use super::client::{VcenterSession, VcenterSettings};
 use super::endpoint::VcenterEndpoint;
 use super::error::VsphereError;
-use crate::vcd::http::{HttpTimeouts, PoolLimits};
+use crate::vcd::http::{DEFAULT_MAX_IDLE_PER_HOST, HttpTimeouts, PoolLimits};
 
 /// Sessions by vCenter name.
 #[derive(Debug)]
@@ -40,9 +40,15 @@ impl VcenterPool {
         let settings = VcenterSettings {
             http: HttpTimeouts::from_config(&config.timeouts),
             // Guest operations make one call at a time per operation, so the
-            // operations running at once bound the connections in use; of
-            // those, only the default few are kept once idle.
-            pool: PoolLimits::default(),
+            // operations running at once (`service.max_operations`) bound the
+            // connections in use. As many are kept once idle: fewer would
+            // close connections a busy server opens again at its next step,
+            // each a new TLS handshake with vCenter.
+            pool: PoolLimits::keeping(
+                usize::try_from(config.service.max_operations)
+                    .unwrap_or(usize::MAX)
+                    .max(DEFAULT_MAX_IDLE_PER_HOST),
+            ),
             ..VcenterSettings::default()
         };
         Self::new(config.vcs.clone(), settings)
@@ -146,6 +152,11 @@ mod tests {
         let pool = VcenterPool::from_config(&config);
         let name = &config.vcs[0].name;
         assert!(pool.session(name, "https://10.0.0.5:8989").is_ok());
+        assert_eq!(
+            pool.settings.pool.max_idle_per_host,
+            (config.service.max_operations as usize).max(DEFAULT_MAX_IDLE_PER_HOST),
+            "as many idle connections kept as operations may run"
+        );
         let poll = crate::vsphere::PollSettings::from_config(&config.timeouts);
         assert_eq!(poll.max, config.timeouts.guest_ops_poll_interval.duration());
         assert!(poll.initial <= poll.max);
