@@ -37,7 +37,7 @@ async fn a_wave_of_creates_leaves_no_more_sockets_than_the_pools_keep() {
     // 40); each connection is two sockets here. A quarter more for
     // connections opened while an idle one was on its way back to its pool.
     let max_operations = scale.target.config().service.max_operations as usize;
-    let vcenter = max_operations.max(DEFAULT_MAX_IDLE_PER_HOST).min(40);
+    let vcenter = max_operations.clamp(DEFAULT_MAX_IDLE_PER_HOST, 40);
     let kept = cap + vcenter + 2 * 40;
     let bound = start.sockets + 2 * kept * 5 / 4;
     println!(
