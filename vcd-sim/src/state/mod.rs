@@ -877,6 +877,12 @@ impl Sim {
             .collect()
     }
 
+    /// The status of task `id`, if it exists (a cheap look for harnesses
+    /// watching many tasks).
+    pub fn task_status(&self, id: Id) -> Option<TaskStatus> {
+        self.inner.read().tasks.get(&id).map(|t| t.status)
+    }
+
     /// Metadata of the vApp with this name: key → value.
     pub fn vapp_metadata(&self, vapp_name: &str) -> Option<BTreeMap<String, String>> {
         let g = self.inner.read();
