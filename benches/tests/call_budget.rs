@@ -89,7 +89,10 @@ async fn a_three_node_create_stays_within_its_call_budget() {
     );
     // Everything else, but the polls (their number follows the machine's
     // speed): tasks read by the server and the tenant, guest processes,
-    // readiness and credentials.
+    // readiness and credentials. 79.5 measured, of which a few are the
+    // run's first lookups (vCenter registration and login), which two
+    // creates starting together may both make; the step counts above hold
+    // the rest exactly.
     let polls = [
         "GET /api/task/{id}",
         "ListProcessesInGuest",
@@ -102,6 +105,6 @@ async fn a_three_node_create_stays_within_its_call_budget() {
         .map(|op| op.calls)
         .sum();
     let rest = rest as f64 / count as f64;
-    assert!(rest <= 81.0, "{rest} calls per create: {served:?}");
+    assert!(rest <= 83.0, "{rest} calls per create: {served:?}");
     scale.shutdown().await;
 }
