@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use cse_core::config::{Seconds, Timeouts};
 use futures::future::join_all;
-use scenarios::api::{Reply, TaskEnd};
+use scenarios::api::{Reply, TaskEnd, TaskState};
 use scenarios::format::{SimulatorSpec, Tenant, WorldSpec};
 use scenarios::targets::Target;
 use scenarios::targets::sim::{SimSettings, SimTarget};
@@ -244,16 +244,7 @@ impl Scale {
             .follow(&op.tenant, &op.task_href, Instant::now(), TASK_WAIT)
             .await
             .map_err(|e| format!("{}: {e}", op.cluster))?;
-        if end.state.status == "success" {
-            Ok(end)
-        } else {
-            Err(format!(
-                "{}: task ended {}: {}",
-                op.cluster,
-                end.state.status,
-                end.state.error_message.clone().unwrap_or_default()
-            ))
-        }
+        succeeded(op, &end.state).map(|()| end)
     }
 
     /// Waits for every task to end by watching the simulator's own task
@@ -287,18 +278,16 @@ impl Scale {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        for op in ops {
-            match self.target.api().task(&op.tenant, &op.task_href).await {
-                Ok(end) if end.status == "success" => {}
-                Ok(end) => errors.push(format!(
-                    "{}: task ended {}: {}",
-                    op.cluster,
-                    end.status,
-                    end.error_message.unwrap_or_default()
-                )),
-                Err(e) => errors.push(format!("{}: {e}", op.cluster)),
-            }
-        }
+        let reads = join_all(ops.iter().map(|op| async move {
+            let state = self
+                .target
+                .api()
+                .task(&op.tenant, &op.task_href)
+                .await
+                .map_err(|e| format!("{}: {e}", op.cluster))?;
+            succeeded(op, &state)
+        }));
+        errors.extend(reads.await.into_iter().filter_map(Result::err));
         errors
     }
 
@@ -372,4 +361,18 @@ fn accepted(tenant: &Tenant, cluster: &str, reply: &Reply) -> Result<Accepted, S
 /// `prefix-1` … `prefix-n`.
 pub fn names(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// `Ok` when `op`'s task ended in success, else the text naming how it ended.
+fn succeeded(op: &Accepted, state: &TaskState) -> Result<(), String> {
+    if state.status == "success" {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: task ended {}: {}",
+            op.cluster,
+            state.status,
+            state.error_message.clone().unwrap_or_default()
+        ))
+    }
 }
