@@ -1,6 +1,7 @@
 //! Tests of the vCD extension envelope: parsing what vCD publishes, building replies, the
 //! error for every kind of malformed input, and round trips both ways.
 
+use base64::Engine as _;
 use cse_core::ext::{
     EnvelopeError, ExtLimits, ExtReply, ExtRequest, ExtRequestBuilder, Headers, SecurityContext,
     api_version_from_accept, reply_content_type,
@@ -593,6 +594,31 @@ proptest! {
         let reply = ExtReply::new(&request, status, body);
         let parsed = ExtReply::from_json(reply.to_json().as_bytes()).unwrap();
         prop_assert_eq!(parsed, reply);
+    }
+
+    #[test]
+    fn reply_text_is_the_json_object_of_its_fields(
+        id in any::<String>(),
+        content_type in any::<String>(),
+        status in 100u16..600,
+        body in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let reply = ExtReply {
+            id: id.clone(),
+            content_type: content_type.clone(),
+            status_code: status,
+            body: body.clone(),
+        };
+        let text = reply.to_json();
+        let expected = json!({
+            "body": base64::engine::general_purpose::STANDARD.encode(&body),
+            "headers": {"Content-Length": body.len(), "Content-Type": content_type},
+            "id": id,
+            "request": false,
+            "statusCode": status,
+        });
+        prop_assert_eq!(&text, &expected.to_string());
+        prop_assert_eq!(ExtReply::from_json(text.as_bytes()).unwrap(), reply);
     }
 
     #[test]

@@ -29,30 +29,40 @@ pub async fn find_clusters(
     client: &Client,
     name: Option<&str>,
 ) -> Result<Vec<FoundCluster>, VcdError> {
-    let type_name = if client.is_sysadmin() {
-        "adminVApp"
-    } else {
-        "vApp"
-    };
-    let mut filter = Filter::default().and_metadata_string(METADATA_CLUSTER_ID, "*");
-    if let Some(name) = name {
-        filter = filter.and_eq("name", name);
-    }
-    let query = Query::new(type_name, QueryFormat::IdRecords)
-        .filter(filter)
-        .fields(
-            CLUSTER_QUERY_METADATA_KEYS
-                .iter()
-                .map(|key| format!("metadata:{key}")),
-        )
-        .reading(RECORD_ATTRIBUTES)
-        .page_size(128);
+    let query = cluster_query(client.is_sysadmin(), name);
     let records = client.query(&query).await?;
     Ok(records
         .iter()
         .filter(|record| name.is_none_or(|n| record.name() == Some(n)))
         .map(|record| from_record(client, record))
         .collect())
+}
+
+/// The query of [`find_clusters`]: cluster vApps (every org's for a system
+/// administrator), optionally only those named `name`.
+fn cluster_query(sysadmin: bool, name: Option<&str>) -> Query {
+    let type_name = if sysadmin { "adminVApp" } else { "vApp" };
+    let mut filter = Filter::default().and_metadata_string(METADATA_CLUSTER_ID, "*");
+    if let Some(name) = name {
+        filter = filter.and_eq("name", name);
+    }
+    // vCD sends only the attributes `fields` names (the record's id always),
+    // so the page carries what a cluster is read from and nothing more.
+    Query::new(type_name, QueryFormat::IdRecords)
+        .filter(filter)
+        .fields(
+            RECORD_ATTRIBUTES
+                .iter()
+                .filter(|attribute| **attribute != "id")
+                .map(|attribute| (*attribute).to_owned())
+                .chain(
+                    CLUSTER_QUERY_METADATA_KEYS
+                        .iter()
+                        .map(|key| format!("metadata:{key}")),
+                ),
+        )
+        .reading(RECORD_ATTRIBUTES)
+        .page_size(128)
 }
 
 /// The one cluster named `name` the caller can see; none or several →
@@ -150,5 +160,32 @@ fn vm_view(vm: &Element) -> VmView {
         status: vm.attr("status").and_then(|s| s.parse().ok()).unwrap_or(6),
         cpus: quantity("3"),
         memory_mb: quantity("4"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cluster_query_names_every_attribute_a_cluster_is_read_from() {
+        let query = cluster_query(false, Some("c1"));
+        assert_eq!(query.type_name, "vApp");
+        assert_eq!(
+            query.fields,
+            [
+                "name",
+                "vdc",
+                "vdcName",
+                "numberOfVMs",
+                "status",
+                "metadata:cse.cluster.id",
+                "metadata:cse.master.ip",
+                "metadata:cse.version",
+                "metadata:cse.template",
+            ]
+        );
+        assert_eq!(query.attributes, RECORD_ATTRIBUTES);
+        assert_eq!(cluster_query(true, None).type_name, "adminVApp");
     }
 }

@@ -267,6 +267,20 @@ impl VcdApi {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, CallError> {
+        let (status, text) = self.cse_text(client, method, path, body).await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Reply { status, body })
+    }
+
+    /// Like [`VcdApi::cse_in`], the status and the body's text as it came
+    /// (a caller that reads only part of a large body parses it its own way).
+    pub async fn cse_text(
+        &self,
+        client: &Client,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, String), CallError> {
         let url = format!("{}/api/cse{}", self.base, path);
         let method: reqwest::Method = method.parse().map_err(|_| CallError::Transport {
             url: url.clone(),
@@ -278,11 +292,7 @@ impl VcdApi {
             .exchange(method, &url, &client.api_version().accept_json(), body)
             .await
             .map_err(|e| transport(&url, &e))?;
-        let body = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body));
-        Ok(Reply {
-            status: reply.status,
-            body,
-        })
+        Ok((reply.status, reply.body))
     }
 
     /// Reads the task at `href` as `tenant`.

@@ -182,6 +182,8 @@ async fn every_document_type() {
     )
     .await;
     snap_get(&alice, "query_vapp_idrecords_metadata", "/api/query?type=vApp&format=idrecords&page=1&filterEncoded=true&filter=metadata%3Acse.cluster.id%3D%3DSTRING%3A%2A&fields=metadata:cse.cluster.id").await;
+    // Named attributes limit each record to them (and its id).
+    snap_get(&alice, "query_vapp_idrecords_named_fields", "/api/query?type=vApp&format=idrecords&page=1&filterEncoded=true&filter=metadata%3Acse.cluster.id%3D%3DSTRING%3A%2A&fields=name,status,metadata:cse.cluster.id").await;
     snap_get(
         &alice,
         "query_catalog_references",

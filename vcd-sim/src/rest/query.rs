@@ -407,6 +407,16 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
             },
         )
         .collect();
+    // Named attributes (`fields=name,status`) limit the record to them, as
+    // vCD's query reference says; a list of metadata keys alone keeps every
+    // attribute (spec §4.5). The id or href is always there.
+    let static_fields: Vec<&str> = q
+        .fields
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !f.starts_with("metadata"))
+        .collect();
+    let wanted = |attribute: &str| static_fields.is_empty() || static_fields.contains(&attribute);
     for r in page {
         if q.format == Format::References {
             let tag = r.element.trim_end_matches("Record").to_string() + "Reference";
@@ -424,8 +434,10 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
             Format::IdRecords => el.attr("id", r.entity.urn()),
             _ => el.attr("href", format!("{base}{}", r.entity.path())),
         };
-        el = el.attr("name", r.name);
-        for (k, v) in r.attrs {
+        if wanted("name") {
+            el = el.attr("name", r.name);
+        }
+        for (k, v) in r.attrs.into_iter().filter(|(k, _)| wanted(k)) {
             let text = match v {
                 Attr::Text(s) => s,
                 Attr::Ref(e) => ref_value(base, &e, q.format),
