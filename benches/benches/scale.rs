@@ -120,21 +120,23 @@ async fn populate(
 }
 
 /// `requests` list calls from `clients` concurrent clients, each a tenant
-/// and a session label picked by `client_of(client)`; the latencies. Every
-/// answer must list `expected` clusters.
+/// and a session label picked by `client_of(client)`; the latencies and the
+/// process's CPU time per request (server, simulator and clients together).
+/// Every answer must list `expected` clusters.
 async fn list_load(
     scale: &Scale,
     clients: usize,
     requests: usize,
     expected: usize,
     client_of: impl Fn(usize) -> (Tenant, String),
-) -> Result<Samples, String> {
+) -> Result<(Samples, Duration), String> {
     let per_client = requests.div_ceil(clients);
     // Sessions are opened before the clock starts.
     for c in 0..clients {
         let (tenant, session) = client_of(c);
         scale.open_session(&tenant, &session).await?;
     }
+    let cpu_before = gauges::process_cpu();
     let runs = (0..clients).map(|c| {
         let (tenant, session) = client_of(c);
         async move {
@@ -155,7 +157,14 @@ async fn list_load(
     for r in join_all(runs).await {
         all.extend(r?);
     }
-    Ok(Samples::new(all))
+    let cpu = gauges::process_cpu().saturating_sub(cpu_before);
+    let per_request = cpu / u32::try_from(all.len().max(1)).unwrap_or(u32::MAX);
+    Ok((Samples::new(all), per_request))
+}
+
+/// CPU time in milliseconds with two decimals.
+fn cpu_ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 async fn p2() -> Result<(), String> {
@@ -209,36 +218,44 @@ async fn p2_run(scale: &Scale) -> Result<(), String> {
         (scale.tenant(c % orgs).clone(), format!("client-{c}"))
     })
     .await?;
+    let (empty, empty_cpu) = empty;
+    let (full, full_cpu) = full;
+    let (distinct, distinct_cpu) = distinct;
     println!(
         "GET /api/cse, {clients} concurrent clients, {} requests each case",
         full.len()
     );
-    println!("| case | clusters in org | p50 | p99 |");
-    println!("|---|---|---|---|");
+    println!("| case | clusters in org | p50 | p99 | CPU per request |");
+    println!("|---|---|---|---|---|");
     println!(
-        "| empty org | 0 | {} | {} |",
+        "| empty org | 0 | {} | {} | {} |",
         ms(empty.percentile(50.0)),
-        ms(empty.percentile(99.0))
+        ms(empty.percentile(99.0)),
+        cpu_ms(empty_cpu)
     );
     println!(
-        "| 10 orgs x {per_org} | {per_org} | {} | {} |",
+        "| 10 orgs x {per_org} | {per_org} | {} | {} | {} |",
         ms(full.percentile(50.0)),
-        ms(full.percentile(99.0))
+        ms(full.percentile(99.0)),
+        cpu_ms(full_cpu)
     );
     println!(
-        "| ratio | | {} | {} |",
+        "| ratio | | {} | {} | {} |",
         ratio(full.percentile(50.0), empty.percentile(50.0)),
-        ratio(full.percentile(99.0), empty.percentile(99.0))
+        ratio(full.percentile(99.0), empty.percentile(99.0)),
+        ratio(full_cpu, empty_cpu)
     );
     println!(
-        "| 10 orgs x {per_org}, {clients} sessions (one per client) | {per_org} | {} | {} |",
+        "| 10 orgs x {per_org}, {clients} sessions (one per client) | {per_org} | {} | {} | {} |",
         ms(distinct.percentile(50.0)),
-        ms(distinct.percentile(99.0))
+        ms(distinct.percentile(99.0)),
+        cpu_ms(distinct_cpu)
     );
     println!(
-        "| ratio, one session per client / empty org | | {} | {} |",
+        "| ratio, one session per client / empty org | | {} | {} | {} |",
         ratio(distinct.percentile(50.0), empty.percentile(50.0)),
-        ratio(distinct.percentile(99.0), empty.percentile(99.0))
+        ratio(distinct.percentile(99.0), empty.percentile(99.0)),
+        ratio(distinct_cpu, empty_cpu)
     );
     let verdict = |samples: &Samples| {
         if samples.percentile(99.0) < Duration::from_millis(100) {

@@ -114,3 +114,52 @@ async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
     assert_eq!(own_work.tasks_examined, 0);
     sim.shutdown().await;
 }
+
+/// `fields` naming attributes: each record carries those (and its id) only,
+/// while the filter and the sort still see the attributes they name.
+#[tokio::test]
+async fn named_fields_limit_the_records_but_not_the_filter_or_the_sort() {
+    let sim = SimBuilder::new()
+        .world(World::generated(5, 3))
+        .start_vcd()
+        .await
+        .unwrap();
+    let info = sim.info();
+    let tenant = &info.tenants[0];
+    seed_clusters(sim.state(), &tenant.org, 3);
+    let owner = {
+        let g = sim.state().read();
+        let org = g.orgs.values().find(|o| o.name == tenant.org).unwrap().id;
+        g.users
+            .values()
+            .find(|u| u.org == org)
+            .unwrap()
+            .name
+            .clone()
+    };
+    let http = reqwest::Client::new();
+    let token = login(&http, &sim, &tenant.org, &tenant.user, &tenant.password).await;
+    let url = format!(
+        "{}/api/query?type=vApp&format=idrecords&page=1&filterEncoded=true\
+         &filter=metadata%3Acse.cluster.id%3D%3DSTRING%3Aid-1%3BownerName%3D%3D{}\
+         &fields=name,metadata%3Acse.cluster.id&sortDesc=creationDate",
+        sim.base_url, owner
+    );
+    let page = http
+        .get(url)
+        .header("Accept", "application/*+xml;version=29.0")
+        .header("x-vcloud-authorization", &token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("total=\"1\""), "{page}");
+    assert!(page.contains("name=\"seeded-1\""), "{page}");
+    assert!(page.contains("<Value>id-1</Value>"), "{page}");
+    for absent in ["ownerName=", "creationDate=", "vdcName=", "status="] {
+        assert!(!page.contains(absent), "{absent} in {page}");
+    }
+    sim.shutdown().await;
+}

@@ -11,7 +11,7 @@ use super::context::{ApiResult, Ctx, VcdErrorResponse};
 use super::metadata::record_metadata;
 use super::xml::{El, link};
 use crate::state::records::{ADMIN_TYPES, TENANT_TYPES};
-use crate::state::records::{Attr, Record};
+use crate::state::records::{Attr, Record, Selection};
 use crate::state::{Domain, EntityRef, MetaType, uuid_of};
 use axum::extract::RawQuery;
 
@@ -463,6 +463,51 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
 
 // ----- query service -----
 
+/// What `q` looks at: the attributes it names in `fields` (all when it names
+/// none), filters or sorts on, and the metadata keys it returns or filters.
+pub fn selection(q: &QueryParams) -> Selection {
+    let metadata_key = |field: &str| -> Option<String> {
+        let rest = field.strip_prefix("metadata")?;
+        let key = match rest.strip_prefix('@') {
+            Some(domain_and_key) => domain_and_key.split_once(':')?.1,
+            None => rest.strip_prefix(':').unwrap_or(rest),
+        };
+        Some(key.to_owned())
+    };
+    let filtered: Vec<&str> = q
+        .filter
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|term| term.attr.as_str())
+        .chain(q.sort.as_ref().map(|(attr, _)| attr.as_str()))
+        .collect();
+    let named: Vec<&str> = q
+        .fields
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !f.starts_with("metadata"))
+        .collect();
+    let attributes = (!named.is_empty()).then(|| {
+        named
+            .iter()
+            .chain(filtered.iter().filter(|a| !a.starts_with("metadata")))
+            .map(|a| (*a).to_owned())
+            .collect()
+    });
+    let metadata_keys = q
+        .fields
+        .iter()
+        .map(String::as_str)
+        .chain(filtered.iter().copied())
+        .filter_map(metadata_key)
+        .collect();
+    Selection {
+        attributes,
+        metadata_keys,
+    }
+}
+
 pub(super) async fn run_query(ctx: Ctx, RawQuery(raw): RawQuery) -> ApiResult {
     let caller = ctx.caller()?;
     let raw = raw.unwrap_or_default();
@@ -476,7 +521,7 @@ pub(super) async fn run_query(ctx: Ctx, RawQuery(raw): RawQuery) -> ApiResult {
     let q = parse_params(&raw).map_err(|e| ctx.err(VcdErrorResponse::bad_request(e.0)))?;
     let records = ctx
         .sim()
-        .query_records(&caller, &q.kind)
+        .query_records(&caller, &q.kind, &selection(&q))
         .map_err(|e| ctx.fail(e))?;
     let (doc, media) = render(&ctx.base, &q, records);
     ctx.ok(media, doc)
@@ -506,6 +551,24 @@ pub fn query_list(base: &str, types: &[&str]) -> El {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_selects_what_it_names_filters_and_sorts() {
+        let q = parse_params("type=vApp&format=idrecords&page=1&filterEncoded=true&filter=metadata%3Acse.cluster.id%3D%3DSTRING%3A%2A%3BvdcName%3D%3Dv1&fields=name,status,metadata@SYSTEM:cse.master.ip&sortAsc=creationDate").unwrap();
+        let selected = selection(&q);
+        assert_eq!(
+            selected.attributes.as_deref(),
+            Some(&["name", "status", "vdcName", "creationDate"].map(String::from)[..])
+        );
+        assert_eq!(selected.metadata_keys, ["cse.master.ip", "cse.cluster.id"]);
+        assert!(selected.wants("vdcName") && !selected.wants("ownerName"));
+        assert!(
+            selected.wants_metadata("cse.cluster.id") && !selected.wants_metadata("cse.op.lease")
+        );
+        // Metadata fields alone keep every attribute (spec §4.5).
+        let q = parse_params("type=vApp&format=records&page=1&fields=metadata:k").unwrap();
+        assert!(selection(&q).wants("ownerName"));
+    }
 
     #[test]
     fn wildcards() {

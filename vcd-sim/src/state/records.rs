@@ -29,6 +29,32 @@ pub struct Record {
     pub metadata: Vec<MetaEntry>,
 }
 
+/// What a query will look at in its records: the attributes it filters,
+/// sorts or returns and the metadata keys it filters or returns. Records are
+/// built with those only, as a database query reads only the columns it
+/// names; `None` means every attribute.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// The attributes to build (`None`: all).
+    pub attributes: Option<Vec<String>>,
+    /// The metadata keys to copy.
+    pub metadata_keys: Vec<String>,
+}
+
+impl Selection {
+    /// Whether the attribute `name` is built.
+    pub fn wants(&self, name: &str) -> bool {
+        self.attributes
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
+    }
+
+    /// Whether the metadata entry `key` is copied.
+    pub fn wants_metadata(&self, key: &str) -> bool {
+        self.metadata_keys.iter().any(|k| k == key)
+    }
+}
+
 /// Record types any user may query.
 pub const TENANT_TYPES: &[&str] = &[
     "organization",
@@ -84,7 +110,12 @@ pub fn status_name(code: i32) -> &'static str {
 
 impl Sim {
     /// Rows of a record type visible to the caller.
-    pub fn query_records(&self, caller: &Caller, kind: &str) -> SimResult<Vec<Record>> {
+    pub fn query_records(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        selection: &Selection,
+    ) -> SimResult<Vec<Record>> {
         let admin = ADMIN_TYPES.contains(&kind);
         if !admin && !TENANT_TYPES.contains(&kind) {
             return Err(SimError::BadRequest(format!(
@@ -103,7 +134,12 @@ impl Sim {
         let meta = |e: EntityRef| -> Vec<MetaEntry> {
             g.metadata
                 .get(&e)
-                .map(|m| m.values().cloned().collect())
+                .map(|m| {
+                    m.values()
+                        .filter(|entry| selection.wants_metadata(&entry.key))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let mut out = Vec::new();
@@ -364,32 +400,41 @@ impl Sim {
                 for a in vapps.into_iter().filter(|a| in_scope(a.org)) {
                     let vms: Vec<&Vm> = a.vms.iter().filter_map(|v| g.vms.get(v)).collect();
                     let e = EntityRef::VApp(a.id);
-                    let status = vapp_status(&g, a);
-                    let mut attrs = vec![
-                        ("vdc", Attr::Ref(EntityRef::Vdc(a.vdc))),
-                        ("vdcName", t(g.vdc_name(a.vdc))),
-                        ("status", t(status_name(status))),
-                        ("numberOfVMs", t(vms.len())),
-                        ("numberOfCpus", t(vms.iter().map(|v| v.cpus).sum::<u32>())),
-                        (
-                            "memoryAllocationMB",
-                            t(vms.iter().map(|v| v.memory_mb).sum::<u64>()),
-                        ),
-                        (
-                            "storageKB",
-                            t(vms.iter().map(|v| v.disk_mb * 1024).sum::<u64>()),
-                        ),
-                        ("ownerName", t(g.user_name(a.owner))),
-                        ("owner", Attr::Ref(EntityRef::User(a.owner))),
-                        ("isDeployed", t(vapp_deployed(&g, a))),
-                        ("isEnabled", t(true)),
-                        ("isBusy", t(g.is_busy(e))),
-                        ("isInMaintenanceMode", t(false)),
-                        ("creationDate", date(a.created)),
+                    // Each attribute is worked out only when the query looks at it.
+                    let columns: [(&'static str, &dyn Fn() -> Attr); 14] = [
+                        ("vdc", &|| Attr::Ref(EntityRef::Vdc(a.vdc))),
+                        ("vdcName", &|| t(g.vdc_name(a.vdc))),
+                        ("status", &|| t(status_name(vapp_status(&g, a)))),
+                        ("numberOfVMs", &|| t(vms.len())),
+                        ("numberOfCpus", &|| {
+                            t(vms.iter().map(|v| v.cpus).sum::<u32>())
+                        }),
+                        ("memoryAllocationMB", &|| {
+                            t(vms.iter().map(|v| v.memory_mb).sum::<u64>())
+                        }),
+                        ("storageKB", &|| {
+                            t(vms.iter().map(|v| v.disk_mb * 1024).sum::<u64>())
+                        }),
+                        ("ownerName", &|| t(g.user_name(a.owner))),
+                        ("owner", &|| Attr::Ref(EntityRef::User(a.owner))),
+                        ("isDeployed", &|| t(vapp_deployed(&g, a))),
+                        ("isEnabled", &|| t(true)),
+                        ("isBusy", &|| t(g.is_busy(e))),
+                        ("isInMaintenanceMode", &|| t(false)),
+                        ("creationDate", &|| date(a.created)),
                     ];
+                    let mut attrs: Vec<(&'static str, Attr)> = columns
+                        .iter()
+                        .filter(|(name, _)| selection.wants(name))
+                        .map(|(name, value)| (*name, value()))
+                        .collect();
                     if admin {
-                        attrs.push(("org", Attr::Ref(EntityRef::Org(a.org))));
-                        attrs.push(("orgName", t(g.org_name(a.org))));
+                        if selection.wants("org") {
+                            attrs.push(("org", Attr::Ref(EntityRef::Org(a.org))));
+                        }
+                        if selection.wants("orgName") {
+                            attrs.push(("orgName", t(g.org_name(a.org))));
+                        }
                     }
                     out.push(Record {
                         element: if admin {
