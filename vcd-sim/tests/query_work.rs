@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use vcd_sim::state::vapps::CreateVAppParams;
-use vcd_sim::state::{Domain, EntityRef, MetaEntry, MetaType, Sim};
+use vcd_sim::state::{Domain, EntityRef, Id, MetaEntry, MetaType, Sim};
 use vcd_sim::world::World;
 use vcd_sim::{SimBuilder, SimHandle};
 
@@ -33,8 +33,13 @@ async fn login(http: &reqwest::Client, sim: &SimHandle, org: &str, user: &str, p
 }
 
 async fn query(http: &reqwest::Client, sim: &SimHandle, token: &str) -> String {
+    get(http, sim, token, CLUSTER_QUERY).await
+}
+
+/// The text of `path`, a query the tenant with `token` may make.
+async fn get(http: &reqwest::Client, sim: &SimHandle, token: &str, path: &str) -> String {
     let response = http
-        .get(format!("{}{CLUSTER_QUERY}", sim.base_url))
+        .get(format!("{}{path}", sim.base_url))
         .header("Accept", "application/*+xml;version=29.0")
         .header("x-vcloud-authorization", token)
         .send()
@@ -44,16 +49,19 @@ async fn query(http: &reqwest::Client, sim: &SimHandle, token: &str) -> String {
     response.text().await.unwrap()
 }
 
+/// The user who seeds `org` (its first): id and name, and the org's first VDC.
+fn seeding_user(sim: &Arc<Sim>, org: &str) -> (Id, String, Id) {
+    let g = sim.read();
+    let org = g.orgs.values().find(|o| o.name == org).unwrap().id;
+    let user = g.users.values().find(|u| u.org == org).unwrap();
+    let vdc = g.vdcs.values().find(|v| v.org == org).unwrap().id;
+    (user.id, user.name.clone(), vdc)
+}
+
 /// `count` vApps in the first VDC of `org`, each with a `cse.cluster.id`, as
 /// the org's first user: two tasks each (compose, metadata), all finished.
 fn seed_clusters(sim: &Arc<Sim>, org: &str, count: usize) {
-    let (user, vdc) = {
-        let g = sim.read();
-        let org = g.orgs.values().find(|o| o.name == org).unwrap().id;
-        let user = g.users.values().find(|u| u.org == org).unwrap().id;
-        let vdc = g.vdcs.values().find(|v| v.org == org).unwrap().id;
-        (user, vdc)
-    };
+    let (user, _, vdc) = seeding_user(sim, org);
     let caller = sim.read().caller_for(user).unwrap();
     for i in 0..count {
         let params = CreateVAppParams {
@@ -77,13 +85,18 @@ fn seed_clusters(sim: &Arc<Sim>, org: &str, count: usize) {
     }
 }
 
-#[tokio::test]
-async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
-    let sim = SimBuilder::new()
+/// A vCD of five generated orgs.
+async fn start() -> SimHandle {
+    SimBuilder::new()
         .world(World::generated(5, 3))
         .start_vcd()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
+    let sim = start().await;
     let info = sim.info();
     let busy = &info.tenants[0];
     let quiet = info.tenants.iter().find(|t| t.org != busy.org).unwrap();
@@ -119,42 +132,19 @@ async fn a_tenant_query_costs_the_same_however_many_vapps_other_orgs_have() {
 /// while the filter and the sort still see the attributes they name.
 #[tokio::test]
 async fn named_fields_limit_the_records_but_not_the_filter_or_the_sort() {
-    let sim = SimBuilder::new()
-        .world(World::generated(5, 3))
-        .start_vcd()
-        .await
-        .unwrap();
+    let sim = start().await;
     let info = sim.info();
     let tenant = &info.tenants[0];
     seed_clusters(sim.state(), &tenant.org, 3);
-    let owner = {
-        let g = sim.state().read();
-        let org = g.orgs.values().find(|o| o.name == tenant.org).unwrap().id;
-        g.users
-            .values()
-            .find(|u| u.org == org)
-            .unwrap()
-            .name
-            .clone()
-    };
+    let (_, owner, _) = seeding_user(sim.state(), &tenant.org);
     let http = reqwest::Client::new();
     let token = login(&http, &sim, &tenant.org, &tenant.user, &tenant.password).await;
-    let url = format!(
-        "{}/api/query?type=vApp&format=idrecords&page=1&filterEncoded=true\
-         &filter=metadata%3Acse.cluster.id%3D%3DSTRING%3Aid-1%3BownerName%3D%3D{}\
-         &fields=name,metadata%3Acse.cluster.id&sortDesc=creationDate",
-        sim.base_url, owner
+    let path = format!(
+        "/api/query?type=vApp&format=idrecords&page=1&filterEncoded=true\
+         &filter=metadata%3Acse.cluster.id%3D%3DSTRING%3Aid-1%3BownerName%3D%3D{owner}\
+         &fields=name,metadata%3Acse.cluster.id&sortDesc=creationDate"
     );
-    let page = http
-        .get(url)
-        .header("Accept", "application/*+xml;version=29.0")
-        .header("x-vcloud-authorization", &token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get(&http, &sim, &token, &path).await;
     assert!(page.contains("total=\"1\""), "{page}");
     assert!(page.contains("name=\"seeded-1\""), "{page}");
     assert!(page.contains("<Value>id-1</Value>"), "{page}");

@@ -59,6 +59,17 @@ pub struct QueryParams {
     pub raw_without_page: String,
 }
 
+impl QueryParams {
+    /// The record attributes `fields` names (its metadata keys aside).
+    pub fn named_attributes(&self) -> Vec<&str> {
+        self.fields
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !f.starts_with("metadata"))
+            .collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
 pub struct QueryError(pub String);
@@ -410,12 +421,7 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
     // Named attributes (`fields=name,status`) limit the record to them, as
     // vCD's query reference says; a list of metadata keys alone keeps every
     // attribute (spec §4.5). The id or href is always there.
-    let static_fields: Vec<&str> = q
-        .fields
-        .iter()
-        .map(String::as_str)
-        .filter(|f| !f.starts_with("metadata"))
-        .collect();
+    let static_fields = q.named_attributes();
     let wanted = |attribute: &str| static_fields.is_empty() || static_fields.contains(&attribute);
     for r in page {
         if q.format == Format::References {
@@ -482,12 +488,7 @@ pub fn selection(q: &QueryParams) -> Selection {
         .map(|term| term.attr.as_str())
         .chain(q.sort.as_ref().map(|(attr, _)| attr.as_str()))
         .collect();
-    let named: Vec<&str> = q
-        .fields
-        .iter()
-        .map(String::as_str)
-        .filter(|f| !f.starts_with("metadata"))
-        .collect();
+    let named = q.named_attributes();
     let attributes = (!named.is_empty()).then(|| {
         named
             .iter()
