@@ -202,17 +202,8 @@ impl Scale {
 
     /// `GET /api/cse` as `tenant`: the reply and how long it took.
     pub async fn list(&self, tenant: &Tenant) -> Result<(Reply, Duration), String> {
-        let api = self.target.api();
-        let client = api
-            .labelled_session(tenant, "")
-            .await
-            .map_err(|e| format!("login: {e}"))?;
-        let started = Instant::now();
-        let reply = api
-            .cse_in(&client, "GET", "", None)
-            .await
-            .map_err(|e| format!("list: {e}"))?;
-        Ok((reply, started.elapsed()))
+        let ((status, text), took) = self.timed_list(tenant, "").await?;
+        Ok((Reply::from_text(status, text), took))
     }
 
     /// Logs `tenant` in to its session labelled `session` (see
@@ -236,23 +227,34 @@ impl Scale {
         tenant: &Tenant,
         session: &str,
     ) -> Result<(usize, Duration), String> {
-        let api = self.target.api();
-        let client = api
-            .labelled_session(tenant, session)
-            .await
-            .map_err(|e| format!("login: {e}"))?;
-        let started = Instant::now();
-        let (status, text) = api
-            .cse_text(&client, "GET", "", None)
-            .await
-            .map_err(|e| format!("list: {e}"))?;
-        let took = started.elapsed();
+        let ((status, text), took) = self.timed_list(tenant, session).await?;
         if status != 200 {
             return Err(format!("list answered {status}: {text}"));
         }
         let clusters: Vec<serde::de::IgnoredAny> = serde_json::from_str(&text)
             .map_err(|e| format!("list answered 200 without a JSON array: {e}"))?;
         Ok((clusters.len(), took))
+    }
+
+    /// `GET /api/cse` as `tenant` in its session labelled `session`: the
+    /// status and body text, and how long they took to arrive (the login,
+    /// when the session is not open yet, is not timed).
+    async fn timed_list(
+        &self,
+        tenant: &Tenant,
+        session: &str,
+    ) -> Result<((u16, String), Duration), String> {
+        let api = self.target.api();
+        let client = api
+            .labelled_session(tenant, session)
+            .await
+            .map_err(|e| format!("login: {e}"))?;
+        let started = Instant::now();
+        let answer = api
+            .cse_text(&client, "GET", "", None)
+            .await
+            .map_err(|e| format!("list: {e}"))?;
+        Ok((answer, started.elapsed()))
     }
 
     /// Follows one task to its end; an error unless it succeeded.

@@ -75,6 +75,13 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reply of `status` whose body is `text`: its JSON, or the text as
+    /// a JSON string when it is not JSON.
+    pub fn from_text(status: u16, text: String) -> Self {
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self { status, body }
+    }
+
     /// The error message of a refusal (`{"message": ...}`), or the body.
     pub fn message(&self) -> String {
         match &self.body {
@@ -268,8 +275,7 @@ impl VcdApi {
         body: Option<&Value>,
     ) -> Result<Reply, CallError> {
         let (status, text) = self.cse_text(client, method, path, body).await?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Reply { status, body })
+        Ok(Reply::from_text(status, text))
     }
 
     /// Like [`VcdApi::cse_in`], the status and the body's text as it came

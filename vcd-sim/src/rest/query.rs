@@ -296,15 +296,25 @@ fn compare(op: Op, actual: &str, expected: &str) -> bool {
     }
 }
 
+/// A metadata field or filter attribute (`metadata:key`,
+/// `metadata@SYSTEM:key`): its domain, if it names a known one (any domain
+/// otherwise), and its key. `None` for any other attribute, or for a domain
+/// without a key.
+fn metadata_field(attribute: &str) -> Option<(Option<Domain>, &str)> {
+    let rest = attribute.strip_prefix("metadata")?;
+    match rest.strip_prefix('@') {
+        Some(domain_and_key) => {
+            let (domain, key) = domain_and_key.split_once(':')?;
+            Some((Domain::parse(domain), key))
+        }
+        None => Some((None, rest.strip_prefix(':').unwrap_or(rest))),
+    }
+}
+
 fn term_matches(r: &Record, t: &Term) -> bool {
-    if let Some(rest) = t.attr.strip_prefix("metadata") {
-        // metadata:key or metadata@SYSTEM:key
-        let (domain, key) = match rest.strip_prefix('@') {
-            Some(x) => match x.split_once(':') {
-                Some((d, k)) => (Domain::parse(d), k),
-                None => return false,
-            },
-            None => (None, rest.strip_prefix(':').unwrap_or(rest)),
+    if t.attr.starts_with("metadata") {
+        let Some((domain, key)) = metadata_field(&t.attr) else {
+            return false;
         };
         let (kind, value) = match t.value.split_once(':') {
             Some((k, v)) if MetaType::parse(k).is_some() => (MetaType::parse(k), v),
@@ -407,17 +417,8 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
         page_link(last),
         Some(media),
     );
-    let meta_fields: Vec<(Option<Domain>, String)> = q
-        .fields
-        .iter()
-        .filter_map(|f| f.strip_prefix("metadata"))
-        .map(
-            |rest| match rest.strip_prefix('@').and_then(|x| x.split_once(':')) {
-                Some((d, k)) => (Domain::parse(d), k.to_string()),
-                None => (None, rest.trim_start_matches(':').to_string()),
-            },
-        )
-        .collect();
+    let meta_fields: Vec<(Option<Domain>, &str)> =
+        q.fields.iter().filter_map(|f| metadata_field(f)).collect();
     // Named attributes (`fields=name,status`) limit the record to them, as
     // vCD's query reference says; a list of metadata keys alone keeps every
     // attribute (spec §4.5). The id or href is always there.
@@ -472,14 +473,6 @@ pub fn render(base: &str, q: &QueryParams, mut records: Vec<Record>) -> (El, &'s
 /// What `q` looks at: the attributes it names in `fields` (all when it names
 /// none), filters or sorts on, and the metadata keys it returns or filters.
 pub fn selection(q: &QueryParams) -> Selection {
-    let metadata_key = |field: &str| -> Option<String> {
-        let rest = field.strip_prefix("metadata")?;
-        let key = match rest.strip_prefix('@') {
-            Some(domain_and_key) => domain_and_key.split_once(':')?.1,
-            None => rest.strip_prefix(':').unwrap_or(rest),
-        };
-        Some(key.to_owned())
-    };
     let filtered: Vec<&str> = q
         .filter
         .iter()
@@ -501,7 +494,7 @@ pub fn selection(q: &QueryParams) -> Selection {
         .iter()
         .map(String::as_str)
         .chain(filtered.iter().copied())
-        .filter_map(metadata_key)
+        .filter_map(|field| metadata_field(field).map(|(_, key)| key.to_owned()))
         .collect();
     Selection {
         attributes,

@@ -33,7 +33,7 @@ pub struct Record {
 /// sorts or returns and the metadata keys it filters or returns. Records are
 /// built with those only, as a database query reads only the columns it
 /// names; `None` means every attribute.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Selection {
     /// The attributes to build (`None`: all).
     pub attributes: Option<Vec<String>>,
