@@ -101,11 +101,12 @@ fn limits() -> BoxedStrategy<Limits> {
             max_cluster_vms: v[0],
             max_cpu: v[1],
             max_delete_nodes: v[2],
-            max_memory_mb: v[3],
-            max_name_length: v[4],
-            max_node_count: v[5],
-            max_request_body_bytes: v[6],
-            max_ssh_key_length: v[7],
+            max_guest_file_bytes: v[3],
+            max_memory_mb: v[4],
+            max_name_length: v[5],
+            max_node_count: v[6],
+            max_request_body_bytes: v[7],
+            max_ssh_key_length: v[8],
         })
         .boxed()
 }

@@ -1,7 +1,8 @@
 //! Bounded inputs against the simulator: a create or node create asking for billions of VMs,
 //! more names than exist, or more than the configured limits is refused at once with a 400
 //! naming the field, the value and the limit, no task is started, and the server keeps
-//! answering every tenant.
+//! answering every tenant. A file the server reads from a cluster VM (whose root is the
+//! tenant) is refused past `limits.max_guest_file_bytes` instead of being read whole.
 
 mod support;
 
@@ -124,4 +125,68 @@ async fn huge_node_counts_are_refused_at_once_and_other_tenants_are_served() {
     assert_eq!(status, 202, "{body}");
     let (state, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
     assert_eq!(state, "success", "{error}");
+}
+
+/// Puts `content` at `path` on the master of cluster `cluster`, as the tenant can (it has
+/// root in its VMs).
+fn write_on_master(h: &Harness, cluster: &str, path: &str, content: Vec<u8>) {
+    let master = h
+        .sim
+        .handle
+        .state()
+        .vms()
+        .into_iter()
+        .find(|vm| vm.vapp == cluster && vm.name.starts_with("mstr-"))
+        .and_then(|vm| vm.moref)
+        .expect("the cluster's master");
+    let mut guests = h.sim.guests.lock();
+    let now = guests.now();
+    let vm = guests.vms.get_mut(&master).expect("the master's guest");
+    vm.disk
+        .fs
+        .write(path, content, vcd_sim::guest::fs::Actor::ROOT, 0o600, now)
+        .expect("root writes the file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubeconfig_past_the_guest_file_limit_is_refused_not_read() {
+    let h = start_with(|b| b, |config| config.limits.max_guest_file_bytes = 4096).await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let (status, body) = h
+        .call(
+            &alice,
+            "POST",
+            "/api/cse",
+            Some(json!({"name": "k1", "node_count": 0, "vdc": "vdc1", "network": "net1"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (state, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(state, "success", "{error}");
+
+    // At the limit, the file is read and handed out.
+    let at_limit = format!("# {}\n", "k".repeat(4096 - 3));
+    assert_eq!(at_limit.len(), 4096);
+    write_on_master(
+        &h,
+        "k1",
+        "/root/.kube/config",
+        at_limit.clone().into_bytes(),
+    );
+    let (status, body) = h.call(&alice, "GET", "/api/cse/k1/config", None).await;
+    assert_eq!((status, body), (200, json!(at_limit)));
+
+    // One byte more (the tenant could as well write gigabytes) and it is not read.
+    write_on_master(&h, "k1", "/root/.kube/config", vec![b'k'; 4097]);
+    let (status, body) = h.call(&alice, "GET", "/api/cse/k1/config", None).await;
+    assert_eq!(
+        (status, message(&body)),
+        (500, "Couldn't get cluster configuration"),
+        "{body}"
+    );
+    // The server goes on serving.
+    let (status, list) = h.call(&alice, "GET", "/api/cse", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }

@@ -17,6 +17,10 @@
 //!   written into the guest customization script.
 //! * `max_name_length` 128: vCD's own limit for entity names (VDC, network, storage profile,
 //!   template, node).
+//! * `max_guest_file_bytes` 16 MiB: a file the server reads from a cluster VM through guest
+//!   operations (a script's output, the kubeconfig). A tenant has root in its VMs and can make
+//!   any of them as large as it likes; the server would read it whole into memory. The
+//!   largest legitimate one, a template build's package log, is a few MiB.
 //! * `max_request_body_bytes` 1 MiB: the largest legitimate `/api/cse` body (a create with a
 //!   16 KiB key) is a few KiB; the envelope decoder refuses bigger bodies before decoding.
 
@@ -59,6 +63,13 @@ pub const LIMIT_FIELDS: &[LimitField] = &[
         min: 1,
         max: 10_000,
         doc: "node names in one node delete request",
+    },
+    LimitField {
+        key: "max_guest_file_bytes",
+        default: 16 * 1024 * 1024,
+        min: 4096,
+        max: 1024 * 1024 * 1024,
+        doc: "size of a file read from a cluster VM (script output, kubeconfig); longer ones fail the step",
     },
     LimitField {
         key: "max_memory_mb",
@@ -118,6 +129,9 @@ pub struct Limits {
     /// Node names in one node delete.
     #[serde(default = "defaults::max_delete_nodes")]
     pub max_delete_nodes: u32,
+    /// Bytes of a file read from a cluster VM.
+    #[serde(default = "defaults::max_guest_file_bytes")]
+    pub max_guest_file_bytes: u32,
     /// Memory per VM in MB.
     #[serde(default = "defaults::max_memory_mb")]
     pub max_memory_mb: u32,
@@ -148,6 +162,7 @@ mod defaults {
         max_cluster_vms,
         max_cpu,
         max_delete_nodes,
+        max_guest_file_bytes,
         max_memory_mb,
         max_name_length,
         max_node_count,
@@ -162,6 +177,7 @@ impl Default for Limits {
             max_cluster_vms: defaults::max_cluster_vms(),
             max_cpu: defaults::max_cpu(),
             max_delete_nodes: defaults::max_delete_nodes(),
+            max_guest_file_bytes: defaults::max_guest_file_bytes(),
             max_memory_mb: defaults::max_memory_mb(),
             max_name_length: defaults::max_name_length(),
             max_node_count: defaults::max_node_count(),
@@ -173,17 +189,23 @@ impl Default for Limits {
 
 impl Limits {
     /// Every `(key, value)` pair, in [`LIMIT_FIELDS`] order.
-    pub fn entries(&self) -> [(&'static str, u32); 8] {
+    pub fn entries(&self) -> [(&'static str, u32); 9] {
         [
             ("max_cluster_vms", self.max_cluster_vms),
             ("max_cpu", self.max_cpu),
             ("max_delete_nodes", self.max_delete_nodes),
+            ("max_guest_file_bytes", self.max_guest_file_bytes),
             ("max_memory_mb", self.max_memory_mb),
             ("max_name_length", self.max_name_length),
             ("max_node_count", self.max_node_count),
             ("max_request_body_bytes", self.max_request_body_bytes),
             ("max_ssh_key_length", self.max_ssh_key_length),
         ]
+    }
+
+    /// The guest file limit in bytes, for the vCenter client.
+    pub fn guest_file_bytes(&self) -> u64 {
+        u64::from(self.max_guest_file_bytes)
     }
 
     /// The request body limit in bytes, for the envelope decoder.

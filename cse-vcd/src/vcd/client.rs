@@ -33,6 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
+use super::body::{self, drain};
 use super::error::{VcdError, VcdErrorDocument};
 use super::http::{HttpTimeouts, PoolLimits, TlsOptions, build_http_client_as};
 use super::links::{Link, links_of};
@@ -907,11 +908,9 @@ impl Client {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
-        let text = response.text().await.map_err(|source| VcdError::Transport {
-            method: method.to_string(),
-            url: href.to_owned(),
-            source: source.without_url(),
-        });
+        let text = body::read_text(response, body::MAX_ANSWER_BYTES)
+            .await
+            .map_err(|error| VcdError::of_body(method.as_str(), href, error));
         drop(slot);
         tracing::debug!(%method, url = href, status, "vCD answered");
         let reply = Reply {
@@ -1159,7 +1158,9 @@ async fn legacy_login(
     )
     .await?;
     if response.status() == StatusCode::UNAUTHORIZED {
-        let body = response.text().await.unwrap_or_default();
+        let body = body::read_text(response, body::MAX_ANSWER_BYTES)
+            .await
+            .unwrap_or_default();
         let message = VcdErrorDocument::parse(&body)
             .map(|d| d.message)
             .filter(|m| !m.is_empty());
@@ -1200,7 +1201,9 @@ async fn cloudapi_login(
     )
     .await?;
     if response.status() == StatusCode::UNAUTHORIZED {
-        let body = response.text().await.unwrap_or_default();
+        let body = body::read_text(response, body::MAX_ANSWER_BYTES)
+            .await
+            .unwrap_or_default();
         drop(slot);
         return Err(login_refused(url, credentials, json_message(&body)));
     }
@@ -1241,7 +1244,9 @@ async fn api_token_login(
     .await?;
     let status = response.status();
     if matches!(status.as_u16(), 400 | 401 | 403 | 404) {
-        let body = response.text().await.unwrap_or_default();
+        let body = body::read_text(response, body::MAX_ANSWER_BYTES)
+            .await
+            .unwrap_or_default();
         drop(slot);
         let message = if status == StatusCode::NOT_FOUND {
             "vCD has no OAuth token endpoint (API tokens need vCD 10.3.1 or later)".to_owned()
@@ -1342,7 +1347,9 @@ async fn read_json_answer(
     if status.is_success() || status == StatusCode::UNAUTHORIZED {
         return read_answer(method, url, response).await;
     }
-    let body = response.text().await.unwrap_or_default();
+    let body = body::read_text(response, body::MAX_ANSWER_BYTES)
+        .await
+        .unwrap_or_default();
     let doc: Option<serde_json::Value> = serde_json::from_str(&body).ok();
     let field = |name: &str| {
         doc.as_ref()
@@ -1453,11 +1460,6 @@ async fn send_with_retries(
     }
 }
 
-/// Reads and drops a body nobody needs, so its connection goes back to the pool.
-async fn drain(response: reqwest::Response) {
-    let _ = response.bytes().await;
-}
-
 async fn send_once(
     http: &reqwest::Client,
     method: &Method,
@@ -1519,14 +1521,9 @@ async fn read_answer(
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(Box::from);
-    let body = response
-        .text()
+    let body = body::read_text(response, body::MAX_ANSWER_BYTES)
         .await
-        .map_err(|source| VcdError::Transport {
-            method: method.to_string(),
-            url: url.to_owned(),
-            source: source.without_url(),
-        })?;
+        .map_err(|error| VcdError::of_body(method.as_str(), url, error))?;
     tracing::debug!(%method, url, status = status.as_u16(), "vCD answered");
     if status.is_success() {
         return Ok(Answer {

@@ -58,6 +58,16 @@ pub enum VcdError {
         #[source]
         source: reqwest::Error,
     },
+    /// vCD's answer is longer than the client reads ([`super::body::MAX_ANSWER_BYTES`]).
+    #[error("{method} {url} answered with a body longer than {limit} bytes; it was not read")]
+    AnswerTooLarge {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// vCD answered with an error status.
     #[error("{method} {url} answered {status}{}: {}{}", minor_code_text(.minor_error_code), display_message(.message), request_id_text(.request_id))]
     Api {
@@ -232,6 +242,22 @@ impl VcdError {
             Self::Api { message, .. } => Some(message),
             Self::TaskFailed { error, .. } => error.as_ref().map(|e| e.message.as_str()),
             _ => None,
+        }
+    }
+
+    /// The error of a body that could not be read (`method` `url` name it).
+    pub fn of_body(method: &str, url: &str, error: super::body::BodyError) -> Self {
+        match error {
+            super::body::BodyError::Transport(source) => Self::Transport {
+                method: method.to_owned(),
+                url: url.to_owned(),
+                source: source.without_url(),
+            },
+            super::body::BodyError::TooLarge { limit } => Self::AnswerTooLarge {
+                method: method.to_owned(),
+                url: url.to_owned(),
+                limit,
+            },
         }
     }
 

@@ -16,8 +16,10 @@
 //! - `links`: `Link` selection by rel and type.
 //! - `vim`: a VM's vCenter and moref; registered vCenters.
 //! - `http`: the reqwest client builder shared with the vSphere client.
+//! - `body`: answer bodies read with a size bound (vCD, vCenter, guest files).
 //! - `xml`: a small namespace-aware element tree.
 
+pub mod body;
 pub mod client;
 pub mod error;
 pub mod http;

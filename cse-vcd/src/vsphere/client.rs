@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use cse_core::config::{Secret, VcenterConfig};
+use cse_core::config::{Limits, Secret, VcenterConfig};
 use parking_lot::RwLock;
 use reqwest::StatusCode;
 use tokio::sync::{Mutex, OnceCell};
@@ -17,6 +17,7 @@ use super::endpoint::VcenterEndpoint;
 use super::error::VsphereError;
 use super::requests;
 use super::soap::{self, FaultKind, MoRef, SoapOutcome};
+use crate::vcd::body::{self, BodyError, drain};
 use crate::vcd::http::{HttpTimeouts, PoolLimits, TlsOptions, build_pooled_http_client};
 use crate::vcd::retry::{RetryPolicy, TransportFailure};
 use crate::vcd::xml::Element;
@@ -104,7 +105,7 @@ pub struct FileTransferInfo {
 }
 
 /// Settings shared by every vCenter session.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct VcenterSettings {
     /// Time-outs of one HTTP exchange.
     pub http: HttpTimeouts,
@@ -114,6 +115,22 @@ pub struct VcenterSettings {
     pub retry: RetryPolicy,
     /// Roots to trust instead of the platform's when verifying (tests, private CAs).
     pub trusted_roots: Vec<reqwest::Certificate>,
+    /// The longest guest file read (`limits.max_guest_file_bytes`): a longer
+    /// one is refused before its transfer when vCenter states its size, and
+    /// at the limit otherwise.
+    pub max_download_bytes: u64,
+}
+
+impl Default for VcenterSettings {
+    fn default() -> Self {
+        Self {
+            http: HttpTimeouts::default(),
+            pool: PoolLimits::default(),
+            retry: RetryPolicy::default(),
+            trusted_roots: Vec::new(),
+            max_download_bytes: Limits::default().guest_file_bytes(),
+        }
+    }
 }
 
 /// One vCenter, one logged-in session, shared by every operation.
@@ -125,6 +142,7 @@ pub struct VcenterSession {
     password: Secret,
     http: reqwest::Client,
     retry: RetryPolicy,
+    max_download_bytes: u64,
     content: OnceCell<ServiceContent>,
     cookie: RwLock<CookieState>,
     login_lock: Mutex<()>,
@@ -164,6 +182,7 @@ impl VcenterSession {
             password: account.password.clone(),
             http,
             retry: settings.retry,
+            max_download_bytes: settings.max_download_bytes,
             content: OnceCell::new(),
             cookie: RwLock::new(CookieState::default()),
             login_lock: Mutex::new(()),
@@ -364,13 +383,19 @@ impl VcenterSession {
                 status: status.as_u16(),
             });
         }
-        let text = response
-            .text()
+        let text = body::read_text(response, body::MAX_ANSWER_BYTES)
             .await
-            .map_err(|source| VsphereError::Transport {
-                operation: method.to_owned(),
-                vcenter: self.name.clone(),
-                source: source.without_url(),
+            .map_err(|error| match error {
+                BodyError::Transport(source) => VsphereError::Transport {
+                    operation: method.to_owned(),
+                    vcenter: self.name.clone(),
+                    source: source.without_url(),
+                },
+                BodyError::TooLarge { limit } => VsphereError::AnswerTooLarge {
+                    operation: method.to_owned(),
+                    vcenter: self.name.clone(),
+                    limit,
+                },
             })?;
         match soap::parse_response(method, &text) {
             Ok(SoapOutcome::Response(element)) => Ok(element),
@@ -582,6 +607,15 @@ impl VcenterSession {
         if info.size == Some(0) {
             return Ok(Vec::new());
         }
+        let too_large = |limit| VsphereError::FileTooLarge {
+            path: guest_path.to_owned(),
+            vm: vm.to_owned(),
+            limit,
+        };
+        let limit = self.max_download_bytes;
+        if info.size.is_some_and(|size| size > limit) {
+            return Err(too_large(limit));
+        }
         let response = self
             .http
             .get(info.url)
@@ -598,11 +632,12 @@ impl VcenterSession {
                 status,
             });
         }
-        response
-            .bytes()
+        body::read_bytes(response, limit)
             .await
-            .map(|b| b.to_vec())
-            .map_err(|source| self.transfer_error("download", source))
+            .map_err(|error| match error {
+                BodyError::Transport(source) => self.transfer_error("download", source),
+                BodyError::TooLarge { limit } => too_large(limit),
+            })
     }
 
     fn transfer_error(&self, direction: &str, source: reqwest::Error) -> VsphereError {
@@ -642,11 +677,6 @@ impl VcenterSession {
         .await
         .map(drop)
     }
-}
-
-/// Reads and drops an answer's body, so its connection goes back to the pool.
-async fn drain(response: reqwest::Response) {
-    let _ = response.bytes().await;
 }
 
 /// The `vmware_soap_session=…` pair of a `Set-Cookie` value, as it must be sent back.

@@ -84,6 +84,32 @@ pub enum VsphereError {
         /// HTTP status.
         status: u16,
     },
+    /// A SOAP answer longer than the client reads
+    /// ([`crate::vcd::body::MAX_ANSWER_BYTES`]).
+    #[error(
+        "the answer of {operation} from vCenter '{vcenter}' is longer than {limit} bytes; it was not read"
+    )]
+    AnswerTooLarge {
+        /// SOAP method.
+        operation: String,
+        /// vCenter name.
+        vcenter: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A guest file longer than the client reads (`limits.max_guest_file_bytes`):
+    /// whoever has root in the VM decides its size.
+    #[error(
+        "guest file {path} on VM {vm} is longer than {limit} bytes (limits.max_guest_file_bytes); it was not read"
+    )]
+    FileTooLarge {
+        /// Guest path.
+        path: String,
+        /// VM moref.
+        vm: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// VMware Tools / guest operations did not become ready before the deadline.
     #[error(
         "VM {vm} was not ready for guest operations after {waited:?} (last seen: {last_state})"

@@ -49,6 +49,7 @@ impl VcenterPool {
                     .unwrap_or(usize::MAX)
                     .max(DEFAULT_MAX_IDLE_PER_HOST),
             ),
+            max_download_bytes: config.limits.guest_file_bytes(),
             ..VcenterSettings::default()
         };
         Self::new(config.vcs.clone(), settings)
