@@ -69,6 +69,12 @@ pub fn reply_json<T: serde::Serialize>(
     status: u16,
     value: &T,
 ) -> Result<ExtReply, ApiError> {
-    ExtReply::json(request, status, value)
+    Ok(ExtReply::new(request, status, json_body(value)?))
+}
+
+/// The JSON text of a reply body (a value that cannot be written is a 500),
+/// for replies whose body is written once and sent to several calls.
+pub fn json_body<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value)
         .map_err(|e| ApiError::Internal(format!("Couldn't serialise the reply: {e}")))
 }

@@ -32,7 +32,7 @@ pub async fn find_clusters(
     let query = cluster_query(client.is_sysadmin(), name);
     let records = client.query(&query).await?;
     Ok(records
-        .iter()
+        .into_iter()
         .filter(|record| name.is_none_or(|n| record.name() == Some(n)))
         .map(|record| from_record(client, record))
         .collect())
@@ -82,27 +82,35 @@ fn last_segment(urn: &str) -> &str {
     urn.rsplit(':').next().unwrap_or(urn)
 }
 
-fn from_record(client: &Client, record: &QueryRecord) -> FoundCluster {
-    let vapp_id = last_segment(record.id().unwrap_or_default()).to_owned();
-    let vdc_id = last_segment(record.attr("vdc").unwrap_or_default()).to_owned();
+/// The cluster a record describes; the record's values are moved, not copied
+/// (a list reads a hundred records per call).
+fn from_record(client: &Client, record: QueryRecord) -> FoundCluster {
+    let QueryRecord {
+        mut attributes,
+        mut metadata,
+        ..
+    } = record;
+    let mut attribute = |name: &str| attributes.remove(name).unwrap_or_default();
+    let vapp_id = last_segment(&attribute("id")).to_owned();
+    let vdc_id = last_segment(&attribute("vdc")).to_owned();
     let vapp_href = client.api_url(&format!("vApp/vapp-{vapp_id}"));
     let vdc_href = client.api_url(&format!("vdc/{vdc_id}"));
-    let meta = |key: &str| record.metadata.get(key).cloned().unwrap_or_default();
+    let mut meta = |key: &str| metadata.remove(key).unwrap_or_default();
     let cluster = Cluster {
-        name: record.name().unwrap_or_default().to_owned(),
+        name: attribute("name"),
         vapp_id,
         vapp_href: vapp_href.clone(),
-        vdc_name: record.attr("vdcName").unwrap_or_default().to_owned(),
+        vdc_name: attribute("vdcName"),
         vdc_href: vdc_href.clone(),
         leader_endpoint: meta(cse_core::naming::METADATA_MASTER_IP),
         master_nodes: Vec::new(),
         nodes: Vec::new(),
         nfs_nodes: Vec::new(),
-        number_of_vms: record.attr("numberOfVMs").unwrap_or_default().to_owned(),
+        number_of_vms: attribute("numberOfVMs"),
         template: meta(cse_core::naming::METADATA_TEMPLATE),
         cse_version: meta(cse_core::naming::METADATA_VERSION),
         cluster_id: meta(METADATA_CLUSTER_ID),
-        status: record.attr("status").unwrap_or_default().to_owned(),
+        status: attribute("status"),
     };
     FoundCluster {
         cluster,

@@ -19,8 +19,9 @@ use cse_vcd::vsphere::VcenterPool;
 /// SHA-256 digest of the session token and the API version it speaks).
 pub type ListKey = crate::coordination::sessions::SessionKey;
 
-/// A cluster list as vCD answered it, shared by the calls that waited for it.
-pub type ListAnswer = Result<std::sync::Arc<Vec<cse_core::api::Cluster>>, ApiError>;
+/// A cluster list as vCD answered it, as the JSON text of the reply body,
+/// shared by the calls that waited for it (written once, not once per call).
+pub type ListAnswer = Result<std::sync::Arc<[u8]>, ApiError>;
 
 /// Shared state of the handlers and operations.
 pub struct Context {

@@ -348,3 +348,47 @@ async fn a_callers_session_is_read_once_for_many_requests() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(h.sim.http_faults().hits(rule), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_lists_asked_for_at_once_with_one_session_share_one_query() {
+    // A script hammering `GET /api/cse` with one session costs vCD one query
+    // at a time, and every call gets the same list; another session's list
+    // is its own, and nothing is cached once the shared query has ended.
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    let carol = h.carol().await;
+    let (status, body) = h
+        .call(&alice, "POST", "/api/cse", Some(create_body("l1", 0)))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (state, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
+    assert_eq!(state, "success", "{error}");
+
+    // Every cluster query waits long enough for all 20 calls to arrive.
+    let rule = delay_vcd(
+        &h,
+        axum::http::Method::GET,
+        "type=vApp",
+        Duration::from_millis(300),
+        None,
+    );
+    let replies = at_once(&h, &alice, 20, "GET", "/api/cse", None).await;
+    let first = &replies[0].1;
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first[0]["name"], "l1");
+    assert!(
+        replies.iter().all(|reply| reply == &(200, first.clone())),
+        "{replies:?}"
+    );
+    assert_eq!(
+        h.sim.http_faults().hits(rule),
+        1,
+        "20 lists at once with one session made one query"
+    );
+    let (status, list) = h.call(&carol, "GET", "/api/cse", None).await;
+    assert_eq!((status, list), (200, json!([])));
+    let (status, list) = h.call(&alice, "GET", "/api/cse", None).await;
+    assert_eq!((status, &list), (200, first));
+    assert_eq!(h.sim.http_faults().hits(rule), 3, "later lists query again");
+}

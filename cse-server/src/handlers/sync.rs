@@ -5,8 +5,8 @@
 //! deadline each from `timeouts.script`.
 
 use cse_core::api::{
-    ApiError, KubeConfigReply, NodeInfo, TemplateEntry, exports_from_showmount, reply_json,
-    vm_status_text,
+    ApiError, Cluster, KubeConfigReply, NodeInfo, TemplateEntry, exports_from_showmount, json_body,
+    reply_json, vm_status_text,
 };
 use cse_core::ext::{ExtReply, ExtRequest};
 use cse_core::naming::NodeType;
@@ -18,7 +18,8 @@ use cse_vcd::vsphere::PollSettings;
 use std::sync::Arc;
 
 /// `GET /api/cse`. Calls with the same session arriving while its list is
-/// being read from vCD share that read ([`Context::cluster_lists`]).
+/// being read from vCD share that read and its JSON text
+/// ([`Context::cluster_lists`]).
 pub async fn list_clusters(
     ctx: &Context,
     caller: &Caller,
@@ -26,17 +27,17 @@ pub async fn list_clusters(
 ) -> Result<ExtReply, ApiError> {
     let client = caller.client.clone();
     let key: ListKey = caller.key.clone();
-    let (clusters, _) = ctx
+    let (body, _) = ctx
         .cluster_lists
         .run(key, async move {
-            find_clusters(&client, None)
+            let found = find_clusters(&client, None)
                 .await
-                .map(|found| Arc::new(found.into_iter().map(|f| f.cluster).collect()))
-                .map_err(|e| vcd_failure(&e))
+                .map_err(|e| vcd_failure(&e))?;
+            let clusters: Vec<Cluster> = found.into_iter().map(|f| f.cluster).collect();
+            json_body(&clusters).map(Arc::from)
         })
         .await;
-    let clusters = clusters?;
-    reply_json(request, 200, &*clusters)
+    Ok(ExtReply::new(request, 200, body?.to_vec()))
 }
 
 /// `GET /api/cse/template`.

@@ -118,8 +118,12 @@ impl QueryPage {
                         return Ok(page.finish());
                     }
                 }
-                Event::Text(text) => page.text(&text.xml10_content()),
-                Event::CData(data) => page.text(&data.into_inner()),
+                // Only a metadata entry's key and value are read; other
+                // character data (mostly the whitespace between elements)
+                // is skipped without being decoded.
+                Event::Text(text) if page.reads_text() => page.text(&text.xml10_content()),
+                Event::CData(data) if page.reads_text() => page.text(&data.into_inner()),
+                Event::Text(_) | Event::CData(_) => {}
                 Event::GeneralRef(reference) => {
                     let decoded = reference_text(&reference).map_err(|e| malformed(&reader, &e))?;
                     page.text(&decoded);
@@ -259,6 +263,11 @@ impl PageReader<'_> {
             Some(Role::Page) => true,
             _ => false,
         }
+    }
+
+    /// True inside a metadata entry's key or value, the only text kept.
+    fn reads_text(&self) -> bool {
+        self.entry.is_some() && matches!(self.roles.last(), Some(Role::Key | Role::Value))
     }
 
     /// Character data directly inside the innermost element.
