@@ -43,6 +43,9 @@ pub struct ScaleSpec {
     /// Count every vCD and vCenter operation the simulator serves
     /// ([`Scale::calls`]).
     pub count_calls: bool,
+    /// How long the simulator keeps tasks (vCD's default: 90 days), for
+    /// long runs whose memory must not grow with the task history.
+    pub task_lifetime: Option<Duration>,
 }
 
 impl Default for ScaleSpec {
@@ -56,6 +59,7 @@ impl Default for ScaleSpec {
             lease_ttl: None,
             production_polling: false,
             count_calls: false,
+            task_lifetime: None,
         }
     }
 }
@@ -120,6 +124,9 @@ impl Scale {
             }
         })
         .await?;
+        if let Some(lifetime) = spec.task_lifetime {
+            target.sim.handle.state().set_task_lifetime(lifetime);
+        }
         let tenants = target.tenants().into_values().collect();
         Ok(Self {
             target,
@@ -142,6 +149,11 @@ impl Scale {
         observer.reset_counts();
         served.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.operation.cmp(&b.operation)));
         served
+    }
+
+    /// The tasks the simulator keeps (vCD's task history).
+    pub fn tasks_kept(&self) -> usize {
+        self.target.sim.handle.state().read().tasks.len()
     }
 
     /// The first user of the `index`-th tenant org (0 = acme).

@@ -582,3 +582,64 @@ async fn canceling_an_extension_task_asks_the_extension_to_end_it() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.dom().name, "Error");
 }
+
+#[tokio::test]
+async fn ended_tasks_past_their_expiry_are_destroyed_and_running_ones_stay() {
+    let sim = start().await;
+    // Every task expires at its start; ended ones go at the next pass (one
+    // per 256 new tasks), as vCD destroys tasks past their expiryTime.
+    sim.handle
+        .state()
+        .set_task_lifetime(std::time::Duration::ZERO);
+    let admin = sim.admin().await;
+    let alice = sim.alice().await;
+    let org = admin.doc(&alice.org_href()).await;
+    let tasks_list = Session::link(
+        &org,
+        "down",
+        Some("application/vnd.vmware.vcloud.tasksList+xml"),
+    );
+    let body = |status: &str| {
+        format!(
+            r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="{status}" serviceNamespace="vcloud.cse" operation="op" operationName="op" name="task"/>"#
+        )
+    };
+    let create = |status: &'static str| {
+        let (admin, tasks_list, body) = (admin.clone(), tasks_list.clone(), body(status));
+        async move {
+            let r = admin
+                .post(&tasks_list, "application/vnd.vmware.vcloud.task+xml", body)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.dom().attr("href").unwrap().to_string()
+        }
+    };
+    let tasks_now = || sim.handle.state().read().tasks.len();
+    let before = tasks_now();
+    let running = create("running").await;
+    let ended = create("success").await;
+    assert_eq!(alice.get(&ended).await.status, StatusCode::OK);
+    let mut made = 2;
+    while tasks_now() > before + 1 {
+        assert!(made <= 256, "a pass came within 256 new tasks");
+        create("success").await;
+        made += 1;
+    }
+    // Only the running task is left of them; the ended one reads as a task
+    // that does not exist.
+    assert_eq!(alice.get(&ended).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(alice.doc(&running).await.attr("status"), Some("running"));
+    let r = admin
+        .put(
+            &running,
+            "application/vnd.vmware.vcloud.task+xml",
+            body("success"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for _ in 0..256 {
+        create("success").await;
+    }
+    assert_eq!(alice.get(&running).await.status, StatusCode::FORBIDDEN);
+    assert!(tasks_now() < before + 256, "{} tasks", tasks_now());
+}

@@ -249,6 +249,11 @@ pub struct Inner {
     /// Injected task failures ([`Sim::fail_tasks`]).
     pub(crate) task_faults: Vec<tasks::TaskFault>,
     pub(crate) task_holds: Vec<tasks::TaskHold>,
+    /// How long a task lives: its `expiryTime` is its start plus this
+    /// (vCD's default: 90 days). Ended tasks past it are destroyed.
+    pub(crate) task_lifetime: chrono::Duration,
+    /// Tasks created since ended tasks past their expiry were last destroyed.
+    pub(crate) tasks_since_expiry: u32,
     next_moref: u64,
     next_mac: u64,
 }
@@ -557,6 +562,8 @@ impl Sim {
             work: index::WorkCounters::default(),
             task_faults: Vec::new(),
             task_holds: Vec::new(),
+            task_lifetime: tasks::DEFAULT_TASK_LIFETIME,
+            tasks_since_expiry: 0,
             next_moref: 1000,
             next_mac: 0x010000,
         };
@@ -747,6 +754,15 @@ impl Sim {
     /// Read access to the whole state (inspection by tests and the REST layer).
     pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, Inner> {
         self.inner.read()
+    }
+
+    /// Sets how long tasks live from their start (`expiryTime`; vCD's
+    /// default is 90 days): ended tasks past it are destroyed as new tasks
+    /// are made, as vCD destroys them. Long runs of the simulator set it
+    /// short so that its memory does not grow with the task history.
+    pub fn set_task_lifetime(&self, lifetime: std::time::Duration) {
+        self.inner.write().task_lifetime =
+            chrono::Duration::from_std(lifetime).unwrap_or(tasks::DEFAULT_TASK_LIFETIME);
     }
 
     /// Sets the URL vCD shows for a registered vCenter (the address `serve`

@@ -847,7 +847,8 @@ pub struct Task {
     pub start: DateTime<Utc>,
     /// End time, once terminal.
     pub end: Option<DateTime<Utc>>,
-    /// `expiryTime`: start plus 90 days.
+    /// `expiryTime`: start plus the task lifetime (90 days unless set:
+    /// [`crate::state::Sim::set_task_lifetime`]).
     pub expiry: DateTime<Utc>,
     /// The error of a failed task.
     pub error: Option<ErrorInfo>,

@@ -222,6 +222,8 @@ impl Sim {
             work: index::WorkCounters::default(),
             task_faults: Vec::new(),
             task_holds: Vec::new(),
+            task_lifetime: super::tasks::DEFAULT_TASK_LIFETIME,
+            tasks_since_expiry: 0,
             next_moref: state.next_moref,
             next_mac: state.next_mac,
         };

@@ -10,6 +10,13 @@ use chrono::Utc;
 
 use super::*;
 
+/// vCD's task lifetime: `expiryTime` is the start plus 90 days.
+pub(crate) const DEFAULT_TASK_LIFETIME: chrono::Duration = chrono::Duration::days(90);
+
+/// Ended tasks past their expiry are looked for once per this many new tasks
+/// (a pass reads every task, so it is not made at every creation).
+const TASKS_PER_EXPIRY_PASS: u32 = 256;
+
 /// What starts a task.
 pub(crate) struct TaskSpec {
     pub org: Id,
@@ -101,7 +108,7 @@ impl Inner {
                 user_name,
                 start: now,
                 end: None,
-                expiry: now + chrono::Duration::days(90),
+                expiry: now + self.task_lifetime,
                 error: None,
                 progress: None,
                 details: String::new(),
@@ -112,7 +119,26 @@ impl Inner {
         );
         self.task_order.push(id);
         self.index.task_started(spec.owner, id);
+        self.task_created(now);
         id
+    }
+
+    /// Counts a new task; every [`TASKS_PER_EXPIRY_PASS`] tasks, destroys the
+    /// ended tasks past their `expiryTime`, as vCD does: reading one then
+    /// answers 403 like any task that does not exist. Running tasks stay.
+    pub(crate) fn task_created(&mut self, now: chrono::DateTime<Utc>) {
+        self.tasks_since_expiry += 1;
+        if self.tasks_since_expiry < TASKS_PER_EXPIRY_PASS {
+            return;
+        }
+        self.tasks_since_expiry = 0;
+        let before = self.tasks.len();
+        self.tasks
+            .retain(|_, task| !(task.status.is_terminal() && task.expiry <= now));
+        if self.tasks.len() < before {
+            let tasks = &self.tasks;
+            self.task_order.retain(|id| tasks.contains_key(id));
+        }
     }
 
     /// The tasks still running on `entity`, oldest first.
@@ -358,7 +384,7 @@ impl Sim {
             user_name,
             start: now,
             end: status.is_terminal().then_some(now),
-            expiry: now + chrono::Duration::days(90),
+            expiry: now + g.task_lifetime,
             error: if status == TaskStatus::Error {
                 Some(error_or_default(input.error))
             } else {
@@ -372,6 +398,7 @@ impl Sim {
         };
         g.tasks.insert(id, task.clone());
         g.task_order.push(id);
+        g.task_created(now);
         Ok(task)
     }
 
