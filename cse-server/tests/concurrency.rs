@@ -358,12 +358,7 @@ async fn cluster_lists_asked_for_at_once_with_one_session_share_one_query() {
     prepare_template(&h).await;
     let alice = h.alice().await;
     let carol = h.carol().await;
-    let (status, body) = h
-        .call(&alice, "POST", "/api/cse", Some(create_body("l1", 0)))
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let (state, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-    assert_eq!(state, "success", "{error}");
+    h.create_cluster(&alice, "l1", 0).await;
 
     // Every cluster query waits long enough for all 20 calls to arrive.
     let rule = delay_vcd(

@@ -153,17 +153,7 @@ async fn a_kubeconfig_past_the_guest_file_limit_is_refused_not_read() {
     let h = start_with(|b| b, |config| config.limits.max_guest_file_bytes = 4096).await;
     prepare_template(&h).await;
     let alice = h.alice().await;
-    let (status, body) = h
-        .call(
-            &alice,
-            "POST",
-            "/api/cse",
-            Some(json!({"name": "k1", "node_count": 0, "vdc": "vdc1", "network": "net1"})),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let (state, _, error) = h.wait_task(body["task_href"].as_str().unwrap()).await;
-    assert_eq!(state, "success", "{error}");
+    h.create_cluster(&alice, "k1", 0).await;
 
     // At the limit, the file is read and handed out.
     let at_limit = format!("# {}\n", "k".repeat(4096 - 3));

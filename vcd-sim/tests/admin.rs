@@ -238,12 +238,7 @@ async fn extension_tasks_through_the_tasks_list() {
     let sim = start().await;
     let admin = sim.admin().await;
     let alice = sim.alice().await;
-    let org = admin.doc(&alice.org_href()).await;
-    let tasks_list = Session::link(
-        &org,
-        "down",
-        Some("application/vnd.vmware.vcloud.tasksList+xml"),
-    );
+    let tasks_list = tasks_list_of(&admin, &alice).await;
     let user_id = alice.session.attr("userId").unwrap();
     let body = |status: &str, error: &str| {
         format!(
@@ -530,12 +525,7 @@ async fn canceling_an_extension_task_asks_the_extension_to_end_it() {
     let sim = start().await;
     let admin = sim.admin().await;
     let alice = sim.alice().await;
-    let org = admin.doc(&alice.org_href()).await;
-    let tasks_list = Session::link(
-        &org,
-        "down",
-        Some("application/vnd.vmware.vcloud.tasksList+xml"),
-    );
+    let tasks_list = tasks_list_of(&admin, &alice).await;
     let body = |status: &str| {
         format!(
             r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="{status}" serviceNamespace="vcloud.cse" type="application/vnd.vmware.vcloud.task+xml" operation="Creating cluster c1(abc)" operationName="create_cluster" name="task">
@@ -593,12 +583,7 @@ async fn ended_tasks_past_their_expiry_are_destroyed_and_running_ones_stay() {
         .set_task_lifetime(std::time::Duration::ZERO);
     let admin = sim.admin().await;
     let alice = sim.alice().await;
-    let org = admin.doc(&alice.org_href()).await;
-    let tasks_list = Session::link(
-        &org,
-        "down",
-        Some("application/vnd.vmware.vcloud.tasksList+xml"),
-    );
+    let tasks_list = tasks_list_of(&admin, &alice).await;
     let body = |status: &str| {
         format!(
             r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="{status}" serviceNamespace="vcloud.cse" operation="op" operationName="op" name="task"/>"#
@@ -642,4 +627,14 @@ async fn ended_tasks_past_their_expiry_are_destroyed_and_running_ones_stay() {
     }
     assert_eq!(alice.get(&running).await.status, StatusCode::FORBIDDEN);
     assert!(tasks_now() < before + 256, "{} tasks", tasks_now());
+}
+
+/// The href of `user`'s org tasks list, as the system administrator reads it.
+async fn tasks_list_of(admin: &Session, user: &Session) -> String {
+    let org = admin.doc(&user.org_href()).await;
+    Session::link(
+        &org,
+        "down",
+        Some("application/vnd.vmware.vcloud.tasksList+xml"),
+    )
 }
