@@ -387,3 +387,41 @@ async fn cluster_lists_asked_for_at_once_with_one_session_share_one_query() {
     assert_eq!((status, &list), (200, first));
     assert_eq!(h.sim.http_faults().hits(rule), 3, "later lists query again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_lease_is_not_removed_while_this_server_claims_the_vapp() {
+    // A resume pass removes a lapsed lease that no journal goes with. vCD's
+    // delete is blind, so if an operation of this server started claiming
+    // the vApp meanwhile, the removal would take the claim's fresh lease and
+    // fail the operation as if another server had won: it is skipped.
+    use cse_server::ops::metadata::{Lease, read_lease, remove_lease_unless_claimed, write_lease};
+    let h = start_with(|b| b, |_| {}).await;
+    prepare_template(&h).await;
+    let alice = h.alice().await;
+    h.create_cluster(&alice, "s1", 0).await;
+    let ctx = h.ctx().clone();
+    let admin = ctx.admin().await.unwrap();
+    let vapp = cse_server::clusters::find_cluster(&admin, "s1")
+        .await
+        .unwrap()
+        .vapp_href;
+    let lapsed = Lease::new("another-server", Duration::ZERO);
+    write_lease(&admin, &ctx.vapp_gates, &vapp, &lapsed)
+        .await
+        .unwrap();
+    let claimed = || ctx.held_leases.holds(&vapp);
+
+    let claiming = ctx.held_leases.hold(&vapp);
+    let removed = remove_lease_unless_claimed(&admin, &ctx.vapp_gates, &vapp, claimed)
+        .await
+        .unwrap();
+    assert!(!removed);
+    assert!(read_lease(&admin, &vapp).await.unwrap().is_some());
+
+    drop(claiming);
+    let removed = remove_lease_unless_claimed(&admin, &ctx.vapp_gates, &vapp, claimed)
+        .await
+        .unwrap();
+    assert!(removed);
+    assert_eq!(read_lease(&admin, &vapp).await.unwrap(), None);
+}

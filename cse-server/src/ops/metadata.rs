@@ -106,6 +106,30 @@ pub async fn remove_metadata(
     key: &str,
 ) -> Result<(), VcdError> {
     let _turn = gates.enter(vapp_href).await;
+    delete_entry(client, vapp_href, key).await
+}
+
+/// Removes a lapsed lease unless `claimed()`, asked inside the vApp's gate,
+/// says an operation of this process has started claiming the vApp. vCD's
+/// delete is blind: it would remove the claim's fresh lease. The claim's
+/// write goes through the same gate, so it cannot land between the check and
+/// the delete. True when the lease was removed.
+pub async fn remove_lease_unless_claimed(
+    client: &Client,
+    gates: &VappGates,
+    vapp_href: &str,
+    claimed: impl FnOnce() -> bool,
+) -> Result<bool, VcdError> {
+    let _turn = gates.enter(vapp_href).await;
+    if claimed() {
+        return Ok(false);
+    }
+    delete_entry(client, vapp_href, METADATA_OP_LEASE)
+        .await
+        .map(|()| true)
+}
+
+async fn delete_entry(client: &Client, vapp_href: &str, key: &str) -> Result<(), VcdError> {
     match client.delete(&key_href(vapp_href, key)).await {
         Ok(answer) => client.wait_for_answer(&answer).await.map(drop),
         Err(error) if error.is_not_found() => Ok(()),

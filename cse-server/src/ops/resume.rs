@@ -190,7 +190,9 @@ async fn resume_vapp(
 }
 
 /// Removes a lapsed lease that no journal goes with, when it is still
-/// lapsed (read again just before).
+/// lapsed (read again just before) and no operation of this server has
+/// started claiming the vApp since the pass's query (the claim would
+/// otherwise lose its fresh lease and fail as if another server had won).
 async fn remove_stale_lease(ctx: &Context, admin: &Client, vapp_href: &str) {
     let still_stale = match journal::read_metadata(admin, vapp_href).await {
         Ok((None, Some(lease))) => lease.expired(),
@@ -204,7 +206,10 @@ async fn remove_stale_lease(ctx: &Context, admin: &Client, vapp_href: &str) {
         return;
     }
     if let Err(error) =
-        journal::remove_metadata(admin, &ctx.vapp_gates, vapp_href, METADATA_OP_LEASE).await
+        super::metadata::remove_lease_unless_claimed(admin, &ctx.vapp_gates, vapp_href, || {
+            ctx.held_leases.holds(vapp_href)
+        })
+        .await
     {
         tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
     }
