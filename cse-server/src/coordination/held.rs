@@ -33,6 +33,17 @@ impl HeldLeases {
         self.0.lock().counts.contains_key(vapp_key(vapp_href))
     }
 
+    /// How many of this process's operations (and resume passes) hold the
+    /// vApp at `vapp_href` now.
+    pub fn holders(&self, vapp_href: &str) -> usize {
+        self.0
+            .lock()
+            .counts
+            .get(vapp_key(vapp_href))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Records that another server took over the lease of a held vApp: the
     /// operation here stops touching the vApp and its task.
     pub fn mark_lost(&self, vapp_href: &str) {

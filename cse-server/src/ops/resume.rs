@@ -152,6 +152,13 @@ async fn resume_vapp(
     if now_lease != lease || vapp_busy(&admin, &vapp_href).await? {
         return Ok(());
     }
+    // An operation of this server may have started on the vApp while the
+    // pass waited (the journal it saw was an ended operation's, being
+    // cleared): its lease has this server's owner, so the claim below would
+    // not see it as another's. Such a vApp is left to the operation.
+    if ctx.held_leases.holds(&vapp_href) {
+        return Ok(());
+    }
     let keeper = match LeaseKeeper::start(
         admin.clone(),
         vapp_href.clone(),
@@ -173,15 +180,29 @@ async fn resume_vapp(
             return Ok(());
         }
     };
+    // Held by this pass's keeper alone, or an operation of this server
+    // started meanwhile: then the lease (same owner) and the journal are its.
+    let alone = || ctx.held_leases.holders(&vapp_href) <= 1;
+    if !alone() {
+        return Ok(());
+    }
     // The journal as it is now that the lease is ours.
     let Some((journal, _)) = journal::read(&admin, &vapp_href).await? else {
-        if let Err(error) =
-            journal::remove_metadata(&admin, &ctx.vapp_gates, &vapp_href, METADATA_OP_LEASE).await
+        if let Err(error) = super::metadata::remove_lease_unless_claimed(
+            &admin,
+            &ctx.vapp_gates,
+            &vapp_href,
+            || !alone(),
+        )
+        .await
         {
             tracing::warn!(vapp = %vapp_href, "cannot remove a stale operation lease: {error}");
         }
         return Ok(());
     };
+    if !alone() {
+        return Ok(());
+    }
     tracing::info!(vapp = %vapp_href, kind = ?journal.kind, "taking over an interrupted operation");
     take_over(ctx, &admin, vapp_href, journal).await;
     drop(keeper);
