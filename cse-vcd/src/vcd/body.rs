@@ -71,8 +71,8 @@ mod tests {
     use futures::stream;
 
     /// A server answering `GET /stated/{n}` with `n` bytes and a
-    /// `Content-Length`, and `GET /streamed/{n}` with `n` bytes in 1 KiB
-    /// chunks and no length; its address.
+    /// `Content-Length`, `GET /streamed/{n}` with `n` bytes in 1 KiB chunks
+    /// and no length, and `GET /not-utf8` with `a`, 0xFF, `b`; its address.
     async fn serve() -> std::net::SocketAddr {
         use axum::extract::Path;
         use axum::routing::get;
@@ -90,6 +90,10 @@ mod tests {
                     });
                     Body::from_stream(stream::iter(chunks))
                 }),
+            )
+            .route(
+                "/not-utf8",
+                get(|| async { Body::from(vec![b'a', 0xff, b'b']) }),
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -129,14 +133,10 @@ mod tests {
 
     #[tokio::test]
     async fn text_that_is_not_utf8_is_read_lossily() {
-        let app = axum::Router::new().route(
-            "/",
-            axum::routing::get(|| async { Body::from(vec![b'a', 0xff, b'b']) }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let text = read_text(get(address, "/").await, 16).await.unwrap();
+        let address = serve().await;
+        let text = read_text(get(address, "/not-utf8").await, 16)
+            .await
+            .unwrap();
         assert_eq!(text, "a\u{fffd}b");
     }
 }
